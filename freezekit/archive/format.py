@@ -1,0 +1,449 @@
+"""The only definition of the executable's archive layout.
+
+An executable is ``bootloader | PKG | trailer``. The PKG holds the data of every TOC entry
+followed by the TOC itself; the fixed-size trailer sits at the very end of the file. All
+integers are little-endian; all offsets and sizes are 64-bit.
+
+Trailer (``TRAILER`` fields, ``TRAILER_SIZE`` bytes):
+    magic, format version, flags, PKG offset (from the start of the file) and length,
+    TOC offset (from the PKG start) and length, TOC entry count, CRC-32 of the TOC bytes,
+    the target Python's major and minor version, a content id (first 16 bytes of the
+    SHA-256 of the PKG, the name of the cache-mode extraction folder), the libpython file
+    name, and last a CRC-32 of all preceding trailer bytes.
+
+TOC entry (``TOC_ENTRY`` header, then the UTF-8 name, a NUL, zero padding to 8 bytes):
+    entry length (header + name + padding), kind code, compression code, name length,
+    file mode, CRC-32 of the stored bytes, data offset (from the PKG start), stored size,
+    raw (uncompressed) size.
+
+PYZ (the data of the one ``pyz`` entry): ``PYZ_HEADER``, the module data, then the index,
+    one ``PYZ_ENTRY`` header per module followed by its dotted name, a NUL and padding.
+    Module data is a marshalled code object in a zstd frame with a content checksum.
+
+``render_c_header()`` turns this module into ``bootloader/src/archive_format.h``; a unit
+test regenerates it and fails on any difference.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+from freezekit.errors import ArchiveFormatError
+from freezekit.toc import Compression, EntryKind
+
+FORMAT_VERSION = 1
+MAGIC = b"FRZKIT\x00\x01"
+PYZ_MAGIC = b"FKPYZ\x00\x00\x01"
+NAME_ALIGN = 8
+MAX_NAME_LENGTH = 4096
+LIBPYTHON_FIELD = 64
+
+# Trailer flags.
+FLAG_ONEFILE = 1 << 0
+FLAG_WINDOWED = 1 << 1
+FLAG_EXTRACT_CACHE = 1 << 2
+
+# PYZ entry flags.
+PYZ_FLAG_PACKAGE = 1 << 0
+
+# One-byte codes: the only place they appear.
+KIND_CODES: dict[EntryKind, int] = {
+    EntryKind.BOOTSTRAP: ord("b"),
+    EntryKind.SCRIPT: ord("s"),
+    EntryKind.RUNTIME_HOOK: ord("h"),
+    EntryKind.PYZ: ord("z"),
+    EntryKind.EXTENSION: ord("e"),
+    EntryKind.BINARY: ord("n"),
+    EntryKind.DATA: ord("d"),
+    EntryKind.SYMLINK: ord("l"),
+    EntryKind.OPTION: ord("o"),
+    EntryKind.EXTERNAL: ord("x"),
+}
+KINDS_BY_CODE: dict[int, EntryKind] = {code: kind for kind, code in KIND_CODES.items()}
+COMPRESSION_CODES: dict[Compression, int] = {Compression.NONE: 0, Compression.ZSTD: 1}
+COMPRESSIONS_BY_CODE: dict[int, Compression] = {c: k for k, c in COMPRESSION_CODES.items()}
+
+# Option names understood by the bootloader (others are passed to the runtime).
+OPTION_RUNTIME_TMPDIR = "freezekit:runtime-tmpdir="
+OPTION_NAME = "freezekit:name="
+
+# (field, struct code) in file order.
+TRAILER: tuple[tuple[str, str], ...] = (
+    ("magic", "8s"),
+    ("version", "I"),
+    ("flags", "I"),
+    ("pkg_offset", "Q"),
+    ("pkg_length", "Q"),
+    ("toc_offset", "Q"),
+    ("toc_length", "Q"),
+    ("toc_count", "I"),
+    ("toc_crc32", "I"),
+    ("py_major", "B"),
+    ("py_minor", "B"),
+    ("reserved", "H"),
+    ("content_id", "16s"),
+    ("libpython", f"{LIBPYTHON_FIELD}s"),
+    ("trailer_crc32", "I"),
+)
+TOC_ENTRY: tuple[tuple[str, str], ...] = (
+    ("entry_length", "I"),
+    ("kind", "B"),
+    ("compression", "B"),
+    ("name_length", "H"),
+    ("mode", "I"),
+    ("crc32", "I"),
+    ("data_offset", "Q"),
+    ("stored_size", "Q"),
+    ("raw_size", "Q"),
+)
+PYZ_HEADER: tuple[tuple[str, str], ...] = (
+    ("magic", "8s"),
+    ("version", "I"),
+    ("count", "I"),
+    ("index_offset", "Q"),
+    ("index_length", "Q"),
+    ("index_crc32", "I"),
+    ("reserved", "I"),
+)
+PYZ_ENTRY: tuple[tuple[str, str], ...] = (
+    ("entry_length", "I"),
+    ("flags", "B"),
+    ("compression", "B"),
+    ("name_length", "H"),
+    ("crc32", "I"),
+    ("reserved", "I"),
+    ("data_offset", "Q"),
+    ("stored_size", "Q"),
+    ("raw_size", "Q"),
+)
+
+
+def _struct(fields: tuple[tuple[str, str], ...]) -> struct.Struct:
+    return struct.Struct("<" + "".join(code for _, code in fields))
+
+
+TRAILER_STRUCT = _struct(TRAILER)
+TOC_ENTRY_STRUCT = _struct(TOC_ENTRY)
+PYZ_HEADER_STRUCT = _struct(PYZ_HEADER)
+PYZ_ENTRY_STRUCT = _struct(PYZ_ENTRY)
+TRAILER_SIZE = TRAILER_STRUCT.size
+TOC_ENTRY_SIZE = TOC_ENTRY_STRUCT.size
+PYZ_HEADER_SIZE = PYZ_HEADER_STRUCT.size
+PYZ_ENTRY_SIZE = PYZ_ENTRY_STRUCT.size
+
+
+def crc32(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trailer:
+    flags: int
+    pkg_offset: int
+    pkg_length: int
+    toc_offset: int
+    toc_length: int
+    toc_count: int
+    toc_crc32: int
+    py_major: int
+    py_minor: int
+    content_id: bytes
+    libpython: str
+    version: int = FORMAT_VERSION
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawTocEntry:
+    """A TOC entry as stored: what the reader returns and the writer encodes."""
+
+    name: str
+    kind: EntryKind
+    compression: Compression
+    mode: int
+    crc32: int
+    data_offset: int
+    stored_size: int
+    raw_size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawPyzEntry:
+    name: str
+    is_package: bool
+    compression: Compression
+    crc32: int
+    data_offset: int
+    stored_size: int
+    raw_size: int
+
+
+def _padded_name(name: str) -> bytes:
+    raw = name.encode("utf-8") + b"\x00"
+    if len(raw) - 1 > MAX_NAME_LENGTH:
+        raise ArchiveFormatError(f"entry name too long ({len(raw) - 1} bytes): {name[:60]!r}...")
+    return raw + b"\x00" * (-(len(raw)) % NAME_ALIGN)
+
+
+def encode_trailer(trailer: Trailer) -> bytes:
+    libpython = trailer.libpython.encode("utf-8")
+    if len(libpython) >= LIBPYTHON_FIELD:
+        raise ArchiveFormatError(f"libpython name too long for the trailer: {trailer.libpython!r}")
+    if len(trailer.content_id) != 16:
+        raise ArchiveFormatError("content id must be 16 bytes")
+    body = TRAILER_STRUCT.pack(
+        MAGIC,
+        trailer.version,
+        trailer.flags,
+        trailer.pkg_offset,
+        trailer.pkg_length,
+        trailer.toc_offset,
+        trailer.toc_length,
+        trailer.toc_count,
+        trailer.toc_crc32,
+        trailer.py_major,
+        trailer.py_minor,
+        0,
+        trailer.content_id,
+        libpython,
+        0,
+    )
+    return body[:-4] + struct.pack("<I", crc32(body[:-4]))
+
+
+def decode_trailer(data: bytes) -> Trailer:
+    if len(data) != TRAILER_SIZE:
+        raise ArchiveFormatError(f"trailer is {len(data)} bytes, expected {TRAILER_SIZE}")
+    fields = dict(zip((f for f, _ in TRAILER), TRAILER_STRUCT.unpack(data), strict=True))
+    if fields["magic"] != MAGIC:
+        raise ArchiveFormatError("no freezekit archive found (wrong magic at the end of the file)")
+    if fields["trailer_crc32"] != crc32(data[:-4]):
+        raise ArchiveFormatError("trailer checksum mismatch: the end of the file is damaged")
+    if fields["version"] != FORMAT_VERSION:
+        raise ArchiveFormatError(
+            f"archive format version {fields['version']} is not supported "
+            f"(this freezekit reads version {FORMAT_VERSION})"
+        )
+    libpython = fields["libpython"].split(b"\x00", 1)[0].decode("utf-8", "replace")
+    return Trailer(
+        flags=fields["flags"],
+        pkg_offset=fields["pkg_offset"],
+        pkg_length=fields["pkg_length"],
+        toc_offset=fields["toc_offset"],
+        toc_length=fields["toc_length"],
+        toc_count=fields["toc_count"],
+        toc_crc32=fields["toc_crc32"],
+        py_major=fields["py_major"],
+        py_minor=fields["py_minor"],
+        content_id=fields["content_id"],
+        libpython=libpython,
+    )
+
+
+def encode_toc_entry(entry: RawTocEntry) -> bytes:
+    name = _padded_name(entry.name)
+    return (
+        TOC_ENTRY_STRUCT.pack(
+            TOC_ENTRY_SIZE + len(name),
+            KIND_CODES[entry.kind],
+            COMPRESSION_CODES[entry.compression],
+            len(entry.name.encode("utf-8")),
+            entry.mode,
+            entry.crc32,
+            entry.data_offset,
+            entry.stored_size,
+            entry.raw_size,
+        )
+        + name
+    )
+
+
+def _decode_name(data: bytes, start: int, length: int, where: str) -> str:
+    end = start + length
+    if end >= len(data) or data[end] != 0:
+        raise ArchiveFormatError(f"{where}: name is not NUL-terminated")
+    try:
+        return data[start:end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArchiveFormatError(f"{where}: name is not valid UTF-8") from exc
+
+
+def decode_toc(data: bytes, count: int) -> list[RawTocEntry]:
+    """Decode ``count`` TOC entries from ``data``, checking every length against it."""
+    entries: list[RawTocEntry] = []
+    pos = 0
+    for index in range(count):
+        where = f"TOC entry {index} at TOC offset {pos}"
+        if pos + TOC_ENTRY_SIZE > len(data):
+            raise ArchiveFormatError(f"{where}: TOC truncated")
+        (length, kind, comp, name_len, mode, crc, offset, stored, raw) = TOC_ENTRY_STRUCT.unpack_from(
+            data, pos
+        )
+        if kind not in KINDS_BY_CODE:
+            raise ArchiveFormatError(f"{where}: unknown entry kind {kind}")
+        if comp not in COMPRESSIONS_BY_CODE:
+            raise ArchiveFormatError(f"{where}: unknown compression {comp}")
+        if name_len == 0 or name_len > MAX_NAME_LENGTH:
+            raise ArchiveFormatError(f"{where}: bad name length {name_len}")
+        if length < TOC_ENTRY_SIZE + name_len + 1 or length % NAME_ALIGN or pos + length > len(data):
+            raise ArchiveFormatError(f"{where}: bad entry length {length}")
+        name = _decode_name(data, pos + TOC_ENTRY_SIZE, name_len, where)
+        entries.append(
+            RawTocEntry(
+                name=name,
+                kind=KINDS_BY_CODE[kind],
+                compression=COMPRESSIONS_BY_CODE[comp],
+                mode=mode,
+                crc32=crc,
+                data_offset=offset,
+                stored_size=stored,
+                raw_size=raw,
+            )
+        )
+        pos += length
+    if pos != len(data):
+        raise ArchiveFormatError(f"TOC has {len(data) - pos} stray bytes after {count} entries")
+    return entries
+
+
+def encode_pyz_header(*, count: int, index_offset: int, index_length: int, index_crc32: int) -> bytes:
+    return PYZ_HEADER_STRUCT.pack(
+        PYZ_MAGIC, FORMAT_VERSION, count, index_offset, index_length, index_crc32, 0
+    )
+
+
+def encode_pyz_entry(entry: RawPyzEntry) -> bytes:
+    name = _padded_name(entry.name)
+    return (
+        PYZ_ENTRY_STRUCT.pack(
+            PYZ_ENTRY_SIZE + len(name),
+            PYZ_FLAG_PACKAGE if entry.is_package else 0,
+            COMPRESSION_CODES[entry.compression],
+            len(entry.name.encode("utf-8")),
+            entry.crc32,
+            0,
+            entry.data_offset,
+            entry.stored_size,
+            entry.raw_size,
+        )
+        + name
+    )
+
+
+def decode_pyz(data: bytes) -> list[RawPyzEntry]:
+    """Decode a whole PYZ blob's index, checking every offset against the blob."""
+    if len(data) < PYZ_HEADER_SIZE:
+        raise ArchiveFormatError("PYZ truncated: shorter than its header")
+    magic, version, count, index_offset, index_length, index_crc, _ = PYZ_HEADER_STRUCT.unpack_from(
+        data, 0
+    )
+    if magic != PYZ_MAGIC:
+        raise ArchiveFormatError("PYZ has a wrong magic")
+    if version != FORMAT_VERSION:
+        raise ArchiveFormatError(f"PYZ format version {version} is not supported")
+    if index_offset < PYZ_HEADER_SIZE or index_offset + index_length != len(data):
+        raise ArchiveFormatError(
+            f"PYZ index at {index_offset}+{index_length} does not end the {len(data)}-byte PYZ"
+        )
+    index = data[index_offset:]
+    if crc32(index) != index_crc:
+        raise ArchiveFormatError("PYZ index checksum mismatch")
+    entries: list[RawPyzEntry] = []
+    pos = 0
+    for number in range(count):
+        where = f"PYZ entry {number}"
+        if pos + PYZ_ENTRY_SIZE > len(index):
+            raise ArchiveFormatError(f"{where}: PYZ index truncated")
+        length, flags, comp, name_len, crc, _, offset, stored, raw = PYZ_ENTRY_STRUCT.unpack_from(
+            index, pos
+        )
+        if comp not in COMPRESSIONS_BY_CODE:
+            raise ArchiveFormatError(f"{where}: unknown compression {comp}")
+        if length < PYZ_ENTRY_SIZE + name_len + 1 or length % NAME_ALIGN or pos + length > len(index):
+            raise ArchiveFormatError(f"{where}: bad entry length {length}")
+        if offset < PYZ_HEADER_SIZE or offset + stored > index_offset:
+            raise ArchiveFormatError(f"{where}: data {offset}+{stored} lies outside the PYZ data")
+        name = _decode_name(index, pos + PYZ_ENTRY_SIZE, name_len, where)
+        entries.append(
+            RawPyzEntry(
+                name=name,
+                is_package=bool(flags & PYZ_FLAG_PACKAGE),
+                compression=COMPRESSIONS_BY_CODE[comp],
+                crc32=crc,
+                data_offset=offset,
+                stored_size=stored,
+                raw_size=raw,
+            )
+        )
+        pos += length
+    if pos != len(index):
+        raise ArchiveFormatError("PYZ index has stray bytes")
+    return entries
+
+
+_C_TYPES = {"B": 1, "H": 2, "I": 4, "Q": 8}
+
+
+def _c_offsets(prefix: str, fields: tuple[tuple[str, str], ...]) -> list[str]:
+    lines = []
+    offset = 0
+    for name, code in fields:
+        size = _C_TYPES.get(code) or int(code[:-1])
+        lines.append(f"#define {prefix}_{name.upper()}_OFF {offset}")
+        lines.append(f"#define {prefix}_{name.upper()}_LEN {size}")
+        offset += size
+    lines.append(f"#define {prefix}_SIZE {offset}")
+    return lines
+
+
+def _c_bytes(data: bytes) -> str:
+    return "{" + ", ".join(f"0x{b:02x}" for b in data) + "}"
+
+
+def render_c_header() -> str:
+    """Return the text of bootloader/src/archive_format.h."""
+    lines = [
+        "/* Generated from freezekit/archive/format.py by `invoke archive-header`. Do not edit. */",
+        "#ifndef FK_ARCHIVE_FORMAT_H",
+        "#define FK_ARCHIVE_FORMAT_H",
+        "",
+        f"#define FK_FORMAT_VERSION {FORMAT_VERSION}",
+        f"#define FK_MAGIC_BYTES {_c_bytes(MAGIC)}",
+        f"#define FK_PYZ_MAGIC_BYTES {_c_bytes(PYZ_MAGIC)}",
+        f"#define FK_MAGIC_LEN {len(MAGIC)}",
+        f"#define FK_NAME_ALIGN {NAME_ALIGN}",
+        f"#define FK_MAX_NAME_LENGTH {MAX_NAME_LENGTH}",
+        f"#define FK_LIBPYTHON_FIELD {LIBPYTHON_FIELD}",
+        "",
+        f"#define FK_FLAG_ONEFILE {FLAG_ONEFILE}u",
+        f"#define FK_FLAG_WINDOWED {FLAG_WINDOWED}u",
+        f"#define FK_FLAG_EXTRACT_CACHE {FLAG_EXTRACT_CACHE}u",
+        f"#define FK_PYZ_FLAG_PACKAGE {PYZ_FLAG_PACKAGE}u",
+        "",
+    ]
+    for kind, code in KIND_CODES.items():
+        lines.append(f"#define FK_KIND_{kind.name} {code} /* '{chr(code)}' {kind.value} */")
+    lines.append("")
+    for comp, code in COMPRESSION_CODES.items():
+        lines.append(f"#define FK_COMPRESSION_{comp.name} {code}")
+    lines += [
+        "",
+        f'#define FK_OPTION_RUNTIME_TMPDIR "{OPTION_RUNTIME_TMPDIR}"',
+        f'#define FK_OPTION_NAME "{OPTION_NAME}"',
+        "",
+    ]
+    lines += _c_offsets("FK_TRAILER", TRAILER)
+    lines.append("")
+    lines += _c_offsets("FK_TOC_ENTRY", TOC_ENTRY)
+    lines.append("")
+    lines += _c_offsets("FK_PYZ_HEADER", PYZ_HEADER)
+    lines.append("")
+    lines += _c_offsets("FK_PYZ_ENTRY", PYZ_ENTRY)
+    lines += ["", "#endif /* FK_ARCHIVE_FORMAT_H */", ""]
+    return "\n".join(lines)
+
+
+def kind_name(kind: EntryKind) -> str:
+    """The name the runtime sees for a kind (``_freezekit.toc()``)."""
+    return kind.value

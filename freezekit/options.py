@@ -1,0 +1,61 @@
+"""BuildOptions: CLI flags, spec globals and [tool.freezekit] all end up in this one value."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Mode(enum.Enum):
+    ONEDIR = "onedir"
+    ONEFILE = "onefile"
+
+
+class Extract(enum.Enum):
+    """Where a onefile app unpacks itself at start."""
+
+    TEMP = "temp"  # a private _MEI folder removed at exit
+    CACHE = "cache"  # a per-user content-addressed folder reused by later starts
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    scripts: tuple[Path, ...]
+    name: str
+    mode: Mode = Mode.ONEDIR
+    windowed: bool = False
+    distpath: Path = Path("dist")
+    workpath: Path = Path("build")
+    specpath: Path = Path(".")
+    noconfirm: bool = False
+    clean: bool = False
+    python: Path | None = None  # target interpreter; None means the running one
+    hidden_imports: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    paths: tuple[Path, ...] = ()
+    collect_submodules: tuple[str, ...] = ()
+    collect_data: tuple[str, ...] = ()
+    collect_binaries: tuple[str, ...] = ()
+    collect_all: tuple[str, ...] = ()
+    copy_metadata: tuple[str, ...] = ()
+    datas: tuple[tuple[str, str], ...] = ()  # (source, destination folder)
+    binaries: tuple[tuple[str, str], ...] = ()
+    hooks_dirs: tuple[Path, ...] = ()
+    runtime_hooks: tuple[Path, ...] = ()
+    runtime_tmpdir: str | None = None
+    onefile_extract: Extract = Extract.TEMP
+    python_options: tuple[str, ...] = ()  # "v", "u", "W ignore"
+    strip: bool = True
+    smoke_probes: bool = True
+    reset_subprocess_env: bool = False
+    lean: bool = True  # leave out what a normal app never needs (test, tkinter, ...)
+    icon: str | None = None
+    bootloader: Path | None = None  # a prebuilt bootloader to use instead of the cached one
+    compression_level: int = 19
+    extra: dict[str, str] = field(default_factory=dict)  # accepted-and-ignored flags, for notes
+
+    @property
+    def dist_dir(self) -> Path:
+        """The folder (onedir) or file (onefile) this build produces."""
+        return self.distpath / self.name

@@ -1,0 +1,129 @@
+"""The platform we build for, as a value: ``Target``. Only ``host_target`` reads sys.platform."""
+
+from __future__ import annotations
+
+import enum
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from freezekit.errors import OptionsError
+
+
+class Os(enum.Enum):
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+
+
+_PROBE = r"""
+import json, os, struct, sys, sysconfig
+v = sysconfig.get_config_var
+libdir = v("LIBDIR") or ""
+print(json.dumps({
+    "version": list(sys.version_info[:2]),
+    "platform": sys.platform,
+    "bits": struct.calcsize("P") * 8,
+    "machine": os.uname().machine if hasattr(os, "uname") else "",
+    "executable": sys.executable,
+    "shared": bool(v("Py_ENABLE_SHARED")),
+    "ldlibrary": v("LDLIBRARY") or "",
+    "instsoname": v("INSTSONAME") or "",
+    "libdir": libdir,
+    "stdlib": sysconfig.get_paths()["stdlib"],
+    "dynload": v("DESTSHARED") or "",
+    "include": sysconfig.get_paths()["include"],
+    "ext_suffix": v("EXT_SUFFIX") or "",
+    "prefix": sys.base_prefix,
+    "soabi": v("SOABI") or "",
+}))
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """What a build is for: OS, bits, Python, and where that Python's files are."""
+
+    os: Os
+    machine: str  # x86_64, i686, aarch64, arm64, AMD64
+    bits: int
+    python: Path  # the interpreter that analyses and compiles (same minor version)
+    version: tuple[int, int]
+    libpython: Path  # the shared library to bundle
+    stdlib: Path
+    dynload: Path  # the folder of stdlib extension modules
+    include: Path  # headers, to compile the bootloader
+    ext_suffix: str
+
+    @property
+    def tag(self) -> str:
+        """``linux-x86_64-3.12``: the cell-style name of this target."""
+        return f"{self.os.value}-{self.machine}-{self.version[0]}.{self.version[1]}"
+
+    @property
+    def libpython_name(self) -> str:
+        return self.libpython.name
+
+
+def _os_of(platform: str) -> Os:
+    if platform.startswith("linux"):
+        return Os.LINUX
+    if platform == "darwin":
+        return Os.MACOS
+    if platform in ("win32", "cygwin"):
+        return Os.WINDOWS
+    raise OptionsError(f"unsupported platform {platform!r}", hint="freezekit builds for linux, macos and windows")
+
+
+def probe_python(python: Path) -> dict[str, object]:
+    """Ask an interpreter about itself (version, libpython, stdlib folders)."""
+    try:
+        out = subprocess.run(
+            [str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True, check=True
+        ).stdout
+    except FileNotFoundError as exc:
+        raise OptionsError(f"target Python {python} does not exist", hint="pass --python PATH") from exc
+    except subprocess.CalledProcessError as exc:
+        raise OptionsError(
+            f"target Python {python} failed to describe itself: {exc.stderr.strip()[-200:]}"
+        ) from exc
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def target_from_probe(info: dict[str, object], python: Path) -> Target:
+    version = info["version"]
+    assert isinstance(version, list)
+    libdir = Path(str(info["libdir"]))
+    name = str(info["instsoname"] or info["ldlibrary"])
+    libpython = libdir / name
+    if not info["shared"] or not libpython.exists():
+        raise OptionsError(
+            f"target Python {python} has no shared libpython ({libpython} not found)",
+            hint="use a Python built with --enable-shared (pyenv: "
+            "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install X.Y)",
+        )
+    return Target(
+        os=_os_of(str(info["platform"])),
+        machine=str(info["machine"]),
+        bits=int(str(info["bits"])),
+        python=python,
+        version=(int(version[0]), int(version[1])),
+        libpython=libpython,
+        stdlib=Path(str(info["stdlib"])),
+        dynload=Path(str(info["dynload"])),
+        include=Path(str(info["include"])),
+        ext_suffix=str(info["ext_suffix"]),
+    )
+
+
+def resolve_target(python: Path | None) -> Target:
+    """The target for the given interpreter (default: the one running freezekit)."""
+    interpreter = python or Path(sys.executable)
+    return target_from_probe(probe_python(interpreter), interpreter)
+
+
+def host_target() -> Target:
+    return resolve_target(None)
