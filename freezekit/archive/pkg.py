@@ -1,0 +1,115 @@
+"""PKG writer: the data of every TOC entry, the TOC, and the trailer, appended to a bootloader."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from freezekit.archive import format as fmt
+from freezekit.archive.pyz import compress
+from freezekit.toc import Compression, EntryKind, check_relative_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class PkgItem:
+    """One TOC entry to write: its content is ``data`` or the file at ``source``."""
+
+    name: str
+    kind: EntryKind
+    data: bytes | None = None
+    source: Path | None = None
+    mode: int = 0o644
+    compress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind is not EntryKind.OPTION:
+            check_relative_name(self.name)
+        if self.data is not None and self.source is not None:
+            raise ValueError(f"PKG item {self.name!r} has both data and a source file")
+
+    def content(self) -> bytes:
+        if self.source is not None:
+            return self.source.read_bytes()
+        return self.data or b""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PkgHeader:
+    """Trailer fields that do not come from the entries themselves."""
+
+    flags: int
+    py_version: tuple[int, int]
+    libpython: str
+
+
+_KIND_ORDER = {
+    EntryKind.OPTION: 0,
+    EntryKind.BOOTSTRAP: 1,
+    EntryKind.RUNTIME_HOOK: 2,
+    EntryKind.SCRIPT: 3,
+    EntryKind.PYZ: 4,
+}
+
+
+def order_items(items: Iterable[PkgItem]) -> list[PkgItem]:
+    """Deterministic TOC order: options, bootstrap, hooks and scripts keep their given order;
+    files are sorted by name after them."""
+    items = list(items)
+    fixed = [item for item in items if item.kind in _KIND_ORDER]
+    fixed.sort(key=lambda item: _KIND_ORDER[item.kind])  # stable: keeps script order
+    rest = sorted((item for item in items if item.kind not in _KIND_ORDER), key=lambda i: i.name)
+    return fixed + rest
+
+
+def write_pkg(
+    out: BinaryIO, items: Iterable[PkgItem], header: PkgHeader, *, pkg_offset: int, level: int
+) -> fmt.Trailer:
+    """Write PKG data, TOC and trailer to ``out`` (positioned at ``pkg_offset``)."""
+    sha = hashlib.sha256()
+    raw_entries: list[fmt.RawTocEntry] = []
+    position = 0
+    seen: set[tuple[EntryKind, str]] = set()
+    for item in order_items(items):
+        key = (item.kind, item.name)
+        if key in seen:
+            raise ValueError(f"duplicate PKG entry {item.kind.value} {item.name!r}")
+        seen.add(key)
+        raw = item.content()
+        compression = Compression.ZSTD if item.compress and raw else Compression.NONE
+        stored = compress(raw, level=level) if compression is Compression.ZSTD else raw
+        out.write(stored)
+        sha.update(stored)
+        raw_entries.append(
+            fmt.RawTocEntry(
+                name=item.name,
+                kind=item.kind,
+                compression=compression,
+                mode=item.mode,
+                crc32=fmt.crc32(stored),
+                data_offset=position,
+                stored_size=len(stored),
+                raw_size=len(raw),
+            )
+        )
+        position += len(stored)
+    toc = b"".join(fmt.encode_toc_entry(entry) for entry in raw_entries)
+    out.write(toc)
+    sha.update(toc)
+    trailer = fmt.Trailer(
+        flags=header.flags,
+        pkg_offset=pkg_offset,
+        pkg_length=position + len(toc),
+        toc_offset=position,
+        toc_length=len(toc),
+        toc_count=len(raw_entries),
+        toc_crc32=fmt.crc32(toc),
+        py_major=header.py_version[0],
+        py_minor=header.py_version[1],
+        content_id=sha.digest()[:16],
+        libpython=header.libpython,
+    )
+    out.write(fmt.encode_trailer(trailer))
+    return trailer

@@ -1,0 +1,144 @@
+"""Read and validate a freezekit executable: trailer, TOC, entries and the PYZ inside it.
+
+Every offset and length is checked against the file size before use, as the bootloader does.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import zstandard
+
+from freezekit.archive import format as fmt
+from freezekit.errors import ArchiveFormatError
+from freezekit.toc import Compression, EntryKind, check_relative_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class Archive:
+    path: Path
+    size: int
+    trailer: fmt.Trailer
+    entries: tuple[fmt.RawTocEntry, ...]
+
+    def entry(self, name: str, kind: EntryKind | None = None) -> fmt.RawTocEntry:
+        for entry in self.entries:
+            if entry.name == name and (kind is None or entry.kind is kind):
+                return entry
+        raise KeyError(name)
+
+    def of_kind(self, kind: EntryKind) -> list[fmt.RawTocEntry]:
+        return [entry for entry in self.entries if entry.kind is kind]
+
+    @property
+    def options(self) -> list[str]:
+        return [entry.name for entry in self.of_kind(EntryKind.OPTION)]
+
+
+def _fail(path: Path, message: str) -> ArchiveFormatError:
+    return ArchiveFormatError(
+        f"{path}: {message}", hint="the file is damaged or not a freezekit executable; rebuild it"
+    )
+
+
+def _pread(fd: int, offset: int, length: int) -> bytes:
+    chunks = []
+    while length:
+        chunk = os.pread(fd, length, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        length -= len(chunk)
+    return b"".join(chunks)
+
+
+def open_archive(path: Path) -> Archive:
+    """Parse and check the trailer and TOC of ``path``."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise ArchiveFormatError(f"cannot open {path}: {exc.strerror}") from exc
+    try:
+        size = os.fstat(fd).st_size
+        if size < fmt.TRAILER_SIZE:
+            raise _fail(path, f"file is {size} bytes, too small to hold a freezekit trailer")
+        try:
+            trailer = fmt.decode_trailer(_pread(fd, size - fmt.TRAILER_SIZE, fmt.TRAILER_SIZE))
+        except ArchiveFormatError as exc:
+            raise _fail(path, exc.message) from exc
+        pkg_end = size - fmt.TRAILER_SIZE
+        if trailer.pkg_offset + trailer.pkg_length != pkg_end:
+            raise _fail(
+                path,
+                f"archive truncated or extended: PKG at {trailer.pkg_offset}+"
+                f"{trailer.pkg_length} does not end at offset {pkg_end}",
+            )
+        if trailer.toc_offset + trailer.toc_length != trailer.pkg_length:
+            raise _fail(path, "TOC does not end the PKG")
+        toc = _pread(fd, trailer.pkg_offset + trailer.toc_offset, trailer.toc_length)
+        if fmt.crc32(toc) != trailer.toc_crc32:
+            raise _fail(path, "TOC checksum mismatch")
+        try:
+            entries = fmt.decode_toc(toc, trailer.toc_count)
+        except ArchiveFormatError as exc:
+            raise _fail(path, exc.message) from exc
+        for entry in entries:
+            if entry.data_offset + entry.stored_size > trailer.toc_offset:
+                raise _fail(path, f"entry {entry.name!r} lies outside the PKG data")
+            if entry.kind is not EntryKind.OPTION:
+                try:
+                    check_relative_name(entry.name)
+                except ValueError as exc:
+                    raise _fail(path, str(exc)) from exc
+        return Archive(path=path, size=size, trailer=trailer, entries=tuple(entries))
+    finally:
+        os.close(fd)
+
+
+def read_entry(archive: Archive, entry: fmt.RawTocEntry) -> bytes:
+    """The decompressed data of ``entry``, with size and checksum checks."""
+    with open(archive.path, "rb") as stream:
+        stored = _pread(stream.fileno(), archive.trailer.pkg_offset + entry.data_offset, entry.stored_size)
+    if len(stored) != entry.stored_size:
+        raise _fail(archive.path, f"entry {entry.name!r} truncated")
+    return _decode(archive.path, entry.name, stored, entry.compression, entry.crc32, entry.raw_size)
+
+
+def _decode(
+    path: Path, name: str, stored: bytes, compression: Compression, crc: int, raw_size: int
+) -> bytes:
+    if fmt.crc32(stored) != crc:
+        raise _fail(path, f"entry {name!r} checksum mismatch")
+    if compression is Compression.NONE:
+        data = stored
+    else:
+        try:
+            data = zstandard.ZstdDecompressor().decompress(stored, max_output_size=raw_size)
+        except zstandard.ZstdError as exc:
+            raise _fail(path, f"entry {name!r} has a corrupt zstd frame: {exc}") from exc
+    if len(data) != raw_size:
+        raise _fail(path, f"entry {name!r} is {len(data)} bytes, expected {raw_size}")
+    return data
+
+
+def read_pyz(archive: Archive) -> dict[str, tuple[bool, bytes]]:
+    """Every module in the PYZ: name → (is_package, marshalled code)."""
+    pyz_entries = archive.of_kind(EntryKind.PYZ)
+    if not pyz_entries:
+        return {}
+    blob = read_entry(archive, pyz_entries[0])
+    try:
+        entries = fmt.decode_pyz(blob)
+    except ArchiveFormatError as exc:
+        raise _fail(archive.path, exc.message) from exc
+    modules = {}
+    for entry in entries:
+        stored = blob[entry.data_offset : entry.data_offset + entry.stored_size]
+        code = _decode(
+            archive.path, entry.name, stored, entry.compression, entry.crc32, entry.raw_size
+        )
+        modules[entry.name] = (entry.is_package, code)
+    return modules
