@@ -19,7 +19,7 @@ class Os(enum.Enum):
 
 
 _PROBE = r"""
-import json, os, struct, sys, sysconfig
+import importlib.util, json, os, struct, sys, sysconfig
 v = sysconfig.get_config_var
 libdir = v("LIBDIR") or ""
 print(json.dumps({
@@ -38,6 +38,7 @@ print(json.dumps({
     "ext_suffix": v("EXT_SUFFIX") or "",
     "prefix": sys.base_prefix,
     "soabi": v("SOABI") or "",
+    "magic": importlib.util.MAGIC_NUMBER.hex(),
 }))
 """
 
@@ -56,6 +57,7 @@ class Target:
     dynload: Path  # the folder of stdlib extension modules
     include: Path  # headers, to compile the bootloader
     ext_suffix: str
+    pyc_magic: bytes = b""
 
     @property
     def tag(self) -> str:
@@ -116,6 +118,7 @@ def target_from_probe(info: dict[str, object], python: Path) -> Target:
         dynload=Path(str(info["dynload"])),
         include=Path(str(info["include"])),
         ext_suffix=str(info["ext_suffix"]),
+        pyc_magic=bytes.fromhex(str(info.get("magic", ""))),
     )
 
 

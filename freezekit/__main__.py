@@ -1,0 +1,3 @@
+from freezekit.cli import run
+
+run()

@@ -1,0 +1,111 @@
+"""Compile sources to marshalled code objects with the *target* Python, through a cache.
+
+The cache is content-addressed (source bytes, the name shown in tracebacks, the target's
+version), so it is shared by every build on this machine and never goes stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from freezekit.errors import AnalysisError
+from freezekit.platforms import Target
+
+logger = logging.getLogger(__name__)
+
+_WORKER = r"""
+import json, marshal, os, sys
+jobs = json.load(sys.stdin)
+errors = []
+for key, source, filename, out in jobs:
+    try:
+        with open(source, "rb") as stream:
+            text = stream.read()
+        code = compile(text, filename, "exec", dont_inherit=True, optimize=0)
+    except SyntaxError as exc:
+        errors.append({"source": source, "line": exc.lineno, "message": exc.msg})
+        continue
+    except (OSError, ValueError) as exc:
+        errors.append({"source": source, "line": None, "message": str(exc)})
+        continue
+    tmp = out + ".%d.tmp" % os.getpid()
+    with open(tmp, "wb") as stream:
+        stream.write(marshal.dumps(code))
+    os.replace(tmp, out)
+json.dump(errors, sys.stdout)
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceUnit:
+    """One source file to compile; ``filename`` is what tracebacks show (no build paths)."""
+
+    key: str  # module name, or the script name
+    source: Path
+    filename: str
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "freezekit" / "bytecode"
+
+
+def _cache_key(unit: SourceUnit, source: bytes, target: Target) -> str:
+    digest = hashlib.sha256()
+    for part in (f"{target.version[0]}.{target.version[1]}", unit.filename):
+        digest.update(part.encode("utf-8") + b"\x00")
+    digest.update(source)
+    return digest.hexdigest()
+
+
+def compile_units(
+    units: Sequence[SourceUnit], target: Target, *, cache_dir: Path | None = None
+) -> dict[str, bytes]:
+    """Marshalled code for each unit, by key. Raises AnalysisError on a syntax error."""
+    folder = (cache_dir or default_cache_dir()) / f"py{target.version[0]}{target.version[1]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    jobs: list[tuple[str, str, str, str]] = []
+    for unit in units:
+        try:
+            source = unit.source.read_bytes()
+        except OSError as exc:
+            raise AnalysisError(f"cannot read {unit.source}: {exc.strerror}") from exc
+        path = folder / f"{_cache_key(unit, source, target)}.marshal"
+        paths[unit.key] = path
+        if not path.exists():
+            jobs.append((unit.key, str(unit.source), unit.filename, str(path)))
+    if jobs:
+        logger.debug("compiling %d of %d modules with %s", len(jobs), len(units), target.python)
+        _run_worker(jobs, target)
+    return {key: path.read_bytes() for key, path in paths.items()}
+
+
+def _run_worker(jobs: list[tuple[str, str, str, str]], target: Target) -> None:
+    proc = subprocess.run(
+        [str(target.python), "-I", "-S", "-c", _WORKER],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AnalysisError(
+            f"compiling with {target.python} failed (exit {proc.returncode}): "
+            f"{proc.stderr.strip()[-500:]}"
+        )
+    errors = json.loads(proc.stdout or "[]")
+    if errors:
+        first = errors[0]
+        where = f"{first['source']}:{first['line']}" if first["line"] else first["source"]
+        raise AnalysisError(
+            f"syntax error in {where}: {first['message']}",
+            hint="fix the file so that `python -m py_compile` accepts it",
+        )

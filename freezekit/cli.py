@@ -1,0 +1,429 @@
+"""Command line: parses flags into BuildOptions; holds the only print() and sys.exit()."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from freezekit import __version__
+from freezekit.errors import FreezekitError, OptionsError
+from freezekit.options import BuildOptions, Extract, Mode
+
+logger = logging.getLogger("freezekit")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag:
+    """One build flag: its spellings, how it is supported, and argparse settings."""
+
+    names: tuple[str, ...]
+    support: str  # "supported", "ignored" (accepted with a warning), "unsupported"
+    why: str = ""
+    dest: str | None = None
+    action: str = "store"
+    help: str = ""
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    const: object = None
+    default: object = None
+
+
+def _s(*names: str, help: str, **kw: object) -> Flag:
+    return Flag(names=names, support="supported", help=help, **kw)  # type: ignore[arg-type]
+
+
+def _i(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
+    return Flag(names=names, support="ignored", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
+
+
+def _u(*names: str, why: str, action: str = "store") -> Flag:
+    return Flag(names=names, support="unsupported", why=why, action=action, help=why)
+
+
+BUILD_FLAGS: tuple[Flag, ...] = (
+    _s("-n", "--name", help="name of the app and of its executable (default: the script's)"),
+    _s("-D", "--onedir", dest="mode", action="store_const", const="onedir",
+       help="a folder with the executable and _internal/ (default)"),
+    _s("-F", "--onefile", dest="mode", action="store_const", const="onefile",
+       help="one executable that unpacks itself at start"),
+    _s("-w", "--windowed", "--noconsole", dest="windowed", action="store_true",
+       help="no console: standard streams become null streams"),
+    _s("-c", "--console", "--nowindowed", dest="windowed", action="store_false",
+       help="console app (default)"),
+    _s("--distpath", help="where the app goes (default: ./dist)", metavar="DIR"),
+    _s("--workpath", help="where temporary files go (default: ./build)", metavar="DIR"),
+    _s("--specpath", help="where makespec writes the spec (default: .)", metavar="DIR"),
+    _s("-y", "--noconfirm", action="store_true", help="replace existing output without asking"),
+    _s("--clean", action="store_true", help="remove cached analysis before building"),
+    _s("--log-level", help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL", metavar="LEVEL",
+       choices=("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "DEPRECATION", "ERROR", "FATAL")),
+    _s("--add-data", dest="add_data", action="append", metavar="SRC:DEST",
+       help="add a file or folder (globs allowed) under DEST in the top directory"),
+    _s("--add-binary", dest="add_binary", action="append", metavar="SRC:DEST",
+       help="add a shared library under DEST"),
+    _s("--hidden-import", "--hiddenimport", dest="hidden_import", action="append",
+       metavar="MODULE", help="a module the analysis cannot see"),
+    _s("--exclude-module", dest="exclude_module", action="append", metavar="MODULE",
+       help="leave a module out"),
+    _s("-p", "--paths", dest="paths", action="append", metavar="DIR",
+       help="extra import paths for the analysis (os.pathsep-separated)"),
+    _s("--collect-submodules", action="append", metavar="PACKAGE",
+       help="bundle every submodule of a package"),
+    _s("--collect-data", "--collect-datas", dest="collect_data", action="append",
+       metavar="PACKAGE", help="bundle the data files of a package"),
+    _s("--collect-binaries", action="append", metavar="PACKAGE",
+       help="bundle the shared libraries of a package"),
+    _s("--collect-all", action="append", metavar="PACKAGE",
+       help="submodules, data, binaries and metadata of a package"),
+    _s("--copy-metadata", "--recursive-copy-metadata", dest="copy_metadata", action="append",
+       metavar="DIST", help="bundle a distribution's metadata (automatic for bundled ones)"),
+    _s("--additional-hooks-dir", dest="hooks_dir", action="append", metavar="DIR",
+       help="a folder of hook-<module>.py files"),
+    _s("--runtime-hook", dest="runtime_hook", action="append", metavar="FILE",
+       help="a script run inside the app before the main script"),
+    _s("--runtime-tmpdir", metavar="DIR", help="onefile: unpack under DIR instead of TMPDIR"),
+    _s("--onefile-extract", choices=("temp", "cache"), metavar="MODE",
+       help="onefile: temp (unpack per run, default) or cache (unpack once per user)"),
+    _s("--python-option", dest="python_option", action="append", metavar="OPTION",
+       help="run-time option: v, u, or 'W <action>'"),
+    _s("-s", "--strip", dest="strip", action="store_true",
+       help="strip debug info from shared libraries (default)"),
+    _s("--no-strip", dest="strip", action="store_false", help="keep debug info"),
+    _s("--python", metavar="PATH", help="the target interpreter (default: this one)"),
+    _s("--no-lean", dest="lean", action="store_false",
+       help="keep modules a normal app never needs (test, tkinter, ...)"),
+    _s("--no-smoke-probes", dest="smoke_probes", action="store_false",
+       help="leave the built-in smoke probes out"),
+    _s("--reset-subprocess-env", action="store_true",
+       help="programs started outside the bundle get the caller's original environment"),
+    _s("--bootloader", metavar="PATH", help="use this bootloader instead of the cached one"),
+    _s("--compression-level", metavar="N", help="zstd level 1-22 (default 19)"),
+    _i("-i", "--icon", why="icons are used on Windows and macOS only"),
+    _i("--upx-dir", why="UPX slows start-up; freezekit strips and compresses with zstd instead"),
+    _i("--noupx", action="store_true", why="UPX is never used"),
+    _i("--upx-exclude", action="append", why="UPX is never used"),
+    _i("-a", "--ascii", action="store_true", why="codecs are always included"),
+    _i("--uac-admin", action="store_true", why="Windows only"),
+    _i("--uac-uiaccess", action="store_true", why="Windows only"),
+    _i("--version-file", why="Windows only"),
+    _i("-m", "--manifest", why="Windows only"),
+    _i("--hide-console", why="Windows only"),
+    _i("--disable-windowed-traceback", action="store_true", why="windowed tracebacks go to the null stream"),
+    _i("--codesign-identity", why="macOS only"),
+    _i("--osx-entitlements-file", why="macOS only"),
+    _i("--osx-bundle-identifier", why="macOS only (use BUNDLE in a spec)"),
+    _i("--argv-emulation", action="store_true", why="macOS only"),
+    _i("--target-architecture", "--target-arch", why="use --python with an interpreter of that architecture"),
+    _i("-d", "--debug", why="use --log-level DEBUG and --python-option v"),
+    _i("--optimize", why="bytecode is kept at optimisation level 0"),
+    _u("--splash", why="splash screens are not implemented"),
+    _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
+    _u("--contents-directory", why="the top directory is always _internal"),
+)
+SPEC_EFFECTIVE = ("distpath", "workpath", "noconfirm", "upx_dir", "ascii", "log_level", "clean")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> NoReturn:
+        raise OptionsError(message, hint=f"see `{self.prog} --help`")
+
+
+def _dest(flag: Flag) -> str:
+    if flag.dest:
+        return flag.dest
+    longest = max(flag.names, key=len)
+    return longest.lstrip("-").replace("-", "_")
+
+
+def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
+    kwargs: dict[str, object] = {"dest": _dest(flag), "help": flag.help}
+    if flag.support == "unsupported":
+        kwargs["help"] = f"not supported: {flag.why}"
+    if flag.action in ("store", "append"):
+        kwargs["action"] = flag.action
+        if flag.metavar:
+            kwargs["metavar"] = flag.metavar
+        if flag.choices:
+            kwargs["choices"] = flag.choices
+    elif flag.action == "store_const":
+        kwargs.update(action="store_const", const=flag.const)
+    else:
+        kwargs["action"] = flag.action
+    kwargs["default"] = argparse.SUPPRESS
+    parser.add_argument(*flag.names, **kwargs)  # type: ignore[arg-type]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="freezekit", description="Freeze a Python program into an app.")
+    parser.add_argument("--version", action="version", version=f"freezekit {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the full error chain")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    build = sub.add_parser("build", help="freeze a script (or build a .spec file)")
+    build.add_argument("scripts", nargs="+", metavar="SCRIPT|SPEC")
+    for flag in BUILD_FLAGS:
+        _add_flag(build, flag)
+    makespec = sub.add_parser("makespec", help="write a .spec file and build nothing")
+    makespec.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    for flag in BUILD_FLAGS:
+        _add_flag(makespec, flag)
+    smoke = sub.add_parser("smoke", help="run the smoke probes built into a frozen app")
+    smoke.add_argument("path", type=Path)
+    smoke.add_argument("--probe", action="append", help="run only this probe (repeatable)")
+    smoke.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    smoke.add_argument("--timeout", type=float, default=60.0)
+    inspect = sub.add_parser("inspect", help="list the contents of a frozen executable")
+    inspect.add_argument("path", type=Path)
+    inspect.add_argument("--modules", action="store_true", help="also list the PYZ modules")
+    matrix = sub.add_parser("matrix", help="list the matrix cells and which this host can run")
+    matrix.add_argument("--format", choices=("table", "github"), default="table")
+    explain = sub.add_parser("explain", help="show the import chain that pulled a module in")
+    explain.add_argument("module")
+    explain.add_argument("script", type=Path, metavar="SCRIPT|SPEC")
+    return parser
+
+
+def _split_pair(value: str, flag: str) -> tuple[str, str]:
+    sep = ";" if ";" in value else ":"
+    source, found, dest = value.rpartition(sep)
+    if not found or not source or not dest:
+        raise OptionsError(f"{flag} {value!r} is not SRC:DEST", hint=f"e.g. {flag} 'assets:assets'")
+    return source, dest
+
+
+def _many(args: argparse.Namespace, name: str) -> tuple[str, ...]:
+    values: list[str] = getattr(args, name, None) or []
+    return tuple(values)
+
+
+def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> BuildOptions:
+    """Turn parsed build flags into one BuildOptions value."""
+    for flag in BUILD_FLAGS:
+        if flag.support == "unsupported" and hasattr(args, _dest(flag)):
+            raise OptionsError(f"{flag.names[-1]} is not supported: {flag.why}")
+        if flag.support == "ignored" and hasattr(args, _dest(flag)):
+            logger.warning("ignoring %s: %s", flag.names[-1], flag.why)
+    name = getattr(args, "name", None) or scripts[0].stem
+    paths: list[Path] = []
+    for entry in _many(args, "paths"):
+        paths += [Path(p) for p in entry.split(os.pathsep) if p]
+    level = getattr(args, "compression_level", None)
+    return BuildOptions(
+        scripts=tuple(scripts),
+        name=name,
+        mode=Mode(getattr(args, "mode", "onedir")),
+        windowed=getattr(args, "windowed", False) or scripts[0].suffix == ".pyw",
+        distpath=Path(getattr(args, "distpath", "dist")),
+        workpath=Path(getattr(args, "workpath", "build")),
+        specpath=Path(getattr(args, "specpath", ".")),
+        noconfirm=getattr(args, "noconfirm", False),
+        clean=getattr(args, "clean", False),
+        python=Path(args.python) if getattr(args, "python", None) else None,
+        hidden_imports=_many(args, "hidden_import"),
+        excludes=_many(args, "exclude_module"),
+        paths=tuple(paths),
+        collect_submodules=_many(args, "collect_submodules"),
+        collect_data=_many(args, "collect_data"),
+        collect_binaries=_many(args, "collect_binaries"),
+        collect_all=_many(args, "collect_all"),
+        copy_metadata=_many(args, "copy_metadata"),
+        datas=tuple(_split_pair(v, "--add-data") for v in _many(args, "add_data")),
+        binaries=tuple(_split_pair(v, "--add-binary") for v in _many(args, "add_binary")),
+        hooks_dirs=tuple(Path(p) for p in _many(args, "hooks_dir")),
+        runtime_hooks=tuple(Path(p) for p in _many(args, "runtime_hook")),
+        runtime_tmpdir=getattr(args, "runtime_tmpdir", None),
+        onefile_extract=Extract(getattr(args, "onefile_extract", "temp")),
+        python_options=tuple(_python_option(v) for v in _many(args, "python_option")),
+        strip=getattr(args, "strip", True),
+        smoke_probes=getattr(args, "smoke_probes", True),
+        reset_subprocess_env=getattr(args, "reset_subprocess_env", False),
+        lean=getattr(args, "lean", True),
+        icon=getattr(args, "icon", None),
+        bootloader=Path(args.bootloader) if getattr(args, "bootloader", None) else None,
+        compression_level=_level(level),
+    )
+
+
+def _level(value: str | None) -> int:
+    if value is None:
+        return 19
+    if not value.isdigit() or not 1 <= int(value) <= 22:
+        raise OptionsError(f"--compression-level {value!r} is not a number from 1 to 22")
+    return int(value)
+
+
+def _python_option(value: str) -> str:
+    option = value.strip()
+    if option in ("v", "u") or (option[:1] in ("W", "X") and option[1:2] == " " and option[2:].strip()):
+        return option
+    raise OptionsError(
+        f"--python-option {value!r} is not supported",
+        hint="use v (verbose imports), u (unbuffered stdio) or 'W <action>' (e.g. 'W ignore')",
+    )
+
+
+def _setup_logging(level_name: str) -> None:
+    level = {"TRACE": 5, "WARN": logging.WARNING, "DEPRECATION": logging.WARNING,
+             "FATAL": logging.CRITICAL}.get(level_name, getattr(logging, level_name, logging.INFO))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger("freezekit")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _confirm_replace(options: BuildOptions) -> BuildOptions:
+    output = options.dist_dir
+    if options.noconfirm or not (output.exists() or output.is_symlink()):
+        return options
+    if not sys.stdin.isatty():
+        return options  # build() refuses with a hint to pass --noconfirm
+    answer = input(f"{output} exists and will be replaced. Continue? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise OptionsError("aborted: existing output kept", hint="pass --noconfirm to replace it")
+    from dataclasses import replace
+
+    return replace(options, noconfirm=True)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from freezekit.build import build
+    from freezekit.log import LineReporter
+
+    scripts = [Path(s) for s in args.scripts]
+    if scripts[0].suffix == ".spec":
+        from freezekit.spec import build_spec
+
+        results = build_spec(scripts[0], args, reporter=LineReporter(print))
+        for result in results:
+            print(f"built {result.output}")
+        return 0
+    options = _confirm_replace(options_from_args(args, scripts))
+    result = build(options, reporter=LineReporter(print))
+    print(f"built {result.executable}")
+    return 0
+
+
+def _cmd_makespec(args: argparse.Namespace) -> int:
+    from freezekit.spec import write_spec
+
+    scripts = [Path(s) for s in args.scripts]
+    options = options_from_args(args, scripts)
+    path = write_spec(options)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_smoke(args: argparse.Namespace) -> int:
+    from freezekit.smoke import check_is_freezekit_executable, format_table, results_json, run_smoke
+
+    check_is_freezekit_executable(args.path)
+    results = run_smoke(args.path, probes=args.probe, timeout=args.timeout)
+    print(format_table(results))
+    if args.json:
+        args.json.write_text(results_json(results))
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from freezekit.archive.reader import open_archive, read_pyz
+
+    archive = open_archive(args.path)
+    trailer = archive.trailer
+    print(
+        f"{args.path}: freezekit archive v{trailer.version}, Python "
+        f"{trailer.py_major}.{trailer.py_minor}, {trailer.libpython}, "
+        f"content id {trailer.content_id.hex()}"
+    )
+    for entry in archive.entries:
+        print(f"{entry.kind.value:13} {entry.compression.value:4} {entry.stored_size:>10} "
+              f"{entry.raw_size:>10}  {entry.name}")
+    if args.modules:
+        for name, (is_package, _) in sorted(read_pyz(archive).items()):
+            print(f"{'package' if is_package else 'module':13} {name}")
+    return 0
+
+
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    import json
+
+    from freezekit.matrix import format_matrix_table, github_matrix, load_matrix
+
+    cells = load_matrix()
+    if args.format == "github":
+        print(json.dumps(github_matrix(cells)))
+    else:
+        print(format_matrix_table(cells))
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from freezekit.analysis import explain
+    from freezekit.platforms import resolve_target
+
+    options = BuildOptions(scripts=(args.script,), name=args.script.stem)
+    chain = explain(options, resolve_target(None), args.module)
+    if chain is None:
+        print(f"{args.module} is not in the app")
+        return 1
+    print(" -> ".join(chain))
+    return 0
+
+
+COMMANDS = {
+    "build": _cmd_build,
+    "makespec": _cmd_makespec,
+    "smoke": _cmd_smoke,
+    "inspect": _cmd_inspect,
+    "matrix": _cmd_matrix,
+    "explain": _cmd_explain,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].endswith((".py", ".pyw", ".spec")):
+        argv.insert(0, "build")  # `freezekit app.py`, as with pyinstaller
+    show_traceback = "--traceback" in argv
+    try:
+        args = make_parser().parse_args(argv)
+        _setup_logging(getattr(args, "log_level", "INFO"))
+        if not args.command:
+            raise OptionsError("no command given", hint="try `freezekit build app.py`")
+        return COMMANDS[args.command](args)
+    except FreezekitError as exc:
+        if show_traceback:
+            traceback.print_exc()
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # the last-resort handler
+        if show_traceback:
+            traceback.print_exc()
+        else:
+            print(
+                f"error: {traceback.format_exc().strip().splitlines()[-1]}\n"
+                "this is a bug; please report it with the --traceback output",
+                file=sys.stderr,
+            )
+        return 70
+
+
+def run() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
