@@ -1,0 +1,3 @@
+from .values import VALUE
+
+__all__ = ["VALUE"]
