@@ -295,7 +295,6 @@ def _confirm_replace(options: BuildOptions) -> BuildOptions:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from freezekit.build import build
     from freezekit.log import LineReporter
 
     scripts = [Path(s) for s in args.scripts]
@@ -307,6 +306,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
             print(f"built {result.output}")
         return 0
     options = _confirm_replace(options_from_args(args, scripts))
+    from freezekit.build import build
+
     result = build(options, reporter=LineReporter(print))
     print(f"built {result.executable}")
     return 0
@@ -394,7 +395,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv.insert(0, "build")  # `freezekit app.py`, as with pyinstaller
     show_traceback = "--traceback" in argv
     try:
-        args = make_parser().parse_args(argv)
+        try:
+            args = make_parser().parse_args(argv)
+        except OptionsError as exc:
+            if argv and argv[0] in COMMANDS:
+                exc.hint = f"see `freezekit {argv[0]} --help`"
+            raise
         _setup_logging(getattr(args, "log_level", "INFO"))
         if not args.command:
             raise OptionsError("no command given", hint="try `freezekit build app.py`")
