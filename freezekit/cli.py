@@ -130,6 +130,17 @@ BUILD_FLAGS: tuple[Flag, ...] = (
 SPEC_EFFECTIVE = ("distpath", "workpath", "noconfirm", "upx_dir", "ascii", "log_level", "clean")
 
 
+def flags_markdown() -> str:
+    """The README's flag table, generated from BUILD_FLAGS (a unit test keeps README true)."""
+    lines = ["| flag | support | notes |", "|---|---|---|"]
+    for flag in BUILD_FLAGS:
+        names = ", ".join(f"`{name}`" for name in flag.names)
+        support = {"supported": "supported", "ignored": "accepted, ignored",
+                   "unsupported": "not supported"}[flag.support]
+        lines.append(f"| {names} | {support} | {flag.why or flag.help} |")
+    return "\n".join(lines)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors."""
 

@@ -88,3 +88,11 @@ def test_every_listed_flag_parses() -> None:
 def test_shorthand_without_build(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main([str(tmp_path / "missing.py")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_readme_flag_table_is_current() -> None:
+    from freezekit.cli import flags_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("<!-- flags:begin -->\n", 1)[1].split("<!-- flags:end -->", 1)[0]
+    assert table.strip() == flags_markdown().strip()
