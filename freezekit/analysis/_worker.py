@@ -1,0 +1,327 @@
+"""The import-analysis worker: runs under the *target* interpreter, prints the graph as JSON.
+
+Started by ``imports.run_worker`` as ``<target python> -I _worker.py`` with a JSON request on
+stdin; the request names a folder holding modulegraph2, objectgraph and freezekit (links to the
+host's copies), which goes first on ``sys.path``. The reply (stdout) lists every node reachable
+from the seeds, the edges between them, the hook outcomes and the distributions that provide
+the non-stdlib top-level packages. Anything user code prints while being inspected goes to
+stderr. Failures inside modulegraph2 are logged (``log`` in the reply) and skipped, node by node.
+
+Standard library + modulegraph2 + freezekit.analysis.hooks only; runs on Python >= 3.10.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+_LOG: list[str] = []
+
+
+def _debug(message: str) -> None:
+    _LOG.append(message)
+
+
+def _drain(graph: Any) -> None:
+    """Finish modulegraph2's work stack, skipping any item that raises."""
+    for _ in range(100_000):
+        try:
+            graph._run_stack()
+            return
+        except Exception as exc:  # modulegraph2 asserts on odd nodes (frozen packages, ...)
+            _debug(f"modulegraph2 failed on one item, skipped: {type(exc).__name__}: {exc}")
+
+
+def _guarded(graph: Any, func: Callable[[str], object], arg: str) -> None:
+    try:
+        func(arg)
+    except Exception as exc:
+        _debug(f"cannot add {arg!r}: {type(exc).__name__}: {exc}")
+    _drain(graph)
+
+
+def _kind(mg: Any, node: Any) -> str:
+    table = [
+        (mg.Script, "script"),
+        (mg.Package, "package"),
+        (mg.NamespacePackage, "namespace"),
+        (mg.SourceModule, "module"),
+        (mg.BytecodeModule, "bytecode"),
+        (mg.ExtensionModule, "extension"),
+        (mg.BuiltinModule, "builtin"),
+        (mg.FrozenModule, "frozen"),
+        (mg.InvalidModule, "invalid"),
+        (mg.MissingModule, "missing"),
+        (mg.ExcludedModule, "excluded"),
+        (mg.AliasNode, "alias"),
+        (mg.VirtualNode, "virtual"),
+        (mg.InvalidRelativeImport, "invalid-relative"),
+    ]
+    for cls, name in table:
+        if isinstance(node, cls):
+            return name
+    return "other"
+
+
+def _describe(mg: Any, node: Any) -> dict[str, object]:
+    kind = _kind(mg, node)
+    info: dict[str, object] = {"name": node.name, "kind": kind, "file": None}
+    if kind == "package":
+        init = node.init_module
+        info["file"] = str(init.filename) if init.filename else None
+        info["init_kind"] = _kind(mg, init)
+        info["search_path"] = [str(p) for p in node.search_path]
+    elif kind == "namespace":
+        info["search_path"] = [str(p) for p in node.search_path]
+    elif node.filename is not None:
+        info["file"] = str(node.filename)
+    return info
+
+
+class _Builder:
+    def __init__(self, mg: Any, request: dict[str, Any]) -> None:
+        from freezekit.analysis import hooks
+
+        self.mg = mg
+        self.hooks_mod = hooks
+        self.request = request
+        self.graph = mg.ModuleGraph()
+        self.hook_files: dict[str, str] = dict(request.get("hooks", {}))
+        self.outcomes: list[dict[str, object]] = []
+        self.hook_excludes: list[tuple[str, list[str]]] = []
+        self.errors: list[dict[str, str]] = []
+        self.soft = set(request.get("lean_excludes", []))
+        self.graph.add_excludes(list(request.get("excludes", [])) + sorted(self.soft))
+        self.graph.add_post_processing_hook(self._on_node)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def _on_node(self, graph: Any, node: Any) -> None:
+        hook_file = self.hook_files.pop(node.name, None)
+        if hook_file is None or _kind(self.mg, node) not in ("package", "module", "namespace",
+                                                               "extension", "bytecode"):
+            return
+        module_dir = self._module_dir(node)
+        try:
+            outcome = self.hooks_mod.run_hook(hook_file, node.name, module_dir=module_dir)
+        except self.hooks_mod.HookError as exc:
+            self.errors.append({"kind": "hook", "file": exc.hook_file, "message": exc.message})
+            return
+        self.outcomes.append(outcome.to_json())
+        if outcome.excludedimports:
+            self.hook_excludes.append((node.name, list(outcome.excludedimports)))
+        for name in outcome.hiddenimports:
+            try:
+                graph.import_module(node, name)
+            except Exception as exc:
+                _debug(f"hook {hook_file}: cannot import {name!r}: {exc}")
+
+    def _module_dir(self, node: Any) -> Any:
+        from pathlib import Path
+
+        search_path = getattr(node, "search_path", None)
+        if search_path:
+            return Path(search_path[0])
+        if node.filename is not None:
+            return Path(node.filename).parent
+        return None
+
+    # -- seeds ---------------------------------------------------------------------------------
+    def build(self) -> None:
+        graph = self.graph
+        for script in self.request.get("scripts", []):
+            _guarded(graph, graph.add_script, script)
+        for package in self.request.get("packages", []):
+            for name in self.hooks_mod.walk_package(package):
+                _guarded(graph, graph.add_module, name)
+        for name in self.request.get("modules", []):
+            _guarded(graph, graph.add_module, name)
+        for _ in range(10):
+            if not self._reinclude_needed():
+                break
+        self._apply_hook_excludes()
+
+    def _roots_reachable(self) -> list[Any]:
+        return [n for n in self.graph.iter_graph() if not isinstance(n, self.mg.PyPIDistribution)]
+
+    def _soft_root(self, name: str) -> str | None:
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            candidate = ".".join(parts[:i])
+            if candidate in self.soft:
+                return candidate
+        return None
+
+    def _reinclude_needed(self) -> bool:
+        """Lift a lean exclusion when a bundled module imports the name at module level
+        (not inside a function, not in try/except ImportError) or a script imports it at all."""
+        mg, graph = self.mg, self.graph
+        reachable = {n.identifier: n for n in self._roots_reachable()}
+        wanted: set[str] = set()
+        for src, dst, infos in graph.edges():
+            if not isinstance(dst, mg.ExcludedModule) or dst.identifier not in reachable:
+                continue
+            root = self._soft_root(dst.identifier)
+            if root is None or isinstance(src, mg.ExcludedModule):
+                continue
+            if src.identifier not in reachable:
+                continue
+            script = isinstance(src, mg.Script)
+            if script or any(i.is_global and not i.is_optional for i in infos):
+                wanted.add(root)
+        if not wanted:
+            return False
+        for root in sorted(wanted):
+            self._reinclude(root)
+        return True
+
+    def _reinclude(self, root: str) -> None:
+        mg, graph = self.mg, self.graph
+        self.soft.discard(root)
+        _debug(f"lean exclusion of {root!r} lifted: imported at module level by bundled code")
+        doomed = [n for n in graph.nodes() if isinstance(n, mg.ExcludedModule)
+                  and (n.identifier == root or n.identifier.startswith(root + "."))]
+        doomed_ids = {n.identifier for n in doomed}
+        sources: list[tuple[Any, str]] = []
+        for src, dst, _infos in list(graph.edges()):
+            if dst.identifier in doomed_ids and src.identifier not in doomed_ids:
+                sources.append((src, dst.identifier))
+        for node in doomed:
+            graph.remove_node(node)
+            graph._post_processing_seen.discard(node.identifier)
+        for src, name in sources:
+            try:
+                graph.import_module(src, name)
+            except Exception as exc:
+                _debug(f"cannot re-import {name!r}: {exc}")
+            _drain(graph)
+
+    def _apply_hook_excludes(self) -> None:
+        graph = self.graph
+        for module, excluded in self.hook_excludes:
+            for src, dst, _infos in list(graph.edges()):
+                if not _under(src.identifier, module):
+                    continue
+                if any(_under(dst.identifier, ex) for ex in excluded):
+                    _debug(f"hook of {module}: not following {src.identifier} -> {dst.identifier}")
+                    graph.remove_all_edges(src, dst)
+
+    # -- reply ---------------------------------------------------------------------------------
+    def reply(self) -> dict[str, object]:
+        mg, graph = self.mg, self.graph
+        nodes = self._roots_reachable()
+        names = {n.identifier for n in nodes}
+        edges = []
+        for src, dst, infos in graph.edges():
+            if src.identifier in names and dst.identifier in names:
+                edges.append([
+                    src.identifier,
+                    dst.identifier,
+                    all(i.is_optional for i in infos),
+                    any(i.is_global for i in infos),
+                    all(i.in_fromlist for i in infos),
+                ])
+        roots = [r.identifier for r in graph.roots() if not isinstance(r, mg.PyPIDistribution)]
+        packages = {}
+        for package in self.request.get("data_packages", []):
+            packages[package] = _package_dirs(package)
+        return {
+            "sys_path": list(sys.path),
+            "nodes": [_describe(mg, n) for n in nodes],
+            "edges": edges,
+            "roots": roots,
+            "hooks": self.outcomes,
+            "packages": packages,
+            "errors": self.errors,
+        }
+
+
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _package_dirs(package: str) -> list[str]:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations is not None:
+        return [str(p) for p in spec.submodule_search_locations]
+    return [os.path.dirname(spec.origin)] if spec.origin and os.path.isabs(spec.origin) else []
+
+
+def _distributions(top_levels: set[str], forced: list[str]) -> tuple[list[dict[str, object]], list[str]]:
+    """Distributions providing the given top-level names, plus the forced ones by name."""
+    import importlib.metadata as md
+
+    by_top = md.packages_distributions()
+    wanted: dict[str, None] = {}
+    for top in sorted(top_levels):
+        for dist_name in by_top.get(top, []):
+            wanted.setdefault(dist_name, None)
+    not_found: list[str] = []
+    result: dict[str, dict[str, object]] = {}
+    for dist_name, forced_one in [*((d, False) for d in wanted), *((d, True) for d in forced)]:
+        try:
+            dist = md.distribution(dist_name)
+        except md.PackageNotFoundError:
+            if forced_one:
+                not_found.append(dist_name)
+            continue
+        path = getattr(dist, "_path", None)
+        if path is None:
+            continue
+        key = str(path)
+        if key not in result:
+            tops = sorted(t for t, dists in by_top.items() if dist_name in dists and t in top_levels)
+            result[key] = {
+                "name": dist.metadata["Name"] or dist_name,
+                "version": dist.version,
+                "path": key,
+                "top_level": tops,
+            }
+    return list(result.values()), not_found
+
+
+def main() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p not in ("", here)]
+    request = json.load(sys.stdin)
+    real_stdout = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever inspected code prints must not corrupt the reply
+    sys.stdout = sys.stderr
+    sys.path[:0] = [request["shim_front"], *request["paths"]]
+    sys.path.append(request["shim_back"])
+    try:
+        import modulegraph2
+
+        sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
+
+        builder = _Builder(modulegraph2, request)
+        builder.build()
+        reply = builder.reply()
+        stdlib_dirs = tuple(os.path.join(d, "") for d in request["stdlib_dirs"])
+        tops = set()
+        for node in reply["nodes"]:  # type: ignore[attr-defined]
+            file = node.get("file")
+            if file and not file.startswith(stdlib_dirs) and node["kind"] != "script":
+                tops.add(node["name"].partition(".")[0])
+        dists, not_found = _distributions(tops, list(request.get("copy_metadata", [])))
+        reply["distributions"] = dists
+        reply["errors"] += [{"kind": "metadata", "file": "", "message": n} for n in not_found]  # type: ignore[operator]
+    except Exception:
+        reply = {"errors": [{"kind": "crash", "file": "", "message": traceback.format_exc()}]}
+    reply["log"] = _LOG
+    json.dump(reply, real_stdout)
+    real_stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

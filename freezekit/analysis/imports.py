@@ -1,0 +1,432 @@
+"""Import analysis: run modulegraph2 under the target interpreter and read its graph.
+
+The graph is built by ``_worker.py`` in a subprocess of ``target.python`` so that a 3.10 target
+is analysed against 3.10's standard library. This module prepares the request (seeds,
+exclusions, hooks), runs the worker and turns its reply into an :class:`ImportGraph`, then
+classifies the nodes into pure modules, start-up modules, extensions and missing modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from freezekit.errors import AnalysisError
+from freezekit.options import BuildOptions
+from freezekit.platforms import Target
+
+from .result import MissingModule, PureModule
+
+logger = logging.getLogger(__name__)
+
+RUNTIME_PACKAGE = "freezekit.runtime"
+
+#: Left out by default (``options.lean``): modules that stdlib code imports inside functions
+#: or for tooling, and that a normal app never runs. ``multiprocessing``, ``pdb`` and ``pydoc``
+#: otherwise drag in the regression-test package, tkinter, IDLE and the packaging tools.
+#: An exclusion is lifted when a script imports the module (anywhere), when it is a hidden
+#: import, or when a bundled module imports it at module level outside try/except ImportError.
+LEAN_EXCLUDES: tuple[str, ...] = (
+    "test",  # CPython's regression tests (multiprocessing -> test.support)
+    "idlelib",
+    "turtledemo",
+    "turtle",
+    "tkinter",
+    "_tkinter",
+    "lib2to3",
+    "pydoc",  # help(); pulled by pdb, inspect users
+    "pydoc_data",
+    "unittest",
+    "doctest",
+    "distutils",
+    "ensurepip",
+    "venv",
+    "pip",
+    "setuptools",
+    "pkg_resources",
+    "_distutils_hack",
+    "_pytest",
+    "pytest",
+    "py",
+)
+
+#: Modules that only exist on other platforms (or other implementations); their absence on a
+#: Linux target is expected and is never reported as a problem.
+OTHER_PLATFORM_MODULES: frozenset[str] = frozenset(
+    {
+        "nt", "winreg", "_winreg", "_winapi", "msvcrt", "_overlapped", "_scproxy", "_wmi",
+        "_msi", "msilib", "winsound", "_winxptheme", "vms_lib", "java", "java.lang",
+        "org", "org.python", "org.python.core", "__main__", "_posixshmem_win", "win32api",
+        "win32con", "win32pipe", "win32file", "win32event", "win32process", "pywintypes",
+        "_frozen_importlib", "_frozen_importlib_external", "_android_support", "_ios_support",
+        "_apple_support", "_manylinux", "_pyrepl._minimal_curses",
+        "_freezekit",  # made by the bootloader at run time
+    }
+)
+
+_STARTUP_PROBE = (
+    "import sys; print(repr(sorted(n for n, m in sys.modules.items() "
+    "if n not in sys.builtin_module_names and "
+    "getattr(getattr(m, '__spec__', None), 'origin', None) not in ('frozen', 'built-in'))))"
+)
+
+_SHIM_FRONT = ("freezekit",)
+_SHIM_BACK = ("modulegraph2", "objectgraph", "typing_extensions")
+_WORKER = Path(__file__).with_name("_worker.py")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    name: str
+    kind: str  # script, module, package, namespace, bytecode, extension, builtin, frozen,
+    # invalid, missing, excluded, alias, virtual, invalid-relative, other
+    file: str | None
+    search_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Edge:
+    source: str
+    target: str
+    optional: bool  # every import is inside try/except ImportError
+    is_global: bool  # at least one import is at module level
+    fromlist: bool  # only ever seen as a name in ``from x import name``
+
+
+@dataclass(frozen=True, kw_only=True)
+class Distribution:
+    name: str
+    version: str
+    path: str  # the .dist-info / .egg-info folder (or file)
+    top_level: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportGraph:
+    """The worker's reply as values."""
+
+    nodes: Mapping[str, Node]
+    edges: tuple[Edge, ...]
+    roots: tuple[str, ...]
+    sys_path: tuple[str, ...]
+    hooks: tuple[Mapping[str, object], ...]  # HookOutcome.to_json() of each applied hook
+    packages: Mapping[str, tuple[str, ...]]  # folders of the packages asked for
+    distributions: tuple[Distribution, ...]
+    log: tuple[str, ...]
+
+    def importers(self) -> dict[str, list[Edge]]:
+        incoming: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            incoming.setdefault(edge.target, []).append(edge)
+        return incoming
+
+
+# -- request ---------------------------------------------------------------------------------
+
+
+def probe_startup(target: Target) -> tuple[str, ...]:
+    """Source modules the target interpreter imports during its own initialisation."""
+    try:
+        out = subprocess.run(
+            [str(target.python), "-I", "-S", "-c", _STARTUP_PROBE],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise AnalysisError(f"cannot start target Python {target.python}: {exc}") from exc
+    names = ast.literal_eval(out.strip())
+    return tuple(n for n in names if n != "__main__")
+
+
+def script_imports(scripts: Iterable[Path]) -> set[str]:
+    """Every module name a script imports (at any level), with its parents."""
+    names: set[str] = set()
+    for script in scripts:
+        try:
+            tree = ast.parse(script.read_bytes(), filename=str(script))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {prefix for name in names for prefix in _prefixes(name)}
+
+
+def _prefixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def lean_excludes(options: BuildOptions) -> tuple[str, ...]:
+    """The soft exclusions for this build: LEAN_EXCLUDES minus what the app asks for."""
+    if not options.lean:
+        return ()
+    wanted = script_imports(options.scripts)
+    for name in (*options.hidden_imports, *options.collect_submodules, *options.collect_all):
+        wanted.update(_prefixes(name))
+    return tuple(name for name in LEAN_EXCLUDES if name not in wanted)
+
+
+def _shim_paths(names: Sequence[str], folder: Path) -> None:
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise AnalysisError(
+                f"{name} is not importable in the Python running freezekit ({sys.executable})",
+                hint="install freezekit's dependencies: pip install modulegraph2 lief zstandard",
+            )
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source, target_is_directory=source.is_dir())
+
+
+def build_request(
+    options: BuildOptions, target: Target, *, hooks: Mapping[str, Path]
+) -> dict[str, object]:
+    scripts = [str(p.resolve()) for p in options.scripts]
+    paths = [str(p.resolve()) for p in options.paths]
+    for script in options.scripts:
+        folder = str(script.resolve().parent)
+        if folder not in paths:
+            paths.append(folder)
+    collect = [*options.collect_submodules, *options.collect_all]
+    startup = probe_startup(target)
+    data_packages = sorted({*options.collect_data, *options.collect_binaries, *options.collect_all})
+    return {
+        "paths": paths,
+        "scripts": scripts,
+        "packages": [RUNTIME_PACKAGE, "encodings", *collect],
+        "modules": [*startup, *options.hidden_imports],
+        "startup": list(startup),
+        "excludes": list(options.excludes),
+        "lean_excludes": list(lean_excludes(options)),
+        "hooks": {name: str(path) for name, path in sorted(hooks.items())},
+        "copy_metadata": list(options.copy_metadata),
+        "data_packages": data_packages,
+        "stdlib_dirs": [str(target.stdlib), str(target.dynload)],
+    }
+
+
+# -- worker ----------------------------------------------------------------------------------
+
+
+def run_worker(request: Mapping[str, object], target: Target) -> dict[str, object]:
+    """Run ``_worker.py`` under the target interpreter and return its JSON reply."""
+    with tempfile.TemporaryDirectory(prefix="freezekit-shim-") as tmp:
+        front, back = Path(tmp, "front"), Path(tmp, "back")
+        front.mkdir()
+        back.mkdir()
+        _shim_paths(_SHIM_FRONT, front)
+        _shim_paths(_SHIM_BACK, back)
+        payload = json.dumps({**request, "shim_front": str(front), "shim_back": str(back)})
+        command = [str(target.python), "-I", str(_WORKER)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        try:
+            proc = subprocess.run(
+                command, input=payload, capture_output=True, text=True, env=env, timeout=1800
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise AnalysisError(f"cannot run the analysis worker under {target.python}: {exc}") from exc
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise AnalysisError(
+            f"analysis worker failed under {target.python} (exit status {proc.returncode}): "
+            + (proc.stderr.strip().splitlines() or ["no output"])[-1],
+            hint=f"command: {' '.join(command)}\n{proc.stderr.strip()}",
+        )
+    reply: dict[str, object] = json.loads(proc.stdout)
+    if proc.stderr.strip():
+        logger.debug("analysis worker stderr:\n%s", proc.stderr.rstrip())
+    return reply
+
+
+def check_errors(reply: Mapping[str, object]) -> None:
+    """Raise AnalysisError for the first fatal error the worker reported."""
+    errors = reply.get("errors") or []
+    assert isinstance(errors, list)
+    for error in errors:
+        kind, file, message = error["kind"], error["file"], error["message"]
+        if kind == "hook":
+            raise AnalysisError(
+                f"hook {file} failed: {message}",
+                hint="fix or remove the hook file; run with --log-level DEBUG for details",
+            )
+        if kind == "metadata":
+            raise AnalysisError(
+                f"no installed distribution named {message!r} (from --copy-metadata)",
+                hint="check the name with `pip show NAME` under the target Python",
+            )
+        raise AnalysisError("analysis worker crashed: " + message.strip().splitlines()[-1],
+                            hint=message)
+
+
+def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
+    check_errors(reply)
+    raw_nodes: list[dict[str, object]] = reply["nodes"]  # type: ignore[assignment]
+    nodes = {
+        str(n["name"]): Node(
+            name=str(n["name"]),
+            kind=str(n["kind"]),
+            file=None if n.get("file") is None else str(n["file"]),
+            search_path=tuple(str(p) for p in n.get("search_path", ())),  # type: ignore[attr-defined]
+        )
+        for n in raw_nodes
+    }
+    raw_edges: list[list[object]] = reply["edges"]  # type: ignore[assignment]
+    edges = tuple(
+        Edge(source=str(s), target=str(t), optional=bool(o), is_global=bool(g), fromlist=bool(f))
+        for s, t, o, g, f in raw_edges
+    )
+    raw_dists: list[dict[str, object]] = reply.get("distributions", [])  # type: ignore[assignment]
+    dists = tuple(
+        Distribution(
+            name=str(d["name"]), version=str(d["version"]), path=str(d["path"]),
+            top_level=tuple(str(t) for t in d["top_level"]),  # type: ignore[attr-defined]
+        )
+        for d in raw_dists
+    )
+    raw_packages: dict[str, list[str]] = reply.get("packages", {})  # type: ignore[assignment]
+    return ImportGraph(
+        nodes=nodes,
+        edges=edges,
+        roots=tuple(str(r) for r in reply["roots"]),  # type: ignore[attr-defined]
+        sys_path=tuple(str(p) for p in reply["sys_path"]),  # type: ignore[attr-defined]
+        hooks=tuple(reply.get("hooks", ())),  # type: ignore[arg-type]
+        packages={k: tuple(v) for k, v in raw_packages.items()},
+        distributions=dists,
+        log=tuple(str(line) for line in reply.get("log", ())),  # type: ignore[attr-defined]
+    )
+
+
+def build_graph(options: BuildOptions, target: Target, *, hooks: Mapping[str, Path]) -> ImportGraph:
+    request = build_request(options, target, hooks=hooks)
+    graph = parse_reply(run_worker(request, target))
+    for line in graph.log:
+        logger.debug("modulegraph2: %s", line)
+    return graph
+
+
+# -- classification --------------------------------------------------------------------------
+
+
+def is_under(path: str, folders: Iterable[Path]) -> bool:
+    return any(path.startswith(os.path.join(str(folder), "")) for folder in folders)
+
+
+def split_modules(
+    graph: ImportGraph, startup_names: Iterable[str]
+) -> tuple[tuple[PureModule, ...], tuple[PureModule, ...]]:
+    """(pure, startup): every source module of the graph, split by the start-up set."""
+    startup_set = set(startup_names)
+    pure: list[PureModule] = []
+    startup: list[PureModule] = []
+    for node in graph.nodes.values():
+        module = _pure_module(node)
+        if module is None:
+            continue
+        is_startup = node.name in startup_set or node.name.partition(".")[0] == "encodings"
+        (startup if is_startup else pure).append(module)
+    key = lambda m: m.name  # noqa: E731
+    return tuple(sorted(pure, key=key)), tuple(sorted(startup, key=key))
+
+
+def _pure_module(node: Node) -> PureModule | None:
+    if node.kind == "namespace":
+        return PureModule(name=node.name, source=None, is_package=True)
+    if node.kind in ("module", "bytecode") and node.file:
+        return PureModule(name=node.name, source=Path(node.file), is_package=False)
+    if node.kind == "package" and node.file and node.file.endswith((".py", ".pyc")):
+        return PureModule(name=node.name, source=Path(node.file), is_package=True)
+    if node.kind == "invalid":
+        logger.warning("module %s (%s) has invalid syntax and is left out", node.name, node.file)
+    return None
+
+
+def extension_dest(node: Node, target: Target) -> str:
+    """Where an extension module goes under the top directory."""
+    assert node.file is not None
+    file_name = Path(node.file).name
+    if is_under(node.file, [target.dynload, target.stdlib]):
+        return f"lib-dynload/{file_name}"
+    package = node.name.rpartition(".")[0]
+    return "/".join([*package.split("."), file_name]) if package else file_name
+
+
+def extensions(graph: ImportGraph) -> list[Node]:
+    """Extension modules (and packages whose __init__ is an extension)."""
+    return [
+        n for n in graph.nodes.values()
+        if n.file and (n.kind == "extension" or (n.kind == "package" and not n.file.endswith((".py", ".pyc"))))
+    ]
+
+
+def find_missing(graph: ImportGraph) -> tuple[MissingModule, ...]:
+    incoming = graph.importers()
+    result = []
+    for node in graph.nodes.values():
+        if node.kind not in ("missing", "invalid-relative"):
+            continue
+        edges = [e for e in incoming.get(node.name, []) if graph.nodes.get(e.source) is not None
+                 and graph.nodes[e.source].kind not in ("missing", "alias")]
+        if _is_attribute(node.name, edges, graph):
+            continue
+        importers = sorted({_display(e.source) for e in edges})
+        optional = (
+            node.name in OTHER_PLATFORM_MODULES
+            or node.name.partition(".")[0] in OTHER_PLATFORM_MODULES
+            or (bool(edges) and all(e.optional for e in edges))
+        )
+        result.append(MissingModule(name=node.name, importers=tuple(importers), optional=optional))
+    return tuple(sorted(result, key=lambda m: m.name))
+
+
+def _is_attribute(name: str, edges: list[Edge], graph: ImportGraph) -> bool:
+    """``from re import IGNORECASE`` makes modulegraph2 record a missing ``re.IGNORECASE``."""
+    parent = name.rpartition(".")[0]
+    if not parent:
+        return False
+    parent_node = graph.nodes.get(parent)
+    if parent_node is None or parent_node.kind in ("missing", "excluded"):
+        return False
+    if parent_node.kind not in ("package", "namespace"):
+        return True  # a plain module has no submodules
+    return bool(edges) and all(e.fromlist for e in edges)
+
+
+def _display(name: str) -> str:
+    return Path(name).name if os.sep in name else name
+
+
+def import_chain(graph: ImportGraph, module: str) -> list[str] | None:
+    """Shortest chain of imports from a root (script first) to ``module``, or None."""
+    outgoing: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        outgoing.setdefault(edge.source, []).append(edge.target)
+    if module not in graph.nodes:
+        return None
+    roots = sorted(graph.roots, key=lambda r: graph.nodes.get(r, Node(name=r, kind="", file=None)).kind != "script")
+    previous: dict[str, str | None] = {r: None for r in roots}
+    queue = deque(roots)
+    while queue:
+        name = queue.popleft()
+        if name == module:
+            chain = [name]
+            while (before := previous[chain[-1]]) is not None:
+                chain.append(before)
+            return [_display(n) for n in reversed(chain)]
+        for nxt in sorted(outgoing.get(name, [])):
+            if nxt not in previous:
+                previous[nxt] = name
+                queue.append(nxt)
+    return None
