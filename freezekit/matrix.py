@@ -111,7 +111,9 @@ def _check_excludes(exclude: Sequence[Mapping[str, object]], source: str) -> Non
         where = f"{source}: exclude[{index}]"
         unknown = sorted(set(entry) - _EXCLUDE_KEYS)
         if unknown:
-            raise OptionsError(f"{where}: unknown key {unknown[0]!r}", hint="use os, arch, python, reason")
+            raise OptionsError(
+                f"{where}: unknown key {unknown[0]!r}", hint="use os, arch, python, reason"
+            )
         _field(entry, "reason", str, where)
 
 
@@ -127,7 +129,9 @@ def parse_matrix(data: Mapping[str, object], *, source: str = "cells.toml") -> l
         where = f"{source}: platform[{index}]"
         unknown = sorted(set(table) - set(_PLATFORM_KEYS))
         if unknown:
-            raise OptionsError(f"{where}: unknown key {unknown[0]!r}", hint=f"use {', '.join(_PLATFORM_KEYS)}")
+            raise OptionsError(
+                f"{where}: unknown key {unknown[0]!r}", hint=f"use {', '.join(_PLATFORM_KEYS)}"
+            )
         fields = {key: _field(table, key, kind, where) for key, kind in _PLATFORM_KEYS.items()}
         try:
             os_ = Os(fields["os"])
@@ -233,18 +237,20 @@ def github_matrix(cells: Sequence[Cell]) -> dict[str, list[dict[str, object]]]:
     }
 
 
-def format_matrix_table(cells: Sequence[Cell], reasons: Mapping[str, str | None] | None = None) -> str:
+def format_matrix_table(
+    cells: Sequence[Cell], reasons: Mapping[str, str | None] | None = None
+) -> str:
     """A plain text table of the cells; with ``reasons``, a column saying if the host runs it."""
     header = ["cell", "os", "arch", "bits", "python", "runner", "cibuildwheel"]
-    rows = [
-        [c.name, c.os.value, c.arch, str(c.bits), c.python, c.runner, c.cibw_id] for c in cells
-    ]
+    rows = [[c.name, c.os.value, c.arch, str(c.bits), c.python, c.runner, c.cibw_id] for c in cells]
     if reasons is not None:
         header.append("here")
-        for row, cell in zip(rows, cells):
+        for row, cell in zip(rows, cells, strict=True):
             reason = reasons.get(cell.name)
             row.append("yes" if reason is None else f"no: {reason}")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     return "\n".join(lines)
