@@ -1,0 +1,157 @@
+"""onefile: temp and cache extraction, clean-up after exits, signals and kills, symlinks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from freezekit.archive.reader import open_archive
+from freezekit.options import Extract, Mode
+
+from .conftest import APPS, FrozenApp, FrozenAppFactory
+
+pytestmark = pytest.mark.slow
+SHARED = str(APPS / "onefile_app" / "shared.txt")
+DATAS = ((SHARED, "extra"), (SHARED, "."))
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp), "HOME": str(tmp / "home"), **extra}
+
+
+@pytest.fixture()
+def app(frozen_app: FrozenAppFactory) -> FrozenApp:
+    return frozen_app("onefile_app", mode=Mode.ONEFILE, datas=DATAS)
+
+
+@pytest.fixture()
+def cached(frozen_app: FrozenAppFactory) -> FrozenApp:
+    return frozen_app("onefile_app", mode=Mode.ONEFILE, datas=DATAS, onefile_extract=Extract.CACHE)
+
+
+def test_onefile_is_one_file_and_runs(app: FrozenApp, tmp_path: Path) -> None:
+    assert app.executable.is_file() and app.executable == app.result.output
+    result = app.run(env=_env(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "onefile hello\n", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_onefile_exit_status_passes_through(app: FrozenApp, tmp_path: Path) -> None:
+    assert app.run("exit", "7", env=_env(tmp_path)).returncode == 7
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> None:
+    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                            env=_env(tmp_path))
+    assert proc.stdout is not None
+    top = Path(proc.stdout.readline().strip())
+    assert top.parent == tmp_path and top.name.startswith("_MEI")
+    assert (top.stat().st_mode & 0o777) == 0o700
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not top.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> None:
+    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                            env=_env(tmp_path), start_new_session=True)
+    assert proc.stdout is not None
+    top = Path(proc.stdout.readline().strip())
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    assert top.exists()  # kill -9 leaves it behind...
+    assert app.run(env=_env(tmp_path)).returncode == 0
+    assert not top.exists()  # ...and the next start removes it
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_in_use_is_never_swept(app: FrozenApp, tmp_path: Path) -> None:
+    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                            env=_env(tmp_path))
+    assert proc.stdout is not None
+    top = Path(proc.stdout.readline().strip())
+    assert app.run(env=_env(tmp_path)).returncode == 0
+    assert top.is_dir()
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_runtime_tmpdir_is_baked_in(frozen_app: FrozenAppFactory, tmp_path: Path) -> None:
+    where = tmp_path / "unpack-here"
+    where.mkdir()
+    app = frozen_app("onefile_app", mode=Mode.ONEFILE, runtime_tmpdir=str(where))
+    result = app.run("meipass", env=_env(tmp_path / "elsewhere"))
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).parent == where
+    assert list(where.iterdir()) == []
+
+
+def test_symlinks_are_recreated_as_links(app: FrozenApp, tmp_path: Path) -> None:
+    archive = open_archive(app.executable)
+    assert [e.name for e in archive.entries if e.kind.value == "symlink"] == ["extra/copy.txt"]
+    result = app.run("link", env=_env(tmp_path))
+    assert (result.returncode, result.stdout) == (0, "True shared data\n")
+
+
+def test_restart_with_reset_variable_is_an_independent_instance(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("restart", env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    parent, independent, worker = result.stdout.splitlines()
+    assert worker == parent  # a plain child through sys.executable reuses the extraction
+    assert independent != parent and Path(independent).parent == tmp_path
+
+
+def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> None:
+    env = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    first = cached.run("meipass", env=env)
+    assert first.returncode == 0, first.stderr
+    top = Path(first.stdout.strip())
+    assert top.parent == tmp_path / "cache" / "freezekit"
+    assert top.name.startswith("onefile_app-")
+    # Proof that a later start does not read the payload: a copy whose payload is zeroed
+    # still starts from the cache, and fails with a clean error without it.
+    broken = tmp_path / "broken"
+    data = bytearray(cached.executable.read_bytes())
+    archive = open_archive(cached.executable)
+    entry = archive.entry(archive.trailer.libpython)
+    start = archive.trailer.pkg_offset + entry.data_offset
+    data[start : start + entry.stored_size] = bytes(entry.stored_size)
+    broken.write_bytes(bytes(data))
+    broken.chmod(0o755)
+    second = subprocess.run([str(broken), "meipass"], env=env, capture_output=True, text=True, timeout=60)
+    assert (second.returncode, second.stdout) == (0, first.stdout)
+    fresh = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "fresh"))
+    third = subprocess.run([str(broken), "meipass"], env=fresh, capture_output=True, text=True, timeout=60)
+    assert third.returncode == 1
+    assert third.stderr.startswith(f"freezekit: cannot start {broken}")
+    assert len(third.stderr.splitlines()) == 1
+    assert [p for p in (tmp_path / "fresh" / "freezekit").iterdir()] == []
+
+
+def test_sixteen_concurrent_first_starts(cached: FrozenApp, tmp_path: Path) -> None:
+    env = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda _: cached.run("meipass", env=env, timeout=120), range(16)))
+    assert [r.returncode for r in results] == [0] * 16, [r.stderr for r in results if r.returncode]
+    assert len({r.stdout for r in results}) == 1
+    assert sorted(p.name for p in (tmp_path / "cache" / "freezekit").iterdir()) == [
+        Path(results[0].stdout.strip()).name
+    ]
+
+
+def test_cache_writable_by_others_is_refused(cached: FrozenApp, tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "freezekit"
+    cache.mkdir(parents=True)
+    cache.chmod(0o777)
+    result = cached.run("meipass", env=_env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache")))
+    assert result.returncode == 1
+    assert "writable by others" in result.stderr and len(result.stderr.splitlines()) == 1
