@@ -55,3 +55,15 @@ def bootloader(session: nox.Session) -> None:
             session.log(f"bootloader {target.tag}{' windowed' if windowed else ''}: {path}")
     session.run("python", "-m", "pytest", "-q", "tests/functional/test_bootloader_archives.py",
                 env={"CI": os.environ.get("CI", "")})
+
+
+@nox.session(python=False, tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """freezekit vs PyInstaller vs cx_Freeze, side by side in one run (`-- --quick`: hello only)."""
+    venv = ROOT / ".nox" / "bench-env"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        session.run(sys.executable, "-m", "venv", str(venv), external=True)
+    session.run(str(python), "-m", "pip", "install", "-q", "-e", str(ROOT),
+                "-r", str(ROOT / "bench" / "requirements.txt"), external=True)
+    session.run(str(python), str(ROOT / "bench" / "run.py"), *session.posargs, external=True)
