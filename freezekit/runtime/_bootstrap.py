@@ -1,0 +1,151 @@
+"""First Python code run inside a frozen app: install the PYZ importer, then call start().
+
+The bootloader executes this file's code object in a fresh namespace; it is never imported.
+Until the importer is in ``sys.meta_path`` only built-in and frozen modules are available,
+so this file imports nothing else before the last lines. Keep it small: it runs on every
+start of every frozen app.
+"""
+
+import _frozen_importlib as _fi
+import _frozen_importlib_external as _fie
+import _io
+import marshal
+import sys
+
+import _freezekit
+
+_SEP = _fie.path_sep
+
+# Modules patched right after they are executed from the PYZ: name -> (module, function).
+# The function is called as function(module, importer).
+_POST_IMPORT = {
+    "multiprocessing": ("freezekit.runtime.mp", "on_import_multiprocessing"),
+    "multiprocessing.spawn": ("freezekit.runtime.mp", "on_import_spawn"),
+    "pkgutil": ("freezekit.runtime.pyz", "on_import_pkgutil"),
+}
+
+
+class PyzImporter:
+    """Meta-path finder and loader for the modules stored in the PYZ.
+
+    Module code comes from memory; ``__file__`` and ``__path__`` point into the top
+    directory so that extension modules and data files next to them are found on disk.
+    """
+
+    is_freezekit_pyz = True
+
+    def __init__(self, index, read, top_dir):
+        self.index = index  # name -> (is_package, token)
+        self._read = read
+        self.top_dir = top_dir
+        self.post_import = dict(_POST_IMPORT)
+        self._parents = None  # implied namespace packages, computed on the first miss
+
+    def __repr__(self):
+        return f"<PyzImporter {len(self.index)} modules in {self.top_dir!r}>"
+
+    def path_of(self, fullname):
+        """``<top>/a/b`` for module ``a.b``: its package folder, or its file without suffix."""
+        return self.top_dir + _SEP + fullname.replace(".", _SEP)
+
+    def origin_of(self, fullname):
+        if self.index[fullname][0]:
+            return self.path_of(fullname) + _SEP + "__init__.py"
+        return self.path_of(fullname) + ".py"
+
+    # -- finder ---------------------------------------------------------------------------
+
+    def find_spec(self, fullname, path=None, target=None):
+        entry = self.index.get(fullname)
+        if entry is None:
+            return self._namespace_spec(fullname)
+        spec = _fi.ModuleSpec(fullname, self, origin=self.origin_of(fullname), is_package=entry[0])
+        if entry[0]:
+            spec.submodule_search_locations.append(self.path_of(fullname))
+        spec.has_location = True
+        return spec
+
+    def _namespace_spec(self, fullname):
+        """A namespace package for a dotted prefix of PYZ modules that has no entry itself."""
+        parents = self._parents
+        if parents is None:
+            parents = set()
+            for name in self.index:
+                while "." in name:
+                    name = name.rpartition(".")[0]
+                    if name in parents:
+                        break
+                    parents.add(name)
+            parents.difference_update(self.index)
+            self._parents = parents
+        if fullname not in parents:
+            return None
+        spec = _fi.ModuleSpec(fullname, None, is_package=True)
+        spec.submodule_search_locations.append(self.path_of(fullname))
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+    # -- loader ---------------------------------------------------------------------------
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        name = module.__spec__.name
+        exec(self.get_code(name), module.__dict__)
+        hook = self.post_import.get(name)
+        if hook is not None:
+            __import__(hook[0])
+            getattr(sys.modules[hook[0]], hook[1])(module, self)
+
+    def _entry(self, fullname):
+        entry = self.index.get(fullname)
+        if entry is None:
+            raise ImportError(f"module {fullname!r} is not in the PYZ", name=fullname)
+        return entry
+
+    def get_code(self, fullname):
+        return marshal.loads(self._read(self._entry(fullname)[1]))
+
+    def get_source(self, fullname):
+        self._entry(fullname)
+        return None
+
+    def is_package(self, fullname):
+        return self._entry(fullname)[0]
+
+    def get_filename(self, fullname):
+        self._entry(fullname)
+        return self.origin_of(fullname)
+
+    def get_data(self, path):
+        """Bytes of a file on disk (data files live in the top directory)."""
+        with _io.FileIO(path, "r") as file:
+            return file.readall()
+
+    def get_resource_reader(self, fullname):
+        from freezekit.runtime.pyz import PyzResourceReader
+
+        return PyzResourceReader(self, fullname)
+
+
+def _install(importer):
+    meta_path = sys.meta_path
+    for position, finder in enumerate(meta_path):
+        if finder is _fie.PathFinder:
+            meta_path.insert(position, importer)
+            break
+    else:
+        meta_path.append(importer)
+
+
+_importer = PyzImporter(_freezekit.pyz_index(), _freezekit.pyz_read, _freezekit.top_dir)
+_install(_importer)
+sys.frozen = True
+sys._MEIPASS = _freezekit.top_dir
+
+from freezekit.runtime.main import start  # noqa: E402  (needs the importer installed)
+
+start(_importer)

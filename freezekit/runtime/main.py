@@ -1,0 +1,119 @@
+"""start(): what runs inside the frozen app after the PYZ importer is installed.
+
+Called by the bootstrap, before the bootloader runs the app's scripts:
+
+1. null streams for missing standard streams (windowed apps);
+2. multiprocessing children (spawn worker, resource tracker, fork server) are diverted to
+   their multiprocessing code and exit, so the app's code never runs in them;
+3. ``FREEZEKIT_SMOKE=<probe>`` runs a smoke probe instead of the app and exits;
+4. option ``freezekit:reset-subprocess-env`` installs the subprocess environment reset;
+5. the app's runtime hooks (``runtime_hook`` TOC entries) run in TOC order.
+
+This module is imported on every start: it imports only built-in modules at module level.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import sys
+
+OPTION_NO_SMOKE = "freezekit:no-smoke"
+OPTION_RESET_SUBPROCESS_ENV = "freezekit:reset-subprocess-env"
+OPTION_WINDOWED = "freezekit:windowed"
+SMOKE_VARIABLE = "FREEZEKIT_SMOKE"
+
+
+def start(importer=None, *, freezekit_module=None, argv=None):
+    """Prepare the process for the app's scripts (or divert it and exit)."""
+    if freezekit_module is None:
+        import _freezekit as freezekit_module
+    options = tuple(freezekit_module.options)
+    argv = sys.argv if argv is None else argv
+    ensure_stdio(windowed=OPTION_WINDOWED in options or bool(freezekit_module.windowed))
+    if looks_like_worker(argv):
+        from freezekit.runtime import mp
+
+        mp.divert(argv)
+    probe = getenv(SMOKE_VARIABLE)
+    if probe:
+        from freezekit.runtime import smoke
+
+        raise SystemExit(smoke.run(probe, enabled=OPTION_NO_SMOKE not in options))
+    if OPTION_RESET_SUBPROCESS_ENV in options:
+        from freezekit.runtime import environ
+
+        environ.install_subprocess_reset()
+    run_runtime_hooks(freezekit_module)
+
+
+def looks_like_worker(argv):
+    """Cheap pre-check before importing freezekit.runtime.mp: could argv be a child's?"""
+    if len(argv) < 2:
+        return False
+    return argv[1] == "--multiprocessing-fork" or (argv[1].startswith("-") and "-c" in argv)
+
+
+def getenv(name):
+    """os.environ.get(name) without importing os when it is not loaded yet."""
+    os_module = sys.modules.get("os")
+    if os_module is not None:
+        return os_module.environ.get(name)
+    try:
+        import posix
+    except ImportError:
+        import nt
+
+        return nt.environ.get(name.upper())
+    value = posix.environ.get(name.encode("ascii"))
+    if value is None:
+        return None
+    return value.decode(sys.getfilesystemencoding(), "surrogateescape")
+
+
+def _is_usable(stream):
+    try:
+        fd = stream.fileno()
+        if sys.platform == "win32":
+            import nt as system
+        else:
+            import posix as system
+        system.fstat(fd)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def ensure_stdio(*, windowed=False):
+    """Replace missing standard streams (None, or unusable in a windowed app) by null ones.
+
+    Naive ``print()`` and ``sys.stderr.flush()`` then work in a windowed app.
+    """
+    devnull = "nul" if sys.platform == "win32" else "/dev/null"
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        stream = getattr(sys, name)
+        if stream is not None and not (windowed and not _is_usable(stream)):
+            continue
+        null = open(devnull, mode, encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        setattr(sys, name, null)
+        dunder = f"__{name}__"
+        if getattr(sys, dunder, None) is None or getattr(sys, dunder) is stream:
+            setattr(sys, dunder, null)
+
+
+def run_runtime_hooks(freezekit_module):
+    """Run every ``runtime_hook`` TOC entry, in TOC order, each in its own namespace."""
+    import marshal
+
+    top = freezekit_module.top_dir
+    separator = "\\" if sys.platform == "win32" else "/"
+    for name, kind in freezekit_module.toc():
+        if kind != "runtime_hook":
+            continue
+        code = marshal.loads(freezekit_module.read(name))
+        stem = name.rpartition("/")[2].rpartition(".")[0] or name
+        namespace = {
+            "__name__": stem,
+            "__file__": top + separator + name.replace("/", separator),
+            "__builtins__": __builtins__,
+        }
+        exec(code, namespace)
