@@ -1,0 +1,302 @@
+"""The cell runner: ``python -m freezekit._cell job.json`` inside a cell's venv.
+
+The nox task library writes a JSON job, then runs this module with the cell's interpreter. It
+calls the Python API in order: bootloader, build, smoke probes, publish. A failed probe fails
+the run and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import struct
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from freezekit.errors import FreezekitError, OptionsError
+from freezekit.log import LineReporter, Reporter
+from freezekit.matrix import Cell, find_cell, load_matrix
+from freezekit.options import BuildOptions, Extract, Mode
+from freezekit.platforms import Target
+from freezekit.publish import ProbeOutcome, PublishedCell, dump_json, git_commit, publish_cell
+
+logger = logging.getLogger(__name__)
+
+# AppSpec.options keys for the script case, and how a JSON value becomes the BuildOptions field.
+_TUPLE_FIELDS = (
+    "hidden_imports",
+    "excludes",
+    "collect_submodules",
+    "collect_data",
+    "collect_binaries",
+    "collect_all",
+    "copy_metadata",
+    "python_options",
+)
+_PAIR_FIELDS = ("datas", "binaries")
+_PATH_FIELDS = ("paths", "hooks_dirs", "runtime_hooks")
+_PLAIN_FIELDS = ("windowed", "strip", "lean", "icon", "runtime_tmpdir", "reset_subprocess_env")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppSpec:
+    """What to freeze in every cell: one of ``script``, ``spec`` or ``pyproject``.
+
+    ``install`` lists pip arguments that put the app's own dependencies into the cell's venv
+    (e.g. ``(".",)`` or ``("-r", "requirements.txt")``). ``options`` sets BuildOptions fields for
+    the ``script`` case: ``{"mode": "onefile", "hidden_imports": ["pkg.plugin"]}``.
+    """
+
+    name: str
+    version: str = "0.0.0"
+    script: Path | None = None
+    spec: Path | None = None
+    pyproject: Path | None = None
+    install: tuple[str, ...] = ()
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        given = [s for s in (self.script, self.spec, self.pyproject) if s is not None]
+        if len(given) != 1:
+            raise OptionsError(
+                f"app {self.name!r} needs exactly one of script, spec or pyproject",
+                hint="e.g. AppSpec(name='hello', script=Path('hello.py'))",
+            )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "script": _path_str(self.script),
+            "spec": _path_str(self.spec),
+            "pyproject": _path_str(self.pyproject),
+            "install": list(self.install),
+            "options": dict(self.options),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> AppSpec:
+        options = data.get("options") or {}
+        install = data.get("install") or []
+        if not isinstance(options, dict) or not isinstance(install, list):
+            raise OptionsError("job: app.options must be a table and app.install a list")
+        return cls(
+            name=str(data["name"]),
+            version=str(data.get("version", "0.0.0")),
+            script=_opt_path(data.get("script")),
+            spec=_opt_path(data.get("spec")),
+            pyproject=_opt_path(data.get("pyproject")),
+            install=tuple(str(item) for item in install),
+            options=options,
+        )
+
+
+def _path_str(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _opt_path(value: object) -> Path | None:
+    return None if value is None else Path(str(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellJob:
+    """One cell's work, as the task library hands it over (JSON)."""
+
+    cell: str
+    app: AppSpec
+    work_dir: Path  # build/freeze/<cell>: the frozen output and analysis caches
+    publish_dir: Path  # dist/<cell>: archive, SHA256SUMS, manifest.json
+    matrix: Path | None = None
+    smoke: bool = True
+
+    def to_json(self) -> str:
+        return dump_json(
+            {
+                "cell": self.cell,
+                "app": self.app.to_json(),
+                "work_dir": str(self.work_dir),
+                "publish_dir": str(self.publish_dir),
+                "matrix": _path_str(self.matrix),
+                "smoke": self.smoke,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "job") -> CellJob:
+        try:
+            data = json.loads(text)
+            app = data["app"]
+            return cls(
+                cell=str(data["cell"]),
+                app=AppSpec.from_json(app),
+                work_dir=Path(str(data["work_dir"])),
+                publish_dir=Path(str(data["publish_dir"])),
+                matrix=_opt_path(data.get("matrix")),
+                smoke=bool(data.get("smoke", True)),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OptionsError(f"{source}: not a freezekit cell job ({exc})") from exc
+
+
+def check_interpreter(cell: Cell) -> None:
+    """The running interpreter must be the cell's Python and bitness."""
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    bits = struct.calcsize("P") * 8
+    if (running, bits) != (cell.python, cell.bits):
+        raise OptionsError(
+            f"cell {cell.name} runs under Python {running} ({bits}-bit) at {sys.executable}",
+            hint=f"run it with a Python {cell.python} ({cell.bits}-bit) venv",
+        )
+
+
+def script_options(app: AppSpec, *, distpath: Path, workpath: Path) -> BuildOptions:
+    """BuildOptions for the ``script`` case from ``app.options``."""
+    assert app.script is not None
+    known = {
+        "mode",
+        "onefile_extract",
+        *_TUPLE_FIELDS,
+        *_PAIR_FIELDS,
+        *_PATH_FIELDS,
+        *_PLAIN_FIELDS,
+    }
+    unknown = sorted(set(app.options) - known)
+    if unknown:
+        raise OptionsError(
+            f"app {app.name!r}: unknown option {unknown[0]!r}",
+            hint=f"use {', '.join(sorted(known))}",
+        )
+    values: dict[str, object] = {}
+    for key, value in app.options.items():
+        if key == "mode":
+            values[key] = Mode(str(value))
+        elif key == "onefile_extract":
+            values[key] = Extract(str(value))
+        elif key in _TUPLE_FIELDS:
+            values[key] = tuple(str(v) for v in _as_list(value, key))
+        elif key in _PAIR_FIELDS:
+            values[key] = tuple(_pair(item, key) for item in _as_list(value, key))
+        elif key in _PATH_FIELDS:
+            values[key] = tuple(Path(str(v)) for v in _as_list(value, key))
+        else:
+            values[key] = value
+    return BuildOptions(
+        scripts=(app.script,),
+        name=app.name,
+        distpath=distpath,
+        workpath=workpath,
+        noconfirm=True,
+        **values,  # type: ignore[arg-type]  # each value converted to its field's type above
+    )
+
+
+def _pair(item: object, key: str) -> tuple[str, str]:
+    if not isinstance(item, (list, tuple)) or len(item) != 2:
+        raise OptionsError(f"option {key!r} takes [source, destination] pairs, not {item!r}")
+    return str(item[0]), str(item[1])
+
+
+def _as_list(value: object, key: str) -> list[object]:
+    if not isinstance(value, (list, tuple)):
+        raise OptionsError(f"option {key!r} must be a list, not {value!r}")
+    return list(value)
+
+
+def find_bootloader_for(target: Target, *, windowed: bool) -> Path:
+    """The bootloader for this cell (built on first use by freezekit.bootloader)."""
+    from freezekit.bootloader import find_bootloader
+
+    path: Path = find_bootloader(target, windowed=windowed)
+    return path
+
+
+def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path]]:
+    """Freeze the job's app; returns (output, executable) for each app built."""
+    from freezekit.build import build
+    from freezekit.platforms import resolve_target
+
+    distpath, workpath = job.work_dir / "dist", job.work_dir / "work"
+    app = job.app
+    if app.spec is not None:
+        from freezekit.cli import make_parser
+        from freezekit.spec import build_spec
+
+        args = make_parser().parse_args(
+            ["build", str(app.spec), "--distpath", str(distpath), "--workpath", str(workpath), "-y"]
+        )
+        results = build_spec(app.spec, args, reporter=reporter)
+        return [(r.output, r.executable) for r in results]
+    if app.pyproject is not None:
+        from freezekit.pyproject import options_from_pyproject
+
+        options = replace(
+            options_from_pyproject(app.pyproject),
+            distpath=distpath,
+            workpath=workpath,
+            noconfirm=True,
+        )
+    else:
+        options = script_options(app, distpath=distpath, workpath=workpath)
+    target = resolve_target(options.python)
+    bootloader = options.bootloader or find_bootloader_for(target, windowed=options.windowed)
+    result = build(replace(options, bootloader=bootloader), reporter=reporter)
+    return [(result.output, result.executable)]
+
+
+def run_probes(executable: Path) -> list[ProbeOutcome]:
+    from freezekit.smoke import run_smoke
+
+    return list(run_smoke(executable))
+
+
+def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
+    """Freeze, smoke-test and publish one cell."""
+    cell = find_cell(job.cell, load_matrix(job.matrix))
+    check_interpreter(cell)
+    published = []
+    for output, executable in freeze_app(job, reporter=reporter):
+        smoke: Sequence[ProbeOutcome] = run_probes(executable) if job.smoke else []
+        for result in smoke:
+            logger.info(
+                "smoke %s: %s %s", result.probe, "ok" if result.ok else "FAILED", result.detail
+            )
+        out_dir = job.publish_dir if output.name == job.app.name else job.publish_dir / output.name
+        published.append(
+            publish_cell(
+                output,
+                app=output.name,
+                version=job.app.version,
+                cell=cell,
+                python_version=platform.python_version(),
+                smoke=smoke,
+                out_dir=out_dir,
+                commit=git_commit(),
+            )
+        )
+    return published
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if len(argv) != 1:
+        print("usage: python -m freezekit._cell JOB.json", file=sys.stderr)
+        return 2
+    try:
+        job = CellJob.from_json(Path(argv[0]).read_text(encoding="utf-8"), source=argv[0])
+        for item in run_job(job, reporter=LineReporter(print)):
+            print(f"published {item.archive} (sha256 {item.sha256})")
+    except FreezekitError as exc:
+        print(
+            f"error: {exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else ""), file=sys.stderr
+        )
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
