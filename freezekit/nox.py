@@ -248,8 +248,11 @@ def declare_freeze_sessions(
     ``app`` is an AppSpec, a pyproject.toml with [tool.freezekit], or a .spec / .py path.
     ``cells`` are glob patterns (``linux-*``) choosing cells of the matrix. Returns the names.
     """
+    import logging
+
     import nox
 
+    logging.getLogger("freezekit").setLevel(logging.INFO)  # nox shows DEBUG from every logger
     config = FreezeConfig(
         app=_app_of(app), matrix=matrix, freezekit=freezekit, dist=dist, smoke=smoke
     )

@@ -368,9 +368,13 @@ class Release:
     failed: tuple[str, ...]  # cells whose smoke probes failed (left out)
 
 
-def _collect_manifests(source: Path, version: str) -> dict[str, tuple[Path, dict[str, object]]]:
+def _collect_manifests(
+    source: Path, version: str, out_dir: Path
+) -> dict[str, tuple[Path, dict[str, object]]]:
     found: dict[str, tuple[Path, dict[str, object]]] = {}
     for path in sorted(source.rglob(MANIFEST)):
+        if path.resolve().is_relative_to(out_dir.resolve()):
+            continue  # a release gathered before
         data = read_manifest(path)
         if data["version"] != version:
             raise PublishError(
@@ -420,7 +424,7 @@ def gather_release(
     Refuses when a declared cell has no artifact or failed its smoke probes, unless
     ``allow_missing`` (then those cells are left out and named in the notes).
     """
-    found = _collect_manifests(source, version)
+    found = _collect_manifests(source, version, out_dir.parent)
     declared = {cell.name for cell in cells}
     unknown = sorted(set(found) - declared)
     if unknown:
