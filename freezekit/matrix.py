@@ -28,6 +28,9 @@ _PLATFORM_KEYS = {"os": str, "arch": str, "bits": int, "runner": str, "cibw_plat
 _EXCLUDE_KEYS = {"os", "arch", "python", "reason"}
 _PYTHON = re.compile(r"^3\.\d+$")
 
+# actions/setup-python's ``architecture`` for each cell arch
+SETUP_PYTHON_ARCH = {"x86_64": "x64", "i686": "x86", "aarch64": "arm64", "arm64": "arm64"}
+
 Finder = Callable[[str, int], "Interpreter | None"]
 
 
@@ -140,6 +143,10 @@ def parse_matrix(data: Mapping[str, object], *, source: str = "cells.toml") -> l
                 f"{where}: key 'os' is {fields['os']!r}", hint="use linux, macos or windows"
             ) from None
         arch, bits = str(fields["arch"]), int(str(fields["bits"]))
+        if arch not in SETUP_PYTHON_ARCH:
+            raise OptionsError(
+                f"{where}: key 'arch' is {arch!r}", hint=f"use {', '.join(SETUP_PYTHON_ARCH)}"
+            )
         if bits not in (32, 64):
             raise OptionsError(f"{where}: key 'bits' is {bits}; expected 32 or 64")
         for python in pythons:
@@ -231,6 +238,7 @@ def github_matrix(cells: Sequence[Cell]) -> dict[str, list[dict[str, object]]]:
                 "python": cell.python,
                 "runner": cell.runner,
                 "cibw_id": cell.cibw_id,
+                "setup_python_arch": SETUP_PYTHON_ARCH[cell.arch],
             }
             for cell in cells
         ]

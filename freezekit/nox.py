@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -253,9 +253,11 @@ def declare_freeze_sessions(
     import nox
 
     logging.getLogger("freezekit").setLevel(logging.INFO)  # nox shows DEBUG from every logger
-    config = FreezeConfig(
-        app=_app_of(app), matrix=matrix, freezekit=freezekit, dist=dist, smoke=smoke
-    )
+    spec = _app_of(app)
+    release_version = os.environ.get("FREEZEKIT_RELEASE_VERSION", "").removeprefix("v")
+    if release_version:  # a tag build: the artifacts carry the tag's version
+        spec = replace(spec, version=release_version)
+    config = FreezeConfig(app=spec, matrix=matrix, freezekit=freezekit, dist=dist, smoke=smoke)
     chosen = load_matrix(matrix)
     if cells is not None:
         chosen = _select(chosen, cells)
@@ -286,6 +288,42 @@ def declare_freeze_sessions(
         nox.session(name=name, venv_backend="none")(_described(doc, func))
         names.append(name)
     return names
+
+
+def declare_wheel_sessions(
+    *, matrix: Path | None = None, cibuildwheel: str = "cibuildwheel"
+) -> list[str]:
+    """Register ``wheels-<cell>`` (cibuildwheel --only <cibw_id>) and ``sdist`` with nox.
+
+    freezekit's own platform wheels; the configuration is [tool.cibuildwheel] in pyproject.toml.
+    """
+    import nox
+
+    names = []
+    for cell in load_matrix(matrix):
+        names.append(f"wheels-{cell.name}")
+        nox.session(name=names[-1], tags=["wheels"])(
+            _described(
+                f"Build freezekit's wheel {cell.cibw_id}.", _wheel_runner(cell, cibuildwheel)
+            )
+        )
+
+    def sdist(session: Session) -> None:
+        session.install("build")  # type: ignore[attr-defined]  # nox.Session has install
+        session.run("python", "-m", "build", "--sdist", "--outdir", "wheelhouse")
+
+    nox.session(name="sdist", tags=["wheels"])(_described("Build freezekit's sdist.", sdist))
+    return [*names, "sdist"]
+
+
+def _wheel_runner(cell: Cell, cibuildwheel: str) -> Callable[[Session], object]:
+    def run(session: Session) -> object:
+        session.install(cibuildwheel)  # type: ignore[attr-defined]  # nox.Session has install
+        return session.run(
+            "cibuildwheel", "--only", cell.cibw_id, "--output-dir", "wheelhouse", "."
+        )
+
+    return run
 
 
 def _cell_runner(cell: Cell, config: FreezeConfig) -> Callable[[Session], object]:
