@@ -1,0 +1,191 @@
+"""The analysis stage: what the app needs (modules, extensions, libraries, data, metadata).
+
+``analyze(options, target)`` runs modulegraph2 under the target interpreter (``imports``),
+applies hooks (``hooks``), collects package data and user files (``collect``), walks shared
+library dependencies with lief (``binaries``) and gathers distribution metadata
+(``metadata``). The result is cached in ``cache_dir`` (``build/<name>/``).
+
+Keep this package importable with the standard library alone: lief is imported inside
+functions, and the worker (running under the target Python) imports ``analysis.hooks``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from freezekit.options import BuildOptions
+from freezekit.platforms import Target
+from freezekit.toc import EntryKind, TocEntry
+
+from . import cache, collect, imports
+from .binaries import SYSTEM_LIBRARIES, LibraryPolicy, prepare_binary, scan_binaries, top_relative_for
+from .hooks import find_hooks
+from .imports import LEAN_EXCLUDES, ImportGraph
+from .metadata import metadata_entries
+from .result import AnalysisResult, MissingModule, PureModule, write_warnings
+
+__all__ = [
+    "LEAN_EXCLUDES",
+    "SYSTEM_LIBRARIES",
+    "AnalysisResult",
+    "LibraryPolicy",
+    "MissingModule",
+    "PureModule",
+    "analyze",
+    "explain",
+    "prepare_binary",
+    "top_relative_for",
+    "write_warnings",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def analyze(
+    options: BuildOptions,
+    target: Target,
+    *,
+    cache_dir: Path | None = None,
+    library_policy: LibraryPolicy | None = None,
+) -> AnalysisResult:
+    """Everything the app needs, for ``target``. ``cache_dir``: reuse an unchanged analysis."""
+    start = time.perf_counter()
+    policy = library_policy or LibraryPolicy()
+    hooks = find_hooks(options.hooks_dirs)
+    key = cache.cache_key(options, target, extra={"policy": [policy.exclude, policy.include],
+                                                  "hooks": {k: str(v) for k, v in hooks.items()}})
+    if cache_dir is not None:
+        cached = cache.load(cache_dir, key)
+        if cached is not None:
+            logger.info("analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start)
+            return cached
+    startup_names = imports.probe_startup(target)
+    graph = imports.build_graph(options, target, hooks=hooks, startup=startup_names)
+    result = _shape(options, target, graph, startup_names, policy)
+    if cache_dir is not None:
+        folders = [p for p in graph.sys_path if os.path.isdir(p)]
+        folders += [str(p) for p in (*options.hooks_dirs, *options.paths)]
+        cache.save(cache_dir, key, result, folders=folders, chain_graph=_chain_graph(graph))
+    logger.info("analysis: %s (%.1f s)", result.summary(), time.perf_counter() - start)
+    return result
+
+
+def _shape(
+    options: BuildOptions,
+    target: Target,
+    graph: ImportGraph,
+    startup_names: tuple[str, ...],
+    policy: LibraryPolicy,
+) -> AnalysisResult:
+    pure, startup = imports.split_modules(graph, startup_names)
+    extensions = [
+        TocEntry(name=imports.extension_dest(n, target), kind=EntryKind.EXTENSION, source=n.file, mode=0o755)
+        for n in imports.extensions(graph)
+    ]
+    datas, user_binaries, runtime_hooks = _files(options, target, graph)
+    libpython = TocEntry(
+        name=target.libpython.name, kind=EntryKind.BINARY, source=str(target.libpython), mode=0o755
+    )
+    direct = collect.merge_entries([[libpython], extensions, user_binaries])
+    scan = scan_binaries(
+        [Path(e.source) for e in direct if e.source and collect.is_shared_library(Path(e.source).name)],
+        target,
+        site_dirs=_site_dirs(graph, target),
+        policy=policy,
+    )
+    dists = sorted({d.path for d in graph.distributions})
+    datas = collect.merge_entries([datas, metadata_entries(dists)])
+    return AnalysisResult(
+        scripts=tuple(p.resolve() for p in options.scripts),
+        pure=pure,
+        startup=startup,
+        binaries=collect.merge_entries([direct, scan.binaries]),
+        datas=datas,
+        runtime_hooks=runtime_hooks,
+        missing=imports.find_missing(graph),
+        excluded_libraries=scan.excluded,
+    )
+
+
+def _files(
+    options: BuildOptions, target: Target, graph: ImportGraph
+) -> tuple[list[TocEntry], list[TocEntry], tuple[Path, ...]]:
+    """(datas, binaries, runtime hooks) from options, package collection and hooks."""
+    base = Path.cwd()
+    datas: list[TocEntry] = []
+    binaries: list[TocEntry] = []
+    hook_runtime: list[Path] = []
+    wanted_data = {*options.collect_data, *options.collect_all}
+    wanted_bins = {*options.collect_binaries, *options.collect_all}
+    for outcome in graph.hooks:
+        origin = f"hook {outcome['hook_file']}"
+        datas += collect.add_files(_pairs(outcome["datas"]), kind=EntryKind.DATA, base=base, origin=origin)
+        binaries += collect.add_files(_pairs(outcome["binaries"]), kind=EntryKind.BINARY, base=base, origin=origin)
+        hook_runtime += [Path(str(p)) for p in outcome["runtime_hooks"]]  # type: ignore[attr-defined]
+        wanted_data.update(str(p) for p in outcome["collect_data"])  # type: ignore[attr-defined]
+    for package in sorted(wanted_data | wanted_bins):
+        folders = graph.packages.get(package) or _node_folders(graph, package)
+        datas_or_bins = collect.package_files(
+            package, folders, data=package in wanted_data, binaries=package in wanted_bins,
+            ext_suffix=target.ext_suffix,
+        )
+        datas += [e for e in datas_or_bins if e.kind is EntryKind.DATA]
+        binaries += [e for e in datas_or_bins if e.kind is not EntryKind.DATA]
+    datas += collect.add_files(options.datas, kind=EntryKind.DATA, base=base, origin="--add-data")
+    binaries += collect.add_files(options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary")
+    runtime_hooks = tuple(dict.fromkeys([*hook_runtime, *(p.resolve() for p in options.runtime_hooks)]))
+    return datas, binaries, runtime_hooks
+
+
+def _pairs(value: object) -> list[tuple[str, str]]:
+    assert isinstance(value, list)
+    return [(str(s), str(d)) for s, d in value]
+
+
+def _node_folders(graph: ImportGraph, package: str) -> tuple[str, ...]:
+    node = graph.nodes.get(package)
+    return node.search_path if node is not None else ()
+
+
+def _site_dirs(graph: ImportGraph, target: Target) -> list[Path]:
+    """sys.path folders where bundled libraries keep their relative place (deepest first)."""
+    stdlib = {str(target.stdlib), str(target.dynload)}
+    dirs = [Path(p) for p in graph.sys_path if os.path.isdir(p) and p not in stdlib]
+    return sorted(dirs, key=lambda p: len(p.parts), reverse=True)
+
+
+def _chain_graph(graph: ImportGraph) -> Mapping[str, object]:
+    return {
+        "roots": list(graph.roots),
+        "nodes": [[n.name, n.kind] for n in graph.nodes.values()],
+        "edges": [[e.source, e.target] for e in graph.edges],
+    }
+
+
+def explain(options: BuildOptions, target: Target, module: str, *, cache_dir: Path | None = None) -> list[str] | None:
+    """The import chain from a script (or other seed) to ``module``; None if not bundled."""
+    hooks = find_hooks(options.hooks_dirs)
+    key = cache.cache_key(options, target, extra={"policy": [SYSTEM_LIBRARIES, ()],
+                                                  "hooks": {k: str(v) for k, v in hooks.items()}})
+    stored = cache.load_graph(cache_dir, key) if cache_dir is not None else None
+    if stored is not None:
+        graph = _graph_from_chain(stored)
+    else:
+        graph = imports.build_graph(options, target, hooks=hooks, startup=imports.probe_startup(target))
+    return imports.import_chain(graph, module)
+
+
+def _graph_from_chain(stored: Mapping[str, object]) -> ImportGraph:
+    nodes_raw: list[list[str]] = stored["nodes"]  # type: ignore[assignment]
+    edges_raw: list[list[str]] = stored["edges"]  # type: ignore[assignment]
+    return ImportGraph(
+        nodes={n: imports.Node(name=n, kind=k, file=None) for n, k in nodes_raw},
+        edges=tuple(imports.Edge(source=s, target=t, optional=False, is_global=True, fromlist=False)
+                    for s, t in edges_raw),
+        roots=tuple(stored["roots"]),  # type: ignore[arg-type]
+        sys_path=(), hooks=(), packages={}, distributions=(), log=(),
+    )

@@ -193,7 +193,7 @@ def _shim_paths(names: Sequence[str], folder: Path) -> None:
 
 
 def build_request(
-    options: BuildOptions, target: Target, *, hooks: Mapping[str, Path]
+    options: BuildOptions, target: Target, *, hooks: Mapping[str, Path], startup: Sequence[str]
 ) -> dict[str, object]:
     scripts = [str(p.resolve()) for p in options.scripts]
     paths = [str(p.resolve()) for p in options.paths]
@@ -202,7 +202,6 @@ def build_request(
         if folder not in paths:
             paths.append(folder)
     collect = [*options.collect_submodules, *options.collect_all]
-    startup = probe_startup(target)
     data_packages = sorted({*options.collect_data, *options.collect_binaries, *options.collect_all})
     return {
         "paths": paths,
@@ -309,8 +308,11 @@ def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
     )
 
 
-def build_graph(options: BuildOptions, target: Target, *, hooks: Mapping[str, Path]) -> ImportGraph:
-    request = build_request(options, target, hooks=hooks)
+def build_graph(
+    options: BuildOptions, target: Target, *, hooks: Mapping[str, Path], startup: Sequence[str]
+) -> ImportGraph:
+    """Run the worker for this build and return its graph (hook errors → AnalysisError)."""
+    request = build_request(options, target, hooks=hooks, startup=startup)
     graph = parse_reply(run_worker(request, target))
     for line in graph.log:
         logger.debug("modulegraph2: %s", line)

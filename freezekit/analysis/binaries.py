@@ -1,0 +1,370 @@
+"""Shared libraries: which ones the bundled ELF files need, and how the copies are patched.
+
+``scan_binaries`` reads ``DT_NEEDED`` of libpython, every extension module and every user
+binary with lief, resolves each name like the Linux dynamic loader does (RPATH, RUNPATH,
+``$ORIGIN``, ``/etc/ld.so.conf``, the default folders; *not* ``LD_LIBRARY_PATH``, which
+belongs to the build machine's shell), and walks the libraries found in turn.
+
+Placement: a library that lives inside an installed package tree (``numpy.libs/``,
+``torch/lib/``, ...) keeps its place relative to ``site-packages``, so the ``$ORIGIN`` paths
+its extensions already carry stay valid; every other library goes to the top directory under
+the name it is asked for (its soname).
+
+``prepare_binary`` makes the copy that goes into the app: optionally strips debug info, and
+sets ``RUNPATH`` to ``$ORIGIN/<path to the top directory>`` (keeping existing ``$ORIGIN``
+entries) so bundled ELF files find each other without ``LD_LIBRARY_PATH``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from freezekit.platforms import Target
+from freezekit.toc import EntryKind, TocEntry
+
+logger = logging.getLogger(__name__)
+
+#: Libraries never bundled (fnmatch patterns on the name asked for). Three families:
+#:
+#: * glibc: its pieces must come from the same build as the system's ``ld-linux``; a bundled
+#:   copy breaks on any other glibc version.
+#: * compiler runtime (``libgcc_s``, ``libstdc++``): present wherever glibc is; a bundled
+#:   older ``libstdc++`` breaks system GPU drivers (mesa, nvidia) loaded into the same process.
+#: * graphics/audio stack (GL, EGL, Vulkan, DRM, X11, xcb, Wayland, ALSA): must match the
+#:   machine's drivers and server; every desktop has them.
+#:
+#: Everything else is bundled: libssl, libcrypto, libffi, libsqlite3, liblzma, libbz2, libz,
+#: libreadline, libncurses, libtinfo, libuuid, libgdbm, libcrypt (libxcrypt), libexpat, ...
+#: Override with :class:`LibraryPolicy` (``include`` wins over ``exclude``).
+SYSTEM_LIBRARIES: tuple[str, ...] = (
+    # glibc
+    "ld-linux*.so*", "ld64.so*", "libc.so*", "libm.so*", "libmvec.so*", "libpthread.so*",
+    "libdl.so*", "librt.so*", "libutil.so*", "libresolv.so*", "libnsl.so*", "libanl.so*",
+    "libBrokenLocale.so*", "libnss_*.so*", "libthread_db.so*", "libcidn.so*",
+    "libc_malloc_debug.so*", "libmemusage.so*", "libpcprofile.so*", "libSegFault.so*",
+    # compiler runtime
+    "libgcc_s.so*", "libstdc++.so*",
+    # graphics and audio stack
+    "libGL.so*", "libGLX*.so*", "libGLdispatch.so*", "libOpenGL.so*", "libEGL*.so*",
+    "libGLES*.so*", "libGLU.so*", "libdrm*.so*", "libgbm.so*", "libvulkan.so*",
+    "libnvidia-*.so*", "libcuda.so*", "libX11*.so*", "libXext.so*", "libXrender.so*",
+    "libXau.so*", "libXdmcp.so*", "libXi.so*", "libXfixes.so*", "libXrandr.so*",
+    "libXcursor.so*", "libXinerama.so*", "libXxf86vm.so*", "libxcb*.so*", "libxshmfence.so*",
+    "libwayland-*.so*", "libasound.so*",
+)
+
+_MULTIARCH = {
+    "x86_64": "x86_64-linux-gnu",
+    "aarch64": "aarch64-linux-gnu",
+    "i686": "i386-linux-gnu",
+    "i386": "i386-linux-gnu",
+    "armv7l": "arm-linux-gnueabihf",
+    "ppc64le": "powerpc64le-linux-gnu",
+    "s390x": "s390x-linux-gnu",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibraryPolicy:
+    """Which shared libraries stay out of the app (fnmatch patterns on the library name)."""
+
+    exclude: tuple[str, ...] = SYSTEM_LIBRARIES
+    include: tuple[str, ...] = ()  # bundled even when ``exclude`` matches
+
+    def is_excluded(self, name: str) -> bool:
+        base = PurePosixPath(name).name
+        if any(fnmatch.fnmatchcase(base, p) for p in self.include):
+            return False
+        return any(fnmatch.fnmatchcase(base, p) for p in self.exclude)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BinaryScan:
+    binaries: tuple[TocEntry, ...]  # BINARY entries for the libraries to bundle
+    excluded: tuple[str, ...]  # names left to the system
+    unresolved: tuple[tuple[str, str], ...]  # (binary file, library name) not found
+
+
+@dataclass(kw_only=True)
+class _Elf:
+    path: Path
+    needed: list[str]
+    rpath: list[str]
+    runpath: list[str]
+    ident: tuple[str, str]  # (class, machine)
+    loader_rpaths: list[str] = field(default_factory=list)
+
+
+def _lief() -> Any:
+    import lief
+
+    lief.logging.disable()
+    return lief
+
+
+def read_elf(path: Path) -> _Elf | None:
+    """DT_NEEDED, RPATH, RUNPATH of an ELF file (None if it is not one)."""
+    lief = _lief()
+    binary = lief.ELF.parse(str(path))
+    if binary is None:
+        return None
+    tag = lief.ELF.DynamicEntry.TAG
+    rpath: list[str] = []
+    runpath: list[str] = []
+    for entry in binary.dynamic_entries:
+        if entry.tag == tag.RPATH:
+            rpath.extend(entry.paths)
+        elif entry.tag == tag.RUNPATH:
+            runpath.extend(entry.paths)
+    ident = (str(binary.header.identity_class), str(binary.header.machine_type))
+    return _Elf(path=path, needed=list(binary.libraries), rpath=rpath, runpath=runpath, ident=ident)
+
+
+def ld_so_conf_dirs(conf: Path = Path("/etc/ld.so.conf")) -> list[str]:
+    """Folders listed in ld.so.conf, following ``include`` lines."""
+    dirs: list[str] = []
+
+    def read(path: Path, depth: int) -> None:
+        if depth > 8:
+            return
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        for raw in lines:
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("include"):
+                pattern = line.split(None, 1)[1] if " " in line or "\t" in line else ""
+                if not os.path.isabs(pattern):
+                    pattern = str(path.parent / pattern)
+                for found in sorted(glob.glob(pattern)):
+                    read(Path(found), depth + 1)
+            elif line.startswith("/"):
+                dirs.append(line)
+
+    read(conf, 0)
+    return dirs
+
+
+def default_dirs(target: Target) -> list[str]:
+    triple = _MULTIARCH.get(target.machine)
+    dirs = []
+    if triple:
+        dirs += [f"/lib/{triple}", f"/usr/lib/{triple}"]
+    if target.bits == 64:
+        dirs += ["/lib64", "/usr/lib64"]
+    dirs += ["/lib", "/usr/lib"]
+    return dirs
+
+
+def _expand(entries: Iterable[str], origin: Path) -> list[str]:
+    out = []
+    for entry in entries:
+        for part in entry.split(":"):
+            if not part:
+                continue
+            part = part.replace("${ORIGIN}", str(origin)).replace("$ORIGIN", str(origin))
+            if "$" in part:  # $LIB, $PLATFORM: rare, not resolved
+                continue
+            out.append(part)
+    return out
+
+
+class _Resolver:
+    def __init__(self, target: Target, *, system_dirs: Sequence[str]) -> None:
+        self.target = target
+        self.system_dirs = list(system_dirs)
+        self._ident_cache: dict[str, tuple[str, str] | None] = {}
+
+    def resolve(self, name: str, requester: _Elf) -> Path | None:
+        if "/" in name:
+            return Path(name) if os.path.exists(name) else None
+        origin = requester.path.parent
+        dirs: list[str] = []
+        if not requester.runpath:
+            dirs += _expand(requester.rpath, origin) + requester.loader_rpaths
+        dirs += _expand(requester.runpath, origin)
+        dirs += self.system_dirs
+        dirs.append(str(self.target.libpython.parent))  # the python executable's own rpath
+        for folder in dirs:
+            candidate = Path(folder, name)
+            if candidate.is_file() and self._ident(candidate) in (requester.ident, None):
+                return candidate
+        return None
+
+    def _ident(self, path: Path) -> tuple[str, str] | None:
+        key = str(path)
+        if key not in self._ident_cache:
+            elf = read_elf(path)
+            self._ident_cache[key] = None if elf is None else elf.ident
+        return self._ident_cache[key]
+
+
+def _placement(library: Path, name: str, site_dirs: Sequence[Path]) -> str:
+    """Where a found library goes under the top directory."""
+    for site in site_dirs:
+        try:
+            relative = library.resolve().relative_to(site.resolve())
+        except ValueError:
+            continue
+        return relative.as_posix()
+    return name
+
+
+def scan_binaries(
+    roots: Sequence[Path],
+    target: Target,
+    *,
+    site_dirs: Sequence[Path],
+    policy: LibraryPolicy = LibraryPolicy(),
+    system_dirs: Sequence[str] | None = None,
+) -> BinaryScan:
+    """Walk DT_NEEDED from ``roots`` and return the libraries to bundle."""
+    if system_dirs is None:
+        system_dirs = ld_so_conf_dirs() + default_dirs(target)
+    resolver = _Resolver(target, system_dirs=system_dirs)
+    queue: list[_Elf] = []
+    for root in roots:
+        elf = read_elf(root)
+        if elf is None:
+            logger.debug("%s is not an ELF file; no dependencies read", root)
+        else:
+            queue.append(elf)
+    seen_files = {str(e.path.resolve()) for e in queue}
+    bundled: dict[str, TocEntry] = {}
+    excluded: set[str] = set()
+    unresolved: set[tuple[str, str]] = set()
+    while queue:
+        elf = queue.pop(0)
+        for name in elf.needed:
+            if policy.is_excluded(name):
+                excluded.add(name)
+                continue
+            found = resolver.resolve(name, elf)
+            if found is None:
+                unresolved.add((str(elf.path), name))
+                continue
+            dest = _placement(found, PurePosixPath(name).name, site_dirs)
+            logger.debug("%s needs %s: %s -> %s", elf.path.name, name, found, dest)
+            bundled.setdefault(dest, TocEntry(name=dest, kind=EntryKind.BINARY, source=str(found), mode=0o755))
+            real = str(found.resolve())
+            if real in seen_files:
+                continue
+            seen_files.add(real)
+            child = read_elf(found)
+            if child is not None:
+                child.loader_rpaths = (
+                    [] if elf.runpath else _expand(elf.rpath, elf.path.parent) + elf.loader_rpaths
+                )
+                queue.append(child)
+    for binary, name in sorted(unresolved):
+        logger.warning("library %s needed by %s was not found; it is not bundled", name, binary)
+    return BinaryScan(
+        binaries=tuple(sorted(bundled.values(), key=lambda e: e.name)),
+        excluded=tuple(sorted(excluded)),
+        unresolved=tuple(sorted(unresolved)),
+    )
+
+
+# -- preparing the copies ------------------------------------------------------------------
+
+_PREPARE_VERSION = b"freezekit-prepare-1"
+
+
+def top_relative_for(name: str) -> str:
+    """The path from the folder of entry ``name`` back to the top directory (``.``, ``..``)."""
+    depth = len(PurePosixPath(name).parts) - 1
+    return "/".join([".."] * depth) or "."
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "freezekit", "binaries")
+
+
+def prepare_binary(
+    source: Path,
+    dest: Path,
+    *,
+    top_relative: str,
+    strip: bool,
+    cache_dir: Path | None = None,
+) -> None:
+    """Copy ``source`` to ``dest``, strip debug info if asked, point RUNPATH at the top dir.
+
+    Results are cached by content hash (``cache_dir``, default ``~/.cache/freezekit/binaries``)
+    so a rebuild copies instead of re-patching.
+    """
+    cache = cache_dir or default_cache_dir()
+    digest = hashlib.sha256(_PREPARE_VERSION)
+    digest.update(f"{top_relative}\0{strip}\0".encode())
+    with source.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    cached = cache / digest.hexdigest()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    mode = source.stat().st_mode & 0o777 | 0o644
+    if not cached.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache, prefix=".prepare-") as tmp:
+            work = Path(tmp, source.name)
+            _strip_or_copy(source, work, strip=strip)
+            _set_runpath(work, top_relative)
+            os.replace(work, cached)
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.copyfile(cached, partial)
+    os.chmod(partial, mode)
+    os.replace(partial, dest)
+
+
+def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
+    tool = shutil.which("strip") if strip else None
+    if tool:
+        proc = subprocess.run(
+            [tool, "--strip-debug", "-o", str(work), str(source)], capture_output=True, text=True
+        )
+        if proc.returncode == 0:
+            return
+        logger.debug("strip failed on %s, copying unstripped: %s", source, proc.stderr.strip())
+    elif strip:
+        logger.debug("no strip tool found; %s is copied unstripped", source)
+    shutil.copyfile(source, work)
+
+
+def _set_runpath(path: Path, top_relative: str) -> None:
+    lief = _lief()
+    binary = lief.ELF.parse(str(path))
+    if binary is None:
+        return
+    tag = lief.ELF.DynamicEntry.TAG
+    if not any(e.tag == tag.NEEDED for e in binary.dynamic_entries):
+        return  # no dependencies: nothing to find
+    top = "$ORIGIN" if top_relative in ("", ".") else f"$ORIGIN/{top_relative}"
+    wanted = [top]
+    old: list[str] = []
+    for entry in binary.dynamic_entries:
+        if entry.tag in (tag.RPATH, tag.RUNPATH):
+            old.extend(p for part in entry.paths for p in part.split(":") if p)
+    wanted += [p for p in old if p.startswith(("$ORIGIN", "${ORIGIN}")) and p not in wanted]
+    current = [p for e in binary.dynamic_entries if e.tag == tag.RUNPATH for p in e.paths]
+    if current == wanted and not binary.has(tag.RPATH):
+        return
+    while binary.has(tag.RPATH):
+        binary.remove(tag.RPATH)
+    while binary.has(tag.RUNPATH):
+        binary.remove(tag.RUNPATH)
+    binary.add(lief.ELF.DynamicEntryRunPath(wanted))
+    binary.write(str(path))

@@ -1,0 +1,102 @@
+"""Files that are not modules: package data, --add-data / --add-binary, hook datas.
+
+Every function returns TOC entries whose ``name`` is the path under the top directory.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from freezekit.errors import AnalysisError
+from freezekit.toc import EntryKind, TocEntry, check_relative_name
+
+_CODE_SUFFIXES = (".py", ".pyc", ".pyo")
+_SKIPPED_DIRS = frozenset({"__pycache__"})
+
+
+def is_shared_library(name: str) -> bool:
+    return name.endswith(".so") or ".so." in name
+
+
+def package_files(
+    package: str, folders: Sequence[str], *, data: bool, binaries: bool, ext_suffix: str
+) -> list[TocEntry]:
+    """Non-Python files of a package (``data``) and/or its shared libraries (``binaries``),
+    placed under the package's path (``a.b`` → ``a/b/...``)."""
+    prefix = PurePosixPath(*package.split("."))
+    entries = []
+    for folder in folders:
+        root = Path(folder)
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+            for file_name in sorted(filenames):
+                if file_name.endswith(_CODE_SUFFIXES):
+                    continue
+                source = Path(dirpath, file_name)
+                name = (prefix / source.relative_to(root).as_posix()).as_posix()
+                if is_shared_library(file_name):
+                    if binaries:
+                        kind = EntryKind.EXTENSION if file_name.endswith((ext_suffix, ".abi3.so")) else EntryKind.BINARY
+                        entries.append(TocEntry(name=name, kind=kind, source=str(source), mode=0o755))
+                elif data:
+                    entries.append(TocEntry(name=name, kind=EntryKind.DATA, source=str(source), mode=_mode(source)))
+    return entries
+
+
+def _mode(source: Path) -> int:
+    return 0o755 if os.access(source, os.X_OK) else 0o644
+
+
+def _dest_name(dest_dir: str, relative: str) -> str:
+    dest = PurePosixPath(dest_dir.replace("\\", "/").strip("/") or ".")
+    return str(dest / relative) if str(dest) != "." else relative
+
+
+def add_files(
+    pairs: Iterable[tuple[str, str]], *, kind: EntryKind, base: Path, origin: str
+) -> list[TocEntry]:
+    """Expand ``(source, destination folder)`` pairs: a file goes into the folder, a folder's
+    contents go into it (recursively), a glob adds each matching file."""
+    entries: list[TocEntry] = []
+    for source, dest_dir in pairs:
+        pattern = source if os.path.isabs(source) else str(base / source)
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        matches = [m for m in matches if os.path.exists(m)]
+        if not matches:
+            raise AnalysisError(
+                f"{origin}: {source!r} matches no file",
+                hint=f"paths are taken relative to {base}; check the spelling",
+            )
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                    if _SKIPPED_DIRS.intersection(file.relative_to(path).parts):
+                        continue
+                    rel = file.relative_to(path).as_posix()
+                    entries.append(_entry(_dest_name(dest_dir, rel), kind, file, origin))
+            else:
+                entries.append(_entry(_dest_name(dest_dir, path.name), kind, path, origin))
+    return entries
+
+
+def _entry(name: str, kind: EntryKind, source: Path, origin: str) -> TocEntry:
+    try:
+        check_relative_name(name)
+    except ValueError as exc:
+        raise AnalysisError(f"{origin}: destination {name!r} is not allowed: {exc}",
+                            hint="use a relative folder such as 'data' or '.'") from exc
+    mode = 0o755 if kind is not EntryKind.DATA else _mode(source)
+    return TocEntry(name=name, kind=kind, source=str(source), mode=mode)
+
+
+def merge_entries(groups: Iterable[Iterable[TocEntry]]) -> tuple[TocEntry, ...]:
+    """One entry per name (the first wins), sorted by name."""
+    merged: dict[str, TocEntry] = {}
+    for group in groups:
+        for entry in group:
+            merged.setdefault(entry.name, entry)
+    return tuple(merged[k] for k in sorted(merged))
