@@ -94,7 +94,7 @@ def release(c: Context, version: str, artifacts: str = "dist", allow_missing: bo
     try:
         result = gather_release(
             source,
-            source / "release" / version,
+            source / "release",
             version=version,
             cells=load_matrix(),
             allow_missing=allow_missing,

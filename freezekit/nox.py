@@ -225,7 +225,7 @@ def release(session: Session, cells: Sequence[Cell], config: FreezeConfig) -> No
     version = versions[0].removeprefix("v")
     result = gather_release(
         source,
-        source / "release" / version,
+        source / "release",
         version=version,
         cells=cells,
         allow_missing=allow,

@@ -374,7 +374,7 @@ def _collect_manifests(
     found: dict[str, tuple[Path, dict[str, object]]] = {}
     for path in sorted(source.rglob(MANIFEST)):
         if path.resolve().is_relative_to(out_dir.resolve()):
-            continue  # a release gathered before
+            continue  # the release folder itself, from an earlier run
         data = read_manifest(path)
         if data["version"] != version:
             raise PublishError(
@@ -424,7 +424,7 @@ def gather_release(
     Refuses when a declared cell has no artifact or failed its smoke probes, unless
     ``allow_missing`` (then those cells are left out and named in the notes).
     """
-    found = _collect_manifests(source, version, out_dir.parent)
+    found = _collect_manifests(source, version, out_dir)
     declared = {cell.name for cell in cells}
     unknown = sorted(set(found) - declared)
     if unknown:
