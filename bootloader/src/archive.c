@@ -1,0 +1,557 @@
+/* Trailer, TOC, entry and PYZ reader (layout: archive_format.h, generated from format.py). */
+#include "archive.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "crc32.h"
+
+#define FK_DAMAGED "the file is damaged, rebuild or recopy it"
+
+static uint64_t get_le(const unsigned char *bytes, size_t length)
+{
+    uint64_t value = 0;
+    while (length-- > 0) {
+        value = (value << 8) | bytes[length];
+    }
+    return value;
+}
+
+#define FIELD(bytes, prefix, field) get_le((bytes) + prefix##_##field##_OFF, prefix##_##field##_LEN)
+
+/* a + b > limit, without overflow. */
+static int exceeds(uint64_t a, uint64_t b, uint64_t limit)
+{
+    return a > limit || b > limit - a;
+}
+
+static const struct {
+    unsigned code;
+    const char *name;
+} fk_kinds[] = {
+    {FK_KIND_BOOTSTRAP, "bootstrap"}, {FK_KIND_SCRIPT, "script"},
+    {FK_KIND_RUNTIME_HOOK, "runtime_hook"}, {FK_KIND_PYZ, "pyz"},
+    {FK_KIND_EXTENSION, "extension"}, {FK_KIND_BINARY, "binary"}, {FK_KIND_DATA, "data"},
+    {FK_KIND_SYMLINK, "symlink"}, {FK_KIND_OPTION, "option"}, {FK_KIND_EXTERNAL, "external"},
+};
+
+const char *fk_archive_kind_name(unsigned kind)
+{
+    size_t i;
+    for (i = 0; i < sizeof fk_kinds / sizeof fk_kinds[0]; i++) {
+        if (fk_kinds[i].code == kind) {
+            return fk_kinds[i].name;
+        }
+    }
+    return NULL;
+}
+
+int fk_archive_is_file_kind(unsigned kind)
+{
+    return kind == FK_KIND_EXTENSION || kind == FK_KIND_BINARY || kind == FK_KIND_DATA;
+}
+
+void fk_archive_init(struct fk_archive *archive)
+{
+    memset(archive, 0, sizeof *archive);
+    archive->file = FK_NO_HANDLE;
+}
+
+void fk_archive_close(struct fk_archive *archive)
+{
+    fk_platform_close(archive->file);
+    free(archive->toc);
+    free(archive->entries);
+    fk_archive_init(archive);
+}
+
+/* A relative name that stays inside the top directory: no leading '/', no '\\', no empty,
+ * '.' or '..' component. */
+static int is_safe_name(const char *name)
+{
+    const char *part = name;
+    if (*name == '\0' || *name == '/' || strchr(name, '\\') != NULL) {
+        return 0;
+    }
+    while (part != NULL) {
+        const char *slash = strchr(part, '/');
+        size_t length = slash ? (size_t)(slash - part) : strlen(part);
+        if (length == 0 || (length == 1 && part[0] == '.') ||
+            (length == 2 && part[0] == '.' && part[1] == '.')) {
+            return 0;
+        }
+        part = slash ? slash + 1 : NULL;
+    }
+    return 1;
+}
+
+static fk_status read_trailer(struct fk_archive *archive)
+{
+    static const unsigned char magic[FK_MAGIC_LEN] = FK_MAGIC_BYTES;
+    unsigned char trailer[FK_TRAILER_SIZE];
+    uint64_t pkg_end;
+    size_t i;
+    fk_status status;
+
+    if (archive->file_size < FK_TRAILER_SIZE) {
+        return fk_fail(FK_E_ARCHIVE, 0, "file is %llu bytes, too small to hold a freezekit "
+                       "archive; it is truncated or not a freezekit executable, rebuild or "
+                       "recopy it", (unsigned long long)archive->file_size);
+    }
+    pkg_end = archive->file_size - FK_TRAILER_SIZE;
+    status = fk_platform_read_at(archive->file, archive->path, pkg_end, trailer, sizeof trailer);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (memcmp(trailer + FK_TRAILER_MAGIC_OFF, magic, FK_MAGIC_LEN) != 0) {
+        return fk_fail(FK_E_ARCHIVE, 0, "no freezekit archive at the end of the file (wrong "
+                       "magic); the file is truncated, damaged or not a freezekit executable, "
+                       "rebuild or recopy it");
+    }
+    if (fk_crc32(trailer, FK_TRAILER_TRAILER_CRC32_OFF) !=
+        (uint32_t)FIELD(trailer, FK_TRAILER, TRAILER_CRC32)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "trailer checksum mismatch at offset %llu; " FK_DAMAGED,
+                       (unsigned long long)pkg_end);
+    }
+    if (FIELD(trailer, FK_TRAILER, VERSION) != FK_FORMAT_VERSION) {
+        return fk_fail(FK_E_ARCHIVE, 0, "archive format version %u is not supported (this "
+                       "bootloader reads version %u); rebuild the app with a matching freezekit",
+                       (unsigned)FIELD(trailer, FK_TRAILER, VERSION), FK_FORMAT_VERSION);
+    }
+    archive->flags = (uint32_t)FIELD(trailer, FK_TRAILER, FLAGS);
+    archive->pkg_offset = FIELD(trailer, FK_TRAILER, PKG_OFFSET);
+    archive->pkg_length = FIELD(trailer, FK_TRAILER, PKG_LENGTH);
+    archive->toc_offset = FIELD(trailer, FK_TRAILER, TOC_OFFSET);
+    archive->toc_length = FIELD(trailer, FK_TRAILER, TOC_LENGTH);
+    archive->toc_count = (uint32_t)FIELD(trailer, FK_TRAILER, TOC_COUNT);
+    archive->toc_crc32 = (uint32_t)FIELD(trailer, FK_TRAILER, TOC_CRC32);
+    archive->py_major = (unsigned)FIELD(trailer, FK_TRAILER, PY_MAJOR);
+    archive->py_minor = (unsigned)FIELD(trailer, FK_TRAILER, PY_MINOR);
+    memcpy(archive->content_id, trailer + FK_TRAILER_CONTENT_ID_OFF, FK_TRAILER_CONTENT_ID_LEN);
+    for (i = 0; i < FK_TRAILER_CONTENT_ID_LEN; i++) {
+        snprintf(archive->content_hex + 2 * i, 3, "%02x", archive->content_id[i]);
+    }
+    memcpy(archive->libpython, trailer + FK_TRAILER_LIBPYTHON_OFF, FK_LIBPYTHON_FIELD);
+    archive->libpython[FK_LIBPYTHON_FIELD - 1] = '\0';
+
+    if (exceeds(archive->pkg_offset, archive->pkg_length, pkg_end)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu (expected %llu bytes); "
+                       "the file is incomplete, rebuild or recopy it",
+                       (unsigned long long)archive->file_size,
+                       (unsigned long long)(archive->pkg_offset + archive->pkg_length +
+                                            FK_TRAILER_SIZE));
+    }
+    if (archive->pkg_offset + archive->pkg_length != pkg_end) {
+        return fk_fail(FK_E_ARCHIVE, 0, "archive at offset %llu+%llu does not end at the "
+                       "trailer (offset %llu); the file was extended or damaged, rebuild or "
+                       "recopy it", (unsigned long long)archive->pkg_offset,
+                       (unsigned long long)archive->pkg_length, (unsigned long long)pkg_end);
+    }
+    if (exceeds(archive->toc_offset, archive->toc_length, archive->pkg_length) ||
+        archive->toc_offset + archive->toc_length != archive->pkg_length) {
+        return fk_fail(FK_E_ARCHIVE, 0, "TOC at %llu+%llu does not end the %llu-byte archive; "
+                       FK_DAMAGED, (unsigned long long)archive->toc_offset,
+                       (unsigned long long)archive->toc_length,
+                       (unsigned long long)archive->pkg_length);
+    }
+    if (archive->toc_length > SIZE_MAX - 1 ||
+        archive->toc_count > archive->toc_length / FK_TOC_ENTRY_SIZE) {
+        return fk_fail(FK_E_ARCHIVE, 0, "TOC of %llu bytes cannot hold %lu entries; " FK_DAMAGED,
+                       (unsigned long long)archive->toc_length, (unsigned long)archive->toc_count);
+    }
+    return fk_ok();
+}
+
+static fk_status decode_entry(struct fk_archive *archive, size_t index, uint64_t *position)
+{
+    const unsigned char *raw = archive->toc + *position;
+    struct fk_entry *entry = &archive->entries[index];
+    uint64_t remaining = archive->toc_length - *position;
+    uint64_t length;
+
+    if (remaining < FK_TOC_ENTRY_SIZE) {
+        return fk_fail(FK_E_ARCHIVE, 0, "TOC entry %lu at TOC offset %llu: TOC truncated; "
+                       FK_DAMAGED, (unsigned long)index, (unsigned long long)*position);
+    }
+    length = FIELD(raw, FK_TOC_ENTRY, ENTRY_LENGTH);
+    entry->kind = (unsigned)FIELD(raw, FK_TOC_ENTRY, KIND);
+    entry->compression = (unsigned)FIELD(raw, FK_TOC_ENTRY, COMPRESSION);
+    entry->name_length = (size_t)FIELD(raw, FK_TOC_ENTRY, NAME_LENGTH);
+    entry->mode = (uint32_t)FIELD(raw, FK_TOC_ENTRY, MODE);
+    entry->crc32 = (uint32_t)FIELD(raw, FK_TOC_ENTRY, CRC32);
+    entry->data_offset = FIELD(raw, FK_TOC_ENTRY, DATA_OFFSET);
+    entry->stored_size = FIELD(raw, FK_TOC_ENTRY, STORED_SIZE);
+    entry->raw_size = FIELD(raw, FK_TOC_ENTRY, RAW_SIZE);
+    entry->name = (const char *)raw + FK_TOC_ENTRY_SIZE;
+
+    if (fk_archive_kind_name(entry->kind) == NULL ||
+        (entry->compression != FK_COMPRESSION_NONE && entry->compression != FK_COMPRESSION_ZSTD) ||
+        entry->name_length == 0 || entry->name_length > FK_MAX_NAME_LENGTH ||
+        length < FK_TOC_ENTRY_SIZE + entry->name_length + 1 || length % FK_NAME_ALIGN != 0 ||
+        length > remaining || entry->name[entry->name_length] != '\0' ||
+        memchr(entry->name, '\0', entry->name_length) != NULL) {
+        return fk_fail(FK_E_ARCHIVE, 0, "TOC entry %lu at TOC offset %llu is malformed (kind %u, "
+                       "compression %u, length %llu); " FK_DAMAGED, (unsigned long)index,
+                       (unsigned long long)*position, entry->kind, entry->compression,
+                       (unsigned long long)length);
+    }
+    if (exceeds(entry->data_offset, entry->stored_size, archive->toc_offset)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry %s at %llu+%llu lies outside the archive data "
+                       "(%llu bytes); " FK_DAMAGED, entry->name,
+                       (unsigned long long)entry->data_offset,
+                       (unsigned long long)entry->stored_size,
+                       (unsigned long long)archive->toc_offset);
+    }
+    if (entry->kind != FK_KIND_OPTION && !is_safe_name(entry->name)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry name '%s' is absolute or climbs out of the top "
+                       "directory; refusing to use this file, rebuild it", entry->name);
+    }
+    *position += length;
+    return fk_ok();
+}
+
+fk_status fk_archive_open(struct fk_archive *archive, const char *path)
+{
+    uint64_t position = 0;
+    size_t i;
+    int written;
+    fk_status status;
+
+    fk_archive_close(archive);
+    written = snprintf(archive->path, sizeof archive->path, "%s", path);
+    if (written < 0 || (size_t)written >= sizeof archive->path) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s is too long", path);
+    }
+    status = fk_platform_open_read(path, &archive->file, &archive->file_size);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    status = read_trailer(archive);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    archive->toc = malloc((size_t)archive->toc_length + 1);
+    archive->entries = calloc(archive->toc_count ? archive->toc_count : 1,
+                              sizeof *archive->entries);
+    if (archive->toc == NULL || archive->entries == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory reading a %llu-byte TOC",
+                         (unsigned long long)archive->toc_length);
+        goto cleanup;
+    }
+    status = fk_platform_read_at(archive->file, path, archive->pkg_offset + archive->toc_offset,
+                                 archive->toc, (size_t)archive->toc_length);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    archive->toc[archive->toc_length] = '\0';
+    if (fk_crc32(archive->toc, (size_t)archive->toc_length) != archive->toc_crc32) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "TOC checksum mismatch (TOC at offset %llu); "
+                         FK_DAMAGED, (unsigned long long)(archive->pkg_offset +
+                                                          archive->toc_offset));
+        goto cleanup;
+    }
+    for (i = 0; i < archive->toc_count; i++) {
+        status = decode_entry(archive, i, &position);
+        if (FK_FAILED(status)) {
+            goto cleanup;
+        }
+    }
+    if (position != archive->toc_length) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "TOC has %llu stray bytes after %lu entries; "
+                         FK_DAMAGED, (unsigned long long)(archive->toc_length - position),
+                         (unsigned long)archive->toc_count);
+        goto cleanup;
+    }
+    archive->count = archive->toc_count;
+cleanup:
+    if (FK_FAILED(status)) {
+        fk_archive_close(archive);
+    }
+    return status;
+}
+
+const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
+                                       unsigned kind)
+{
+    size_t i;
+    for (i = 0; i < archive->count; i++) {
+        const struct fk_entry *entry = &archive->entries[i];
+        if ((kind == 0 || entry->kind == kind) && strcmp(entry->name, name) == 0) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
+/* Checks and decompresses `stored` (taking ownership) into a malloc'd buffer. */
+static fk_status decode_data(const char *name, unsigned char *stored, uint64_t stored_size,
+                             unsigned compression, uint32_t crc, uint64_t raw_size,
+                             unsigned char **data, size_t *length)
+{
+    unsigned char *raw = NULL;
+    unsigned long long frame_size;
+    size_t done;
+    fk_status status = fk_ok();
+
+    if (fk_crc32(stored, (size_t)stored_size) != crc) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: checksum mismatch of its %llu stored "
+                         "bytes; " FK_DAMAGED, name, (unsigned long long)stored_size);
+        goto cleanup;
+    }
+    if (compression == FK_COMPRESSION_NONE) {
+        if (stored_size != raw_size) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: stored size %llu differs from its size "
+                             "%llu; " FK_DAMAGED, name, (unsigned long long)stored_size,
+                             (unsigned long long)raw_size);
+            goto cleanup;
+        }
+        *data = stored;
+        *length = (size_t)raw_size;
+        return status;
+    }
+    frame_size = ZSTD_getFrameContentSize(stored, (size_t)stored_size);
+    if (frame_size == ZSTD_CONTENTSIZE_ERROR ||
+        (frame_size != ZSTD_CONTENTSIZE_UNKNOWN && frame_size != raw_size) ||
+        raw_size > SIZE_MAX - 1) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: corrupt zstd frame (header gives %llu "
+                         "bytes, expected %llu); " FK_DAMAGED, name, frame_size,
+                         (unsigned long long)raw_size);
+        goto cleanup;
+    }
+    raw = malloc(raw_size ? (size_t)raw_size : 1);
+    if (raw == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for %llu bytes", name,
+                         (unsigned long long)raw_size);
+        goto cleanup;
+    }
+    done = ZSTD_decompress(raw, (size_t)raw_size, stored, (size_t)stored_size);
+    if (ZSTD_isError(done)) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s; " FK_DAMAGED,
+                         name, ZSTD_getErrorName(done));
+        goto cleanup;
+    }
+    if (done != raw_size) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: decompressed to %lu bytes, expected %llu; "
+                         FK_DAMAGED, name, (unsigned long)done, (unsigned long long)raw_size);
+        goto cleanup;
+    }
+    *data = raw;
+    *length = done;
+    raw = NULL;
+cleanup:
+    free(stored);
+    free(raw);
+    return status;
+}
+
+static fk_status read_stored(const struct fk_archive *archive, const char *name,
+                             uint64_t offset, uint64_t size, unsigned char **stored)
+{
+    fk_status status;
+    *stored = NULL;
+    if (size > SIZE_MAX - 1) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry %s is too large (%llu bytes) for this system",
+                       name, (unsigned long long)size);
+    }
+    *stored = malloc(size ? (size_t)size : 1);
+    if (*stored == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for %llu bytes", name,
+                       (unsigned long long)size);
+    }
+    status = fk_platform_read_at(archive->file, archive->path, offset, *stored, (size_t)size);
+    if (FK_FAILED(status)) {
+        free(*stored);
+        *stored = NULL;
+    }
+    return status;
+}
+
+fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,
+                          unsigned char **data, size_t *length)
+{
+    unsigned char *stored;
+    fk_status status = read_stored(archive, entry->name, archive->pkg_offset + entry->data_offset,
+                                   entry->stored_size, &stored);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    return decode_data(entry->name, stored, entry->stored_size, entry->compression,
+                       entry->crc32, entry->raw_size, data, length);
+}
+
+void fk_pyz_init(struct fk_pyz *pyz)
+{
+    memset(pyz, 0, sizeof *pyz);
+}
+
+void fk_pyz_close(struct fk_pyz *pyz)
+{
+    free(pyz->blob);
+    free(pyz->index);
+    free(pyz->entries);
+    fk_pyz_init(pyz);
+}
+
+/* Bytes [offset, offset+size) of the PYZ, from memory or from the file. */
+static fk_status pyz_bytes(const struct fk_pyz *pyz, const char *name, uint64_t offset,
+                           uint64_t size, unsigned char **out)
+{
+    if (pyz->blob != NULL) {
+        *out = malloc(size ? (size_t)size : 1);
+        if (*out == NULL) {
+            return fk_fail(FK_E_MEMORY, ENOMEM, "%s: out of memory for %llu bytes", name,
+                           (unsigned long long)size);
+        }
+        memcpy(*out, pyz->blob + offset, (size_t)size);
+        return fk_ok();
+    }
+    return read_stored(pyz->archive, name,
+                       pyz->archive->pkg_offset + pyz->entry->data_offset + offset, size, out);
+}
+
+static fk_status pyz_decode_entry(struct fk_pyz *pyz, size_t number, uint64_t *position,
+                                  uint64_t index_offset, uint64_t index_length)
+{
+    const unsigned char *raw = pyz->index + *position;
+    struct fk_pyz_entry *entry = &pyz->entries[number];
+    uint64_t remaining = index_length - *position;
+    uint64_t length;
+    size_t name_length;
+
+    if (remaining < FK_PYZ_ENTRY_SIZE) {
+        return fk_fail(FK_E_ARCHIVE, 0, "PYZ entry %lu: PYZ index truncated; " FK_DAMAGED,
+                       (unsigned long)number);
+    }
+    length = FIELD(raw, FK_PYZ_ENTRY, ENTRY_LENGTH);
+    name_length = (size_t)FIELD(raw, FK_PYZ_ENTRY, NAME_LENGTH);
+    entry->is_package = (FIELD(raw, FK_PYZ_ENTRY, FLAGS) & FK_PYZ_FLAG_PACKAGE) != 0;
+    entry->compression = (unsigned)FIELD(raw, FK_PYZ_ENTRY, COMPRESSION);
+    entry->crc32 = (uint32_t)FIELD(raw, FK_PYZ_ENTRY, CRC32);
+    entry->data_offset = FIELD(raw, FK_PYZ_ENTRY, DATA_OFFSET);
+    entry->stored_size = FIELD(raw, FK_PYZ_ENTRY, STORED_SIZE);
+    entry->raw_size = FIELD(raw, FK_PYZ_ENTRY, RAW_SIZE);
+    entry->name = (const char *)raw + FK_PYZ_ENTRY_SIZE;
+    if ((entry->compression != FK_COMPRESSION_NONE && entry->compression != FK_COMPRESSION_ZSTD) ||
+        name_length == 0 || length < FK_PYZ_ENTRY_SIZE + name_length + 1 ||
+        length % FK_NAME_ALIGN != 0 || length > remaining || entry->name[name_length] != '\0' ||
+        memchr(entry->name, '\0', name_length) != NULL) {
+        return fk_fail(FK_E_ARCHIVE, 0, "PYZ entry %lu is malformed (length %llu); " FK_DAMAGED,
+                       (unsigned long)number, (unsigned long long)length);
+    }
+    if (entry->data_offset < FK_PYZ_HEADER_SIZE ||
+        exceeds(entry->data_offset, entry->stored_size, index_offset)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "PYZ entry %s: data %llu+%llu lies outside the PYZ data; "
+                       FK_DAMAGED, entry->name, (unsigned long long)entry->data_offset,
+                       (unsigned long long)entry->stored_size);
+    }
+    *position += length;
+    return fk_ok();
+}
+
+static fk_status pyz_read_index(struct fk_pyz *pyz)
+{
+    static const unsigned char magic[FK_MAGIC_LEN] = FK_PYZ_MAGIC_BYTES;
+    unsigned char *header = NULL;
+    uint64_t index_offset, index_length, position = 0;
+    uint32_t count, index_crc;
+    size_t i;
+    fk_status status;
+
+    if (pyz->size < FK_PYZ_HEADER_SIZE) {
+        return fk_fail(FK_E_ARCHIVE, 0, "PYZ truncated: shorter than its header; " FK_DAMAGED);
+    }
+    status = pyz_bytes(pyz, "PYZ header", 0, FK_PYZ_HEADER_SIZE, &header);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    count = (uint32_t)FIELD(header, FK_PYZ_HEADER, COUNT);
+    index_offset = FIELD(header, FK_PYZ_HEADER, INDEX_OFFSET);
+    index_length = FIELD(header, FK_PYZ_HEADER, INDEX_LENGTH);
+    index_crc = (uint32_t)FIELD(header, FK_PYZ_HEADER, INDEX_CRC32);
+    if (memcmp(header, magic, FK_MAGIC_LEN) != 0 ||
+        FIELD(header, FK_PYZ_HEADER, VERSION) != FK_FORMAT_VERSION ||
+        index_offset < FK_PYZ_HEADER_SIZE || exceeds(index_offset, index_length, pyz->size) ||
+        index_offset + index_length != pyz->size || count > index_length / FK_PYZ_ENTRY_SIZE) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ header is invalid (wrong magic, version or index "
+                         "position); " FK_DAMAGED);
+        goto cleanup;
+    }
+    status = pyz_bytes(pyz, "PYZ index", index_offset, index_length, &pyz->index);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    if (fk_crc32(pyz->index, (size_t)index_length) != index_crc) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ index checksum mismatch; " FK_DAMAGED);
+        goto cleanup;
+    }
+    pyz->entries = calloc(count ? count : 1, sizeof *pyz->entries);
+    if (pyz->entries == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for %lu PYZ entries",
+                         (unsigned long)count);
+        goto cleanup;
+    }
+    for (i = 0; i < count; i++) {
+        status = pyz_decode_entry(pyz, i, &position, index_offset, index_length);
+        if (FK_FAILED(status)) {
+            goto cleanup;
+        }
+    }
+    if (position != index_length) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ index has stray bytes; " FK_DAMAGED);
+        goto cleanup;
+    }
+    pyz->count = count;
+cleanup:
+    free(header);
+    return status;
+}
+
+fk_status fk_pyz_open(struct fk_pyz *pyz, const struct fk_archive *archive,
+                      const struct fk_entry *entry)
+{
+    fk_status status = fk_ok();
+    size_t length = 0;
+
+    fk_pyz_close(pyz);
+    pyz->archive = archive;
+    pyz->entry = entry;
+    if (entry->compression != FK_COMPRESSION_NONE) {
+        status = fk_archive_read(archive, entry, &pyz->blob, &length);
+        pyz->size = length;
+    } else {
+        /* Stored: read lazily from the file; module data carries its own checksum. */
+        pyz->size = entry->stored_size;
+        if (entry->stored_size != entry->raw_size) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: stored size differs from its size; "
+                             FK_DAMAGED, entry->name);
+        }
+    }
+    if (!FK_FAILED(status)) {
+        status = pyz_read_index(pyz);
+    }
+    if (FK_FAILED(status)) {
+        fk_pyz_close(pyz);
+    }
+    return status;
+}
+
+fk_status fk_pyz_read(const struct fk_pyz *pyz, size_t index, unsigned char **data,
+                      size_t *length)
+{
+    const struct fk_pyz_entry *entry;
+    unsigned char *stored;
+    fk_status status;
+    if (index >= pyz->count) {
+        return fk_fail(FK_E_ARCHIVE, 0, "no PYZ entry number %lu", (unsigned long)index);
+    }
+    entry = &pyz->entries[index];
+    status = pyz_bytes(pyz, entry->name, entry->data_offset, entry->stored_size, &stored);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    return decode_data(entry->name, stored, entry->stored_size, entry->compression,
+                       entry->crc32, entry->raw_size, data, length);
+}

@@ -1,0 +1,86 @@
+/* Reader of the archive appended to the executable: trailer, TOC, entry data and the PYZ.
+ * Every offset and length is checked against the file size before it is used. */
+#ifndef FK_ARCHIVE_H
+#define FK_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive_format.h"
+#include "platform.h"
+#include "status.h"
+
+struct fk_entry {
+    const char *name;  /* NUL-terminated, points into the archive's TOC bytes */
+    size_t name_length;
+    unsigned kind;        /* FK_KIND_* */
+    unsigned compression; /* FK_COMPRESSION_* */
+    uint32_t mode;
+    uint32_t crc32;       /* of the stored bytes */
+    uint64_t data_offset; /* from the PKG start */
+    uint64_t stored_size;
+    uint64_t raw_size;
+};
+
+struct fk_archive {
+    char path[FK_PATH_MAX];
+    fk_handle file;
+    uint64_t file_size;
+    uint32_t flags;
+    uint64_t pkg_offset;
+    uint64_t pkg_length;
+    uint64_t toc_offset;
+    uint64_t toc_length;
+    uint32_t toc_count;
+    uint32_t toc_crc32;
+    unsigned py_major;
+    unsigned py_minor;
+    unsigned char content_id[FK_TRAILER_CONTENT_ID_LEN];
+    char content_hex[2 * FK_TRAILER_CONTENT_ID_LEN + 1];
+    char libpython[FK_LIBPYTHON_FIELD];
+    unsigned char *toc;
+    struct fk_entry *entries;
+    size_t count;
+};
+
+struct fk_pyz_entry {
+    const char *name; /* points into the index */
+    int is_package;
+    unsigned compression;
+    uint32_t crc32;
+    uint64_t data_offset; /* from the PYZ start */
+    uint64_t stored_size;
+    uint64_t raw_size;
+};
+
+struct fk_pyz {
+    const struct fk_archive *archive;
+    const struct fk_entry *entry;
+    unsigned char *blob; /* the whole PYZ when it is stored compressed, else NULL */
+    uint64_t size;
+    unsigned char *index;
+    struct fk_pyz_entry *entries;
+    size_t count;
+};
+
+/* Zero-initialise before use so fk_archive_close is always safe. */
+void fk_archive_init(struct fk_archive *archive);
+fk_status fk_archive_open(struct fk_archive *archive, const char *path);
+void fk_archive_close(struct fk_archive *archive);
+/* kind 0 matches any kind. */
+const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
+                                       unsigned kind);
+/* The decompressed, checked data of `entry` in a malloc'd buffer (never NULL on success). */
+fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,
+                          unsigned char **data, size_t *length);
+const char *fk_archive_kind_name(unsigned kind);
+int fk_archive_is_file_kind(unsigned kind);
+
+void fk_pyz_init(struct fk_pyz *pyz);
+fk_status fk_pyz_open(struct fk_pyz *pyz, const struct fk_archive *archive,
+                      const struct fk_entry *entry);
+fk_status fk_pyz_read(const struct fk_pyz *pyz, size_t index, unsigned char **data,
+                      size_t *length);
+void fk_pyz_close(struct fk_pyz *pyz);
+
+#endif /* FK_ARCHIVE_H */

@@ -1,0 +1,34 @@
+/* struct fk_context: everything one run of the bootloader knows, created once by main(). */
+#ifndef FK_CONTEXT_H
+#define FK_CONTEXT_H
+
+#include "archive.h"
+#include "platform.h"
+
+#define FK_APP_NAME_MAX 128
+
+struct fk_python; /* the bound libpython API, pylib.c */
+
+struct fk_context {
+    int argc;
+    char **argv;
+    char exe[FK_PATH_MAX];     /* absolute path of the executable */
+    char exe_dir[FK_PATH_MAX]; /* its folder */
+    struct fk_archive archive; /* the archive appended to the executable */
+    struct fk_pyz pyz;         /* opened on first use by _freezekit.pyz_index() */
+    int pyz_opened;
+
+    int onefile;       /* trailer flag FK_FLAG_ONEFILE */
+    int extract_cache; /* trailer flag FK_FLAG_EXTRACT_CACHE (onefile only) */
+    int windowed;      /* built windowed (FK_WINDOWED) or trailer flag FK_FLAG_WINDOWED */
+    char app_name[FK_APP_NAME_MAX];      /* option freezekit:name=, else the file name */
+    char runtime_tmpdir[FK_PATH_MAX];    /* option freezekit:runtime-tmpdir=, or "" */
+
+    char top_dir[FK_PATH_MAX]; /* sys._MEIPASS */
+    fk_handle top_lock;        /* shared flock held on top_dir while we run */
+    int inherited;             /* top_dir came from _FREEZEKIT_TOP_DIR (a worker) */
+
+    struct fk_python *python;  /* NULL until libpython is loaded */
+};
+
+#endif /* FK_CONTEXT_H */

@@ -1,0 +1,389 @@
+/* onefile extraction: temp mode (private folder removed at exit) and cache mode (per-user,
+ * content-addressed, created atomically). */
+#include "extract.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define FK_TEMP_PREFIX "_MEIfk"
+#define FK_ATTEMPTS 8
+
+/* The sibling archive of the last external entry (MERGE), kept open across entries. */
+struct fk_sibling {
+    char name[FK_PATH_MAX];
+    struct fk_archive archive;
+};
+
+/* A symlink target must be relative and stay inside the top directory. */
+static int is_safe_link(const char *name, const unsigned char *target, size_t length)
+{
+    long depth = 0;
+    size_t i;
+    size_t start = 0;
+    for (i = 0; name[i] != '\0'; i++) {
+        depth += name[i] == '/';
+    }
+    if (length == 0 || target[0] == '/' || memchr(target, '\0', length) != NULL) {
+        return 0;
+    }
+    for (i = 0; i <= length; i++) {
+        if (i == length || target[i] == '/') {
+            size_t part = i - start;
+            if (part == 2 && target[start] == '.' && target[start + 1] == '.') {
+                if (--depth < 0) {
+                    return 0;
+                }
+            } else if (part > 0 && !(part == 1 && target[start] == '.')) {
+                depth++;
+            }
+            start = i + 1;
+        }
+    }
+    return 1;
+}
+
+static fk_status make_parent(const char *dest, const char *name)
+{
+    char parent[FK_PATH_MAX];
+    const char *slash = strrchr(name, '/');
+    size_t length;
+    if (slash == NULL) {
+        return fk_ok();
+    }
+    length = (size_t)(slash - name);
+    if (length >= sizeof parent) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", name);
+    }
+    memcpy(parent, name, length);
+    parent[length] = '\0';
+    return fk_platform_make_dirs(dest, parent);
+}
+
+static fk_status write_entry(const struct fk_archive *archive, const struct fk_entry *entry,
+                             const char *dest)
+{
+    char path[FK_PATH_MAX];
+    unsigned char *data = NULL;
+    size_t length = 0;
+    fk_status status = fk_path_join(path, sizeof path, dest, entry->name);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    status = make_parent(dest, entry->name);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    status = fk_archive_read(archive, entry, &data, &length);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    if (entry->kind == FK_KIND_SYMLINK) {
+        char target[FK_PATH_MAX];
+        if (length >= sizeof target || !is_safe_link(entry->name, data, length)) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "symbolic link %s points outside the top "
+                             "directory or is malformed; refusing it, rebuild the app",
+                             entry->name);
+            goto cleanup;
+        }
+        memcpy(target, data, length);
+        target[length] = '\0';
+        status = fk_platform_symlink(target, path);
+    } else {
+        status = fk_platform_write_file(path, data, length, entry->mode ? entry->mode : 0644);
+    }
+cleanup:
+    free(data);
+    return status;
+}
+
+static fk_status open_sibling(const struct fk_context *ctx, struct fk_sibling *sibling,
+                              const char *name)
+{
+    char path[FK_PATH_MAX];
+    fk_status status;
+    if (sibling->archive.file != FK_NO_HANDLE && strcmp(sibling->name, name) == 0) {
+        return fk_ok();
+    }
+    if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, "..") == 0 ||
+        strlen(name) >= sizeof sibling->name) {
+        return fk_fail(FK_E_ARCHIVE, 0, "external entry names an invalid sibling app '%s'; "
+                       "rebuild the apps", name);
+    }
+    status = fk_path_join(path, sizeof path, ctx->exe_dir, name);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    status = fk_archive_open(&sibling->archive, path);
+    if (FK_FAILED(status)) {
+        return fk_fail(status.code, status.err, "cannot read the sibling app %s that holds shared "
+                       "files (MERGE): %s; keep the apps built together in the same folder",
+                       path, status.message);
+    }
+    memcpy(sibling->name, name, strlen(name) + 1);
+    return fk_ok();
+}
+
+static fk_status extract_external(const struct fk_context *ctx, struct fk_sibling *sibling,
+                                  const struct fk_entry *entry, const char *dest)
+{
+    const struct fk_entry *shared;
+    unsigned char *data = NULL;
+    size_t length = 0;
+    char name[FK_PATH_MAX];
+    fk_status status = fk_archive_read(&ctx->archive, entry, &data, &length);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (length >= sizeof name) {
+        free(data);
+        return fk_fail(FK_E_ARCHIVE, 0, "external entry %s: sibling name too long", entry->name);
+    }
+    memcpy(name, data, length);
+    name[length] = '\0';
+    free(data);
+    status = open_sibling(ctx, sibling, name);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    shared = fk_archive_find(&sibling->archive, entry->name, 0);
+    if (shared == NULL ||
+        !(fk_archive_is_file_kind(shared->kind) || shared->kind == FK_KIND_SYMLINK)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "file %s is not in the sibling app %s/%s (MERGE); "
+                       "rebuild the merged apps together", entry->name, ctx->exe_dir, name);
+    }
+    return write_entry(&sibling->archive, shared, dest);
+}
+
+fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest)
+{
+    struct fk_sibling *sibling = malloc(sizeof *sibling);
+    fk_status status = fk_ok();
+    size_t i;
+    if (sibling == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+    }
+    sibling->name[0] = '\0';
+    fk_archive_init(&sibling->archive);
+    for (i = 0; i < ctx->archive.count && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry = &ctx->archive.entries[i];
+        if (fk_archive_is_file_kind(entry->kind) || entry->kind == FK_KIND_SYMLINK) {
+            status = write_entry(&ctx->archive, entry, dest);
+        } else if (entry->kind == FK_KIND_EXTERNAL) {
+            status = extract_external(ctx, sibling, entry, dest);
+        }
+    }
+    fk_archive_close(&sibling->archive);
+    free(sibling);
+    return status;
+}
+
+/* Creates and locks a fresh folder <parent>/<prefix>XXXXXX (retrying if a sweeper removed it
+ * between its creation and our lock). */
+static fk_status make_locked_dir(char *out, size_t size, const char *parent, const char *prefix,
+                                 fk_handle *lock)
+{
+    fk_status status = fk_ok();
+    int attempt;
+    int busy;
+    for (attempt = 0; attempt < FK_ATTEMPTS; attempt++) {
+        status = fk_platform_make_temp_dir(out, size, parent, prefix);
+        if (FK_FAILED(status)) {
+            return status;
+        }
+        status = fk_platform_lock_dir(out, 1, 1, lock, &busy);
+        if (!FK_FAILED(status)) {
+            return status;
+        }
+    }
+    return status;
+}
+
+fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
+{
+    fk_status status = make_locked_dir(ctx->top_dir, sizeof ctx->top_dir, tmp_base,
+                                       FK_TEMP_PREFIX, &ctx->top_lock);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    fk_log_debug("extracting into %s", ctx->top_dir);
+    status = fk_extract_archive(ctx, ctx->top_dir);
+    if (FK_FAILED(status)) {
+        fk_platform_remove_tree(ctx->top_dir);
+        fk_platform_unlock(ctx->top_lock);
+        ctx->top_lock = FK_NO_HANDLE;
+        ctx->top_dir[0] = '\0';
+    }
+    return status;
+}
+
+/* Removes `parent/name` if nobody holds a lock on it. */
+static void sweep_one(const char *parent, const char *name)
+{
+    char path[FK_PATH_MAX];
+    fk_handle lock;
+    int busy = 0;
+    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name)) || !fk_platform_is_own_dir(path)) {
+        return;
+    }
+    if (FK_FAILED(fk_platform_lock_dir(path, 0, 0, &lock, &busy)) || busy) {
+        return;
+    }
+    fk_log_debug("sweeping leftover %s", path);
+    fk_platform_remove_tree(path); /* still holding the lock: late lockers see it is gone */
+    fk_platform_unlock(lock);
+}
+
+static void sweep_temp_visitor(void *user, const char *parent, const char *name)
+{
+    (void)user;
+    if (strncmp(name, FK_TEMP_PREFIX, strlen(FK_TEMP_PREFIX)) == 0) {
+        sweep_one(parent, name);
+    }
+}
+
+void fk_extract_sweep_temp(const char *tmp_base)
+{
+    fk_platform_list_dir(tmp_base, sweep_temp_visitor, NULL);
+}
+
+struct fk_prune {
+    const char *prefix; /* "<name>-" */
+    const char *keep;   /* "<name>-<content id>" */
+};
+
+static int is_hex_run(const char *text, size_t length)
+{
+    size_t i;
+    for (i = 0; i < length; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void prune_visitor(void *user, const char *parent, const char *name)
+{
+    const struct fk_prune *prune = user;
+    size_t prefix = strlen(prune->prefix);
+    const char *rest = name + prefix;
+    size_t id_length = 2 * FK_TRAILER_CONTENT_ID_LEN;
+    if (strncmp(name, prune->prefix, prefix) != 0 || strcmp(name, prune->keep) == 0 ||
+        strlen(rest) < id_length || !is_hex_run(rest, id_length) ||
+        !(rest[id_length] == '\0' || strncmp(rest + id_length, ".tmp", 4) == 0)) {
+        return;
+    }
+    sweep_one(parent, name);
+}
+
+static fk_status cache_root(char *root, size_t size)
+{
+    char base[FK_PATH_MAX];
+    const char *xdg = fk_platform_getenv("XDG_CACHE_HOME");
+    const char *fix = "remove it or set XDG_CACHE_HOME to a folder of your own";
+    fk_status status;
+    if (xdg != NULL && xdg[0] == '/') {
+        int written = snprintf(base, sizeof base, "%s", xdg);
+        if (written < 0 || (size_t)written >= sizeof base) {
+            return fk_fail(FK_E_ENV, ENAMETOOLONG, "XDG_CACHE_HOME is too long");
+        }
+    } else {
+        char home[FK_PATH_MAX];
+        status = fk_platform_home_dir(home, sizeof home);
+        if (!FK_FAILED(status)) {
+            status = fk_path_join(base, sizeof base, home, ".cache");
+        }
+        if (FK_FAILED(status)) {
+            return status;
+        }
+    }
+    status = fk_platform_make_dirs("", base + 1);
+    if (!FK_FAILED(status)) {
+        status = fk_path_join(root, size, base, "freezekit");
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_make_private_dir(root);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_check_private_dir(root, fix);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_check_exec_allowed(root, "set XDG_CACHE_HOME to a folder on a "
+                                                      "filesystem that allows running programs");
+    }
+    return status;
+}
+
+/* One attempt: extract into a locked temporary sibling and rename it into place. */
+static fk_status cache_create(struct fk_context *ctx, const char *root, const char *final,
+                              const char *leaf, int *lost)
+{
+    char temp[FK_PATH_MAX];
+    char prefix[FK_APP_NAME_MAX + 64];
+    fk_handle lock = FK_NO_HANDLE;
+    fk_status status;
+    snprintf(prefix, sizeof prefix, "%s.tmp", leaf);
+    status = make_locked_dir(temp, sizeof temp, root, prefix, &lock);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    fk_log_debug("extracting into %s", temp);
+    status = fk_extract_archive(ctx, temp);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_rename_dir(temp, final, lost);
+    }
+    if (FK_FAILED(status) || *lost) {
+        fk_platform_remove_tree(temp); /* never leave a half-written cache behind */
+        fk_platform_unlock(lock);
+        return status;
+    }
+    ctx->top_lock = lock; /* the lock follows the folder through the rename */
+    return fk_ok();
+}
+
+fk_status fk_extract_cache(struct fk_context *ctx)
+{
+    char root[FK_PATH_MAX];
+    char leaf[FK_APP_NAME_MAX + 64];
+    char prefix[FK_APP_NAME_MAX + 2];
+    struct fk_prune prune;
+    int attempt;
+    int busy;
+    int lost = 0;
+    fk_status status = cache_root(root, sizeof root);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    snprintf(prefix, sizeof prefix, "%s-", ctx->app_name);
+    snprintf(leaf, sizeof leaf, "%s-%s", ctx->app_name, ctx->archive.content_hex);
+    status = fk_path_join(ctx->top_dir, sizeof ctx->top_dir, root, leaf);
+    for (attempt = 0; attempt < FK_ATTEMPTS && !FK_FAILED(status); attempt++) {
+        if (fk_path_is_dir(ctx->top_dir)) {
+            status = fk_platform_lock_dir(ctx->top_dir, 1, 1, &ctx->top_lock, &busy);
+            if (!FK_FAILED(status)) {
+                break;
+            }
+            status = fk_ok(); /* swept under us: try again */
+            continue;
+        }
+        status = cache_create(ctx, root, ctx->top_dir, leaf, &lost);
+        if (!FK_FAILED(status) && !lost) {
+            break;
+        }
+    }
+    if (!FK_FAILED(status) && ctx->top_lock == FK_NO_HANDLE) {
+        status = fk_fail(FK_E_ENV, 0, "could not create or lock the cache folder %s after %d "
+                         "attempts; remove it and start again", ctx->top_dir, FK_ATTEMPTS);
+    }
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    prune.prefix = prefix;
+    prune.keep = leaf;
+    fk_platform_list_dir(root, prune_visitor, &prune);
+    return fk_ok();
+}

@@ -1,0 +1,80 @@
+/* Everything that differs between operating systems. Only platform_*.c (and main.c's entry
+ * points) contain _WIN32 / __APPLE__ conditionals. */
+#ifndef FK_PLATFORM_H
+#define FK_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define FK_PATH_MAX 4096
+#define FK_SEP '/'
+
+/* An open file or a held directory lock; -1 when none. */
+typedef intptr_t fk_handle;
+#define FK_NO_HANDLE ((fk_handle)-1)
+
+/* Step 1 of the contract: descriptors 0-2 that are closed are opened on the null device. */
+fk_status fk_platform_reserve_stdio(void);
+/* Absolute path of the running executable. */
+fk_status fk_platform_executable_path(char *out, size_t size);
+
+/* Paths. */
+fk_status fk_path_join(char *out, size_t size, const char *left, const char *right);
+fk_status fk_path_dirname(char *out, size_t size, const char *path);
+const char *fk_path_basename(const char *path);
+int fk_path_exists(const char *path);
+int fk_path_is_dir(const char *path);
+
+/* Files. */
+fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *size);
+fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset, void *buffer,
+                              size_t length);
+void fk_platform_close(fk_handle file);
+/* Create `path` (exclusive) with `mode`, write `length` bytes; a partial file is removed. */
+fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
+                                 unsigned mode);
+fk_status fk_platform_symlink(const char *target, const char *path);
+/* mkdir -p of `relative` below the existing folder `base` (0700). */
+fk_status fk_platform_make_dirs(const char *base, const char *relative);
+fk_status fk_platform_make_private_dir(const char *path);
+/* Creates a fresh 0700 folder `<parent>/<prefix>XXXXXX`; its path goes to `out`. */
+fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
+                                    const char *prefix);
+/* Recursively removes `path` without following symbolic links. Best effort. */
+int fk_platform_remove_tree(const char *path);
+/* rename(2); *lost is set when `to` already exists (someone else renamed first). */
+fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost);
+/* Fails unless `path` is a folder owned by us that group and others cannot write. */
+fk_status fk_platform_check_private_dir(const char *path, const char *fix);
+/* Fails when the folder lies on a filesystem mounted noexec. */
+fk_status fk_platform_check_exec_allowed(const char *path, const char *fix);
+
+/* Directory locks (flock on the folder itself). With wait == 0 a busy lock gives *busy = 1.
+ * The lock is verified to still refer to `path` (a sweeper may have removed it). */
+fk_status fk_platform_lock_dir(const char *path, int shared, int wait, fk_handle *lock,
+                               int *busy);
+void fk_platform_unlock(fk_handle lock);
+/* Calls `visit` for every entry name of folder `path` (not . and ..). */
+typedef void (*fk_dir_visitor)(void *user, const char *parent, const char *name);
+void fk_platform_list_dir(const char *path, fk_dir_visitor visit, void *user);
+int fk_platform_is_own_dir(const char *path);
+
+/* Environment. */
+const char *fk_platform_getenv(const char *name);
+fk_status fk_platform_setenv(const char *name, const char *value);
+void fk_platform_unsetenv(const char *name);
+fk_status fk_platform_home_dir(char *out, size_t size);
+
+/* Runs `exe` with `argv` as a child, forwarding SIGINT/SIGTERM/SIGHUP to it, waits and gives
+ * its exit status (a death by signal n gives 128+n). */
+fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
+
+/* Shared libraries. */
+fk_status fk_platform_load_library(const char *path, void **library);
+/* Binds `name` from `library` (NULL: any loaded library) into *function. */
+int fk_platform_symbol(void *library, const char *name, void (**function)(void));
+int fk_platform_data_symbol(void *library, const char *name, void **data);
+
+#endif /* FK_PLATFORM_H */

@@ -1,0 +1,535 @@
+/* POSIX (Linux, macOS) implementation of platform.h. */
+#include "platform.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
+
+extern char **environ;
+
+fk_status fk_platform_reserve_stdio(void)
+{
+    int fd;
+    for (fd = 0; fd < 3; fd++) {
+        int opened;
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) {
+            continue;
+        }
+        opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (opened < 0) {
+            return fk_fail(FK_E_IO, errno, "cannot open /dev/null for closed descriptor %d: %s; "
+                           "check that /dev/null exists", fd, strerror(errno));
+        }
+        if (opened != fd) {
+            /* A lower descriptor was closed too and took it; the loop fills them in order. */
+            close(opened);
+            return fk_fail(FK_E_IO, 0, "cannot reserve descriptor %d; start the program with "
+                           "stdin, stdout and stderr open", fd);
+        }
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_executable_path(char *out, size_t size)
+{
+#ifdef __APPLE__
+    char raw[FK_PATH_MAX];
+    uint32_t raw_size = sizeof raw;
+    if (_NSGetExecutablePath(raw, &raw_size) != 0 || realpath(raw, out) == NULL) {
+        return fk_fail(FK_E_IO, errno, "cannot find the path of the executable; "
+                       "start it through a real path");
+    }
+    (void)size;
+    return fk_ok();
+#else
+    ssize_t length = readlink("/proc/self/exe", out, size - 1);
+    if (length < 0) {
+        return fk_fail(FK_E_IO, errno, "cannot read /proc/self/exe: %s; mount /proc",
+                       strerror(errno));
+    }
+    if ((size_t)length >= size - 1) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "the path of the executable is longer than %lu "
+                       "bytes; move it to a shorter path", (unsigned long)size);
+    }
+    out[length] = '\0';
+    return fk_ok();
+#endif
+}
+
+fk_status fk_path_join(char *out, size_t size, const char *left, const char *right)
+{
+    int written = snprintf(out, size, "%s/%s", left, right);
+    if (written < 0 || (size_t)written >= size) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s/%s is too long; move the program or "
+                       "its temp folder to a shorter path", left, right);
+    }
+    return fk_ok();
+}
+
+fk_status fk_path_dirname(char *out, size_t size, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t length;
+    if (slash == NULL) {
+        return fk_path_join(out, size, ".", "") ;
+    }
+    length = (size_t)(slash - path);
+    if (length == 0) {
+        length = 1; /* "/name" -> "/" */
+    }
+    if (length >= size) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s is too long", path);
+    }
+    memcpy(out, path, length);
+    out[length] = '\0';
+    return fk_ok();
+}
+
+const char *fk_path_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int fk_path_exists(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+int fk_path_is_dir(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *size)
+{
+    struct stat info;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return fk_fail(FK_E_IO, errno, "cannot open %s for reading: %s; check that it exists "
+                       "and is readable", path, strerror(errno));
+    }
+    if (fstat(fd, &info) != 0) {
+        int err = errno;
+        close(fd);
+        return fk_fail(FK_E_IO, err, "cannot stat %s: %s", path, strerror(err));
+    }
+    *file = fd;
+    *size = (uint64_t)info.st_size;
+    return fk_ok();
+}
+
+fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset, void *buffer,
+                              size_t length)
+{
+    unsigned char *cursor = buffer;
+    while (length > 0) {
+        ssize_t got = pread((int)file, cursor, length, (off_t)offset);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            return fk_fail(FK_E_IO, errno, "cannot read %s at offset %llu: %s", path,
+                           (unsigned long long)offset, strerror(errno));
+        }
+        if (got == 0) {
+            return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu; the file is "
+                           "incomplete, rebuild or recopy it", (unsigned long long)offset);
+        }
+        cursor += got;
+        offset += (uint64_t)got;
+        length -= (size_t)got;
+    }
+    return fk_ok();
+}
+
+void fk_platform_close(fk_handle file)
+{
+    if (file != FK_NO_HANDLE) {
+        close((int)file);
+    }
+}
+
+static fk_status write_error(const char *path, int err)
+{
+    const char *fix = (err == ENOSPC || err == EDQUOT)
+                          ? "free some disk space or set TMPDIR to a folder with room"
+                          : "check the permissions and free space of the folder";
+    return fk_fail(FK_E_IO, err, "cannot write %s: %s; %s", path, strerror(err), fix);
+}
+
+fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
+                                 unsigned mode)
+{
+    const unsigned char *cursor = data;
+    int err = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return write_error(path, errno);
+    }
+    while (length > 0 && err == 0) {
+        ssize_t done = write(fd, cursor, length);
+        if (done < 0 && errno == EINTR) {
+            continue;
+        }
+        if (done <= 0) {
+            err = done < 0 ? errno : EIO;
+            break;
+        }
+        cursor += done;
+        length -= (size_t)done;
+    }
+    if (err == 0 && fchmod(fd, (mode_t)(mode & 0777) | S_IRUSR) != 0) {
+        err = errno;
+    }
+    if (close(fd) != 0 && err == 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        unlink(path);
+        return write_error(path, err);
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_symlink(const char *target, const char *path)
+{
+    if (symlink(target, path) != 0) {
+        int err = errno;
+        if (err == EPERM || err == ENOSYS || err == EOPNOTSUPP) {
+            return fk_fail(FK_E_IO, err, "cannot create symbolic link %s -> %s: %s; this "
+                           "filesystem does not support symbolic links, set TMPDIR (or build "
+                           "with --runtime-tmpdir) to a folder on one that does",
+                           path, target, strerror(err));
+        }
+        return write_error(path, err);
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_make_private_dir(const char *path)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        return fk_fail(FK_E_IO, errno, "cannot create folder %s: %s; check the permissions of "
+                       "its parent", path, strerror(errno));
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_make_dirs(const char *base, const char *relative)
+{
+    char path[FK_PATH_MAX];
+    size_t start;
+    size_t i;
+    fk_status status = fk_path_join(path, sizeof path, base, relative);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    start = strlen(base) + 1;
+    for (i = start; path[i] != '\0'; i++) {
+        if (path[i] == '/') {
+            path[i] = '\0';
+            status = fk_platform_make_private_dir(path);
+            path[i] = '/';
+            if (FK_FAILED(status)) {
+                return status;
+            }
+        }
+    }
+    return fk_platform_make_private_dir(path);
+}
+
+fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
+                                    const char *prefix)
+{
+    int written = snprintf(out, size, "%s/%sXXXXXX", parent, prefix);
+    if (written < 0 || (size_t)written >= size) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "temp folder path %s is too long; set TMPDIR to "
+                       "a shorter path", parent);
+    }
+    if (mkdtemp(out) == NULL) {
+        return fk_fail(FK_E_ENV, errno, "cannot create a folder in %s: %s; set TMPDIR (or build "
+                       "with --runtime-tmpdir) to a writable folder", parent, strerror(errno));
+    }
+    return fk_ok();
+}
+
+static void remove_visitor(void *user, const char *parent, const char *name)
+{
+    char path[FK_PATH_MAX];
+    int *failures = user;
+    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name))) {
+        (*failures)++;
+        return;
+    }
+    *failures += fk_platform_remove_tree(path) != 0;
+}
+
+int fk_platform_remove_tree(const char *path)
+{
+    struct stat info;
+    int failures = 0;
+    if (lstat(path, &info) != 0) {
+        return errno == ENOENT ? 0 : -1;
+    }
+    if (S_ISDIR(info.st_mode)) {
+        fk_platform_list_dir(path, remove_visitor, &failures);
+        return rmdir(path) != 0 || failures ? -1 : 0;
+    }
+    return unlink(path);
+}
+
+fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
+{
+    *lost = 0;
+    if (rename(from, to) == 0) {
+        return fk_ok();
+    }
+    if (errno == EEXIST || errno == ENOTEMPTY) {
+        *lost = 1;
+        return fk_ok();
+    }
+    return fk_fail(FK_E_IO, errno, "cannot rename %s to %s: %s; check the permissions of the "
+                   "cache folder", from, to, strerror(errno));
+}
+
+fk_status fk_platform_check_private_dir(const char *path, const char *fix)
+{
+    struct stat info;
+    if (lstat(path, &info) != 0) {
+        return fk_fail(FK_E_ENV, errno, "cannot inspect %s: %s; %s", path, strerror(errno), fix);
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        return fk_fail(FK_E_ENV, 0, "%s is not a folder (a symbolic link or a file); %s", path,
+                       fix);
+    }
+    if (info.st_uid != geteuid()) {
+        return fk_fail(FK_E_ENV, 0, "%s belongs to user id %lu, not to you (%lu); %s", path,
+                       (unsigned long)info.st_uid, (unsigned long)geteuid(), fix);
+    }
+    if (info.st_mode & (S_IWGRP | S_IWOTH)) {
+        return fk_fail(FK_E_ENV, 0, "%s is writable by other users (mode %03o); %s", path,
+                       (unsigned)(info.st_mode & 0777), fix);
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_check_exec_allowed(const char *path, const char *fix)
+{
+#ifdef ST_NOEXEC
+    struct statvfs info;
+    if (statvfs(path, &info) == 0 && (info.f_flag & ST_NOEXEC)) {
+        return fk_fail(FK_E_ENV, 0, "%s is on a filesystem mounted noexec, so the bundled "
+                       "libraries cannot be loaded from it; %s", path, fix);
+    }
+#else
+    (void)path;
+    (void)fix;
+#endif
+    return fk_ok();
+}
+
+fk_status fk_platform_lock_dir(const char *path, int shared, int wait, fk_handle *lock,
+                               int *busy)
+{
+    struct stat held;
+    struct stat current;
+    int fd;
+    int operation = (shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
+    *busy = 0;
+    *lock = FK_NO_HANDLE;
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return fk_fail(FK_E_IO, errno, "cannot open folder %s: %s", path, strerror(errno));
+    }
+    while (flock(fd, operation) != 0) {
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EWOULDBLOCK) {
+            *busy = 1;
+            close(fd);
+            return fk_ok();
+        }
+        close(fd);
+        return fk_fail(FK_E_IO, errno, "cannot lock folder %s: %s", path, strerror(errno));
+    }
+    /* Someone may have removed (swept) the folder between our open and our lock. */
+    if (fstat(fd, &held) != 0 || stat(path, &current) != 0 || held.st_ino != current.st_ino ||
+        held.st_dev != current.st_dev || held.st_nlink == 0) {
+        close(fd);
+        return fk_fail(FK_E_IO, ENOENT, "folder %s was removed while being locked", path);
+    }
+    *lock = fd;
+    return fk_ok();
+}
+
+void fk_platform_unlock(fk_handle lock)
+{
+    if (lock != FK_NO_HANDLE) {
+        close((int)lock); /* closing the descriptor releases the flock */
+    }
+}
+
+void fk_platform_list_dir(const char *path, fk_dir_visitor visit, void *user)
+{
+    struct dirent *entry;
+    DIR *dir = opendir(path);
+    if (dir == NULL) {
+        return;
+    }
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) {
+            continue;
+        }
+        visit(user, path, entry->d_name);
+    }
+    closedir(dir);
+}
+
+int fk_platform_is_own_dir(const char *path)
+{
+    struct stat info;
+    return lstat(path, &info) == 0 && S_ISDIR(info.st_mode) && info.st_uid == geteuid();
+}
+
+const char *fk_platform_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+fk_status fk_platform_setenv(const char *name, const char *value)
+{
+    if (setenv(name, value, 1) != 0) {
+        return fk_fail(FK_E_MEMORY, errno, "cannot set environment variable %s: %s", name,
+                       strerror(errno));
+    }
+    return fk_ok();
+}
+
+void fk_platform_unsetenv(const char *name)
+{
+    unsetenv(name);
+}
+
+fk_status fk_platform_home_dir(char *out, size_t size)
+{
+    const char *home = getenv("HOME");
+    int written;
+    if (home == NULL || home[0] != '/') {
+        struct passwd *entry = getpwuid(geteuid());
+        home = entry ? entry->pw_dir : NULL;
+    }
+    if (home == NULL || home[0] != '/') {
+        return fk_fail(FK_E_ENV, 0, "cannot find your home folder for the extraction cache; "
+                       "set HOME or XDG_CACHE_HOME");
+    }
+    written = snprintf(out, size, "%s", home);
+    if (written < 0 || (size_t)written >= size) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "home folder path is too long; set "
+                       "XDG_CACHE_HOME to a shorter path");
+    }
+    return fk_ok();
+}
+
+/* The one mutable global of the bootloader: the signal handler must know which child to
+ * forward a signal to, and a handler receives no user pointer. Written before the handlers
+ * are installed, read only by forward_signal(). */
+static volatile sig_atomic_t fk_child_pid = 0;
+
+static void forward_signal(int signal_number)
+{
+    if (fk_child_pid > 0) {
+        kill((pid_t)fk_child_pid, signal_number);
+    }
+}
+
+fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
+{
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction action;
+    pid_t child;
+    pid_t waited;
+    int wait_status = 0;
+    size_t i;
+
+    child = fork();
+    if (child < 0) {
+        return fk_fail(FK_E_PROCESS, errno, "cannot fork: %s; the system is out of processes "
+                       "or memory", strerror(errno));
+    }
+    if (child == 0) {
+        execv(exe, argv);
+        fprintf(stderr, "freezekit: cannot start %s: exec failed: %s; check that the file is "
+                "still there and executable\n", exe, strerror(errno));
+        _exit(1);
+    }
+    fk_child_pid = (sig_atomic_t)child;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
+        sigaction(forwarded[i], &action, NULL);
+    }
+    do {
+        waited = waitpid(child, &wait_status, 0);
+    } while (waited < 0 && errno == EINTR);
+    fk_child_pid = 0;
+    if (waited < 0) {
+        return fk_fail(FK_E_PROCESS, errno, "cannot wait for the application process: %s",
+                       strerror(errno));
+    }
+    if (WIFEXITED(wait_status)) {
+        *exit_code = WEXITSTATUS(wait_status);
+    } else if (WIFSIGNALED(wait_status)) {
+        *exit_code = 128 + WTERMSIG(wait_status);
+    } else {
+        *exit_code = 1;
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_load_library(const char *path, void **library)
+{
+    *library = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (*library == NULL) {
+        const char *reason = dlerror();
+        return fk_fail(FK_E_PYTHON, 0, "cannot load %s: %s; the bundle is incomplete or was "
+                       "built for another system, rebuild it", path,
+                       reason ? reason : "unknown error");
+    }
+    return fk_ok();
+}
+
+int fk_platform_symbol(void *library, const char *name, void (**function)(void))
+{
+    void *address = dlsym(library ? library : RTLD_DEFAULT, name);
+    /* ISO C has no object-to-function pointer conversion; POSIX guarantees this copy works. */
+    memcpy(function, &address, sizeof *function);
+    return address != NULL;
+}
+
+int fk_platform_data_symbol(void *library, const char *name, void **data)
+{
+    *data = dlsym(library ? library : RTLD_DEFAULT, name);
+    return *data != NULL;
+}

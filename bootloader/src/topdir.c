@@ -1,0 +1,239 @@
+/* The top-directory decision: inherited, onedir, onefile temp or onefile cache. */
+#include "topdir.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract.h"
+#include "log.h"
+
+static void copy_option(char *out, size_t size, const char *value)
+{
+    snprintf(out, size, "%s", value);
+}
+
+fk_status fk_topdir_read_options(struct fk_context *ctx)
+{
+    size_t tmpdir_length = strlen(FK_OPTION_RUNTIME_TMPDIR);
+    size_t name_length = strlen(FK_OPTION_NAME);
+    size_t i;
+    char *cursor;
+
+    copy_option(ctx->app_name, sizeof ctx->app_name, fk_path_basename(ctx->exe));
+    for (i = 0; i < ctx->archive.count; i++) {
+        const struct fk_entry *entry = &ctx->archive.entries[i];
+        if (entry->kind != FK_KIND_OPTION) {
+            continue;
+        }
+        if (strncmp(entry->name, FK_OPTION_RUNTIME_TMPDIR, tmpdir_length) == 0) {
+            copy_option(ctx->runtime_tmpdir, sizeof ctx->runtime_tmpdir,
+                        entry->name + tmpdir_length);
+        } else if (strncmp(entry->name, FK_OPTION_NAME, name_length) == 0 &&
+                   entry->name[name_length] != '\0') {
+            copy_option(ctx->app_name, sizeof ctx->app_name, entry->name + name_length);
+        }
+    }
+    /* The name becomes a folder name in the cache: keep it to a safe character set. */
+    for (cursor = ctx->app_name; *cursor != '\0'; cursor++) {
+        char c = *cursor;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            *cursor = '_';
+        }
+    }
+    if (ctx->app_name[0] == '.' || ctx->app_name[0] == '\0') {
+        ctx->app_name[0] = '_';
+    }
+    return fk_ok();
+}
+
+static int is_reset_requested(void)
+{
+    const char *freezekit = fk_platform_getenv("FREEZEKIT_RESET_ENVIRONMENT");
+    const char *pyinstaller = fk_platform_getenv("PYINSTALLER_RESET_ENVIRONMENT");
+    return (freezekit && strcmp(freezekit, "1") == 0) ||
+           (pyinstaller && strcmp(pyinstaller, "1") == 0);
+}
+
+static fk_status reset_environment(void)
+{
+    const char *original = fk_platform_getenv("LD_LIBRARY_PATH_ORIG");
+    fk_status status = fk_ok();
+    fk_platform_unsetenv("FREEZEKIT_RESET_ENVIRONMENT");
+    fk_platform_unsetenv("PYINSTALLER_RESET_ENVIRONMENT");
+    fk_platform_unsetenv(FK_ENV_TOP_DIR);
+    if (original != NULL) {
+        status = fk_platform_setenv("LD_LIBRARY_PATH", original);
+        fk_platform_unsetenv("LD_LIBRARY_PATH_ORIG");
+    } else {
+        fk_platform_unsetenv("LD_LIBRARY_PATH");
+    }
+    return status;
+}
+
+/* "<content id>:<dir>" with our content id and an existing folder we can lock. */
+static int use_inherited(struct fk_context *ctx)
+{
+    const char *value = fk_platform_getenv(FK_ENV_TOP_DIR);
+    size_t id_length = strlen(ctx->archive.content_hex);
+    int busy = 0;
+    if (value == NULL || strncmp(value, ctx->archive.content_hex, id_length) != 0 ||
+        value[id_length] != ':' || value[id_length + 1] == '\0' ||
+        strlen(value + id_length + 1) >= sizeof ctx->top_dir) {
+        return 0;
+    }
+    memcpy(ctx->top_dir, value + id_length + 1, strlen(value + id_length + 1) + 1);
+    if (!fk_path_is_dir(ctx->top_dir) ||
+        FK_FAILED(fk_platform_lock_dir(ctx->top_dir, 1, 1, &ctx->top_lock, &busy))) {
+        ctx->top_dir[0] = '\0';
+        return 0;
+    }
+    ctx->inherited = 1;
+    return 1;
+}
+
+/* Step 4: LD_LIBRARY_PATH(_ORIG) and _FREEZEKIT_TOP_DIR for the children. */
+static fk_status set_environment(const struct fk_context *ctx)
+{
+    const char *caller = fk_platform_getenv("LD_LIBRARY_PATH");
+    char value[2 * FK_PATH_MAX + 2];
+    int written;
+    fk_status status = fk_ok();
+    if (caller != NULL) {
+        status = fk_platform_setenv("LD_LIBRARY_PATH_ORIG", caller);
+        written = snprintf(value, sizeof value, "%s%s%s", ctx->top_dir, *caller ? ":" : "",
+                           caller);
+    } else {
+        fk_platform_unsetenv("LD_LIBRARY_PATH_ORIG");
+        written = snprintf(value, sizeof value, "%s", ctx->top_dir);
+    }
+    if (written < 0 || (size_t)written >= sizeof value) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "LD_LIBRARY_PATH is too long; shorten it");
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_setenv("LD_LIBRARY_PATH", value);
+    }
+    written = snprintf(value, sizeof value, "%s:%s", ctx->archive.content_hex, ctx->top_dir);
+    if (!FK_FAILED(status) && (written < 0 || (size_t)written >= sizeof value)) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "top directory path is too long");
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_setenv(FK_ENV_TOP_DIR, value);
+    }
+    return status;
+}
+
+static fk_status use_onedir(struct fk_context *ctx)
+{
+    int busy = 0;
+    fk_status status = fk_path_join(ctx->top_dir, sizeof ctx->top_dir, ctx->exe_dir, "_internal");
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (!fk_path_is_dir(ctx->top_dir)) {
+        return fk_fail(FK_E_ENV, ENOENT, "folder %s is missing; copy the whole app folder, "
+                       "with its _internal folder, next to the executable", ctx->top_dir);
+    }
+    /* A read-only or lock-less filesystem is fine for onedir: the lock only guards sweeps. */
+    if (FK_FAILED(fk_platform_lock_dir(ctx->top_dir, 1, 1, &ctx->top_lock, &busy))) {
+        ctx->top_lock = FK_NO_HANDLE;
+    }
+    return fk_ok();
+}
+
+/* onefile temp mode: extract, run ourselves as the child, remove the folder. */
+static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
+{
+    const char *tmp = ctx->runtime_tmpdir[0] ? ctx->runtime_tmpdir : fk_platform_getenv("TMPDIR");
+    const char *fix = "set TMPDIR to another folder, or build the app with --runtime-tmpdir";
+    fk_status status;
+    if (tmp == NULL || tmp[0] == '\0') {
+        tmp = "/tmp";
+    }
+    if (ctx->runtime_tmpdir[0] == '/') {
+        (void)fk_platform_make_dirs("", ctx->runtime_tmpdir + 1); /* checked just below */
+    }
+    status = fk_platform_check_exec_allowed(tmp, fix);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    fk_extract_sweep_temp(tmp);
+    status = fk_extract_temp(ctx, tmp);
+    if (!FK_FAILED(status)) {
+        status = set_environment(ctx);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_run_child(ctx->exe, ctx->argv, exit_code);
+    }
+    if (ctx->top_dir[0] != '\0' && fk_platform_remove_tree(ctx->top_dir) != 0) {
+        fk_log_debug("could not remove all of %s", ctx->top_dir);
+    }
+    fk_topdir_release(ctx);
+    return status;
+}
+
+fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code)
+{
+    fk_status status;
+    *finished = 0;
+    if (is_reset_requested()) {
+        status = reset_environment();
+        if (FK_FAILED(status)) {
+            return status;
+        }
+    } else if (use_inherited(ctx)) {
+        fk_log_debug("reusing inherited top directory %s", ctx->top_dir);
+        return fk_ok();
+    }
+    if (!ctx->onefile) {
+        status = use_onedir(ctx);
+    } else if (ctx->extract_cache) {
+        status = fk_extract_cache(ctx);
+    } else {
+        *finished = 1;
+        return run_temp_parent(ctx, exit_code);
+    }
+    if (!FK_FAILED(status)) {
+        status = set_environment(ctx);
+    }
+    return status;
+}
+
+fk_status fk_topdir_check_externals(const struct fk_context *ctx)
+{
+    char path[FK_PATH_MAX];
+    size_t i;
+    for (i = 0; i < ctx->archive.count; i++) {
+        const struct fk_entry *entry = &ctx->archive.entries[i];
+        unsigned char *data = NULL;
+        size_t length = 0;
+        fk_status status;
+        if (entry->kind != FK_KIND_EXTERNAL) {
+            continue;
+        }
+        status = fk_path_join(path, sizeof path, ctx->top_dir, entry->name);
+        if (FK_FAILED(status)) {
+            return status;
+        }
+        if (fk_path_exists(path)) {
+            continue;
+        }
+        status = fk_archive_read(&ctx->archive, entry, &data, &length);
+        if (!FK_FAILED(status)) {
+            status = fk_fail(FK_E_ENV, ENOENT, "shared file %s is missing (it comes from the "
+                             "sibling app %.*s, MERGE); install the merged apps together in the "
+                             "same folder", path, (int)length, (const char *)data);
+        }
+        free(data);
+        return status;
+    }
+    return fk_ok();
+}
+
+void fk_topdir_release(struct fk_context *ctx)
+{
+    fk_platform_unlock(ctx->top_lock);
+    ctx->top_lock = FK_NO_HANDLE;
+}
