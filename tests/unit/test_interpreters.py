@@ -10,9 +10,9 @@ from freezekit.interpreters import (
     Interpreter,
     find_interpreter,
     normalize_arch,
+    py_launcher_argv,
     pyenv_candidates,
     pyenv_roots,
-    py_launcher_argv,
 )
 from freezekit.platforms import Os
 
@@ -49,9 +49,11 @@ def test_interpreters_pyenv_newest_patch_first(tmp_path: Path) -> None:
 def test_interpreters_pyenv_win_bitness_by_suffix(tmp_path: Path) -> None:
     _pyenv(tmp_path, "3.12.1", "3.12.1-win32", windows=True)
     assert [p.parent.name for p in pyenv_candidates("3.12", 32, [tmp_path], windows=True)] == [
-        "3.12.1-win32"]
+        "3.12.1-win32"
+    ]
     assert [p.parent.name for p in pyenv_candidates("3.12", 64, [tmp_path], windows=True)] == [
-        "3.12.1"]
+        "3.12.1"
+    ]
 
 
 def test_interpreters_find_checks_version_and_bits(tmp_path: Path) -> None:
@@ -62,11 +64,28 @@ def test_interpreters_find_checks_version_and_bits(tmp_path: Path) -> None:
         asked.append(argv)
         return Interpreter(path=Path(argv[0]), version=(3, 12, 1), bits=64)
 
-    found = find_interpreter("3.12", 64, host=LINUX, env={"PYENV_ROOT": str(tmp_path)},
-                             home=tmp_path, probe=probe, which=lambda name: None)
+    found = find_interpreter(
+        "3.12",
+        64,
+        host=LINUX,
+        env={"PYENV_ROOT": str(tmp_path)},
+        home=tmp_path,
+        probe=probe,
+        which=lambda name: None,
+    )
     assert found is not None and found.path.name == "python3.12"
-    assert find_interpreter("3.12", 32, host=LINUX, env={"PYENV_ROOT": str(tmp_path)},
-                            home=tmp_path, probe=probe, which=lambda name: None) is None
+    assert (
+        find_interpreter(
+            "3.12",
+            32,
+            host=LINUX,
+            env={"PYENV_ROOT": str(tmp_path)},
+            home=tmp_path,
+            probe=probe,
+            which=lambda name: None,
+        )
+        is None
+    )
 
 
 def test_interpreters_find_uses_path_then_py_launcher_on_windows(tmp_path: Path) -> None:
@@ -78,8 +97,15 @@ def test_interpreters_find_uses_path_then_py_launcher_on_windows(tmp_path: Path)
             return Interpreter(path=Path("C:/Python312-32/python.exe"), version=(3, 12, 4), bits=32)
         return Interpreter(path=Path(argv[0]), version=(3, 12, 4), bits=64)
 
-    found = find_interpreter("3.12", 32, host=WINDOWS, env={}, home=tmp_path, probe=probe,
-                             which=lambda name: f"C:/bin/{name}.exe")
+    found = find_interpreter(
+        "3.12",
+        32,
+        host=WINDOWS,
+        env={},
+        home=tmp_path,
+        probe=probe,
+        which=lambda name: f"C:/bin/{name}.exe",
+    )
     assert asked == [["C:/bin/python3.12.exe"], ["py", "-3.12-32"]]
     assert found is not None and found.bits == 32 and found.minor == "3.12"
     assert py_launcher_argv("3.10", 64) == ["py", "-3.10-64"]

@@ -26,10 +26,20 @@ SMALL = {
     "schema": 1,
     "python": ["3.11", "3.12"],
     "platform": [
-        {"os": "linux", "arch": "x86_64", "bits": 64, "runner": "ubuntu-24.04",
-         "cibw_platform": "manylinux_x86_64"},
-        {"os": "windows", "arch": "i686", "bits": 32, "runner": "windows-2022",
-         "cibw_platform": "win32"},
+        {
+            "os": "linux",
+            "arch": "x86_64",
+            "bits": 64,
+            "runner": "ubuntu-24.04",
+            "cibw_platform": "manylinux_x86_64",
+        },
+        {
+            "os": "windows",
+            "arch": "i686",
+            "bits": 32,
+            "runner": "windows-2022",
+            "cibw_platform": "win32",
+        },
     ],
     "exclude": [{"os": "windows", "python": "3.11", "reason": "test"}],
 }
@@ -66,9 +76,20 @@ def test_matrix_declares_every_platform_and_python() -> None:
 
 def test_matrix_expands_platforms_times_pythons_minus_excludes() -> None:
     cells = parse_matrix(SMALL)
-    assert [c.name for c in cells] == ["linux-x86_64-3.11", "linux-x86_64-3.12", "windows-i686-3.12"]
-    assert cells[2] == Cell(name="windows-i686-3.12", os=Os.WINDOWS, arch="i686", bits=32,
-                            python="3.12", runner="windows-2022", cibw_id="cp312-win32")
+    assert [c.name for c in cells] == [
+        "linux-x86_64-3.11",
+        "linux-x86_64-3.12",
+        "windows-i686-3.12",
+    ]
+    assert cells[2] == Cell(
+        name="windows-i686-3.12",
+        os=Os.WINDOWS,
+        arch="i686",
+        bits=32,
+        python="3.12",
+        runner="windows-2022",
+        cibw_id="cp312-win32",
+    )
     assert cells[2].python_tag == "py312"
 
 
@@ -78,12 +99,18 @@ def test_matrix_expands_platforms_times_pythons_minus_excludes() -> None:
         ({"schema": 2}, "key 'schema' must be 1"),
         ({"python": ["3"]}, "key 'python' has '3'"),
         ({"platform": [{"os": "linux"}]}, "platform[0]: missing key 'arch'"),
-        ({"platform": [{**SMALL["platform"][0], "bits": "64"}]},  # type: ignore[index, dict-item]
-         "platform[0]: key 'bits' must be a int"),
-        ({"platform": [{**SMALL["platform"][0], "os": "beos"}]},  # type: ignore[index, dict-item]
-         "platform[0]: key 'os' is 'beos'"),
-        ({"platform": [{**SMALL["platform"][0], "colour": 1}]},  # type: ignore[index, dict-item]
-         "platform[0]: unknown key 'colour'"),
+        (
+            {"platform": [{**SMALL["platform"][0], "bits": "64"}]},  # type: ignore[index]
+            "platform[0]: key 'bits' must be a int",
+        ),
+        (
+            {"platform": [{**SMALL["platform"][0], "os": "beos"}]},  # type: ignore[index]
+            "platform[0]: key 'os' is 'beos'",
+        ),
+        (
+            {"platform": [{**SMALL["platform"][0], "colour": 1}]},  # type: ignore[index]
+            "platform[0]: unknown key 'colour'",
+        ),
         ({"exclude": [{"os": "linux"}]}, "exclude[0]: missing key 'reason'"),
     ],
 )
@@ -115,7 +142,9 @@ def test_matrix_find_cell_lists_cells_for_unknown_name() -> None:
 def test_matrix_select_cells_by_glob() -> None:
     cells = parse_matrix(SMALL)
     assert [c.name for c in select_cells(cells, ["*-3.12"])] == [
-        "linux-x86_64-3.12", "windows-i686-3.12"]
+        "linux-x86_64-3.12",
+        "windows-i686-3.12",
+    ]
     with pytest.raises(OptionsError, match="no matrix cell matches"):
         select_cells(cells, ["macos-*"])
 
@@ -127,7 +156,8 @@ def test_matrix_host_cells_gives_reasons() -> None:
     reasons = {cell.name: reason for cell, reason in found}
     assert reasons["linux-x86_64-3.12"] is None
     assert reasons["linux-x86_64-3.11"] == (
-        "no Python 3.11 (64-bit) found in pyenv versions, python3.11 on PATH")
+        "no Python 3.11 (64-bit) found in pyenv versions, python3.11 on PATH"
+    )
     assert reasons["windows-i686-3.12"] == "needs a windows host (CI runner windows-2022)"
 
 
@@ -140,7 +170,8 @@ def test_matrix_host_cells_windows_runs_32_bit_and_arm_needs_arm() -> None:
     linux = HostPlatform(os=Os.LINUX, arch="x86_64")
     reasons = dict((c.name, r) for c, r in host_cells(cells, host=linux, find=_python))
     assert reasons["linux-aarch64-3.12"] == (
-        "needs a linux/aarch64 host (CI runner ubuntu-24.04-arm)")
+        "needs a linux/aarch64 host (CI runner ubuntu-24.04-arm)"
+    )
 
 
 def test_matrix_github_json_has_one_include_per_cell() -> None:
@@ -149,17 +180,32 @@ def test_matrix_github_json_has_one_include_per_cell() -> None:
     assert list(data) == ["include"]
     assert [row["name"] for row in data["include"]] == [c.name for c in cells]
     row = next(r for r in data["include"] if r["name"] == "windows-i686-3.11")
-    assert row == {"name": "windows-i686-3.11", "os": "windows", "arch": "i686", "bits": 32,
-                   "python": "3.11", "runner": "windows-2022", "cibw_id": "cp311-win32",
-                   "setup_python_arch": "x86"}
+    assert row == {
+        "name": "windows-i686-3.11",
+        "os": "windows",
+        "arch": "i686",
+        "bits": 32,
+        "python": "3.11",
+        "runner": "windows-2022",
+        "cibw_id": "cp311-win32",
+        "setup_python_arch": "x86",
+    }
 
 
 def test_matrix_table_lists_cells_and_reasons() -> None:
     cells = parse_matrix(SMALL)
     table = format_matrix_table(cells, {"linux-x86_64-3.11": None, "linux-x86_64-3.12": "why"})
     lines = table.splitlines()
-    assert lines[0].split() == ["cell", "os", "arch", "bits", "python", "runner", "cibuildwheel",
-                                "here"]
+    assert lines[0].split() == [
+        "cell",
+        "os",
+        "arch",
+        "bits",
+        "python",
+        "runner",
+        "cibuildwheel",
+        "here",
+    ]
     assert lines[1].split()[-1] == "yes"
     assert lines[2].endswith("no: why")
     assert len(lines) == 4

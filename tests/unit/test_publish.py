@@ -53,8 +53,17 @@ def app(tmp_path: Path) -> Path:
 
 
 def _publish(app: Path, out: Path, cell=LINUX, smoke=OK, env=None):  # type: ignore[no-untyped-def]
-    return publish_cell(app, app="hello", version="1.2.3", cell=cell, python_version="3.12.1",
-                        smoke=smoke, out_dir=out, commit="0" * 40, env=env or {})
+    return publish_cell(
+        app,
+        app="hello",
+        version="1.2.3",
+        cell=cell,
+        python_version="3.12.1",
+        smoke=smoke,
+        out_dir=out,
+        commit="0" * 40,
+        env=env or {},
+    )
 
 
 def test_publish_artifact_names() -> None:
@@ -86,15 +95,23 @@ def test_publish_tar_keeps_symlinks_and_hides_owners(app: Path, tmp_path: Path) 
     with tarfile.open(result.archive) as tar:
         members = {m.name: m for m in tar.getmembers()}
     assert list(members) == sorted(members)
-    assert list(members) == ["hello", "hello/_internal", "hello/_internal/libpython3.12.so",
-                             "hello/_internal/libpython3.12.so.1.0", "hello/_internal/pkg",
-                             "hello/_internal/pkg/link", "hello/hello"]
+    assert list(members) == [
+        "hello",
+        "hello/_internal",
+        "hello/_internal/libpython3.12.so",
+        "hello/_internal/libpython3.12.so.1.0",
+        "hello/_internal/pkg",
+        "hello/_internal/pkg/link",
+        "hello/hello",
+    ]
     link = members["hello/_internal/libpython3.12.so"]
     assert link.issym() and link.linkname == "libpython3.12.so.1.0"
     assert members["hello/_internal/pkg/link"].linkname == "../libpython3.12.so"
     assert members["hello/hello"].mode == 0o755
-    assert all((m.uid, m.gid, m.uname, m.gname, m.mtime) == (0, 0, "", "", 1700000000)
-               for m in members.values())
+    assert all(
+        (m.uid, m.gid, m.uname, m.gname, m.mtime) == (0, 0, "", "", 1700000000)
+        for m in members.values()
+    )
     assert result.archive.read_bytes()[4:8] == b"\0\0\0\0"  # gzip header mtime
 
 
@@ -127,11 +144,25 @@ def test_publish_onefile_is_one_entry(tmp_path: Path) -> None:
 def test_publish_manifest_schema(app: Path, tmp_path: Path) -> None:
     result = _publish(app, tmp_path / "out")
     data = json.loads(result.manifest.read_text())
-    assert set(data) == {"schema", "app", "version", "cell", "python", "freezekit", "commit",
-                         "source_date_epoch", "artifact", "content", "smoke"}
+    assert set(data) == {
+        "schema",
+        "app",
+        "version",
+        "cell",
+        "python",
+        "freezekit",
+        "commit",
+        "source_date_epoch",
+        "artifact",
+        "content",
+        "smoke",
+    }
     assert data["cell"]["name"] == "linux-x86_64-3.12" and data["python"] == "3.12.1"
-    assert data["artifact"] == {"name": result.archive.name, "size": result.size,
-                                "sha256": result.sha256}
+    assert data["artifact"] == {
+        "name": result.archive.name,
+        "size": result.size,
+        "sha256": result.sha256,
+    }
     assert data["content"]["files"] == 4
     assert data["smoke"][0] == {"probe": "hello", "ok": True, "detail": "exit 0"}
     assert read_manifest(result.manifest) == data
@@ -140,10 +171,10 @@ def test_publish_manifest_schema(app: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="sha256sum (coreutils) not installed")
 def test_publish_sha256sums_verified_by_sha256sum(app: Path, tmp_path: Path) -> None:
     result = _publish(app, tmp_path / "out")
-    proc = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.sums.parent,
-                          capture_output=True, text=True)
-    assert (proc.returncode, proc.stdout) == (
-        0, f"{result.archive.name}: OK\nmanifest.json: OK\n")
+    proc = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=result.sums.parent, capture_output=True, text=True
+    )
+    assert (proc.returncode, proc.stdout) == (0, f"{result.archive.name}: OK\nmanifest.json: OK\n")
 
 
 def test_publish_smoke_failure_publishes_nothing(app: Path, tmp_path: Path) -> None:
@@ -159,18 +190,22 @@ def test_publish_release_gathers_and_refuses_missing(app: Path, tmp_path: Path) 
     cells = [LINUX, WINDOWS, find_cell("linux-x86_64-3.13", load_matrix())]
     with pytest.raises(PublishError, match=r"incomplete \(missing: linux-x86_64-3.13\)"):
         gather_release(dist, dist / "release", version="1.2.3", cells=cells)
-    result = gather_release(dist, dist / "release", version="1.2.3", cells=cells,
-                            allow_missing=True)
-    assert [p.name for p in result.archives] == ["hello-1.2.3-linux-x86_64-py312.tar.gz",
-                                                 "hello-1.2.3-windows-i686-py311.zip"]
+    result = gather_release(
+        dist, dist / "release", version="1.2.3", cells=cells, allow_missing=True
+    )
+    assert [p.name for p in result.archives] == [
+        "hello-1.2.3-linux-x86_64-py312.tar.gz",
+        "hello-1.2.3-windows-i686-py311.zip",
+    ]
     assert result.missing == ("linux-x86_64-3.13",)
     assert "linux-x86_64-3.13: no artifact" in result.notes.read_text()
     sums = result.sums.read_text().splitlines()
     assert [line.split("  ")[1] for line in sums] == [
-        "hello-1.2.3-linux-x86_64-py312.tar.gz", "hello-1.2.3-windows-i686-py311.zip",
-        "manifest.json"]
-    again = gather_release(dist, dist / "release", version="1.2.3", cells=cells,
-                           allow_missing=True)
+        "hello-1.2.3-linux-x86_64-py312.tar.gz",
+        "hello-1.2.3-windows-i686-py311.zip",
+        "manifest.json",
+    ]
+    again = gather_release(dist, dist / "release", version="1.2.3", cells=cells, allow_missing=True)
     assert again.sums.read_bytes() == result.sums.read_bytes()
 
 
@@ -192,8 +227,9 @@ def test_publish_release_refuses_failed_smoke(app: Path, tmp_path: Path) -> None
     published.manifest.write_text(json.dumps(data))
     with pytest.raises(PublishError, match="smoke failed: linux-x86_64-3.12"):
         gather_release(dist, dist / "release", version="1.2.3", cells=[LINUX])
-    result = gather_release(dist, dist / "release", version="1.2.3", cells=[LINUX],
-                            allow_missing=True)
+    result = gather_release(
+        dist, dist / "release", version="1.2.3", cells=[LINUX], allow_missing=True
+    )
     assert result.archives == () and result.failed == ("linux-x86_64-3.12",)
 
 
