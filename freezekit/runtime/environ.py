@@ -161,7 +161,10 @@ def _patch(owner, name: str, replacement) -> None:
 
 def _wrap_execute_child(popen_class) -> None:
     original = popen_class._execute_child
-    code = original.__code__
+    unwrapped = original
+    while hasattr(unwrapped, "__wrapped__"):  # read the parameter names through decorators
+        unwrapped = unwrapped.__wrapped__
+    code = unwrapped.__code__
     names = code.co_varnames[1 : code.co_argcount]  # without self
 
     def value(args, kwargs, name, default=None):
@@ -191,6 +194,7 @@ def _wrap_execute_child(popen_class) -> None:
         with _DllDirectoryReset(True):
             return original(self, *args, **kwargs)
 
+    _execute_child.__wrapped__ = original
     _patch(popen_class, "_execute_child", _execute_child)
 
 
