@@ -95,7 +95,9 @@ def probe_interpreter(argv: Sequence[str]) -> Interpreter | None:
         info = json.loads(proc.stdout)
         major, minor, micro = (int(part) for part in info["version"])
         return Interpreter(
-            path=Path(str(info["executable"])), version=(major, minor, micro), bits=int(info["bits"])
+            path=Path(str(info["executable"])),
+            version=(major, minor, micro),
+            bits=int(info["bits"]),
         )
     except (ValueError, KeyError, TypeError) as exc:
         logger.debug("interpreter %s answered %r: %s", " ".join(argv), proc.stdout, exc)
@@ -108,7 +110,9 @@ def pyenv_roots(env: Mapping[str, str], home: Path) -> list[Path]:
     return [root, root / "pyenv-win"]
 
 
-def pyenv_candidates(version: str, bits: int, roots: Sequence[Path], *, windows: bool) -> list[Path]:
+def pyenv_candidates(
+    version: str, bits: int, roots: Sequence[Path], *, windows: bool
+) -> list[Path]:
     """Interpreters of pyenv's versions folders for X.Y, newest patch first."""
     found: list[tuple[int, Path]] = []
     for root in roots:
@@ -127,7 +131,9 @@ def pyenv_candidates(version: str, bits: int, roots: Sequence[Path], *, windows:
     return [path for _, path in sorted(found, key=lambda item: (-item[0], str(item[1])))]
 
 
-def path_candidates(version: str, *, which: Callable[[str], str | None] = shutil.which) -> list[Path]:
+def path_candidates(
+    version: str, *, which: Callable[[str], str | None] = shutil.which
+) -> list[Path]:
     """``python3.12`` (or ``python3.12.exe``) found on PATH."""
     found = which(f"python{version}")
     return [Path(found)] if found else []
@@ -163,7 +169,8 @@ def find_interpreter(
     home = Path.home() if home is None else home
     windows = host.os is Os.WINDOWS
     argvs: list[list[str]] = [
-        [str(path)] for path in pyenv_candidates(version, bits, pyenv_roots(env, home), windows=windows)
+        [str(path)]
+        for path in pyenv_candidates(version, bits, pyenv_roots(env, home), windows=windows)
     ]
     argvs += [[str(path)] for path in path_candidates(version, which=which)]
     argvs += [[str(path)] for path in setup_python_candidates(env, windows=windows)]
