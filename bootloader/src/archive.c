@@ -137,6 +137,12 @@ static fk_status read_trailer(struct fk_archive *archive)
     memcpy(archive->libpython, trailer + FK_TRAILER_LIBPYTHON_OFF, FK_LIBPYTHON_FIELD);
     archive->libpython[FK_LIBPYTHON_FIELD - 1] = '\0';
 
+    if (exceeds(archive->pkg_offset, archive->pkg_length, UINT64_MAX - FK_TRAILER_SIZE)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "archive at offset %llu+%llu lies beyond the end of the "
+                       "%llu-byte file; " FK_DAMAGED, (unsigned long long)archive->pkg_offset,
+                       (unsigned long long)archive->pkg_length,
+                       (unsigned long long)archive->file_size);
+    }
     if (exceeds(archive->pkg_offset, archive->pkg_length, pkg_end)) {
         return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu (expected %llu bytes); "
                        "the file is incomplete, rebuild or recopy it",
