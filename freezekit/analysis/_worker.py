@@ -44,6 +44,57 @@ def _guarded(graph: Any, func: Callable[[str], object], arg: str) -> None:
     _drain(graph)
 
 
+class _IndexedEdges(dict):  # type: ignore[type-arg]
+    """objectgraph's edge dict, plus per-node indexes: its ``outgoing``/``incoming`` scan every
+    edge of the graph on each call, which makes large graphs quadratic."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out: dict[str, dict[str, None]] = {}
+        self.inc: dict[str, dict[str, None]] = {}
+
+    def __setitem__(self, key: tuple[str, str], value: Any) -> None:
+        super().__setitem__(key, value)
+        self.out.setdefault(key[0], {})[key[1]] = None
+        self.inc.setdefault(key[1], {})[key[0]] = None
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        super().__delitem__(key)
+        self.out.get(key[0], {}).pop(key[1], None)
+        self.inc.get(key[1], {}).pop(key[0], None)
+
+    def pop(self, key: tuple[str, str], *default: Any) -> Any:
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        return super().pop(key, *default)
+
+
+def _fast_graph_class(mg: Any) -> Any:
+    class FastModuleGraph(mg.ModuleGraph):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            assert not self._edges
+            self._edges = _IndexedEdges()
+
+        def outgoing(self, source: Any) -> Any:
+            node = self.find_node(source)
+            if node is None:
+                return
+            for target in list(self._edges.out.get(node.identifier, ())):
+                yield self._edges[(node.identifier, target)], self._nodes[target]
+
+        def incoming(self, destination: Any) -> Any:
+            node = self.find_node(destination)
+            if node is None:
+                return
+            for source in list(self._edges.inc.get(node.identifier, ())):
+                yield self._edges[(source, node.identifier)], self._nodes[source]
+
+    return FastModuleGraph
+
+
 def _kind(mg: Any, node: Any) -> str:
     table = [
         (mg.Script, "script"),
@@ -89,7 +140,7 @@ class _Builder:
         self.mg = mg
         self.hooks_mod = hooks
         self.request = request
-        self.graph = mg.ModuleGraph()
+        self.graph = _fast_graph_class(mg)()
         self.hook_files: dict[str, str] = dict(request.get("hooks", {}))
         self.outcomes: list[dict[str, object]] = []
         self.hook_excludes: list[tuple[str, list[str]]] = []

@@ -379,8 +379,11 @@ def find_missing(graph: ImportGraph) -> tuple[MissingModule, ...]:
     for node in graph.nodes.values():
         if node.kind not in ("missing", "invalid-relative"):
             continue
-        edges = [e for e in incoming.get(node.name, []) if graph.nodes.get(e.source) is not None
+        all_edges = incoming.get(node.name, [])
+        edges = [e for e in all_edges if graph.nodes.get(e.source) is not None
                  and graph.nodes[e.source].kind not in ("missing", "alias")]
+        if all_edges and not edges:
+            continue  # only the parent of missing submodules; those are reported
         if _is_attribute(node.name, edges, graph):
             continue
         importers = sorted({_display(e.source) for e in edges})
