@@ -15,8 +15,15 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+from freezekit.nox import declare_freeze_sessions, declare_wheel_sessions  # noqa: E402
+
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["lint", "tests"]
+
+# freeze-<cell> for every matrix cell, `freeze` (every cell this host can run), matrix, release
+declare_freeze_sessions(ROOT / "examples" / "cliapp" / "pyproject.toml")
+# wheels-<cell> (cibuildwheel) and sdist: freezekit's own platform wheels
+declare_wheel_sessions()
 
 
 @nox.session(venv_backend="none", tags=["test"])
