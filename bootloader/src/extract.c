@@ -323,10 +323,13 @@ static fk_status cache_create(struct fk_context *ctx, const char *root, const ch
                               const char *leaf, int *lost)
 {
     char temp[FK_PATH_MAX];
-    char prefix[FK_APP_NAME_MAX + 64];
+    char prefix[FK_APP_NAME_MAX + 80];
     fk_handle lock = FK_NO_HANDLE;
     fk_status status;
-    snprintf(prefix, sizeof prefix, "%s.tmp", leaf);
+    int written = snprintf(prefix, sizeof prefix, "%s.tmp", leaf);
+    if (written < 0 || (size_t)written >= sizeof prefix) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "cache folder name %s is too long", leaf);
+    }
     status = make_locked_dir(temp, sizeof temp, root, prefix, &lock);
     if (FK_FAILED(status)) {
         return status;
@@ -354,12 +357,19 @@ fk_status fk_extract_cache(struct fk_context *ctx)
     int attempt;
     int busy;
     int lost = 0;
+    int written;
     fk_status status = cache_root(root, sizeof root);
     if (FK_FAILED(status)) {
         return status;
     }
-    snprintf(prefix, sizeof prefix, "%s-", ctx->app_name);
-    snprintf(leaf, sizeof leaf, "%s-%s", ctx->app_name, ctx->archive.content_hex);
+    written = snprintf(prefix, sizeof prefix, "%s-", ctx->app_name);
+    if (written < 0 || (size_t)written >= sizeof prefix) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "app name %s is too long", ctx->app_name);
+    }
+    written = snprintf(leaf, sizeof leaf, "%s-%s", ctx->app_name, ctx->archive.content_hex);
+    if (written < 0 || (size_t)written >= sizeof leaf) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "app name %s is too long", ctx->app_name);
+    }
     status = fk_path_join(ctx->top_dir, sizeof ctx->top_dir, root, leaf);
     for (attempt = 0; attempt < FK_ATTEMPTS && !FK_FAILED(status); attempt++) {
         if (fk_path_is_dir(ctx->top_dir)) {
