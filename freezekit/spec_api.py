@@ -292,7 +292,7 @@ class Tree(TOC):
                 "Tree() needs a root folder", hint="e.g. Tree('assets', prefix='assets')"
             )
         base = self.base or Path.cwd()
-        self.root = base / Path(str(root).replace("\\", "/"))
+        self.root = spec_path(base, str(root))
         self.prefix = (prefix or "").replace("\\", "/").strip("/")
         self.excludes = tuple(strings("Tree", "excludes", excludes))
         self.typecode = typecode
@@ -316,6 +316,11 @@ def _walk(root: Path, excludes: Sequence[str]) -> Iterable[Path]:
 
 
 # -- datas= and binaries= of Analysis ----------------------------------------------------------
+
+
+def spec_path(base: Path, value: str) -> Path:
+    """``value`` (``/`` or ``\\`` separated, absolute or relative to ``base``), normalised."""
+    return Path(os.path.normpath(base / value.replace("\\", "/")))
 
 
 def _dest_dir(dest: str, source: str) -> str:
@@ -348,7 +353,7 @@ def resolve_pairs(pairs: object, *, base: Path, kind: EntryKind, what: str) -> l
             )
         source, dest = str(pair[0]), str(pair[1])
         dest_dir = _dest_dir(dest, source)
-        pattern = base / source.replace("\\", "/")
+        pattern = spec_path(base, source)
         matches = (
             sorted(glob.glob(str(pattern)))
             if glob.has_magic(source)
@@ -486,7 +491,7 @@ class Analysis:
         scripts = strings("Analysis", "scripts", values["scripts"])
         if not scripts:
             raise OptionsError("Analysis() needs at least one script", hint="Analysis(['app.py'])")
-        paths = [base / s.replace("\\", "/") for s in scripts]
+        paths = [spec_path(base, s) for s in scripts]
         for path in paths:
             if not path.is_file():
                 raise OptionsError(
@@ -502,14 +507,14 @@ class Analysis:
             session.context.options,
             scripts=tuple(p.absolute() for p in paths),
             name=paths[0].stem,
-            paths=tuple(base / p for p in strings("Analysis", "pathex", values["pathex"])),
+            paths=tuple(spec_path(base, p) for p in strings("Analysis", "pathex", values["pathex"])),
             hidden_imports=strings("Analysis", "hiddenimports", values["hiddenimports"]),
             excludes=strings("Analysis", "excludes", values["excludes"]),
             hooks_dirs=tuple(
-                base / p for p in strings("Analysis", "hookspath", values["hookspath"])
+                spec_path(base, p) for p in strings("Analysis", "hookspath", values["hookspath"])
             ),
             runtime_hooks=tuple(
-                base / p for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
+                spec_path(base, p) for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
             ),
             collect_submodules=strings(
                 "Analysis", "collect_submodules", values["collect_submodules"]
