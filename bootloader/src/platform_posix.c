@@ -171,7 +171,8 @@ void fk_platform_close(fk_handle file)
 static fk_status write_error(const char *path, int err)
 {
     const char *fix = (err == ENOSPC || err == EDQUOT)
-                          ? "free some disk space or set TMPDIR to a folder with room"
+                          ? "free some disk space, or point TMPDIR (temp mode) or "
+                            "XDG_CACHE_HOME (cache mode) to a folder with room"
                           : "check the permissions and free space of the folder";
     return fk_fail(FK_E_IO, err, "cannot write %s: %s; %s", path, strerror(err), fix);
 }
