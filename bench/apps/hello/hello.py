@@ -1,0 +1,3 @@
+"""The smallest app: start-up cost of the freezer and the interpreter alone."""
+
+print("hello")
