@@ -25,9 +25,13 @@ def _onedir(tmp_path: Path) -> Path:
 
 
 def test_minimal_plist_with_user_entries_merged_over_it() -> None:
-    settings = BundleSettings(name="My App.app", bundle_identifier="org.example.app", version="1.2.3",
-                              icon=Path("art/icon.icns"),
-                              info_plist={"NSHighResolutionCapable": "True", "LSUIElement": True})
+    settings = BundleSettings(
+        name="My App.app",
+        bundle_identifier="org.example.app",
+        version="1.2.3",
+        icon=Path("art/icon.icns"),
+        info_plist={"NSHighResolutionCapable": "True", "LSUIElement": True},
+    )
     assert info_plist(settings, executable="myapp") == {
         "CFBundleDisplayName": "My App",
         "CFBundleExecutable": "myapp",
@@ -46,17 +50,30 @@ def test_onedir_bundle_layout(tmp_path: Path) -> None:
     icon = tmp_path / "icon.icns"
     icon.write_bytes(b"icns")
     settings = BundleSettings(name="App.app", icon=icon, bundle_identifier="org.example.app")
-    out = write_bundle(_onedir(tmp_path), mode=Mode.ONEDIR, executable="app", settings=settings,
-                       distpath=tmp_path / "dist")
+    out = write_bundle(
+        _onedir(tmp_path),
+        mode=Mode.ONEDIR,
+        executable="app",
+        settings=settings,
+        distpath=tmp_path / "dist",
+    )
     assert out == tmp_path / "dist" / "App.app"
     contents = out / "Contents"
     listing = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     assert listing == [
-        "Contents", "Contents/Frameworks", "Contents/Frameworks/Python",
-        "Contents/Frameworks/assets", "Contents/Frameworks/assets/readme.txt",
-        "Contents/Frameworks/libpython3.12.dylib", "Contents/Info.plist", "Contents/MacOS",
-        "Contents/MacOS/_internal", "Contents/MacOS/app", "Contents/PkgInfo",
-        "Contents/Resources", "Contents/Resources/icon.icns",
+        "Contents",
+        "Contents/Frameworks",
+        "Contents/Frameworks/Python",
+        "Contents/Frameworks/assets",
+        "Contents/Frameworks/assets/readme.txt",
+        "Contents/Frameworks/libpython3.12.dylib",
+        "Contents/Info.plist",
+        "Contents/MacOS",
+        "Contents/MacOS/_internal",
+        "Contents/MacOS/app",
+        "Contents/PkgInfo",
+        "Contents/Resources",
+        "Contents/Resources/icon.icns",
     ]
     assert os.readlink(contents / "MacOS" / "_internal") == "../Frameworks"
     assert os.readlink(contents / "Frameworks" / "Python") == "libpython3.12.dylib"
@@ -74,10 +91,20 @@ def test_onefile_bundle_holds_just_the_executable(tmp_path: Path) -> None:
     exe = tmp_path / "dist" / "tool"
     exe.parent.mkdir()
     exe.write_bytes(b"\x7fELF onefile")
-    out = write_bundle(exe, mode=Mode.ONEFILE, executable="tool",
-                       settings=BundleSettings(name="Tool.app", version="2.0"), distpath=tmp_path / "dist")
+    out = write_bundle(
+        exe,
+        mode=Mode.ONEFILE,
+        executable="tool",
+        settings=BundleSettings(name="Tool.app", version="2.0"),
+        distpath=tmp_path / "dist",
+    )
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
-        "Contents", "Contents/Info.plist", "Contents/MacOS", "Contents/MacOS/tool", "Contents/PkgInfo"]
+        "Contents",
+        "Contents/Info.plist",
+        "Contents/MacOS",
+        "Contents/MacOS/tool",
+        "Contents/PkgInfo",
+    ]
     plist = plistlib.loads((out / "Contents" / "Info.plist").read_bytes())
     assert (plist["CFBundleShortVersionString"], plist["CFBundleIdentifier"]) == ("2.0", "Tool")
 
@@ -85,6 +112,11 @@ def test_onefile_bundle_holds_just_the_executable(tmp_path: Path) -> None:
 def test_unwritable_plist_value_leaves_no_partial_bundle(tmp_path: Path) -> None:
     settings = BundleSettings(name="App.app", info_plist={"Bad": None})
     with pytest.raises(AssembleError, match="cannot be written as a plist"):
-        write_bundle(_onedir(tmp_path), mode=Mode.ONEDIR, executable="app", settings=settings,
-                     distpath=tmp_path / "dist")
+        write_bundle(
+            _onedir(tmp_path),
+            mode=Mode.ONEDIR,
+            executable="app",
+            settings=settings,
+            distpath=tmp_path / "dist",
+        )
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["app"]

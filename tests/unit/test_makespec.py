@@ -69,8 +69,12 @@ def _project(tmp_path: Path) -> Path:
 def test_onedir_spec_has_pyinstallers_layout(tmp_path: Path) -> None:
     src = _project(tmp_path)
     options = BuildOptions(
-        scripts=(src / "hello.py",), name="hello", specpath=tmp_path / "specs",
-        datas=((str(src / "assets"), "assets"),), hidden_imports=("json",), excludes=("tkinter",),
+        scripts=(src / "hello.py",),
+        name="hello",
+        specpath=tmp_path / "specs",
+        datas=((str(src / "assets"), "assets"),),
+        hidden_imports=("json",),
+        excludes=("tkinter",),
     )
     path = write_spec(options)
     assert path == tmp_path / "specs" / "hello.spec"
@@ -80,13 +84,23 @@ def test_onedir_spec_has_pyinstallers_layout(tmp_path: Path) -> None:
 def test_onefile_spec_passes_files_to_exe_and_has_no_collect(tmp_path: Path) -> None:
     src = _project(tmp_path)
     options = BuildOptions(
-        scripts=(src / "hello.py",), name="hi", mode=Mode.ONEFILE, windowed=True,
-        python_options=("u", "W ignore"), onefile_extract=Extract.CACHE, runtime_tmpdir="/var/tmp",
-        collect_submodules=("email",), lean=False, strip=False,
+        scripts=(src / "hello.py",),
+        name="hi",
+        mode=Mode.ONEFILE,
+        windowed=True,
+        python_options=("u", "W ignore"),
+        onefile_extract=Extract.CACHE,
+        runtime_tmpdir="/var/tmp",
+        collect_submodules=("email",),
+        lean=False,
+        strip=False,
     )
     text = render_spec(options, tmp_path)
     assert "COLLECT" not in text
-    assert "    a.binaries,\n    a.datas,\n    [('u', None, 'OPTION'), ('W ignore', None, 'OPTION')],\n" in text
+    assert (
+        "    a.binaries,\n    a.datas,\n"
+        "    [('u', None, 'OPTION'), ('W ignore', None, 'OPTION')],\n" in text
+    )
     assert "    runtime_tmpdir='/var/tmp',\n" in text
     assert "    console=False,\n" in text
     assert "    onefile_extract='cache',\n" in text
@@ -97,10 +111,20 @@ def test_onefile_spec_passes_files_to_exe_and_has_no_collect(tmp_path: Path) -> 
 def test_written_spec_runs_back_into_the_same_options(tmp_path: Path) -> None:
     src = _project(tmp_path)
     options = BuildOptions(
-        scripts=(src / "hello.py",), name="hi", mode=Mode.ONEFILE, specpath=tmp_path / "specs",
-        datas=((str(src / "assets" / "*.txt"), "assets"),), hidden_imports=("json",),
-        paths=(src,), python_options=("v",), onefile_extract=Extract.CACHE, strip=False,
-        smoke_probes=False, reset_subprocess_env=True, compression_level=3, windowed=True,
+        scripts=(src / "hello.py",),
+        name="hi",
+        mode=Mode.ONEFILE,
+        specpath=tmp_path / "specs",
+        datas=((str(src / "assets" / "*.txt"), "assets"),),
+        hidden_imports=("json",),
+        paths=(src,),
+        python_options=("v",),
+        onefile_extract=Extract.CACHE,
+        strip=False,
+        smoke_probes=False,
+        reset_subprocess_env=True,
+        compression_level=3,
+        windowed=True,
         collect_data=("certifi",),
     )
     spec = write_spec(options)
@@ -110,7 +134,16 @@ def test_written_spec_runs_back_into_the_same_options(tmp_path: Path) -> None:
     assert seen.scripts == (src / "hello.py",)
     assert (seen.hidden_imports, seen.paths, seen.collect_data) == (("json",), (src,), ("certifi",))
     got = app.options
-    for field in ("name", "mode", "python_options", "onefile_extract", "strip", "smoke_probes",
-                  "reset_subprocess_env", "compression_level", "windowed"):
+    for field in (
+        "name",
+        "mode",
+        "python_options",
+        "onefile_extract",
+        "strip",
+        "smoke_probes",
+        "reset_subprocess_env",
+        "compression_level",
+        "windowed",
+    ):
         assert getattr(got, field) == getattr(options, field), field
     assert [e.name for e in app.analysis.datas] == ["assets/a.txt"]

@@ -22,17 +22,24 @@ def _files(tmp_path: Path, **contents: str) -> dict[str, str]:
 
 def test_first_app_keeps_shared_files_later_ones_refer(tmp_path: Path) -> None:
     f = _files(tmp_path, lib="L", copy="L", other="O", only_zap="Z")
-    shares = plan_merge([
-        MergeApp(name="foo", files=(("libc.so", f["lib"]), ("data/a", f["other"]))),
-        MergeApp(name="bar", files=(("libc.so", f["copy"]), ("data/a", f["only_zap"]))),
-        MergeApp(name="zap", files=(("libc.so", f["lib"]), ("z", f["only_zap"]), ("data/a", f["only_zap"]))),
-    ])
+    shares = plan_merge(
+        [
+            MergeApp(name="foo", files=(("libc.so", f["lib"]), ("data/a", f["other"]))),
+            MergeApp(name="bar", files=(("libc.so", f["copy"]), ("data/a", f["only_zap"]))),
+            MergeApp(
+                name="zap",
+                files=(("libc.so", f["lib"]), ("z", f["only_zap"]), ("data/a", f["only_zap"])),
+            ),
+        ]
+    )
     assert [s.keep for s in shares] == [("libc.so", "data/a"), ("data/a",), ("z",)]
     assert shares[0].externals == ()
     # same content under another path is the same file; same name, other content is not
     assert shares[1].externals == (ExternalItem(dest="libc.so", sibling="foo"),)
     assert shares[2].externals == (
-        ExternalItem(dest="data/a", sibling="bar"), ExternalItem(dest="libc.so", sibling="foo"))
+        ExternalItem(dest="data/a", sibling="bar"),
+        ExternalItem(dest="libc.so", sibling="foo"),
+    )
 
 
 def test_a_name_twice_is_refused() -> None:
@@ -42,7 +49,8 @@ def test_a_name_twice_is_refused() -> None:
 
 def test_external_link_climbs_to_the_parent_folder(tmp_path: Path) -> None:
     assert external_link(ExternalItem(dest="libc.so", sibling="foo")) == LinkItem(
-        dest="libc.so", target="../../foo/_internal/libc.so")
+        dest="libc.so", target="../../foo/_internal/libc.so"
+    )
     link = external_link(ExternalItem(dest="pkg/sub/x.so", sibling="foo"))
     assert link.target == "../../../../foo/_internal/pkg/sub/x.so"
     # the link resolves when the apps sit side by side

@@ -28,7 +28,9 @@ def test_example_cliapp_loads() -> None:
 
 
 def test_every_key_reaches_build_options(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
+    _write(
+        tmp_path,
+        """
 scripts = ["src/app.pyw"]
 mode = "onefile"
 datas = [["assets/*.png", "assets"]]
@@ -52,39 +54,71 @@ smoke-probes = false
 reset-subprocess-env = true
 compression-level = 5
 distpath = "out"
-""")
+""",
+    )
     o = load_pyproject(tmp_path)
     assert o.scripts == (tmp_path / "src" / "app.pyw",)
     assert (o.name, o.mode, o.windowed) == ("app", Mode.ONEFILE, True)
     assert o.datas == ((str(tmp_path / "assets/*.png"), "assets"),)
     assert o.binaries == ((str(tmp_path / "lib/libfoo.so"), "."),)
     assert (o.hidden_imports, o.excludes, o.paths) == (("json",), ("tkinter",), (tmp_path / "src",))
-    assert (o.collect_submodules, o.collect_data, o.collect_binaries, o.collect_all, o.copy_metadata) == (
-        ("email",), ("certifi",), ("numpy",), ("rich",), ("requests",))
+    assert (
+        o.collect_submodules,
+        o.collect_data,
+        o.collect_binaries,
+        o.collect_all,
+        o.copy_metadata,
+    ) == (("email",), ("certifi",), ("numpy",), ("rich",), ("requests",))
     assert (o.runtime_hooks, o.hooks_dirs) == ((tmp_path / "hooks/rth.py",), (tmp_path / "hooks",))
     assert o.python_options == ("u", "W ignore")
     assert (o.runtime_tmpdir, o.onefile_extract) == ("/var/tmp", Extract.CACHE)
     assert (o.strip, o.lean, o.smoke_probes, o.reset_subprocess_env) == (False, False, False, True)
-    assert (o.compression_level, o.distpath, o.workpath) == (5, tmp_path / "out", tmp_path / "build")
+    assert (o.compression_level, o.distpath, o.workpath) == (
+        5,
+        tmp_path / "out",
+        tmp_path / "build",
+    )
 
 
 @pytest.mark.parametrize(
     ("table", "message", "hint"),
     [
-        ('scripts = "app.py"\n', "[tool.freezekit] scripts = 'app.py' is not a list of strings", None),
-        ('scripts = ["a.py"]\nwindowed = "yes"\n', "[tool.freezekit] windowed = 'yes' is not true or false", None),
-        ('scripts = ["a.py"]\nmode = "one-file"\n',
-         "[tool.freezekit] mode = 'one-file' is not 'onedir' or 'onefile'", None),
-        ('scripts = ["a.py"]\ndatas = [["a"]]\n',
-         "[tool.freezekit] datas = [['a']] is not a list of [\"source\", \"destination\"] pairs", None),
-        ('scripts = ["a.py"]\nhidden-import = ["x"]\n', "unknown key 'hidden-import' in [tool.freezekit]",
-         "did you mean 'hidden-imports'?"),
-        ('scripts = ["a.py"]\npython-options = ["O"]\n',
-         "[tool.freezekit] python-options: run-time option 'O' is not supported", None),
+        (
+            'scripts = "app.py"\n',
+            "[tool.freezekit] scripts = 'app.py' is not a list of strings",
+            None,
+        ),
+        (
+            'scripts = ["a.py"]\nwindowed = "yes"\n',
+            "[tool.freezekit] windowed = 'yes' is not true or false",
+            None,
+        ),
+        (
+            'scripts = ["a.py"]\nmode = "one-file"\n',
+            "[tool.freezekit] mode = 'one-file' is not 'onedir' or 'onefile'",
+            None,
+        ),
+        (
+            'scripts = ["a.py"]\ndatas = [["a"]]\n',
+            '[tool.freezekit] datas = [[\'a\']] is not a list of ["source", "destination"] pairs',
+            None,
+        ),
+        (
+            'scripts = ["a.py"]\nhidden-import = ["x"]\n',
+            "unknown key 'hidden-import' in [tool.freezekit]",
+            "did you mean 'hidden-imports'?",
+        ),
+        (
+            'scripts = ["a.py"]\npython-options = ["O"]\n',
+            "[tool.freezekit] python-options: run-time option 'O' is not supported",
+            None,
+        ),
         ('name = "x"\n', "[tool.freezekit] has no scripts", 'add scripts = ["app.py"]'),
     ],
 )
-def test_bad_values_name_the_key(tmp_path: Path, table: str, message: str, hint: str | None) -> None:
+def test_bad_values_name_the_key(
+    tmp_path: Path, table: str, message: str, hint: str | None
+) -> None:
     path = _write(tmp_path, table)
     with pytest.raises(OptionsError) as info:
         load_pyproject(path)

@@ -11,7 +11,7 @@ import pytest
 from freezekit.errors import OptionsError
 from freezekit.options import Extract, Mode
 from freezekit.spec import ignored_flags, plan_apps, run, spec_options
-from freezekit.spec_api import make_globals, SpecSession
+from freezekit.spec_api import SpecSession, make_globals
 from tests.fixtures.specs.fakes import SPECS, fake_context
 
 
@@ -20,7 +20,9 @@ def _run(tmp_path: Path, name: str):  # type: ignore[no-untyped-def]
     return run(SPECS / name, context), analyzer
 
 
-def test_pyinstaller_style_spec_plans_one_onedir_app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_pyinstaller_style_spec_plans_one_onedir_app(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         session, analyzer = _run(tmp_path, "pyinstaller-style.spec")
     assert caplog.records == []  # PyInstaller's defaults pass silently
@@ -52,7 +54,9 @@ def test_analysis_lists_are_pyinstaller_style_tuples(tmp_path: Path) -> None:
     assert typecode == "BINARY"
 
 
-def test_filtered_lists_and_tree_reach_the_app(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_filtered_lists_and_tree_reach_the_app(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         session, _ = _run(tmp_path, "filtered.spec")
     (app,) = plan_apps(session)[0]
@@ -60,7 +64,10 @@ def test_filtered_lists_and_tree_reach_the_app(tmp_path: Path, caplog: pytest.Lo
     assert app.options.onefile_extract is Extract.CACHE
     assert [e.name for e in app.analysis.binaries] == ["libpython3.12.so.1.0", "bin/logo.bin"]
     assert [e.name for e in app.analysis.datas] == [
-        "assets/logo.bin", "assets/readme.txt", "extra/note.txt"]
+        "assets/logo.bin",
+        "assets/readme.txt",
+        "extra/note.txt",
+    ]
     assert app.analysis.datas[-1].source == str(SPECS / "assets" / "sub" / "note.txt")
     warnings = [r.getMessage() for r in caplog.records]
     assert warnings == [
@@ -123,10 +130,16 @@ def test_merge_keeps_shared_files_in_the_first_app(tmp_path: Path) -> None:
     assert foo.externals == ()
     assert bar.analysis.binaries == () and [e.name for e in bar.analysis.datas] == ["sub/note.txt"]
     assert [(e.dest, e.sibling) for e in bar.externals] == [
-        ("assets/readme.txt", "foo"), ("libX11.so.6", "foo"), ("libpython3.12.so.1.0", "foo")]
+        ("assets/readme.txt", "foo"),
+        ("libX11.so.6", "foo"),
+        ("libpython3.12.so.1.0", "foo"),
+    ]
     assert zap.analysis.datas == ()
     assert [(e.dest, e.sibling) for e in zap.externals] == [
-        ("libX11.so.6", "foo"), ("libpython3.12.so.1.0", "foo"), ("sub/note.txt", "bar")]
+        ("libX11.so.6", "foo"),
+        ("libpython3.12.so.1.0", "foo"),
+        ("sub/note.txt", "bar"),
+    ]
     a = session.analyses[2]
     assert ("sub/note.txt", "bar", "DEPENDENCY") in a.dependencies
 
@@ -139,7 +152,10 @@ def test_bundle_is_recorded(tmp_path: Path) -> None:
     assert bundle.settings.name == "App.app"
     assert bundle.settings.bundle_identifier == "org.example.app"
     assert bundle.settings.icon == SPECS / "assets" / "logo.bin"
-    assert bundle.settings.info_plist == {"NSHighResolutionCapable": "True", "LSBackgroundOnly": False}
+    assert bundle.settings.info_plist == {
+        "NSHighResolutionCapable": "True",
+        "LSBackgroundOnly": False,
+    }
 
 
 def test_globals_describe_the_build(tmp_path: Path) -> None:
@@ -151,15 +167,24 @@ def test_globals_describe_the_build(tmp_path: Path) -> None:
     assert namespace["SPECPATH"] == str(SPECS)
     assert namespace["specnm"] == "pyinstaller-style"
     assert namespace["workpath"] == str(tmp_path / "build" / "pyinstaller-style")
-    assert namespace["WARNFILE"] == str(tmp_path / "build" / "pyinstaller-style" / "warn-pyinstaller-style.txt")
+    assert namespace["WARNFILE"] == str(
+        tmp_path / "build" / "pyinstaller-style" / "warn-pyinstaller-style.txt"
+    )
     assert Path(str(namespace["HOMEPATH"]), "freezekit", "spec.py").is_file()
     for name in ("Analysis", "PYZ", "EXE", "COLLECT", "MERGE", "BUNDLE", "TOC", "Tree"):
         assert callable(namespace[name])
 
 
 def test_command_line_flags_other_than_the_effective_ones_are_reported() -> None:
-    args = argparse.Namespace(command="build", scripts=["app.spec"], traceback=False,
-                              distpath="d", noconfirm=True, mode="onefile", hidden_import=["x"])
+    args = argparse.Namespace(
+        command="build",
+        scripts=["app.spec"],
+        traceback=False,
+        distpath="d",
+        noconfirm=True,
+        mode="onefile",
+        hidden_import=["x"],
+    )
     assert ignored_flags(args) == ["--hidden-import", "--onefile/--onedir"]
     options = spec_options(Path("app.spec"), args)
     assert (options.distpath, options.noconfirm, options.mode) == (Path("d"), True, Mode.ONEDIR)

@@ -44,10 +44,15 @@ def test_tree_lists_files_with_prefix_and_excludes(tmp_path: Path) -> None:
     (tmp_path / "d" / "s" / "e.txt").write_text("e")
     Bound = type("Tree", (Tree,), {"base": tmp_path})
     tree = Bound("d", prefix="res", excludes=["*.pyc", "cache"])
-    assert tree == [("res/a.txt", str(tmp_path / "d" / "a.txt"), "DATA"),
-                    ("res/s/e.txt", str(tmp_path / "d" / "s" / "e.txt"), "DATA")]
+    assert tree == [
+        ("res/a.txt", str(tmp_path / "d" / "a.txt"), "DATA"),
+        ("res/s/e.txt", str(tmp_path / "d" / "s" / "e.txt"), "DATA"),
+    ]
     assert [e[0] for e in Bound("d", typecode="BINARY", excludes=["s"])] == [
-        "a.txt", "b.pyc", "cache/c.txt"]
+        "a.txt",
+        "b.pyc",
+        "cache/c.txt",
+    ]
 
 
 def test_pairs_expand_globs_folders_and_backslashes(tmp_path: Path) -> None:
@@ -61,18 +66,30 @@ def test_pairs_expand_globs_folders_and_backslashes(tmp_path: Path) -> None:
     (tmp_path / "README.txt").write_text("r")
     entries = resolve_pairs(
         [("sfx\\*.mp3", "sfx"), ("data", "data"), ("README.txt", "."), ("README.txt", "a\\b")],
-        base=tmp_path, kind=EntryKind.DATA, what="datas")
+        base=tmp_path,
+        kind=EntryKind.DATA,
+        what="datas",
+    )
     assert [e.name for e in entries] == [
-        "sfx/a.mp3", "sfx/b.mp3", "data/deep/x.json", "README.txt", "a/b/README.txt"]
-    assert entries[0] == TocEntry(name="sfx/a.mp3", kind=EntryKind.DATA,
-                                  source=str(tmp_path / "sfx" / "a.mp3"), mode=0o644)
+        "sfx/a.mp3",
+        "sfx/b.mp3",
+        "data/deep/x.json",
+        "README.txt",
+        "a/b/README.txt",
+    ]
+    assert entries[0] == TocEntry(
+        name="sfx/a.mp3", kind=EntryKind.DATA, source=str(tmp_path / "sfx" / "a.mp3"), mode=0o644
+    )
 
 
 @pytest.mark.parametrize(
     ("pairs", "message"),
     [
         ([("nope/*.txt", ".")], "datas source 'nope/*.txt' not found"),
-        ([("README.txt", "../up")], "destination '../up' of 'README.txt' is absolute or climbs out"),
+        (
+            [("README.txt", "../up")],
+            "destination '../up' of 'README.txt' is absolute or climbs out",
+        ),
         ([("README.txt",)], "datas= entry ('README.txt',) is not a (source, destination) pair"),
         ("README.txt", "datas= must be a list of (source, destination) tuples"),
     ],
@@ -86,12 +103,16 @@ def test_bad_pairs_are_named(tmp_path: Path, pairs: object, message: str) -> Non
 
 def test_bind_matches_positions_and_refuses_unknown_keywords() -> None:
     known = {"scripts": None, "pathex": None, "hiddenimports": None}
-    values = bind("Analysis", (["a.py"],), {"hiddenimports": ["x"]}, positional=list(known), known=known)
+    values = bind(
+        "Analysis", (["a.py"],), {"hiddenimports": ["x"]}, positional=list(known), known=known
+    )
     assert values == {"scripts": ["a.py"], "pathex": None, "hiddenimports": ["x"]}
     with pytest.raises(OptionsError) as info:
         bind("Analysis", (), {"hidden_imports": []}, positional=(), known=known)
     assert (info.value.message, info.value.hint) == (
-        "unknown keyword 'hidden_imports' in Analysis()", "did you mean 'hiddenimports'?")
+        "unknown keyword 'hidden_imports' in Analysis()",
+        "did you mean 'hiddenimports'?",
+    )
     with pytest.raises(OptionsError, match="both by position and by keyword"):
         bind("Analysis", (["a.py"],), {"scripts": []}, positional=list(known), known=known)
 
