@@ -207,8 +207,8 @@ class _Builder:
         return None
 
     def _reinclude_needed(self) -> bool:
-        """Lift a lean exclusion when a bundled module imports the name at module level
-        (not inside a function, not in try/except ImportError) or a script imports it at all."""
+        """Lift a lean exclusion when a bundled module imports the name at module level (not
+        inside a function, not in try/except ImportError), or a script at module level."""
         mg, graph = self.mg, self.graph
         reachable = {n.identifier: n for n in self._roots_reachable()}
         wanted: set[str] = set()
@@ -221,7 +221,7 @@ class _Builder:
             if src.identifier not in reachable:
                 continue
             script = isinstance(src, mg.Script)
-            if script or any(i.is_global and not i.is_optional for i in infos):
+            if any(i.is_global and (script or not i.is_optional) for i in infos):
                 wanted.add(root)
         if not wanted:
             return False

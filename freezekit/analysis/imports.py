@@ -34,8 +34,9 @@ RUNTIME_PACKAGE = "freezekit.runtime"
 #: Left out by default (``options.lean``): modules that stdlib code imports inside functions
 #: or for tooling, and that a normal app never runs. ``multiprocessing``, ``pdb`` and ``pydoc``
 #: otherwise drag in the regression-test package, tkinter, IDLE and the packaging tools.
-#: An exclusion is lifted when a script imports the module (anywhere), when it is a hidden
-#: import, or when a bundled module imports it at module level outside try/except ImportError.
+#: An exclusion is lifted when a script imports the module at module level, when it is a
+#: hidden import, or when a bundled module imports it at module level outside
+#: try/except ImportError.
 LEAN_EXCLUDES: tuple[str, ...] = (
     "test",  # CPython's regression tests (multiprocessing -> test.support)
     "idlelib",
@@ -147,15 +148,26 @@ def probe_startup(target: Target) -> tuple[str, ...]:
     return tuple(n for n in names if n != "__main__")
 
 
+def _module_level(tree: ast.Module) -> Iterable[ast.AST]:
+    """Statements run at import: everything except function and class bodies."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                stack.append(child)
+
+
 def script_imports(scripts: Iterable[Path]) -> set[str]:
-    """Every module name a script imports (at any level), with its parents."""
+    """Every module name a script imports at module level, with its parents."""
     names: set[str] = set()
     for script in scripts:
         try:
             tree = ast.parse(script.read_bytes(), filename=str(script))
         except (OSError, SyntaxError, ValueError):
             continue
-        for node in ast.walk(tree):
+        for node in _module_level(tree):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
