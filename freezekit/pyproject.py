@@ -7,9 +7,12 @@ runtime-hooks, hooks-dirs, distpath, workpath) are relative to the pyproject's f
 
 from __future__ import annotations
 
+import argparse
 import difflib
+import logging
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from freezekit.errors import OptionsError
@@ -20,6 +23,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover  # Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]  # 3.10 only
+
+logger = logging.getLogger(__name__)
 
 TABLE = "[tool.freezekit]"
 
@@ -164,6 +169,31 @@ def options_from_table(table: Mapping[str, object], base: Path) -> BuildOptions:
         values["workpath"] = base / "build"
     values.setdefault("windowed", Path(scripts[0]).suffix == ".pyw")
     return BuildOptions(**values)  # type: ignore[arg-type]  # each value converted above
+
+
+def options_from_pyproject(path: Path, args: argparse.Namespace) -> BuildOptions:
+    """``freezekit build pyproject.toml``: the table, with the build-environment flags of the
+    command line (the ones a spec build takes: --distpath, --workpath, -y, --clean, --python,
+    --bootloader) applied over it; other flags are ignored with a warning, as for spec files."""
+    from freezekit.spec import SPEC_EFFECTIVE, ignored_flags
+
+    options = load_pyproject(path)
+    for spelling in ignored_flags(args):
+        logger.warning(
+            "ignoring %s: building from %s uses its [tool.freezekit] table "
+            "(edit the table to change it)",
+            spelling,
+            path.name,
+        )
+    given = {k: v for k, v in vars(args).items() if k in SPEC_EFFECTIVE}
+    changes: dict[str, object] = {}
+    for key in ("distpath", "workpath", "python", "bootloader"):
+        if given.get(key):
+            changes[key] = Path(str(given[key]))
+    for key in ("noconfirm", "clean"):
+        if key in given:
+            changes[key] = bool(given[key])
+    return replace(options, **changes)  # type: ignore[arg-type]  # fields checked above
 
 
 def load_pyproject(path: Path) -> BuildOptions:

@@ -715,6 +715,8 @@ class EXE:
             raise OptionsError(f"EXE(compression_level={level!r}) must be a number from 1 to 22")
         self.compression_level: int | None = level
         icon = values["icon"]
+        if isinstance(icon, (list, tuple)) and icon:  # PyInstaller 6 writes icon=['app.ico']
+            icon = icon[0]
         self.icon = icon if isinstance(icon, str) else None
         self.pyz: PYZ | None = None
         self.entries: list[TocTuple] = []

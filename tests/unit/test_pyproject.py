@@ -132,3 +132,28 @@ def test_missing_table_is_explained(tmp_path: Path) -> None:
     path.write_text("[project]\nname = 'x'\n")
     with pytest.raises(OptionsError, match=r"has no \[tool.freezekit\] table"):
         load_pyproject(path)
+
+
+def test_command_line_takes_only_build_environment_flags(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import argparse
+
+    from freezekit.pyproject import options_from_pyproject
+
+    path = _write(tmp_path, 'scripts = ["app.py"]\nmode = "onefile"\n')
+    args = argparse.Namespace(
+        command="build",
+        scripts=[str(path)],
+        traceback=False,
+        distpath="out",
+        noconfirm=True,
+        mode="onedir",
+    )
+    with caplog.at_level("WARNING"):
+        options = options_from_pyproject(path, args)
+    assert (options.distpath, options.noconfirm, options.mode) == (Path("out"), True, Mode.ONEFILE)
+    assert [r.getMessage() for r in caplog.records] == [
+        "ignoring --onefile/--onedir: building from pyproject.toml uses its [tool.freezekit] table "
+        "(edit the table to change it)"
+    ]
