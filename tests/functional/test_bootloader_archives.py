@@ -23,7 +23,11 @@ MANIFEST: dict[str, dict[str, str]] = json.loads((ARCHIVES / "manifest.json").re
 
 def _build(build_dir: Path, *, sanitize: bool) -> subprocess.CompletedProcess[str]:
     configure = [
-        "cmake", "-S", str(ROOT / "bootloader"), "-B", str(build_dir),
+        "cmake",
+        "-S",
+        str(ROOT / "bootloader"),
+        "-B",
+        str(build_dir),
         f"-DPython_INCLUDE_DIR={sysconfig.get_paths()['include']}",
         f"-DFK_SANITIZE={'ON' if sanitize else 'OFF'}",
         "-DCMAKE_BUILD_TYPE=Debug",
@@ -34,7 +38,8 @@ def _build(build_dir: Path, *, sanitize: bool) -> subprocess.CompletedProcess[st
     if result.returncode == 0:
         result = subprocess.run(
             ["cmake", "--build", str(build_dir), "--target", "archive_check"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
     return result
 
@@ -53,8 +58,11 @@ def archive_check(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(tool: Path, archive: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1",
-               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    env = dict(
+        os.environ,
+        ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1",
+        UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
+    )
     return subprocess.run([str(tool), str(archive)], capture_output=True, text=True, env=env)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def _fake_tools(tmp_path: Path, *names: str) -> Path:
 
 @pytest.fixture
 def linux_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bootloader.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("CC", raising=False)
 
 
@@ -90,7 +91,7 @@ def test_toolchain_reports_missing_static_zstd(
         assert command[1] == "-print-file-name=libzstd.a"
         return subprocess.CompletedProcess(command, 0, stdout="libzstd.a\n", stderr="")
 
-    monkeypatch.setattr(bootloader.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     with pytest.raises(ToolchainError) as caught:
         check_toolchain(_target(tmp_path))
     assert str(caught.value) == "libzstd.a (static zstd library) not found"
@@ -124,7 +125,7 @@ def test_failed_build_includes_compiler_output(monkeypatch: pytest.MonkeyPatch) 
             command, 1, stdout="[1/9] Building C object\n", stderr="archive.c:10: error: oops\n"
         )
 
-    monkeypatch.setattr(bootloader.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     with pytest.raises(ToolchainError) as caught:
         bootloader._run(["cmake", "--build", "b"], what="compiling the bootloader")
     assert str(caught.value) == (
@@ -133,9 +134,7 @@ def test_failed_build_includes_compiler_output(monkeypatch: pytest.MonkeyPatch) 
     )
 
 
-def test_shipped_bootloader_is_preferred(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_shipped_bootloader_is_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = _target(tmp_path)
     package = tmp_path / "package"
     shipped = package / "_bootloaders" / "linux-x86_64-3.12-windowed" / "run"
