@@ -22,10 +22,16 @@ HEADER = """\
 
 
 def relative(path: str | Path, spec_dir: Path) -> str:
-    """``path`` (relative to the current folder, or absolute) relative to ``spec_dir``, with /."""
+    """``path`` (relative to the current folder, or absolute) relative to ``spec_dir``, with /.
+
+    A path that shares only the filesystem root with ``spec_dir`` stays absolute: a chain of
+    ``../`` up to ``/`` is harder to read and breaks just the same when the tree moves.
+    """
     absolute = os.path.abspath(path)
+    folder = os.path.abspath(spec_dir)
     try:
-        value = os.path.relpath(absolute, os.path.abspath(spec_dir))
+        common = os.path.commonpath([absolute, folder])
+        value = absolute if common == os.path.dirname(common) else os.path.relpath(absolute, folder)
     except ValueError:  # another drive (Windows): keep it absolute
         value = absolute
     return value.replace(os.sep, "/")

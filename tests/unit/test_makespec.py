@@ -147,3 +147,11 @@ def test_written_spec_runs_back_into_the_same_options(tmp_path: Path) -> None:
     ):
         assert getattr(got, field) == getattr(options, field), field
     assert [e.name for e in app.analysis.datas] == ["assets/a.txt"]
+
+
+def test_paths_sharing_only_the_root_stay_absolute(tmp_path: Path) -> None:
+    from freezekit.makespec import relative
+
+    assert relative(tmp_path / "src" / "a.py", tmp_path / "specs") == "../src/a.py"
+    assert relative(tmp_path / "a.py", tmp_path) == "a.py"
+    assert relative("/opt/other/a.py", tmp_path) == "/opt/other/a.py"
