@@ -2,7 +2,12 @@
 
 import importlib.util
 
-hiddenimports = [
-    name for name in ("charset_normalizer.md", "charset_normalizer.cd")
-    if importlib.util.find_spec(name) is not None
-]
+
+def _exists(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
+
+
+hiddenimports = [name for name in ("charset_normalizer.md", "charset_normalizer.cd") if _exists(name)]

@@ -2,4 +2,12 @@
 
 import importlib.util
 
-hiddenimports = ["yaml._yaml"] if importlib.util.find_spec("yaml._yaml") is not None else []
+
+def _exists(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
+
+
+hiddenimports = ["yaml._yaml"] if _exists("yaml._yaml") else []
