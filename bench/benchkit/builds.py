@@ -1,0 +1,179 @@
+"""Reference builds (checked to run right), timed clean builds and rebuilds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchkit.config import BUILD_TIMEOUT, FREEZEKIT, ONEDIR, ONEFILE, OUT_DIR, RUN_TIMEOUT
+from benchkit.freezers import FREEZERS, App, BuildJob, Freezer
+from benchkit.procs import capture_run, run_env
+
+# ---------------------------------------------------------------- variants and builds
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """One thing to start: a freezer in a mode (optionally freezekit's cache extraction), or
+    plain python."""
+
+    column: str
+    mode: str
+    freezer: Freezer | None = None
+    cache_extract: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.column}-{self.mode}{'-cache' if self.cache_extract else ''}"
+
+
+@dataclass(kw_only=True)
+class Built:
+    """A variant's reference build: the job, and why it is broken if it is."""
+
+    variant: Variant
+    job: BuildJob
+    problem: str | None = None
+    size: int = 0
+    file_count: int = 0
+    build_times: list[float] = field(default_factory=list)
+    rebuild_times: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def build_variants() -> list[Variant]:
+    variants = [
+        Variant(column=f.name, mode=mode, freezer=f)
+        for mode in (ONEDIR, ONEFILE)
+        for f in FREEZERS
+        if mode in f.modes
+    ]
+    fk = FREEZERS[0]
+    variants.append(Variant(column=FREEZEKIT, mode=ONEFILE, freezer=fk, cache_extract=True))
+    return variants
+
+
+def new_job(app: App, variant: Variant, name: str) -> BuildJob:
+    root = OUT_DIR / app.name / variant.label / name
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    return BuildJob(app=app, mode=variant.mode, root=root, cache_extract=variant.cache_extract)
+
+
+def run_build(freezer: Freezer, job: BuildJob) -> tuple[float, str | None]:
+    """Build once; (seconds, problem or None). The freezer's output goes to build.log."""
+    log = job.root / ("build.log" if job.clean else "rebuild.log")
+    env = run_env(XDG_CACHE_HOME=str(OUT_DIR / "build-cache"))
+    start = time.perf_counter()
+    with log.open("w") as out:
+        try:
+            proc = subprocess.run(
+                freezer.command(job),
+                cwd=job.root,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=BUILD_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return time.perf_counter() - start, f"build timed out after {BUILD_TIMEOUT:.0f} s"
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+        return seconds, f"build failed (exit {proc.returncode}): {tail[0][:200]} [see {log}]"
+    return seconds, None
+
+
+def check_output(app: App, argv: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """None if the program prints what `python app.py` prints and exits 0, else what is wrong."""
+    try:
+        proc = capture_run(argv, env)
+    except subprocess.TimeoutExpired:
+        return f"run timed out after {RUN_TIMEOUT:.0f} s"
+    if proc.returncode != 0 or proc.stdout != app.expected_stdout:
+        err = (proc.stderr.strip().splitlines() or [""])[-1][:200]
+        return f"wrong result (exit {proc.returncode}, stdout {proc.stdout[:80]!r}): {err}"
+    return None
+
+
+def measure_output(path: Path) -> tuple[int, int]:
+    """Bytes and file count of a folder (links count as files) or of one file."""
+    if path.is_file():
+        return path.stat().st_size, 1
+    size = count = 0
+    for item in path.rglob("*"):
+        if item.is_symlink() or item.is_file():
+            count += 1
+            size += item.lstat().st_size if item.is_symlink() else item.stat().st_size
+    return size, count
+
+
+def reference_build(app: App, variant: Variant, env: Mapping[str, str]) -> Built:
+    """The warm-up build: kept for the rebuilds and the start times, checked to run right."""
+    assert variant.freezer is not None
+    job = new_job(app, variant, "ref")
+    _, problem = run_build(variant.freezer, job)
+    built = Built(variant=variant, job=job, problem=problem)
+    if built.ok:
+        built.problem = check_output(app, [str(variant.freezer.executable(job))], env)
+    if built.ok:
+        built.size, built.file_count = measure_output(variant.freezer.output(job))
+    return built
+
+
+def interleave(rounds: int, items: Sequence[Built], step: Callable[[Built, int], None]) -> None:
+    """Run `step` for every item, round by round (A B C A B C ...), skipping broken ones."""
+    for i in range(rounds):
+        for item in items:
+            if item.ok:
+                step(item, i)
+
+
+def time_clean_builds(builds: Sequence[Built], runs: int) -> None:
+    def step(built: Built, i: int) -> None:
+        assert built.variant.freezer is not None
+        job = new_job(built.job.app, built.variant, f"clean-{i}")
+        seconds, problem = run_build(built.variant.freezer, job)
+        if problem:
+            built.problem = f"clean build {i}: {problem}"
+        else:
+            built.build_times.append(seconds)
+            shutil.rmtree(job.root)
+
+    interleave(runs, builds, step)
+
+
+def time_rebuilds(builds: Sequence[Built], runs: int, env: Mapping[str, str]) -> None:
+    """One warm-up rebuild, then `runs` timed ones, into the reference build's folders."""
+
+    def step(built: Built, i: int) -> None:
+        assert built.variant.freezer is not None
+        job = BuildJob(
+            app=built.job.app,
+            mode=built.job.mode,
+            root=built.job.root,
+            clean=False,
+            cache_extract=built.job.cache_extract,
+        )
+        seconds, problem = run_build(built.variant.freezer, job)
+        if problem:
+            built.problem = f"rebuild {i}: {problem}"
+        elif i > 0:
+            built.rebuild_times.append(seconds)
+
+    interleave(runs + 1, builds, step)
+    for built in builds:
+        if built.ok:
+            assert built.variant.freezer is not None
+            exe = built.variant.freezer.executable(built.job)
+            problem = check_output(built.job.app, [str(exe)], env)
+            built.problem = f"after rebuild: {problem}" if problem else None
