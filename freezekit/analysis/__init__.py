@@ -22,7 +22,13 @@ from freezekit.platforms import Target
 from freezekit.toc import EntryKind, TocEntry
 
 from . import cache, collect, imports
-from .binaries import SYSTEM_LIBRARIES, LibraryPolicy, prepare_binary, scan_binaries, top_relative_for
+from .binaries import (
+    SYSTEM_LIBRARIES,
+    LibraryPolicy,
+    prepare_binary,
+    scan_binaries,
+    top_relative_for,
+)
 from .hooks import find_hooks
 from .imports import LEAN_EXCLUDES, ImportGraph
 from .metadata import metadata_entries
@@ -56,12 +62,20 @@ def analyze(
     start = time.perf_counter()
     policy = library_policy or LibraryPolicy()
     hooks = find_hooks(options.hooks_dirs)
-    key = cache.cache_key(options, target, extra={"policy": [policy.exclude, policy.include],
-                                                  "hooks": {k: str(v) for k, v in hooks.items()}})
+    key = cache.cache_key(
+        options,
+        target,
+        extra={
+            "policy": [policy.exclude, policy.include],
+            "hooks": {k: str(v) for k, v in hooks.items()},
+        },
+    )
     if cache_dir is not None:
         cached = cache.load(cache_dir, key)
         if cached is not None:
-            logger.info("analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start)
+            logger.info(
+                "analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start
+            )
             return cached
     startup_names = imports.probe_startup(target)
     graph = imports.build_graph(options, target, hooks=hooks, startup=startup_names)
@@ -83,7 +97,12 @@ def _shape(
 ) -> AnalysisResult:
     pure, startup = imports.split_modules(graph, startup_names)
     extensions = [
-        TocEntry(name=imports.extension_dest(n, target), kind=EntryKind.EXTENSION, source=n.file, mode=0o755)
+        TocEntry(
+            name=imports.extension_dest(n, target),
+            kind=EntryKind.EXTENSION,
+            source=n.file,
+            mode=0o755,
+        )
         for n in imports.extensions(graph)
     ]
     datas, user_binaries, runtime_hooks = _files(options, target, graph)
@@ -92,19 +111,22 @@ def _shape(
     )
     direct = collect.merge_entries([[libpython], extensions, user_binaries])
     scan = scan_binaries(
-        [Path(e.source) for e in direct if e.source and collect.is_shared_library(Path(e.source).name)],
+        [
+            Path(e.source)
+            for e in direct
+            if e.source and collect.is_shared_library(Path(e.source).name)
+        ],
         target,
         site_dirs=_site_dirs(graph, target),
         policy=policy,
     )
     dists = sorted({d.path for d in graph.distributions})
-    datas = collect.merge_entries([datas, metadata_entries(dists)])
     return AnalysisResult(
         scripts=tuple(p.resolve() for p in options.scripts),
         pure=pure,
         startup=startup,
         binaries=collect.merge_entries([direct, scan.binaries]),
-        datas=datas,
+        datas=collect.merge_entries([datas, metadata_entries(dists)]),
         runtime_hooks=runtime_hooks,
         missing=imports.find_missing(graph),
         excluded_libraries=scan.excluded,
@@ -123,21 +145,32 @@ def _files(
     wanted_bins = {*options.collect_binaries, *options.collect_all}
     for outcome in graph.hooks:
         origin = f"hook {outcome['hook_file']}"
-        datas += collect.add_files(_pairs(outcome["datas"]), kind=EntryKind.DATA, base=base, origin=origin)
-        binaries += collect.add_files(_pairs(outcome["binaries"]), kind=EntryKind.BINARY, base=base, origin=origin)
+        datas += collect.add_files(
+            _pairs(outcome["datas"]), kind=EntryKind.DATA, base=base, origin=origin
+        )
+        binaries += collect.add_files(
+            _pairs(outcome["binaries"]), kind=EntryKind.BINARY, base=base, origin=origin
+        )
         hook_runtime += [Path(str(p)) for p in outcome["runtime_hooks"]]  # type: ignore[attr-defined]
         wanted_data.update(str(p) for p in outcome["collect_data"])  # type: ignore[attr-defined]
     for package in sorted(wanted_data | wanted_bins):
         folders = graph.packages.get(package) or _node_folders(graph, package)
         datas_or_bins = collect.package_files(
-            package, folders, data=package in wanted_data, binaries=package in wanted_bins,
+            package,
+            folders,
+            data=package in wanted_data,
+            binaries=package in wanted_bins,
             ext_suffix=target.ext_suffix,
         )
         datas += [e for e in datas_or_bins if e.kind is EntryKind.DATA]
         binaries += [e for e in datas_or_bins if e.kind is not EntryKind.DATA]
     datas += collect.add_files(options.datas, kind=EntryKind.DATA, base=base, origin="--add-data")
-    binaries += collect.add_files(options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary")
-    runtime_hooks = tuple(dict.fromkeys([*hook_runtime, *(p.resolve() for p in options.runtime_hooks)]))
+    binaries += collect.add_files(
+        options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary"
+    )
+    runtime_hooks = tuple(
+        dict.fromkeys([*hook_runtime, *(p.resolve() for p in options.runtime_hooks)])
+    )
     return datas, binaries, runtime_hooks
 
 
@@ -166,16 +199,23 @@ def _chain_graph(graph: ImportGraph) -> Mapping[str, object]:
     }
 
 
-def explain(options: BuildOptions, target: Target, module: str, *, cache_dir: Path | None = None) -> list[str] | None:
+def explain(
+    options: BuildOptions, target: Target, module: str, *, cache_dir: Path | None = None
+) -> list[str] | None:
     """The import chain from a script (or other seed) to ``module``; None if not bundled."""
     hooks = find_hooks(options.hooks_dirs)
-    key = cache.cache_key(options, target, extra={"policy": [SYSTEM_LIBRARIES, ()],
-                                                  "hooks": {k: str(v) for k, v in hooks.items()}})
+    key = cache.cache_key(
+        options,
+        target,
+        extra={"policy": [SYSTEM_LIBRARIES, ()], "hooks": {k: str(v) for k, v in hooks.items()}},
+    )
     stored = cache.load_graph(cache_dir, key) if cache_dir is not None else None
     if stored is not None:
         graph = _graph_from_chain(stored)
     else:
-        graph = imports.build_graph(options, target, hooks=hooks, startup=imports.probe_startup(target))
+        graph = imports.build_graph(
+            options, target, hooks=hooks, startup=imports.probe_startup(target)
+        )
     return imports.import_chain(graph, module)
 
 
@@ -184,8 +224,14 @@ def _graph_from_chain(stored: Mapping[str, object]) -> ImportGraph:
     edges_raw: list[list[str]] = stored["edges"]  # type: ignore[assignment]
     return ImportGraph(
         nodes={n: imports.Node(name=n, kind=k, file=None) for n, k in nodes_raw},
-        edges=tuple(imports.Edge(source=s, target=t, optional=False, is_global=True, fromlist=False)
-                    for s, t in edges_raw),
+        edges=tuple(
+            imports.Edge(source=s, target=t, optional=False, is_global=True, fromlist=False)
+            for s, t in edges_raw
+        ),
         roots=tuple(stored["roots"]),  # type: ignore[arg-type]
-        sys_path=(), hooks=(), packages={}, distributions=(), log=(),
+        sys_path=(),
+        hooks=(),
+        packages={},
+        distributions=(),
+        log=(),
     )

@@ -72,7 +72,9 @@ class _IndexedEdges(dict):  # type: ignore[type-arg]
 
 
 def _fast_graph_class(mg: Any) -> Any:
-    class FastModuleGraph(mg.ModuleGraph):  # type: ignore[misc,name-defined]
+    class FastModuleGraph(mg.ModuleGraph):  # type: ignore[misc]
+        _edges: _IndexedEdges
+
         def __init__(self) -> None:
             super().__init__()
             assert not self._edges
@@ -152,8 +154,13 @@ class _Builder:
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
         hook_file = self.hook_files.pop(node.name, None)
-        if hook_file is None or _kind(self.mg, node) not in ("package", "module", "namespace",
-                                                               "extension", "bytecode"):
+        if hook_file is None or _kind(self.mg, node) not in (
+            "package",
+            "module",
+            "namespace",
+            "extension",
+            "bytecode",
+        ):
             return
         module_dir = self._module_dir(node)
         try:
@@ -233,8 +240,12 @@ class _Builder:
         mg, graph = self.mg, self.graph
         self.soft.discard(root)
         _debug(f"lean exclusion of {root!r} lifted: imported at module level by bundled code")
-        doomed = [n for n in graph.nodes() if isinstance(n, mg.ExcludedModule)
-                  and (n.identifier == root or n.identifier.startswith(root + "."))]
+        doomed = [
+            n
+            for n in graph.nodes()
+            if isinstance(n, mg.ExcludedModule)
+            and (n.identifier == root or n.identifier.startswith(root + "."))
+        ]
         doomed_ids = {n.identifier for n in doomed}
         sources: list[tuple[Any, str]] = []
         for src, dst, _infos in list(graph.edges()):
@@ -268,13 +279,15 @@ class _Builder:
         edges = []
         for src, dst, infos in graph.edges():
             if src.identifier in names and dst.identifier in names:
-                edges.append([
-                    src.identifier,
-                    dst.identifier,
-                    all(i.is_optional for i in infos),
-                    any(i.is_global for i in infos),
-                    all(i.in_fromlist for i in infos),
-                ])
+                edges.append(
+                    [
+                        src.identifier,
+                        dst.identifier,
+                        all(i.is_optional for i in infos),
+                        any(i.is_global for i in infos),
+                        all(i.in_fromlist for i in infos),
+                    ]
+                )
         roots = [r.identifier for r in graph.roots() if not isinstance(r, mg.PyPIDistribution)]
         packages = {}
         for package in self.request.get("data_packages", []):
@@ -308,7 +321,9 @@ def _package_dirs(package: str) -> list[str]:
     return [os.path.dirname(spec.origin)] if spec.origin and os.path.isabs(spec.origin) else []
 
 
-def _distributions(top_levels: set[str], forced: list[str]) -> tuple[list[dict[str, object]], list[str]]:
+def _distributions(
+    top_levels: set[str], forced: list[str]
+) -> tuple[list[dict[str, object]], list[str]]:
     """Distributions providing the given top-level names, plus the forced ones by name."""
     import importlib.metadata as md
 
@@ -331,7 +346,9 @@ def _distributions(top_levels: set[str], forced: list[str]) -> tuple[list[dict[s
             continue
         key = str(path)
         if key not in result:
-            tops = sorted(t for t, dists in by_top.items() if dist_name in dists and t in top_levels)
+            tops = sorted(
+                t for t, dists in by_top.items() if dist_name in dists and t in top_levels
+            )
             result[key] = {
                 "name": dist.metadata["Name"] or dist_name,
                 "version": dist.version,

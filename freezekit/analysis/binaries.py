@@ -49,19 +49,57 @@ logger = logging.getLogger(__name__)
 #: Override with :class:`LibraryPolicy` (``include`` wins over ``exclude``).
 SYSTEM_LIBRARIES: tuple[str, ...] = (
     # glibc
-    "ld-linux*.so*", "ld64.so*", "libc.so*", "libm.so*", "libmvec.so*", "libpthread.so*",
-    "libdl.so*", "librt.so*", "libutil.so*", "libresolv.so*", "libnsl.so*", "libanl.so*",
-    "libBrokenLocale.so*", "libnss_*.so*", "libthread_db.so*", "libcidn.so*",
-    "libc_malloc_debug.so*", "libmemusage.so*", "libpcprofile.so*", "libSegFault.so*",
+    "ld-linux*.so*",
+    "ld64.so*",
+    "libc.so*",
+    "libm.so*",
+    "libmvec.so*",
+    "libpthread.so*",
+    "libdl.so*",
+    "librt.so*",
+    "libutil.so*",
+    "libresolv.so*",
+    "libnsl.so*",
+    "libanl.so*",
+    "libBrokenLocale.so*",
+    "libnss_*.so*",
+    "libthread_db.so*",
+    "libcidn.so*",
+    "libc_malloc_debug.so*",
+    "libmemusage.so*",
+    "libpcprofile.so*",
+    "libSegFault.so*",
     # compiler runtime
-    "libgcc_s.so*", "libstdc++.so*",
+    "libgcc_s.so*",
+    "libstdc++.so*",
     # graphics and audio stack
-    "libGL.so*", "libGLX*.so*", "libGLdispatch.so*", "libOpenGL.so*", "libEGL*.so*",
-    "libGLES*.so*", "libGLU.so*", "libdrm*.so*", "libgbm.so*", "libvulkan.so*",
-    "libnvidia-*.so*", "libcuda.so*", "libX11*.so*", "libXext.so*", "libXrender.so*",
-    "libXau.so*", "libXdmcp.so*", "libXi.so*", "libXfixes.so*", "libXrandr.so*",
-    "libXcursor.so*", "libXinerama.so*", "libXxf86vm.so*", "libxcb*.so*", "libxshmfence.so*",
-    "libwayland-*.so*", "libasound.so*",
+    "libGL.so*",
+    "libGLX*.so*",
+    "libGLdispatch.so*",
+    "libOpenGL.so*",
+    "libEGL*.so*",
+    "libGLES*.so*",
+    "libGLU.so*",
+    "libdrm*.so*",
+    "libgbm.so*",
+    "libvulkan.so*",
+    "libnvidia-*.so*",
+    "libcuda.so*",
+    "libX11*.so*",
+    "libXext.so*",
+    "libXrender.so*",
+    "libXau.so*",
+    "libXdmcp.so*",
+    "libXi.so*",
+    "libXfixes.so*",
+    "libXrandr.so*",
+    "libXcursor.so*",
+    "libXinerama.so*",
+    "libXxf86vm.so*",
+    "libxcb*.so*",
+    "libxshmfence.so*",
+    "libwayland-*.so*",
+    "libasound.so*",
 )
 
 _MULTIARCH = {
@@ -259,7 +297,9 @@ def scan_binaries(
                 continue
             dest = _placement(found, PurePosixPath(name).name, site_dirs)
             logger.debug("%s needs %s: %s -> %s", elf.path.name, name, found, dest)
-            bundled.setdefault(dest, TocEntry(name=dest, kind=EntryKind.BINARY, source=str(found), mode=0o755))
+            bundled.setdefault(
+                dest, TocEntry(name=dest, kind=EntryKind.BINARY, source=str(found), mode=0o755)
+            )
             real = str(found.resolve())
             if real in seen_files:
                 continue

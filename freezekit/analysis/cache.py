@@ -38,14 +38,17 @@ def _stat(path: str) -> list[int] | None:
 
 
 def cache_key(options: BuildOptions, target: Target, *, extra: Mapping[str, object]) -> str:
-    code = sorted(
-        (str(p), _stat(str(p))) for d in _CODE_DIRS if d.is_dir() for p in d.glob("*.py")
-    )
+    code = sorted((str(p), _stat(str(p))) for d in _CODE_DIRS if d.is_dir() for p in d.glob("*.py"))
     material = {
         "format": _FORMAT,
         "cwd": os.getcwd(),
-        "python": [str(target.python), list(target.version), str(target.libpython),
-                   _stat(str(target.python)), _stat(str(target.libpython))],
+        "python": [
+            str(target.python),
+            list(target.version),
+            str(target.libpython),
+            _stat(str(target.python)),
+            _stat(str(target.libpython)),
+        ],
         "options": {
             "scripts": [str(p.resolve()) for p in options.scripts],
             "hidden_imports": options.hidden_imports,
@@ -69,7 +72,16 @@ def cache_key(options: BuildOptions, target: Target, *, extra: Mapping[str, obje
     return hashlib.sha256(blob).hexdigest()
 
 
-_IMPORTABLE_SUFFIXES = (".py", ".pyc", ".so", ".pth", ".dist-info", ".egg-info", ".egg-link", ".egg")
+_IMPORTABLE_SUFFIXES = (
+    ".py",
+    ".pyc",
+    ".so",
+    ".pth",
+    ".dist-info",
+    ".egg-info",
+    ".egg-link",
+    ".egg",
+)
 
 
 def folder_signature(path: str) -> str | None:
@@ -104,12 +116,14 @@ def _changed(stored: object) -> str | None:
     """The first file or folder that no longer matches, or None."""
     if not isinstance(stored, dict):
         return "(format)"
-    for name, stat in stored.get("files", {}).items():
+    files: dict[str, object] = stored.get("files", {})
+    folders: dict[str, object] = stored.get("folders", {})
+    for name, stat in files.items():
         if _stat(name) != stat:
-            return name
-    for name, signature in stored.get("folders", {}).items():
+            return str(name)
+    for name, signature in folders.items():
         if folder_signature(name) != signature:
-            return name
+            return str(name)
     return None
 
 

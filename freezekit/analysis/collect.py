@@ -39,10 +39,20 @@ def package_files(
                 name = (prefix / source.relative_to(root).as_posix()).as_posix()
                 if is_shared_library(file_name):
                     if binaries:
-                        kind = EntryKind.EXTENSION if file_name.endswith((ext_suffix, ".abi3.so")) else EntryKind.BINARY
-                        entries.append(TocEntry(name=name, kind=kind, source=str(source), mode=0o755))
+                        kind = (
+                            EntryKind.EXTENSION
+                            if file_name.endswith((ext_suffix, ".abi3.so"))
+                            else EntryKind.BINARY
+                        )
+                        entries.append(
+                            TocEntry(name=name, kind=kind, source=str(source), mode=0o755)
+                        )
                 elif data:
-                    entries.append(TocEntry(name=name, kind=EntryKind.DATA, source=str(source), mode=_mode(source)))
+                    entries.append(
+                        TocEntry(
+                            name=name, kind=EntryKind.DATA, source=str(source), mode=_mode(source)
+                        )
+                    )
     return entries
 
 
@@ -63,7 +73,9 @@ def add_files(
     entries: list[TocEntry] = []
     for source, dest_dir in pairs:
         pattern = source if os.path.isabs(source) else str(base / source)
-        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        matches = (
+            sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+        )
         matches = [m for m in matches if os.path.exists(m)]
         if not matches:
             raise AnalysisError(
@@ -87,8 +99,10 @@ def _entry(name: str, kind: EntryKind, source: Path, origin: str) -> TocEntry:
     try:
         check_relative_name(name)
     except ValueError as exc:
-        raise AnalysisError(f"{origin}: destination {name!r} is not allowed: {exc}",
-                            hint="use a relative folder such as 'data' or '.'") from exc
+        raise AnalysisError(
+            f"{origin}: destination {name!r} is not allowed: {exc}",
+            hint="use a relative folder such as 'data' or '.'",
+        ) from exc
     mode = 0o755 if kind is not EntryKind.DATA else _mode(source)
     return TocEntry(name=name, kind=kind, source=str(source), mode=mode)
 

@@ -118,9 +118,7 @@ class HookApi:
         return walk_package(package)
 
 
-def _resolve_pairs(
-    pairs: Iterable[Sequence[str]], base: Path | None
-) -> list[tuple[str, str]]:
+def _resolve_pairs(pairs: Iterable[Sequence[str]], base: Path | None) -> list[tuple[str, str]]:
     resolved = []
     for pair in pairs:
         source, dest = str(pair[0]), str(pair[1])
@@ -189,7 +187,9 @@ def run_hook(hook_file: str, module: str, *, module_dir: Path | None) -> HookOut
     return outcome
 
 
-def _apply_lists(namespace: dict[str, object], outcome: HookOutcome, module_dir: Path | None) -> None:
+def _apply_lists(
+    namespace: dict[str, object], outcome: HookOutcome, module_dir: Path | None
+) -> None:
     for key in ("hiddenimports", "excludedimports", "datas", "binaries", "runtime_hooks"):
         value = namespace.get(key)
         if value is None:

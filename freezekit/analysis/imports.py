@@ -65,12 +65,40 @@ LEAN_EXCLUDES: tuple[str, ...] = (
 #: Linux target is expected and is never reported as a problem.
 OTHER_PLATFORM_MODULES: frozenset[str] = frozenset(
     {
-        "nt", "winreg", "_winreg", "_winapi", "msvcrt", "_overlapped", "_scproxy", "_wmi",
-        "_msi", "msilib", "winsound", "_winxptheme", "vms_lib", "java", "java.lang",
-        "org", "org.python", "org.python.core", "__main__", "_posixshmem_win", "win32api",
-        "win32con", "win32pipe", "win32file", "win32event", "win32process", "pywintypes",
-        "_frozen_importlib", "_frozen_importlib_external", "_android_support", "_ios_support",
-        "_apple_support", "_manylinux", "_pyrepl._minimal_curses",
+        "nt",
+        "winreg",
+        "_winreg",
+        "_winapi",
+        "msvcrt",
+        "_overlapped",
+        "_scproxy",
+        "_wmi",
+        "_msi",
+        "msilib",
+        "winsound",
+        "_winxptheme",
+        "vms_lib",
+        "java",
+        "java.lang",
+        "org",
+        "org.python",
+        "org.python.core",
+        "__main__",
+        "_posixshmem_win",
+        "win32api",
+        "win32con",
+        "win32pipe",
+        "win32file",
+        "win32event",
+        "win32process",
+        "pywintypes",
+        "_frozen_importlib",
+        "_frozen_importlib_external",
+        "_android_support",
+        "_ios_support",
+        "_apple_support",
+        "_manylinux",
+        "_pyrepl._minimal_curses",
         "_freezekit",  # made by the bootloader at run time
     }
 )
@@ -140,7 +168,10 @@ def probe_startup(target: Target) -> tuple[str, ...]:
     try:
         out = subprocess.run(
             [str(target.python), "-I", "-S", "-c", _STARTUP_PROBE],
-            capture_output=True, text=True, check=True, timeout=60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise AnalysisError(f"cannot start target Python {target.python}: {exc}") from exc
@@ -155,7 +186,9 @@ def _module_level(tree: ast.Module) -> Iterable[ast.AST]:
         node = stack.pop()
         yield node
         for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+            ):
                 stack.append(child)
 
 
@@ -249,7 +282,9 @@ def run_worker(request: Mapping[str, object], target: Target) -> dict[str, objec
                 command, input=payload, capture_output=True, text=True, env=env, timeout=1800
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            raise AnalysisError(f"cannot run the analysis worker under {target.python}: {exc}") from exc
+            raise AnalysisError(
+                f"cannot run the analysis worker under {target.python}: {exc}"
+            ) from exc
     if proc.returncode != 0 or not proc.stdout.strip():
         raise AnalysisError(
             f"analysis worker failed under {target.python} (exit status {proc.returncode}): "
@@ -278,8 +313,9 @@ def check_errors(reply: Mapping[str, object]) -> None:
                 f"no installed distribution named {message!r} (from --copy-metadata)",
                 hint="check the name with `pip show NAME` under the target Python",
             )
-        raise AnalysisError("analysis worker crashed: " + message.strip().splitlines()[-1],
-                            hint=message)
+        raise AnalysisError(
+            "analysis worker crashed: " + message.strip().splitlines()[-1], hint=message
+        )
 
 
 def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
@@ -302,7 +338,9 @@ def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
     raw_dists: list[dict[str, object]] = reply.get("distributions", [])  # type: ignore[assignment]
     dists = tuple(
         Distribution(
-            name=str(d["name"]), version=str(d["version"]), path=str(d["path"]),
+            name=str(d["name"]),
+            version=str(d["version"]),
+            path=str(d["path"]),
             top_level=tuple(str(t) for t in d["top_level"]),  # type: ignore[attr-defined]
         )
         for d in raw_dists
@@ -380,8 +418,12 @@ def extension_dest(node: Node, target: Target) -> str:
 def extensions(graph: ImportGraph) -> list[Node]:
     """Extension modules (and packages whose __init__ is an extension)."""
     return [
-        n for n in graph.nodes.values()
-        if n.file and (n.kind == "extension" or (n.kind == "package" and not n.file.endswith((".py", ".pyc"))))
+        n
+        for n in graph.nodes.values()
+        if n.file
+        and (
+            n.kind == "extension" or (n.kind == "package" and not n.file.endswith((".py", ".pyc")))
+        )
     ]
 
 
@@ -392,8 +434,12 @@ def find_missing(graph: ImportGraph) -> tuple[MissingModule, ...]:
         if node.kind not in ("missing", "invalid-relative"):
             continue
         all_edges = incoming.get(node.name, [])
-        edges = [e for e in all_edges if graph.nodes.get(e.source) is not None
-                 and graph.nodes[e.source].kind not in ("missing", "alias")]
+        edges = [
+            e
+            for e in all_edges
+            if graph.nodes.get(e.source) is not None
+            and graph.nodes[e.source].kind not in ("missing", "alias")
+        ]
         if all_edges and not edges:
             continue  # only the parent of missing submodules; those are reported
         if _is_attribute(node.name, edges, graph):
@@ -432,7 +478,10 @@ def import_chain(graph: ImportGraph, module: str) -> list[str] | None:
         outgoing.setdefault(edge.source, []).append(edge.target)
     if module not in graph.nodes:
         return None
-    roots = sorted(graph.roots, key=lambda r: graph.nodes.get(r, Node(name=r, kind="", file=None)).kind != "script")
+    roots = sorted(
+        graph.roots,
+        key=lambda r: graph.nodes.get(r, Node(name=r, kind="", file=None)).kind != "script",
+    )
     previous: dict[str, str | None] = {r: None for r in roots}
     queue = deque(roots)
     while queue:

@@ -97,7 +97,9 @@ def _module_json(module: PureModule) -> list[object]:
 def _module_from(value: list[object]) -> PureModule:
     name, source, is_package = value
     return PureModule(
-        name=str(name), source=None if source is None else Path(str(source)), is_package=bool(is_package)
+        name=str(name),
+        source=None if source is None else Path(str(source)),
+        is_package=bool(is_package),
     )
 
 

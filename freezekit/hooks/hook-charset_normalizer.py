@@ -10,4 +10,6 @@ def _exists(name):
         return False
 
 
-hiddenimports = [name for name in ("charset_normalizer.md", "charset_normalizer.cd") if _exists(name)]
+hiddenimports = [
+    name for name in ("charset_normalizer.md", "charset_normalizer.cd") if _exists(name)
+]

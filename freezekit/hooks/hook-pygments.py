@@ -2,5 +2,10 @@
 
 
 def hook(api):
-    for package in ("pygments.lexers", "pygments.formatters", "pygments.styles", "pygments.filters"):
+    for package in (
+        "pygments.lexers",
+        "pygments.formatters",
+        "pygments.styles",
+        "pygments.filters",
+    ):
         api.add_imports(*api.submodules(package))

@@ -24,24 +24,48 @@ def target() -> Target:
 
 
 @pytest.mark.parametrize(
-    "name", ["libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2", "libpthread.so.0", "libGL.so.1",
-             "libX11.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libnss_files.so.2"],
+    "name",
+    [
+        "libc.so.6",
+        "libm.so.6",
+        "ld-linux-x86-64.so.2",
+        "libpthread.so.0",
+        "libGL.so.1",
+        "libX11.so.6",
+        "libstdc++.so.6",
+        "libgcc_s.so.1",
+        "libnss_files.so.2",
+    ],
 )
 def test_binaries_policy_excludes_system_libraries(name: str) -> None:
     assert LibraryPolicy().is_excluded(name)
 
 
 @pytest.mark.parametrize(
-    "name", ["libssl.so.3", "libcrypto.so.3", "libffi.so.8", "libsqlite3.so.0", "liblzma.so.5",
-             "libbz2.so.1.0", "libz.so.1", "libreadline.so.8", "libncursesw.so.6", "libuuid.so.1",
-             "libcrypt.so.1", "libpython3.12.so.1.0"],
+    "name",
+    [
+        "libssl.so.3",
+        "libcrypto.so.3",
+        "libffi.so.8",
+        "libsqlite3.so.0",
+        "liblzma.so.5",
+        "libbz2.so.1.0",
+        "libz.so.1",
+        "libreadline.so.8",
+        "libncursesw.so.6",
+        "libuuid.so.1",
+        "libcrypt.so.1",
+        "libpython3.12.so.1.0",
+    ],
 )
 def test_binaries_policy_bundles_the_rest(name: str) -> None:
     assert not LibraryPolicy().is_excluded(name)
 
 
 def test_binaries_policy_is_overridable() -> None:
-    policy = LibraryPolicy(include=("libstdc++.so*",), exclude=(*LibraryPolicy().exclude, "libssl.so*"))
+    policy = LibraryPolicy(
+        include=("libstdc++.so*",), exclude=(*LibraryPolicy().exclude, "libssl.so*")
+    )
     assert not policy.is_excluded("libstdc++.so.6")
     assert policy.is_excluded("libssl.so.3")
 
@@ -51,7 +75,11 @@ def test_binaries_ld_so_conf_follows_includes(tmp_path: Path) -> None:
     (tmp_path / "conf.d" / "a.conf").write_text("# comment\n/opt/a/lib\n")
     (tmp_path / "conf.d" / "b.conf").write_text("/opt/b/lib  # trailing\n")
     (tmp_path / "ld.so.conf").write_text("include conf.d/*.conf\n/usr/local/lib\n")
-    assert ld_so_conf_dirs(tmp_path / "ld.so.conf") == ["/opt/a/lib", "/opt/b/lib", "/usr/local/lib"]
+    assert ld_so_conf_dirs(tmp_path / "ld.so.conf") == [
+        "/opt/a/lib",
+        "/opt/b/lib",
+        "/usr/local/lib",
+    ]
 
 
 def test_binaries_top_relative_for() -> None:
@@ -81,8 +109,13 @@ def test_binaries_scan_warns_about_unresolvable_library(tmp_path: Path) -> None:
     ssl = _stdlib_extension("_ssl")
     copy = tmp_path / "lib-dynload" / ssl.name  # RUNPATH now $ORIGIN/.. : an empty folder
     prepare_binary(ssl, copy, top_relative="..", strip=False, cache_dir=tmp_path / "cache")
-    scan = scan_binaries([copy], target(), site_dirs=[], system_dirs=[str(tmp_path / "empty")],
-                         policy=LibraryPolicy(exclude=("libc.so*",)))
+    scan = scan_binaries(
+        [copy],
+        target(),
+        site_dirs=[],
+        system_dirs=[str(tmp_path / "empty")],
+        policy=LibraryPolicy(exclude=("libc.so*",)),
+    )
     missing = {name for _binary, name in scan.unresolved}
     if target().libpython.parent.joinpath("libssl.so.3").exists():
         pytest.skip("libssl sits next to libpython in this Python")

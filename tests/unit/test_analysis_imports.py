@@ -121,7 +121,8 @@ def test_imports_extension_destinations() -> None:
     t = target()
     stdlib_ext = imports.Node(name="_json", kind="extension", file=str(t.dynload / "_json.so"))
     pkg_ext = imports.Node(
-        name="numpy.core._multiarray_umath", kind="extension",
+        name="numpy.core._multiarray_umath",
+        kind="extension",
         file="/site/numpy/core/_multiarray_umath" + t.ext_suffix,
     )
     top_ext = imports.Node(name="_cffi_backend", kind="extension", file="/site/_cffi_backend.so")
@@ -136,9 +137,17 @@ def test_imports_other_platform_modules_are_optional() -> None:
             "main.py": imports.Node(name="main.py", kind="script", file="/x/main.py"),
             "winreg": imports.Node(name="winreg", kind="missing", file=None),
         },
-        edges=(imports.Edge(source="main.py", target="winreg", optional=False, is_global=True,
-                            fromlist=False),),
-        roots=("main.py",), sys_path=(), hooks=(), packages={}, distributions=(), log=(),
+        edges=(
+            imports.Edge(
+                source="main.py", target="winreg", optional=False, is_global=True, fromlist=False
+            ),
+        ),
+        roots=("main.py",),
+        sys_path=(),
+        hooks=(),
+        packages={},
+        distributions=(),
+        log=(),
     )
     (missing,) = imports.find_missing(graph)
     assert missing.optional

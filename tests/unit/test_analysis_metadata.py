@@ -34,8 +34,14 @@ def test_metadata_collect_data_keeps_package_paths() -> None:
 def test_metadata_add_data_file_folder_and_glob(tmp_path: Path) -> None:
     folder = PROJECTS / "package-data" / "datapkg"
     entries = add_files(
-        [(str(folder / "res"), "assets"), (str(folder / "*.json"), "."), ("datapkg/__init__.py", "code")],
-        kind=EntryKind.DATA, base=PROJECTS / "package-data", origin="--add-data",
+        [
+            (str(folder / "res"), "assets"),
+            (str(folder / "*.json"), "."),
+            ("datapkg/__init__.py", "code"),
+        ],
+        kind=EntryKind.DATA,
+        base=PROJECTS / "package-data",
+        origin="--add-data",
     )
     assert [e.name for e in entries] == ["assets/greeting.txt", "settings.json", "code/__init__.py"]
 

@@ -17,14 +17,24 @@ PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
 def sample() -> AnalysisResult:
     return AnalysisResult(
         scripts=(Path("/app/main.py"),),
-        pure=(PureModule(name="pkg", source=Path("/app/pkg/__init__.py"), is_package=True),
-              PureModule(name="ns", source=None, is_package=True)),
-        startup=(PureModule(name="encodings", source=Path("/py/encodings/__init__.py"), is_package=True),),
-        binaries=(TocEntry(name="libssl.so.3", kind=EntryKind.BINARY, source="/usr/lib/libssl.so.3", mode=0o755),),
+        pure=(
+            PureModule(name="pkg", source=Path("/app/pkg/__init__.py"), is_package=True),
+            PureModule(name="ns", source=None, is_package=True),
+        ),
+        startup=(
+            PureModule(name="encodings", source=Path("/py/encodings/__init__.py"), is_package=True),
+        ),
+        binaries=(
+            TocEntry(
+                name="libssl.so.3", kind=EntryKind.BINARY, source="/usr/lib/libssl.so.3", mode=0o755
+            ),
+        ),
         datas=(TocEntry(name="pkg/data.txt", kind=EntryKind.DATA, source="/app/pkg/data.txt"),),
         runtime_hooks=(),
-        missing=(MissingModule(name="foo", importers=("bar", "baz")),
-                 MissingModule(name="nt", importers=("os",), optional=True)),
+        missing=(
+            MissingModule(name="foo", importers=("bar", "baz")),
+            MissingModule(name="nt", importers=("os",), optional=True),
+        ),
         excluded_libraries=("libc.so.6",),
     )
 
@@ -50,8 +60,10 @@ def test_result_json_round_trip() -> None:
 
 def test_result_analyze_end_to_end_and_cache(tmp_path: Path) -> None:
     options = BuildOptions(
-        scripts=(PROJECTS / "package-data" / "main.py",), name="package-data",
-        collect_data=("datapkg",), paths=(PROJECTS / "package-data",),
+        scripts=(PROJECTS / "package-data" / "main.py",),
+        name="package-data",
+        collect_data=("datapkg",),
+        paths=(PROJECTS / "package-data",),
     )
     target = host_target()
     first = analyze(options, target, cache_dir=tmp_path)
@@ -61,7 +73,9 @@ def test_result_analyze_end_to_end_and_cache(tmp_path: Path) -> None:
     assert {"datapkg/settings.json", "datapkg/res/greeting.txt"} <= {d.name for d in first.datas}
     binaries = {b.name: b for b in first.binaries}
     assert binaries[target.libpython.name].kind is EntryKind.BINARY
-    assert all(b.kind is EntryKind.EXTENSION for n, b in binaries.items() if n.startswith("lib-dynload/"))
+    assert all(
+        b.kind is EntryKind.EXTENSION for n, b in binaries.items() if n.startswith("lib-dynload/")
+    )
     start = time.perf_counter()
     second = analyze(options, target, cache_dir=tmp_path)
     assert time.perf_counter() - start < 1.0
