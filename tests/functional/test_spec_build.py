@@ -130,8 +130,8 @@ def test_merge_without_its_sibling_names_the_missing_file(build: BuildSpec, tmp_
     alone = tmp_path / "bar"
     shutil.copytree(bar.output, alone, symlinks=True)
     run = _run(alone / "bar")
-    assert run.returncode != 0
-    assert "foo" in run.stderr and bar.target.libpython_name in run.stderr
+    assert (run.returncode, run.stdout) == (1, "")
+    assert "is missing (it comes from the sibling app foo, MERGE)" in run.stderr
 
 
 def test_bundle_layout_and_plist(build: BuildSpec) -> None:
@@ -150,3 +150,18 @@ def test_bundle_layout_and_plist(build: BuildSpec) -> None:
     assert plist["LSBackgroundOnly"] is False
     # the layout keeps the bootloader's <exe dir>/_internal rule, so it even starts here
     assert _run(bundle.executable).returncode == 0
+
+
+def test_merge_onefile_extracts_shared_files_from_the_sibling(
+    build: BuildSpec, tmp_path: Path
+) -> None:
+    foo, bar = build(SPECS / "merge-onefile.spec")
+    assert foo.output.is_file() and bar.output.is_file()
+    assert bar.size < foo.size / 2
+    run = _run(bar.executable)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "bar note\nbar read me\n", "")
+    alone = tmp_path / "bar"
+    shutil.copy(bar.executable, alone)
+    run = _run(alone)
+    assert run.returncode == 1 and run.stdout == ""
+    assert f"cannot read the sibling app {tmp_path / 'foo'} that holds shared files" in run.stderr

@@ -188,3 +188,12 @@ def test_command_line_flags_other_than_the_effective_ones_are_reported() -> None
     assert ignored_flags(args) == ["--hidden-import", "--onefile/--onedir"]
     options = spec_options(Path("app.spec"), args)
     assert (options.distpath, options.noconfirm, options.mode) == (Path("d"), True, Mode.ONEDIR)
+
+
+def test_merge_onefile_references_name_the_sibling_executable(tmp_path: Path) -> None:
+    session, _ = _run(tmp_path, "merge-onefile.spec")
+    foo, bar = plan_apps(session)[0]
+    assert (foo.options.mode, bar.options.mode) == (Mode.ONEFILE, Mode.ONEFILE)
+    assert [e.name for e in bar.analysis.datas] == ["sub/note.txt"]
+    assert {e.sibling for e in bar.externals} == {"foo"}
+    assert len(bar.externals) == 3
