@@ -120,18 +120,28 @@ def _kind(mg: Any, node: Any) -> str:
     return "other"
 
 
+_SHIMS: list[str] = []  # temporary folders of links; paths through them are made real
+
+
+def _real(path: object) -> str:
+    text = str(path)
+    if any(text.startswith(os.path.join(shim, "")) for shim in _SHIMS):
+        return os.path.realpath(text)
+    return text
+
+
 def _describe(mg: Any, node: Any) -> dict[str, object]:
     kind = _kind(mg, node)
     info: dict[str, object] = {"name": node.name, "kind": kind, "file": None}
     if kind == "package":
         init = node.init_module
-        info["file"] = str(init.filename) if init.filename else None
+        info["file"] = _real(init.filename) if init.filename else None
         info["init_kind"] = _kind(mg, init)
-        info["search_path"] = [str(p) for p in node.search_path]
+        info["search_path"] = [_real(p) for p in node.search_path]
     elif kind == "namespace":
-        info["search_path"] = [str(p) for p in node.search_path]
+        info["search_path"] = [_real(p) for p in node.search_path]
     elif node.filename is not None:
-        info["file"] = str(node.filename)
+        info["file"] = _real(node.filename)
     return info
 
 
@@ -291,9 +301,9 @@ class _Builder:
         roots = [r.identifier for r in graph.roots() if not isinstance(r, mg.PyPIDistribution)]
         packages = {}
         for package in self.request.get("data_packages", []):
-            packages[package] = _package_dirs(package)
+            packages[package] = [_real(p) for p in _package_dirs(package)]
         return {
-            "sys_path": list(sys.path),
+            "sys_path": [p for p in sys.path if p not in _SHIMS],
             "nodes": [_describe(mg, n) for n in nodes],
             "edges": edges,
             "roots": roots,
@@ -365,6 +375,7 @@ def main() -> None:
     real_stdout = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever inspected code prints must not corrupt the reply
     sys.stdout = sys.stderr
+    _SHIMS.extend([request["shim_front"], request["shim_back"]])
     sys.path[:0] = [request["shim_front"], *request["paths"]]
     sys.path.append(request["shim_back"])
     try:

@@ -69,6 +69,8 @@ def test_result_analyze_end_to_end_and_cache(tmp_path: Path) -> None:
     first = analyze(options, target, cache_dir=tmp_path)
     names = {m.name for m in first.pure}
     assert "datapkg" in names and "freezekit.runtime" in names
+    runtime = {m.name: m for m in first.pure}["freezekit.runtime"]
+    assert runtime.source is not None and runtime.source.is_file()  # not a temporary link
     assert "encodings" in {m.name for m in first.startup} and "encodings" not in names
     assert {"datapkg/settings.json", "datapkg/res/greeting.txt"} <= {d.name for d in first.datas}
     binaries = {b.name: b for b in first.binaries}
