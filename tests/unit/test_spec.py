@@ -197,3 +197,33 @@ def test_merge_onefile_references_name_the_sibling_executable(tmp_path: Path) ->
     assert [e.name for e in bar.analysis.datas] == ["sub/note.txt"]
     assert {e.sibling for e in bar.externals} == {"foo"}
     assert len(bar.externals) == 3
+
+
+def test_analysis_keywords_reach_the_analysis_stage(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "hooks").mkdir(parents=True)
+    (project / "lib").mkdir()
+    (project / "app.py").write_text("print(1)\n")
+    (project / "rth.py").write_text("")
+    spec = project / "app.spec"
+    spec.write_text(
+        "a = Analysis(['app.py'], pathex=['lib'], hiddenimports=['json'], excludes=['tkinter'],\n"
+        "             hookspath=['hooks'], runtime_hooks=['rth.py'], collect_all=['rich'],\n"
+        "             lean=False, optimize=0)\n"
+    )
+    context, analyzer = fake_context(tmp_path, spec)
+    run(spec, context)
+    (options,) = analyzer.calls
+    assert options.scripts == (project / "app.py",)
+    assert (options.paths, options.hooks_dirs, options.runtime_hooks) == (
+        (project / "lib",),
+        (project / "hooks",),
+        (project / "rth.py",),
+    )
+    assert (options.hidden_imports, options.excludes, options.collect_all, options.lean) == (
+        ("json",),
+        ("tkinter",),
+        ("rich",),
+        False,
+    )
+    assert options.distpath == tmp_path / "dist"
