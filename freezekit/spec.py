@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from freezekit.analysis import AnalysisResult, analyze, write_warnings
 from freezekit.assemble.app_bundle import BundleSettings, write_bundle
 from freezekit.assemble.collect import assemble, check_output_writable
 from freezekit.assemble.merge import external_links, missing_siblings
-from freezekit.assemble.plan import ExternalItem
+from freezekit.assemble.plan import CollectPlan, ExternalItem
 from freezekit.build import BuildResult, check_existing_output, compile_all, measure, plan_build
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
@@ -68,6 +69,7 @@ class AppPlan:
     options: BuildOptions
     analysis: AnalysisResult
     externals: tuple[ExternalItem, ...]
+    folder: str  # the dist name: COLLECT's name (onedir) or the executable's (onefile)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,11 +154,6 @@ def _plan_app(session: SpecSession, exe: EXE, collect: COLLECT | None) -> AppPla
     assert exe.pyz is not None
     analysis = _analysis_of(session, exe)
     entries = exe.files() + (collect.entries if collect else [])
-    if collect and collect.name != exe.name:
-        raise OptionsError(
-            f"COLLECT(name={collect.name!r}) differs from its EXE(name={exe.name!r})",
-            hint="give both the same name: the onedir folder is named after its executable",
-        )
     binaries, datas, dependencies = _split_files(session, entries)
     mode = Mode.ONEDIR if collect else Mode.ONEFILE
     strip = collect.strip if collect and collect.strip is not None else exe.strip
@@ -185,6 +182,7 @@ def _plan_app(session: SpecSession, exe: EXE, collect: COLLECT | None) -> AppPla
         datas=tuple(datas),
     )
     return AppPlan(
+        folder=collect.name if collect else exe.name,
         options=options,
         analysis=result,
         externals=tuple(sorted(externals.values(), key=lambda e: e.dest)),
@@ -281,7 +279,7 @@ def build_spec(
     if not apps:
         raise OptionsError(f"{path.name} declares no EXE", hint="add EXE(pyz, a.scripts, ...)")
     for app in apps:
-        check_existing_output(app.options)
+        check_existing_output(replace(app.options, name=app.folder))
     results = [build_app(app, target, workdir=context.workdir, reporter=reporter) for app in apps]
     _check_merge(apps, results)
     by_name = {r.executable.name: r for r in results}
@@ -320,7 +318,7 @@ def build_app(app: AppPlan, target: Target, *, workdir: Path, reporter: Reporter
         )
     with reporter.stage("assemble") as notes:
         bootloader = options.bootloader or _find_bootloader(target, windowed=options.windowed)
-        output = assemble(plan, bootloader, options.distpath)
+        output = _assemble_as(app.folder, plan, bootloader, options.distpath)
         size, count = measure(output)
         notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
     executable = output if options.mode is Mode.ONEFILE else output / options.name
@@ -332,6 +330,26 @@ def build_app(app: AppPlan, target: Target, *, workdir: Path, reporter: Reporter
         size=size,
         file_count=count,
     )
+
+
+def _assemble_as(folder: str, plan: CollectPlan, bootloader: Path, distpath: Path) -> Path:
+    """Assemble; a onedir folder named unlike its executable (COLLECT(name=...)) is assembled
+    in a staging folder of ``distpath`` and renamed into place."""
+    if folder == plan.name:
+        return assemble(plan, bootloader, distpath)
+    stage = distpath / f".{folder}.stage-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        built = assemble(plan, bootloader, stage)
+        final = distpath / folder
+        if final.is_dir() and not final.is_symlink():
+            shutil.rmtree(final)
+        elif final.exists() or final.is_symlink():
+            final.unlink()
+        os.rename(built, final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return final
 
 
 def _find_bootloader(target: Target, *, windowed: bool) -> Path:

@@ -227,3 +227,16 @@ def test_analysis_keywords_reach_the_analysis_stage(tmp_path: Path) -> None:
         False,
     )
     assert options.distpath == tmp_path / "dist"
+
+
+def test_collect_may_name_the_folder_unlike_the_executable(tmp_path: Path) -> None:
+    spec = tmp_path / "app.spec"
+    (tmp_path / "app.py").write_text("print(1)\n")
+    spec.write_text(
+        "a = Analysis(['app.py'])\n"
+        "exe = EXE(PYZ(a.pure), a.scripts, exclude_binaries=True, name='app')\n"
+        "COLLECT(exe, a.binaries, a.datas, name='My App')\n"
+    )
+    context, _ = fake_context(tmp_path, spec)
+    (app,) = plan_apps(run(spec, context))[0]
+    assert (app.folder, app.options.name, app.options.mode) == ("My App", "app", Mode.ONEDIR)
