@@ -171,13 +171,15 @@ def options_from_table(table: Mapping[str, object], base: Path) -> BuildOptions:
     return BuildOptions(**values)  # type: ignore[arg-type]  # each value converted above
 
 
-def options_from_pyproject(path: Path, args: argparse.Namespace) -> BuildOptions:
+def options_from_pyproject(path: Path, args: argparse.Namespace | None = None) -> BuildOptions:
     """``freezekit build pyproject.toml``: the table, with the build-environment flags of the
     command line (the ones a spec build takes: --distpath, --workpath, -y, --clean, --python,
     --bootloader) applied over it; other flags are ignored with a warning, as for spec files."""
     from freezekit.spec import SPEC_EFFECTIVE, ignored_flags
 
     options = load_pyproject(path)
+    if args is None:
+        return options
     for spelling in ignored_flags(args):
         logger.warning(
             "ignoring %s: building from %s uses its [tool.freezekit] table "

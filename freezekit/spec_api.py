@@ -507,14 +507,17 @@ class Analysis:
             session.context.options,
             scripts=tuple(p.absolute() for p in paths),
             name=paths[0].stem,
-            paths=tuple(spec_path(base, p) for p in strings("Analysis", "pathex", values["pathex"])),
+            paths=tuple(
+                spec_path(base, p) for p in strings("Analysis", "pathex", values["pathex"])
+            ),
             hidden_imports=strings("Analysis", "hiddenimports", values["hiddenimports"]),
             excludes=strings("Analysis", "excludes", values["excludes"]),
             hooks_dirs=tuple(
                 spec_path(base, p) for p in strings("Analysis", "hookspath", values["hookspath"])
             ),
             runtime_hooks=tuple(
-                spec_path(base, p) for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
+                spec_path(base, p)
+                for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
             ),
             collect_submodules=strings(
                 "Analysis", "collect_submodules", values["collect_submodules"]
