@@ -96,6 +96,9 @@ def _shape(
     policy: LibraryPolicy,
 ) -> AnalysisResult:
     pure, startup = imports.split_modules(graph, startup_names)
+    present = {m.name for m in pure}
+    runtime = [m for m in imports.runtime_modules() if m.name not in present]
+    pure = tuple(sorted((*pure, *runtime), key=lambda m: m.name))
     extensions = [
         TocEntry(
             name=imports.extension_dest(n, target),

@@ -368,6 +368,15 @@ def _distributions(
     return list(result.values()), not_found
 
 
+def _mg_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("modulegraph2")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
@@ -383,8 +392,14 @@ def main() -> None:
 
         sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
 
+        from freezekit.analysis._scancache import ScanCache, default_path
+        from modulegraph2 import _graphbuilder
+
+        scans = ScanCache(request.get("scan_cache") or default_path(_mg_version()))
+        scans.install(_graphbuilder)
         builder = _Builder(modulegraph2, request)
         builder.build()
+        scans.save()
         reply = builder.reply()
         stdlib_dirs = tuple(os.path.join(d, "") for d in request["stdlib_dirs"])
         tops = set()

@@ -237,6 +237,45 @@ def _shim_paths(names: Sequence[str], folder: Path) -> None:
         (folder / source.name).symlink_to(source, target_is_directory=source.is_dir())
 
 
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+# What the smoke probes use beyond the runtime's module-level imports (they skip a probe whose
+# subject, e.g. multiprocessing, the app does not bundle).
+SMOKE_SEEDS = ("json", "subprocess")
+
+
+def runtime_modules() -> tuple[PureModule, ...]:
+    """freezekit.runtime and its submodules, bundled in every app.
+
+    They are added as they are, without following their imports: the runtime imports what
+    it needs inside functions, only for apps that have it (multiprocessing, subprocess...).
+    """
+    package = RUNTIME_DIR.parent
+    modules = [
+        PureModule(name="freezekit", source=package / "__init__.py", is_package=True),
+        PureModule(name=RUNTIME_PACKAGE, source=RUNTIME_DIR / "__init__.py", is_package=True),
+    ]
+    for path in sorted(RUNTIME_DIR.glob("*.py")):
+        if path.stem not in ("__init__", "_bootstrap"):
+            modules.append(
+                PureModule(name=f"{RUNTIME_PACKAGE}.{path.stem}", source=path, is_package=False)
+            )
+    return tuple(modules)
+
+
+def runtime_seeds(*, smoke: bool) -> list[str]:
+    """The module-level imports of the runtime (what every app needs to start)."""
+    names: set[str] = set(SMOKE_SEEDS) if smoke else set()
+    for path in sorted(RUNTIME_DIR.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+    # frozen import machinery is in libpython; its function-level imports are not the app's
+    return sorted(n for n in names if not n.startswith(("freezekit", "_freezekit", "_frozen")))
+
+
 def build_request(
     options: BuildOptions, target: Target, *, hooks: Mapping[str, Path], startup: Sequence[str]
 ) -> dict[str, object]:
@@ -251,8 +290,8 @@ def build_request(
     return {
         "paths": paths,
         "scripts": scripts,
-        "packages": [RUNTIME_PACKAGE, "encodings", *collect],
-        "modules": [*startup, *options.hidden_imports],
+        "packages": ["encodings", *collect],
+        "modules": [*startup, *runtime_seeds(smoke=options.smoke_probes), *options.hidden_imports],
         "startup": list(startup),
         "excludes": list(options.excludes),
         "lean_excludes": list(lean_excludes(options)),

@@ -91,7 +91,7 @@ def run_smoke(
     results = []
     for name in names:
         result = run_probe(executable, name, timeout=timeout)
-        logger.info(
+        logger.debug(
             "smoke %s: %s (%.1f s) %s",
             name,
             "ok" if result.ok else "FAILED",
