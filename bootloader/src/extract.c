@@ -158,11 +158,107 @@ static fk_status extract_external(const struct fk_context *ctx, struct fk_siblin
     return write_entry(&sibling->archive, shared, dest);
 }
 
+/* One extraction worker's share of the entries, and what went wrong, if anything. */
+struct extract_share {
+    const struct fk_archive *archive;
+    const char *dest;
+    size_t *indexes;
+    size_t count;
+    uint64_t bytes;
+    fk_status status;
+};
+
+static void extract_share_run(void *user)
+{
+    struct extract_share *share = user;
+    size_t i;
+    for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
+        share->status = write_entry(share->archive, &share->archive->entries[share->indexes[i]],
+                                    share->dest);
+    }
+}
+
+/* Splits the file and link entries over `workers` shares: each entry, largest first, goes to
+ * the share with the fewest bytes so far. */
+static void plan_shares(const struct fk_archive *archive, struct extract_share *shares,
+                        unsigned workers, size_t *pool)
+{
+    size_t count = 0, i, j;
+    unsigned k;
+    for (i = 0; i < archive->count; i++) {
+        unsigned kind = archive->entries[i].kind;
+        if (fk_archive_is_file_kind(kind) || kind == FK_KIND_SYMLINK) {
+            pool[count++] = i;
+        }
+    }
+    for (i = 1; i < count; i++) { /* insertion sort by size, descending; the TOC is small */
+        size_t moving = pool[i];
+        for (j = i; j > 0 && archive->entries[pool[j - 1]].raw_size <
+                                 archive->entries[moving].raw_size; j--) {
+            pool[j] = pool[j - 1];
+        }
+        pool[j] = moving;
+    }
+    for (k = 0; k < workers; k++) {
+        shares[k].indexes = pool + (size_t)k * count;
+    }
+    for (i = 0; i < count; i++) {
+        struct extract_share *lightest = &shares[0];
+        for (k = 1; k < workers; k++) {
+            if (shares[k].bytes < lightest->bytes) {
+                lightest = &shares[k];
+            }
+        }
+        lightest->indexes[lightest->count++] = pool[i];
+        lightest->bytes += archive->entries[pool[i]].raw_size;
+    }
+}
+
+static fk_status extract_parallel(const struct fk_archive *archive, const char *dest)
+{
+    enum { MAX_WORKERS = 4 };
+    struct extract_share shares[MAX_WORKERS];
+    void *users[MAX_WORKERS];
+    unsigned workers = fk_platform_cpu_count(), k;
+    size_t *pool;
+    fk_status status = fk_ok();
+    if (workers > MAX_WORKERS) {
+        workers = MAX_WORKERS;
+    }
+    /* room for the sorted list and one full-length list per share */
+    pool = malloc((archive->count + 1) * sizeof *pool * (workers + 1));
+    if (pool == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
+    }
+    for (k = 0; k < workers; k++) {
+        shares[k].archive = archive;
+        shares[k].dest = dest;
+        shares[k].count = 0;
+        shares[k].bytes = 0;
+        shares[k].status = fk_ok();
+        users[k] = &shares[k];
+    }
+    plan_shares(archive, shares, workers, pool + archive->count + 1);
+    fk_platform_run_parallel(workers, extract_share_run, users);
+    for (k = 0; k < workers; k++) {
+        if (FK_FAILED(shares[k].status)) {
+            status = shares[k].status;
+            break;
+        }
+    }
+    free(pool);
+    return status;
+}
+
 fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest)
 {
-    struct fk_sibling *sibling = malloc(sizeof *sibling);
-    fk_status status = fk_ok();
+    struct fk_sibling *sibling;
+    fk_status status = extract_parallel(&ctx->archive, dest);
     size_t i;
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    sibling = malloc(sizeof *sibling);
     if (sibling == NULL) {
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
     }
@@ -170,9 +266,7 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest)
     fk_archive_init(&sibling->archive);
     for (i = 0; i < ctx->archive.count && !FK_FAILED(status); i++) {
         const struct fk_entry *entry = &ctx->archive.entries[i];
-        if (fk_archive_is_file_kind(entry->kind) || entry->kind == FK_KIND_SYMLINK) {
-            status = write_entry(&ctx->archive, entry, dest);
-        } else if (entry->kind == FK_KIND_EXTERNAL) {
+        if (entry->kind == FK_KIND_EXTERNAL) {
             status = extract_external(ctx, sibling, entry, dest);
         }
     }

@@ -69,6 +69,12 @@ fk_status fk_platform_home_dir(char *out, size_t size);
 
 /* Runs `exe` with `argv` as a child, forwarding SIGINT/SIGTERM/SIGHUP to it, waits and gives
  * its exit status (a death by signal n gives 128+n). */
+/* Runs `work(users[k])` for k < count, each on its own thread (k = 0 on the caller's), and
+ * waits for all; a thread that cannot be started runs its share on the caller's thread. The
+ * workers share nothing mutable: each gets its own `users[k]`. */
+void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users);
+unsigned fk_platform_cpu_count(void);
+
 fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
 
 /* Shared libraries. */

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -533,4 +534,49 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
 {
     *data = dlsym(library ? library : RTLD_DEFAULT, name);
     return *data != NULL;
+}
+
+struct parallel_start {
+    void (*work)(void *user);
+    void *user;
+};
+
+static void *parallel_entry(void *arg)
+{
+    struct parallel_start *start = arg;
+    start->work(start->user);
+    return NULL;
+}
+
+void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
+{
+    enum { MAX_THREADS = 16 };
+    pthread_t threads[MAX_THREADS];
+    struct parallel_start starts[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    unsigned k;
+    if (count > MAX_THREADS) {
+        count = MAX_THREADS;
+    }
+    for (k = 1; k < count; k++) {
+        starts[k].work = work;
+        starts[k].user = users[k];
+        started[k] = pthread_create(&threads[k], NULL, parallel_entry, &starts[k]) == 0;
+    }
+    if (count > 0) {
+        work(users[0]);
+    }
+    for (k = 1; k < count; k++) {
+        if (started[k]) {
+            pthread_join(threads[k], NULL);
+        } else {
+            work(users[k]);
+        }
+    }
+}
+
+unsigned fk_platform_cpu_count(void)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (unsigned)online : 1u;
 }

@@ -308,3 +308,18 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
     memcpy(data, &address, sizeof *data);
     return address != NULL;
 }
+
+void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
+{
+    unsigned k;
+    for (k = 0; k < count; k++) { /* sequential on Windows for now */
+        work(users[k]);
+    }
+}
+
+unsigned fk_platform_cpu_count(void)
+{
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    return info.dwNumberOfProcessors > 0 ? (unsigned)info.dwNumberOfProcessors : 1u;
+}

@@ -48,25 +48,25 @@ def test_onefile_exit_status_passes_through(app: FrozenApp, tmp_path: Path) -> N
 
 
 def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> None:
-    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                            env=_env(tmp_path))
-    assert proc.stdout is not None
-    top = Path(proc.stdout.readline().strip())
-    assert top.parent == tmp_path and top.name.startswith("_MEI")
-    assert (top.stat().st_mode & 0o777) == 0o700
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                          env=_env(tmp_path)) as proc:
+        assert proc.stdout is not None
+        top = Path(proc.stdout.readline().strip())
+        assert top.parent == tmp_path and top.name.startswith("_MEI")
+        assert (top.stat().st_mode & 0o777) == 0o700
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     assert not top.exists()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> None:
-    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                            env=_env(tmp_path), start_new_session=True)
-    assert proc.stdout is not None
-    top = Path(proc.stdout.readline().strip())
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                          env=_env(tmp_path), start_new_session=True) as proc:
+        assert proc.stdout is not None
+        top = Path(proc.stdout.readline().strip())
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
     time.sleep(0.2)
     assert top.exists()  # kill -9 leaves it behind...
     assert app.run(env=_env(tmp_path)).returncode == 0
@@ -75,14 +75,14 @@ def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> No
 
 
 def test_folder_in_use_is_never_swept(app: FrozenApp, tmp_path: Path) -> None:
-    proc = subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                            env=_env(tmp_path))
-    assert proc.stdout is not None
-    top = Path(proc.stdout.readline().strip())
-    assert app.run(env=_env(tmp_path)).returncode == 0
-    assert top.is_dir()
-    proc.terminate()
-    proc.wait(timeout=30)
+    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
+                          env=_env(tmp_path)) as proc:
+        assert proc.stdout is not None
+        top = Path(proc.stdout.readline().strip())
+        assert app.run(env=_env(tmp_path)).returncode == 0
+        assert top.is_dir()
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_runtime_tmpdir_is_baked_in(frozen_app: FrozenAppFactory, tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_runtime_tmpdir_is_baked_in(frozen_app: FrozenAppFactory, tmp_path: Path
 
 def test_symlinks_are_recreated_as_links(app: FrozenApp, tmp_path: Path) -> None:
     archive = open_archive(app.executable)
-    assert [e.name for e in archive.entries if e.kind.value == "symlink"] == ["extra/copy.txt"]
+    assert [e.name for e in archive.entries if e.kind.value == "symlink"] == ["extra/shared.txt"]
     result = app.run("link", env=_env(tmp_path))
     assert (result.returncode, result.stdout) == (0, "True shared data\n")
 
@@ -154,4 +154,5 @@ def test_cache_writable_by_others_is_refused(cached: FrozenApp, tmp_path: Path) 
     cache.chmod(0o777)
     result = cached.run("meipass", env=_env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert result.returncode == 1
-    assert "writable by others" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert "is writable by other users (mode 777)" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

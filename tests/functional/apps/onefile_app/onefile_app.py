@@ -19,7 +19,7 @@ elif command == "restart":
     print(child.stdout.strip())
     print(worker.stdout.strip())
 elif command == "link":
-    path = os.path.join(sys._MEIPASS, "extra", "copy.txt")
+    path = os.path.join(sys._MEIPASS, "extra", "shared.txt")
     print(os.path.islink(path), open(path).read().strip())
 elif command == "exit":
     sys.exit(int(sys.argv[2]))
