@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchkit.config import OUT_DIR, RUN_TIMEOUT
-from benchkit.results import combine_rss
+from benchkit.results import tree_peak
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,38 +49,48 @@ def timed_run(argv: Sequence[str], env: Mapping[str, str]) -> RunSample:
     )
 
 
-def _read_hwm(pid: int) -> tuple[int, bool]:
-    """(VmHWM in bytes, whether libpython is mapped) of a running process; (0, False) if gone."""
+def _memory(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a running process in bytes; (0, 0) once it is gone."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
-        maps = Path(f"/proc/{pid}/maps").read_text()
     except OSError:
-        return 0, False
-    hwm = next(
-        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0
-    )
-    return hwm * 1024, "libpython" in maps
+        return 0, 0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if line.startswith("Vm"))
+    kib = [int(fields.get(key, "0 kB").split()[0]) for key in ("VmRSS", "VmHWM")]
+    return kib[0] * 1024, kib[1] * 1024
+
+
+def _descendants(root: int) -> list[int]:
+    """Every living descendant of `root`, from the parent pids in /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
 
 
 def memory_run(argv: Sequence[str], env: Mapping[str, str]) -> int:
-    """Peak memory of one run in bytes: the largest process of the tree (ru_maxrss), plus the
-    onefile launcher's own peak, sampled from /proc while it waits for its child."""
+    """Peak memory of one run in bytes: the largest sample of (top process's current RSS + peak
+    RSS of each descendant, e.g. a onefile launcher's child), sampled from /proc every few ms,
+    and at least ru_maxrss, the largest single process of the tree."""
     pid = spawn(argv, env)
-    top_hwm, saw_python, sampled = 0, False, False
+    samples = []
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
             break
-        hwm, has_python = _read_hwm(pid)
-        if hwm:
-            top_hwm, sampled = max(top_hwm, hwm), True
-            saw_python = saw_python or has_python
+        rss, _ = _memory(pid)
+        samples.append(rss + sum(_memory(child)[1] for child in _descendants(pid)))
         time.sleep(0.002)
-    return combine_rss(
-        tree_maxrss=usage.ru_maxrss * 1024,
-        top_hwm=top_hwm,
-        top_is_launcher=sampled and not saw_python,
-    )
+    return tree_peak(tree_maxrss=usage.ru_maxrss * 1024, samples=samples)
 
 
 def capture_run(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

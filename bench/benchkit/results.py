@@ -179,8 +179,7 @@ def results_json(measurements: Iterable[Measurement]) -> str:
     return json.dumps([m.to_row() for m in measurements], indent=2) + "\n"
 
 
-def combine_rss(*, tree_maxrss: int, top_hwm: int, top_is_launcher: bool) -> int:
-    """Peak memory of a run. ru_maxrss is the largest single process of the tree; when the
-    top process is a onefile launcher (it never loads libpython) it lives next to its child for
-    the whole run, so its own peak is added."""
-    return tree_maxrss + top_hwm if top_is_launcher else tree_maxrss
+def tree_peak(*, tree_maxrss: int, samples: Iterable[int]) -> int:
+    """Peak memory of a run: the largest sampled sum over the process tree (a onefile launcher
+    and its child live side by side), never less than the largest single process."""
+    return max([tree_maxrss, *samples])

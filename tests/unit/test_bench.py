@@ -113,9 +113,10 @@ def test_results_json_schema() -> None:
     assert (onefile["cx_freeze"], onefile["ratio"]) == (None, 0.5)
 
 
-def test_onefile_launcher_memory_is_added_to_its_child() -> None:
-    assert results.combine_rss(tree_maxrss=18, top_hwm=2, top_is_launcher=True) == 20
-    assert results.combine_rss(tree_maxrss=18, top_hwm=17, top_is_launcher=False) == 18
+def test_peak_memory_is_the_largest_tree_sample_or_single_process() -> None:
+    assert results.tree_peak(tree_maxrss=15, samples=[4, 4 + 13, 4 + 14]) == 18  # launcher + child
+    assert results.tree_peak(tree_maxrss=18, samples=[5, 17]) == 18  # one process, sampled late
+    assert results.tree_peak(tree_maxrss=18, samples=[]) == 18  # too short to sample
 
 
 def test_quick_is_hello_only_and_runs_stay_at_least_seven() -> None:
