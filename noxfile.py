@@ -40,7 +40,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "freezekit", "tests", "noxfile.py", "tasks.py")
     session.run("mypy")
     session.run(
-        "python", "-m", "pytest", "-q", "tests/unit/test_layering.py",
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "tests/unit/test_layering.py",
         "tests/unit/test_archive_roundtrip.py::test_c_header_matches_format",
     )
 
@@ -57,11 +61,21 @@ def bootloader(session: nox.Session) -> None:
     for python in pyenv_pythons():
         target = resolve_target(python)
         for windowed in (False, True):
-            path = build_bootloader(target, windowed=windowed, debug=False,
-                                    build_dir=ROOT / "build" / "bootloader" / f"{target.tag}{'-w' if windowed else ''}")
+            path = build_bootloader(
+                target,
+                windowed=windowed,
+                debug=False,
+                build_dir=ROOT / "build" / "bootloader" / f"{target.tag}{'-w' if windowed else ''}",
+            )
             session.log(f"bootloader {target.tag}{' windowed' if windowed else ''}: {path}")
-    session.run("python", "-m", "pytest", "-q", "tests/functional/test_bootloader_archives.py",
-                env={"CI": os.environ.get("CI", "")})
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "tests/functional/test_bootloader_archives.py",
+        env={"CI": os.environ.get("CI", "")},
+    )
 
 
 @nox.session(python=False, tags=["bench"])
@@ -71,6 +85,16 @@ def bench(session: nox.Session) -> None:
     python = venv / "bin" / "python"
     if not python.exists():
         session.run(sys.executable, "-m", "venv", str(venv), external=True)
-    session.run(str(python), "-m", "pip", "install", "-q", "-e", str(ROOT),
-                "-r", str(ROOT / "bench" / "requirements.txt"), external=True)
+    session.run(
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "-e",
+        str(ROOT),
+        "-r",
+        str(ROOT / "bench" / "requirements.txt"),
+        external=True,
+    )
     session.run(str(python), str(ROOT / "bench" / "run.py"), *session.posargs, external=True)

@@ -21,7 +21,6 @@ sys.path.insert(0, str(ROOT))
 def bootloader(c: Context, python: str = "", debug: bool = False) -> None:
     """Compile the bootloader (console and windowed) for one Python."""
     from freezekit.bootloader import build_bootloader
-
     from freezekit.interpreters import find_interpreter
     from freezekit.platforms import resolve_target
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import marshal
 import posixpath
 import shutil
 import zipfile
@@ -73,7 +72,7 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
         plan = plan_build(options, analysis, code, target, workdir=workdir)
         notes.summary = f"{len(plan.files)} files, {len(plan.links)} links"
     with reporter.stage("bootloader") as notes:
-        bootloader = options.bootloader or _find_bootloader(target, windowed=options.windowed)
+        bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
         notes.summary = str(bootloader.name)
     with reporter.stage("assemble") as notes:
         output = assemble(plan, bootloader, options.distpath)
@@ -110,10 +109,11 @@ def check_existing_output(options: BuildOptions) -> None:
         )
 
 
-def _find_bootloader(target: Target, *, windowed: bool) -> Path:
-    from freezekit.bootloader import find_bootloader
+def find_bootloader(target: Target, *, windowed: bool) -> Path:
+    """The bootloader for ``target``: shipped in the package, cached, or compiled now."""
+    from freezekit import bootloader
 
-    return find_bootloader(target, windowed=windowed)
+    return bootloader.find_bootloader(target, windowed=windowed)
 
 
 def _module_filename(module: PureModule) -> str:
@@ -148,7 +148,9 @@ def compile_all(
     return compile_units(units, target)
 
 
-def write_base_library(modules: Sequence[PureModule], code: dict[str, bytes], magic: bytes) -> bytes:
+def write_base_library(
+    modules: Sequence[PureModule], code: dict[str, bytes], magic: bytes
+) -> bytes:
     """A stored zip of the start-up modules, read by the interpreter's own zipimport."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -202,12 +204,18 @@ def plan_build(
         *option_items(options),
         PkgItem(name="_bootstrap", kind=EntryKind.BOOTSTRAP, data=code["bootstrap"], compress=True),
         *(
-            PkgItem(name=f"rthook-{i:02d}-{hook.name}", kind=EntryKind.RUNTIME_HOOK,
-                    data=code[f"hook:{i}"], compress=True)
+            PkgItem(
+                name=f"rthook-{i:02d}-{hook.name}",
+                kind=EntryKind.RUNTIME_HOOK,
+                data=code[f"hook:{i}"],
+                compress=True,
+            )
             for i, hook in enumerate(analysis.runtime_hooks)
         ),
         *(
-            PkgItem(name=script.name, kind=EntryKind.SCRIPT, data=code[f"script:{i}"], compress=True)
+            PkgItem(
+                name=script.name, kind=EntryKind.SCRIPT, data=code[f"script:{i}"], compress=True
+            )
             for i, script in enumerate(analysis.scripts)
         ),
         PkgItem(name="PYZ", kind=EntryKind.PYZ, data=pyz),

@@ -49,60 +49,174 @@ def _u(*names: str, why: str, action: str = "store") -> Flag:
 
 BUILD_FLAGS: tuple[Flag, ...] = (
     _s("-n", "--name", help="name of the app and of its executable (default: the script's)"),
-    _s("-D", "--onedir", dest="mode", action="store_const", const="onedir",
-       help="a folder with the executable and _internal/ (default)"),
-    _s("-F", "--onefile", dest="mode", action="store_const", const="onefile",
-       help="one executable that unpacks itself at start"),
-    _s("-w", "--windowed", "--noconsole", dest="windowed", action="store_true",
-       help="no console: standard streams become null streams"),
-    _s("-c", "--console", "--nowindowed", dest="windowed", action="store_false",
-       help="console app (default)"),
+    _s(
+        "-D",
+        "--onedir",
+        dest="mode",
+        action="store_const",
+        const="onedir",
+        help="a folder with the executable and _internal/ (default)",
+    ),
+    _s(
+        "-F",
+        "--onefile",
+        dest="mode",
+        action="store_const",
+        const="onefile",
+        help="one executable that unpacks itself at start",
+    ),
+    _s(
+        "-w",
+        "--windowed",
+        "--noconsole",
+        dest="windowed",
+        action="store_true",
+        help="no console: standard streams become null streams",
+    ),
+    _s(
+        "-c",
+        "--console",
+        "--nowindowed",
+        dest="windowed",
+        action="store_false",
+        help="console app (default)",
+    ),
     _s("--distpath", help="where the app goes (default: ./dist)", metavar="DIR"),
     _s("--workpath", help="where temporary files go (default: ./build)", metavar="DIR"),
     _s("--specpath", help="where makespec writes the spec (default: .)", metavar="DIR"),
     _s("-y", "--noconfirm", action="store_true", help="replace existing output without asking"),
     _s("--clean", action="store_true", help="remove cached analysis before building"),
-    _s("--log-level", help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL", metavar="LEVEL",
-       choices=("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "DEPRECATION", "ERROR", "FATAL")),
-    _s("--add-data", dest="add_data", action="append", metavar="SRC:DEST",
-       help="add a file or folder (globs allowed) under DEST in the top directory"),
-    _s("--add-binary", dest="add_binary", action="append", metavar="SRC:DEST",
-       help="add a shared library under DEST"),
-    _s("--hidden-import", "--hiddenimport", dest="hidden_import", action="append",
-       metavar="MODULE", help="a module the analysis cannot see"),
-    _s("--exclude-module", dest="exclude_module", action="append", metavar="MODULE",
-       help="leave a module out"),
-    _s("-p", "--paths", dest="paths", action="append", metavar="DIR",
-       help="extra import paths for the analysis (os.pathsep-separated)"),
-    _s("--collect-submodules", action="append", metavar="PACKAGE",
-       help="bundle every submodule of a package"),
-    _s("--collect-data", "--collect-datas", dest="collect_data", action="append",
-       metavar="PACKAGE", help="bundle the data files of a package"),
-    _s("--collect-binaries", action="append", metavar="PACKAGE",
-       help="bundle the shared libraries of a package"),
-    _s("--collect-all", action="append", metavar="PACKAGE",
-       help="submodules, data, binaries and metadata of a package"),
-    _s("--copy-metadata", "--recursive-copy-metadata", dest="copy_metadata", action="append",
-       metavar="DIST", help="bundle a distribution's metadata (automatic for bundled ones)"),
-    _s("--additional-hooks-dir", dest="hooks_dir", action="append", metavar="DIR",
-       help="a folder of hook-<module>.py files"),
-    _s("--runtime-hook", dest="runtime_hook", action="append", metavar="FILE",
-       help="a script run inside the app before the main script"),
+    _s(
+        "--log-level",
+        help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL",
+        metavar="LEVEL",
+        choices=("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "DEPRECATION", "ERROR", "FATAL"),
+    ),
+    _s(
+        "--add-data",
+        dest="add_data",
+        action="append",
+        metavar="SRC:DEST",
+        help="add a file or folder (globs allowed) under DEST in the top directory",
+    ),
+    _s(
+        "--add-binary",
+        dest="add_binary",
+        action="append",
+        metavar="SRC:DEST",
+        help="add a shared library under DEST",
+    ),
+    _s(
+        "--hidden-import",
+        "--hiddenimport",
+        dest="hidden_import",
+        action="append",
+        metavar="MODULE",
+        help="a module the analysis cannot see",
+    ),
+    _s(
+        "--exclude-module",
+        dest="exclude_module",
+        action="append",
+        metavar="MODULE",
+        help="leave a module out",
+    ),
+    _s(
+        "-p",
+        "--paths",
+        dest="paths",
+        action="append",
+        metavar="DIR",
+        help="extra import paths for the analysis (os.pathsep-separated)",
+    ),
+    _s(
+        "--collect-submodules",
+        action="append",
+        metavar="PACKAGE",
+        help="bundle every submodule of a package",
+    ),
+    _s(
+        "--collect-data",
+        "--collect-datas",
+        dest="collect_data",
+        action="append",
+        metavar="PACKAGE",
+        help="bundle the data files of a package",
+    ),
+    _s(
+        "--collect-binaries",
+        action="append",
+        metavar="PACKAGE",
+        help="bundle the shared libraries of a package",
+    ),
+    _s(
+        "--collect-all",
+        action="append",
+        metavar="PACKAGE",
+        help="submodules, data, binaries and metadata of a package",
+    ),
+    _s(
+        "--copy-metadata",
+        "--recursive-copy-metadata",
+        dest="copy_metadata",
+        action="append",
+        metavar="DIST",
+        help="bundle a distribution's metadata (automatic for bundled ones)",
+    ),
+    _s(
+        "--additional-hooks-dir",
+        dest="hooks_dir",
+        action="append",
+        metavar="DIR",
+        help="a folder of hook-<module>.py files",
+    ),
+    _s(
+        "--runtime-hook",
+        dest="runtime_hook",
+        action="append",
+        metavar="FILE",
+        help="a script run inside the app before the main script",
+    ),
     _s("--runtime-tmpdir", metavar="DIR", help="onefile: unpack under DIR instead of TMPDIR"),
-    _s("--onefile-extract", choices=("temp", "cache"), metavar="MODE",
-       help="onefile: temp (unpack per run, default) or cache (unpack once per user)"),
-    _s("--python-option", dest="python_option", action="append", metavar="OPTION",
-       help="run-time option: v, u, or 'W <action>'"),
-    _s("-s", "--strip", dest="strip", action="store_true",
-       help="strip debug info from shared libraries (default)"),
+    _s(
+        "--onefile-extract",
+        choices=("temp", "cache"),
+        metavar="MODE",
+        help="onefile: temp (unpack per run, default) or cache (unpack once per user)",
+    ),
+    _s(
+        "--python-option",
+        dest="python_option",
+        action="append",
+        metavar="OPTION",
+        help="run-time option: v, u, or 'W <action>'",
+    ),
+    _s(
+        "-s",
+        "--strip",
+        dest="strip",
+        action="store_true",
+        help="strip debug info from shared libraries (default)",
+    ),
     _s("--no-strip", dest="strip", action="store_false", help="keep debug info"),
     _s("--python", metavar="PATH", help="the target interpreter (default: this one)"),
-    _s("--no-lean", dest="lean", action="store_false",
-       help="keep modules a normal app never needs (test, tkinter, ...)"),
-    _s("--no-smoke-probes", dest="smoke_probes", action="store_false",
-       help="leave the built-in smoke probes out"),
-    _s("--reset-subprocess-env", action="store_true",
-       help="programs started outside the bundle get the caller's original environment"),
+    _s(
+        "--no-lean",
+        dest="lean",
+        action="store_false",
+        help="keep modules a normal app never needs (test, tkinter, ...)",
+    ),
+    _s(
+        "--no-smoke-probes",
+        dest="smoke_probes",
+        action="store_false",
+        help="leave the built-in smoke probes out",
+    ),
+    _s(
+        "--reset-subprocess-env",
+        action="store_true",
+        help="programs started outside the bundle get the caller's original environment",
+    ),
     _s("--bootloader", metavar="PATH", help="use this bootloader instead of the cached one"),
     _s("--compression-level", metavar="N", help="zstd level 1-22 (default 19)"),
     _i("-i", "--icon", why="icons are used on Windows and macOS only"),
@@ -115,19 +229,26 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     _i("--version-file", why="Windows only"),
     _i("-m", "--manifest", why="Windows only"),
     _i("--hide-console", why="Windows only"),
-    _i("--disable-windowed-traceback", action="store_true", why="windowed tracebacks go to the null stream"),
+    _i(
+        "--disable-windowed-traceback",
+        action="store_true",
+        why="windowed tracebacks go to the null stream",
+    ),
     _i("--codesign-identity", why="macOS only"),
     _i("--osx-entitlements-file", why="macOS only"),
     _i("--osx-bundle-identifier", why="macOS only (use BUNDLE in a spec)"),
     _i("--argv-emulation", action="store_true", why="macOS only"),
-    _i("--target-architecture", "--target-arch", why="use --python with an interpreter of that architecture"),
+    _i(
+        "--target-architecture",
+        "--target-arch",
+        why="use --python with an interpreter of that architecture",
+    ),
     _i("-d", "--debug", why="use --log-level DEBUG and --python-option v"),
     _i("--optimize", why="bytecode is kept at optimisation level 0"),
     _u("--splash", why="splash screens are not implemented"),
     _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
     _u("--contents-directory", why="the top directory is always _internal"),
 )
-SPEC_EFFECTIVE = ("distpath", "workpath", "noconfirm", "upx_dir", "ascii", "log_level", "clean")
 
 
 def flags_markdown() -> str:
@@ -135,8 +256,11 @@ def flags_markdown() -> str:
     lines = ["| flag | support | notes |", "|---|---|---|"]
     for flag in BUILD_FLAGS:
         names = ", ".join(f"`{name}`" for name in flag.names)
-        support = {"supported": "supported", "ignored": "accepted, ignored",
-                   "unsupported": "not supported"}[flag.support]
+        support = {
+            "supported": "supported",
+            "ignored": "accepted, ignored",
+            "unsupported": "not supported",
+        }[flag.support]
         lines.append(f"| {names} | {support} | {flag.why or flag.help} |")
     return "\n".join(lines)
 
@@ -179,7 +303,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true", help="show the full error chain")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     build = sub.add_parser("build", help="freeze a script (or build a .spec file)")
-    build.add_argument("scripts", nargs="+", metavar="SCRIPT|SPEC")
+    build.add_argument("scripts", nargs="+", metavar="SCRIPT|SPEC|PYPROJECT")
     for flag in BUILD_FLAGS:
         _add_flag(build, flag)
     makespec = sub.add_parser("makespec", help="write a .spec file and build nothing")
@@ -272,18 +396,18 @@ def _level(value: str | None) -> int:
 
 
 def _python_option(value: str) -> str:
-    option = value.strip()
-    if option in ("v", "u") or (option[:1] in ("W", "X") and option[1:2] == " " and option[2:].strip()):
-        return option
-    raise OptionsError(
-        f"--python-option {value!r} is not supported",
-        hint="use v (verbose imports), u (unbuffered stdio) or 'W <action>' (e.g. 'W ignore')",
-    )
+    from freezekit.spec_api import check_python_option
+
+    return check_python_option(value)
 
 
 def _setup_logging(level_name: str) -> None:
-    level = {"TRACE": 5, "WARN": logging.WARNING, "DEPRECATION": logging.WARNING,
-             "FATAL": logging.CRITICAL}.get(level_name, getattr(logging, level_name, logging.INFO))
+    level = {
+        "TRACE": 5,
+        "WARN": logging.WARNING,
+        "DEPRECATION": logging.WARNING,
+        "FATAL": logging.CRITICAL,
+    }.get(level_name, getattr(logging, level_name, logging.INFO))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("freezekit")
@@ -309,6 +433,14 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from freezekit.log import LineReporter
 
     scripts = [Path(s) for s in args.scripts]
+    if scripts[0].suffix == ".toml" or scripts[0].is_dir():
+        from freezekit.build import build
+        from freezekit.pyproject import options_from_pyproject
+
+        options = _confirm_replace(options_from_pyproject(scripts[0], args))
+        result = build(options, reporter=LineReporter(print))
+        print(f"built {result.executable}")
+        return 0
     if scripts[0].suffix == ".spec":
         from freezekit.spec import build_spec
 
@@ -356,8 +488,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         f"content id {trailer.content_id.hex()}"
     )
     for entry in archive.entries:
-        print(f"{entry.kind.value:13} {entry.compression.value:4} {entry.stored_size:>10} "
-              f"{entry.raw_size:>10}  {entry.name}")
+        print(
+            f"{entry.kind.value:13} {entry.compression.value:4} {entry.stored_size:>10} "
+            f"{entry.raw_size:>10}  {entry.name}"
+        )
     if args.modules:
         for name, (is_package, _) in sorted(read_pyz(archive).items()):
             print(f"{'package' if is_package else 'module':13} {name}")
@@ -402,7 +536,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0].endswith((".py", ".pyw", ".spec")):
+    if argv and argv[0].endswith((".py", ".pyw", ".spec", ".toml")):
         argv.insert(0, "build")  # `freezekit app.py`, as with pyinstaller
     show_traceback = "--traceback" in argv
     try:

@@ -22,7 +22,14 @@ from freezekit.assemble.app_bundle import BundleSettings, write_bundle
 from freezekit.assemble.collect import assemble, check_output_writable
 from freezekit.assemble.merge import external_links, missing_siblings
 from freezekit.assemble.plan import CollectPlan, ExternalItem
-from freezekit.build import BuildResult, check_existing_output, compile_all, measure, plan_build
+from freezekit.build import (
+    BuildResult,
+    check_existing_output,
+    compile_all,
+    find_bootloader,
+    measure,
+    plan_build,
+)
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
 from freezekit.makespec import write_spec
@@ -317,7 +324,7 @@ def build_app(app: AppPlan, target: Target, *, workdir: Path, reporter: Reporter
             f"{len(plan.externals)} in siblings"
         )
     with reporter.stage("assemble") as notes:
-        bootloader = options.bootloader or _find_bootloader(target, windowed=options.windowed)
+        bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
         output = _assemble_as(app.folder, plan, bootloader, options.distpath)
         size, count = measure(output)
         notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
@@ -350,13 +357,6 @@ def _assemble_as(folder: str, plan: CollectPlan, bootloader: Path, distpath: Pat
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return final
-
-
-def _find_bootloader(target: Target, *, windowed: bool) -> Path:
-    from freezekit.bootloader import find_bootloader  # type: ignore[import-not-found, unused-ignore]  # being written
-
-    path: Path = find_bootloader(target, windowed=windowed)
-    return path
 
 
 def _check_merge(apps: Sequence[AppPlan], results: Sequence[BuildResult]) -> None:

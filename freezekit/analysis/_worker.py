@@ -392,8 +392,9 @@ def main() -> None:
 
         sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
 
-        from freezekit.analysis._scancache import ScanCache, default_path
         from modulegraph2 import _graphbuilder
+
+        from freezekit.analysis._scancache import ScanCache, default_path
 
         scans = ScanCache(request.get("scan_cache") or default_path(_mg_version()))
         scans.install(_graphbuilder)

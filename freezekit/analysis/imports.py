@@ -167,7 +167,8 @@ def probe_startup(target: Target) -> tuple[str, ...]:
     """Source modules the target interpreter imports during its own initialisation."""
     try:
         out = subprocess.run(
-            [str(target.python), "-I", "-S", "-c", _STARTUP_PROBE],
+            # -W: with a warning option (`--python-option "W ignore"`) init imports warnings
+            [str(target.python), "-I", "-S", "-W", "ignore", "-c", _STARTUP_PROBE],
             capture_output=True,
             text=True,
             check=True,

@@ -277,8 +277,8 @@ def decode_toc(data: bytes, count: int) -> list[RawTocEntry]:
         where = f"TOC entry {index} at TOC offset {pos}"
         if pos + TOC_ENTRY_SIZE > len(data):
             raise ArchiveFormatError(f"{where}: TOC truncated")
-        (length, kind, comp, name_len, mode, crc, offset, stored, raw) = TOC_ENTRY_STRUCT.unpack_from(
-            data, pos
+        (length, kind, comp, name_len, mode, crc, offset, stored, raw) = (
+            TOC_ENTRY_STRUCT.unpack_from(data, pos)
         )
         if kind not in KINDS_BY_CODE:
             raise ArchiveFormatError(f"{where}: unknown entry kind {kind}")
@@ -286,7 +286,11 @@ def decode_toc(data: bytes, count: int) -> list[RawTocEntry]:
             raise ArchiveFormatError(f"{where}: unknown compression {comp}")
         if name_len == 0 or name_len > MAX_NAME_LENGTH:
             raise ArchiveFormatError(f"{where}: bad name length {name_len}")
-        if length < TOC_ENTRY_SIZE + name_len + 1 or length % NAME_ALIGN or pos + length > len(data):
+        if (
+            length < TOC_ENTRY_SIZE + name_len + 1
+            or length % NAME_ALIGN
+            or pos + length > len(data)
+        ):
             raise ArchiveFormatError(f"{where}: bad entry length {length}")
         name = _decode_name(data, pos + TOC_ENTRY_SIZE, name_len, where)
         entries.append(
@@ -307,7 +311,9 @@ def decode_toc(data: bytes, count: int) -> list[RawTocEntry]:
     return entries
 
 
-def encode_pyz_header(*, count: int, index_offset: int, index_length: int, index_crc32: int) -> bytes:
+def encode_pyz_header(
+    *, count: int, index_offset: int, index_length: int, index_crc32: int
+) -> bytes:
     return PYZ_HEADER_STRUCT.pack(
         PYZ_MAGIC, FORMAT_VERSION, count, index_offset, index_length, index_crc32, 0
     )
@@ -360,7 +366,11 @@ def decode_pyz(data: bytes) -> list[RawPyzEntry]:
         )
         if comp not in COMPRESSIONS_BY_CODE:
             raise ArchiveFormatError(f"{where}: unknown compression {comp}")
-        if length < PYZ_ENTRY_SIZE + name_len + 1 or length % NAME_ALIGN or pos + length > len(index):
+        if (
+            length < PYZ_ENTRY_SIZE + name_len + 1
+            or length % NAME_ALIGN
+            or pos + length > len(index)
+        ):
             raise ArchiveFormatError(f"{where}: bad entry length {length}")
         if offset < PYZ_HEADER_SIZE or offset + stored > index_offset:
             raise ArchiveFormatError(f"{where}: data {offset}+{stored} lies outside the PYZ data")

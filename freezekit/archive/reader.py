@@ -101,7 +101,9 @@ def open_archive(path: Path) -> Archive:
 def read_entry(archive: Archive, entry: fmt.RawTocEntry) -> bytes:
     """The decompressed data of ``entry``, with size and checksum checks."""
     with open(archive.path, "rb") as stream:
-        stored = _pread(stream.fileno(), archive.trailer.pkg_offset + entry.data_offset, entry.stored_size)
+        stored = _pread(
+            stream.fileno(), archive.trailer.pkg_offset + entry.data_offset, entry.stored_size
+        )
     if len(stored) != entry.stored_size:
         raise _fail(archive.path, f"entry {entry.name!r} truncated")
     return _decode(archive.path, entry.name, stored, entry.compression, entry.crc32, entry.raw_size)

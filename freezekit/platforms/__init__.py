@@ -76,7 +76,9 @@ def _os_of(platform: str) -> Os:
         return Os.MACOS
     if platform in ("win32", "cygwin"):
         return Os.WINDOWS
-    raise OptionsError(f"unsupported platform {platform!r}", hint="freezekit builds for linux, macos and windows")
+    raise OptionsError(
+        f"unsupported platform {platform!r}", hint="freezekit builds for linux, macos and windows"
+    )
 
 
 def probe_python(python: Path) -> dict[str, object]:
@@ -86,7 +88,9 @@ def probe_python(python: Path) -> dict[str, object]:
             [str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True, check=True
         ).stdout
     except FileNotFoundError as exc:
-        raise OptionsError(f"target Python {python} does not exist", hint="pass --python PATH") from exc
+        raise OptionsError(
+            f"target Python {python} does not exist", hint="pass --python PATH"
+        ) from exc
     except subprocess.CalledProcessError as exc:
         raise OptionsError(
             f"target Python {python} failed to describe itself: {exc.stderr.strip()[-200:]}"

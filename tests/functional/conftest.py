@@ -21,7 +21,10 @@ def pyenv_pythons() -> list[Path]:
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     found: dict[str, Path] = {}
     for minor in ("3.10", "3.11", "3.12", "3.13"):
-        candidates = sorted(root.glob(f"{minor}.*"), key=lambda p: [int(x) for x in p.name.split(".") if x.isdigit()])
+        candidates = sorted(
+            root.glob(f"{minor}.*"),
+            key=lambda p: [int(x) for x in p.name.split(".") if x.isdigit()],
+        )
         for folder in reversed(candidates):
             exe = folder / "bin" / "python3"
             if exe.exists():
@@ -74,12 +77,20 @@ def freeze(
 def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenAppFactory]:
     cache: dict[tuple[object, ...], FrozenApp] = {}
 
-    def factory(app: str, *, mode: Mode = Mode.ONEDIR, python: Path | None = None,
-                script: str | None = None, **kw: object) -> FrozenApp:
+    def factory(
+        app: str,
+        *,
+        mode: Mode = Mode.ONEDIR,
+        python: Path | None = None,
+        script: str | None = None,
+        **kw: object,
+    ) -> FrozenApp:
         key = (app, mode, python, script, tuple(sorted(kw.items())))
         if key not in cache:
             tmp = tmp_path_factory.mktemp(f"{app}-{mode.value}")
-            cache[key] = freeze(tmp, APPS / app / (script or f"{app}.py"), mode=mode, python=python, **kw)
+            cache[key] = freeze(
+                tmp, APPS / app / (script or f"{app}.py"), mode=mode, python=python, **kw
+            )
         return cache[key]
 
     yield factory
@@ -87,4 +98,3 @@ def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenAppFa
 
 def run_plain(python: Path | str, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(python), str(script), *args], capture_output=True, text=True)
-

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from freezekit.archive.reader import open_archive, read_pyz
-from freezekit.options import Mode
 
 from .conftest import APPS, FrozenAppFactory, freeze, pyenv_pythons
 
 PYTHONS = pyenv_pythons()
 pytestmark = pytest.mark.slow
 
-TRACEBACK = 'Traceback (most recent call last):\n  File "hello.py", line 6, in <module>\nValueError: boom\n'
+TRACEBACK = (
+    'Traceback (most recent call last):\n  File "hello.py", line 6, in <module>\nValueError: boom\n'
+)
 
 
 @pytest.mark.parametrize("python", PYTHONS, ids=[p.parent.parent.name for p in PYTHONS])
@@ -24,7 +25,11 @@ def test_hello_runs_on_every_python(frozen_app: FrozenAppFactory, python: Path) 
     assert app.executable == app.result.output / "hello"
     assert (app.result.output / "_internal" / app.result.target.libpython_name).is_file()
     result = app.run("a b", "ünï")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "hello ['a b', 'ünï'] True\n", "")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "hello ['a b', 'ünï'] True\n",
+        "",
+    )
     result = app.run("exit3")
     assert (result.returncode, result.stdout) == (3, "")
     result = app.run("raise")
@@ -48,7 +53,11 @@ def test_library_path_prepends_top_dir_and_keeps_original(frozen_app: FrozenAppF
 
 @pytest.mark.parametrize("python", PYTHONS, ids=[p.parent.parent.name for p in PYTHONS])
 def test_stdlib_app(frozen_app: FrozenAppFactory, python: Path) -> None:
-    app = frozen_app("stdlib_app", python=python, datas=((str(APPS / "stdlib_app" / "mypkg" / "data.txt"), "mypkg"),))
+    app = frozen_app(
+        "stdlib_app",
+        python=python,
+        datas=((str(APPS / "stdlib_app" / "mypkg" / "data.txt"), "mypkg"),),
+    )
     result = app.run(env={"PATH": "/nonexistent"})
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
@@ -70,7 +79,9 @@ def test_stdlib_app(frozen_app: FrozenAppFactory, python: Path) -> None:
 
 
 def test_pyz_holds_the_app_modules(frozen_app: FrozenAppFactory) -> None:
-    app = frozen_app("stdlib_app", datas=((str(APPS / "stdlib_app" / "mypkg" / "data.txt"), "mypkg"),))
+    app = frozen_app(
+        "stdlib_app", datas=((str(APPS / "stdlib_app" / "mypkg" / "data.txt"), "mypkg"),)
+    )
     modules = read_pyz(open_archive(app.executable))
     assert modules["mypkg"][0] is True
     assert modules["mypkg.values"][0] is False

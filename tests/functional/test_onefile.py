@@ -48,8 +48,9 @@ def test_onefile_exit_status_passes_through(app: FrozenApp, tmp_path: Path) -> N
 
 
 def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> None:
-    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                          env=_env(tmp_path)) as proc:
+    with subprocess.Popen(
+        [str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True, env=_env(tmp_path)
+    ) as proc:
         assert proc.stdout is not None
         top = Path(proc.stdout.readline().strip())
         assert top.parent == tmp_path and top.name.startswith("_MEI")
@@ -61,8 +62,13 @@ def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> N
 
 
 def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> None:
-    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                          env=_env(tmp_path), start_new_session=True) as proc:
+    with subprocess.Popen(
+        [str(app.executable), "sleep"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        start_new_session=True,
+    ) as proc:
         assert proc.stdout is not None
         top = Path(proc.stdout.readline().strip())
         os.killpg(proc.pid, signal.SIGKILL)
@@ -75,8 +81,9 @@ def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> No
 
 
 def test_folder_in_use_is_never_swept(app: FrozenApp, tmp_path: Path) -> None:
-    with subprocess.Popen([str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True,
-                          env=_env(tmp_path)) as proc:
+    with subprocess.Popen(
+        [str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True, env=_env(tmp_path)
+    ) as proc:
         assert proc.stdout is not None
         top = Path(proc.stdout.readline().strip())
         assert app.run(env=_env(tmp_path)).returncode == 0
@@ -102,7 +109,9 @@ def test_symlinks_are_recreated_as_links(app: FrozenApp, tmp_path: Path) -> None
     assert (result.returncode, result.stdout) == (0, "True shared data\n")
 
 
-def test_restart_with_reset_variable_is_an_independent_instance(app: FrozenApp, tmp_path: Path) -> None:
+def test_restart_with_reset_variable_is_an_independent_instance(
+    app: FrozenApp, tmp_path: Path
+) -> None:
     result = app.run("restart", env=_env(tmp_path))
     assert result.returncode == 0, result.stderr
     parent, independent, worker = result.stdout.splitlines()
@@ -127,10 +136,14 @@ def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> 
     data[start : start + entry.stored_size] = bytes(entry.stored_size)
     broken.write_bytes(bytes(data))
     broken.chmod(0o755)
-    second = subprocess.run([str(broken), "meipass"], env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [str(broken), "meipass"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert (second.returncode, second.stdout) == (0, first.stdout)
     fresh = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "fresh"))
-    third = subprocess.run([str(broken), "meipass"], env=fresh, capture_output=True, text=True, timeout=60)
+    third = subprocess.run(
+        [str(broken), "meipass"], env=fresh, capture_output=True, text=True, timeout=60
+    )
     assert third.returncode == 1
     assert third.stderr.startswith(f"freezekit: cannot start {broken}")
     assert len(third.stderr.splitlines()) == 1

@@ -18,8 +18,12 @@ PREFIX = b"\x7fELF-not-really-a-bootloader" * 10
 
 def _modules() -> list[CompiledModule]:
     return [
-        CompiledModule(name="pkg", code=marshal.dumps(compile("X = 1", "pkg", "exec")), is_package=True),
-        CompiledModule(name="pkg.sub", code=marshal.dumps(compile("Y = 2", "sub", "exec")), is_package=False),
+        CompiledModule(
+            name="pkg", code=marshal.dumps(compile("X = 1", "pkg", "exec")), is_package=True
+        ),
+        CompiledModule(
+            name="pkg.sub", code=marshal.dumps(compile("Y = 2", "sub", "exec")), is_package=False
+        ),
     ]
 
 
@@ -54,7 +58,11 @@ def test_pkg_round_trip(tmp_path: Path) -> None:
     assert (archive.trailer.py_major, archive.trailer.py_minor) == (3, 12)
     assert archive.trailer.libpython == "libpython3.12.so.1.0"
     assert archive.options == ["v"]
-    assert [e.kind for e in archive.entries][:3] == [EntryKind.OPTION, EntryKind.SCRIPT, EntryKind.PYZ]
+    assert [e.kind for e in archive.entries][:3] == [
+        EntryKind.OPTION,
+        EntryKind.SCRIPT,
+        EntryKind.PYZ,
+    ]
     assert read_entry(archive, archive.entry("data/readme.txt")) == b"hello " * 100
     assert read_entry(archive, archive.entry("libfoo.so")) == b"libfoo.so.1"
     modules = read_pyz(archive)

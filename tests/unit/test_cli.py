@@ -25,7 +25,10 @@ def test_unknown_flag_is_one_line_with_exit_2(capsys: pytest.CaptureFixture[str]
 
 def test_missing_script_is_reported(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["build", str(tmp_path / "nope.py"), "--distpath", str(tmp_path / "d")]) == 2
-    assert capsys.readouterr().err.splitlines()[0] == f"error: script {tmp_path / 'nope.py'} does not exist"
+    assert (
+        capsys.readouterr().err.splitlines()[0]
+        == f"error: script {tmp_path / 'nope.py'} does not exist"
+    )
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,9 +40,27 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_pyinstaller_spellings() -> None:
     options = _options(
-        "app.py", "-F", "--noconsole", "-n", "tool", "--hiddenimport", "a", "--hidden-import", "b",
-        "--add-data", "assets:assets", "--add-data", "C:\\x;y", "--python-option", "W ignore",
-        "--python-option", "u", "--onefile-extract", "cache", "-y", "--no-strip",
+        "app.py",
+        "-F",
+        "--noconsole",
+        "-n",
+        "tool",
+        "--hiddenimport",
+        "a",
+        "--hidden-import",
+        "b",
+        "--add-data",
+        "assets:assets",
+        "--add-data",
+        "C:\\x;y",
+        "--python-option",
+        "W ignore",
+        "--python-option",
+        "u",
+        "--onefile-extract",
+        "cache",
+        "-y",
+        "--no-strip",
     )
     assert options.mode is Mode.ONEFILE and options.windowed and options.name == "tool"
     assert options.hidden_imports == ("a", "b")
@@ -51,7 +72,12 @@ def test_pyinstaller_spellings() -> None:
 
 def test_defaults() -> None:
     options = _options("dir/app.py")
-    assert (options.name, options.mode, options.windowed, options.strip) == ("app", Mode.ONEDIR, False, True)
+    assert (options.name, options.mode, options.windowed, options.strip) == (
+        "app",
+        Mode.ONEDIR,
+        False,
+        True,
+    )
     assert options.distpath == Path("dist") and options.workpath == Path("build")
 
 
@@ -61,7 +87,7 @@ def test_pyw_script_is_windowed() -> None:
 
 def test_bad_python_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build", "app.py", "--python-option", "O"]) == 2
-    assert "--python-option 'O' is not supported" in capsys.readouterr().err
+    assert "run-time option 'O' is not supported" in capsys.readouterr().err
 
 
 def test_unsupported_flag_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
