@@ -140,9 +140,31 @@ def _describe(mg: Any, node: Any) -> dict[str, object]:
         info["search_path"] = [_real(p) for p in node.search_path]
     elif kind == "namespace":
         info["search_path"] = [_real(p) for p in node.search_path]
+    elif kind == "alias":
+        source = _alias_source(node.name)
+        if source is not None:  # a real module that replaces itself in sys.modules
+            info.update(kind="module", file=_real(source))
     elif node.filename is not None:
         info["file"] = _real(node.filename)
     return info
+
+
+def _alias_source(name: str) -> str | None:
+    """The source file of a dotted module that modulegraph2 saw as an alias because it puts
+    another module in sys.modules (3.13's ``collections.abc``); found on the parent's path,
+    ignoring sys.modules."""
+    import importlib.machinery
+
+    parent_name, _, child = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    search = getattr(parent, "__path__", None) if parent_name else None
+    if parent_name and search is None:
+        return None
+    spec = importlib.machinery.PathFinder.find_spec(child if not parent_name else name, search)
+    origin = getattr(spec, "origin", None) if spec is not None else None
+    if origin and origin.endswith(".py") and os.path.isfile(origin):
+        return origin
+    return None
 
 
 class _Builder:

@@ -167,9 +167,6 @@ def test_merge_onefile_extracts_shared_files_from_the_sibling(
     assert f"cannot read the sibling app {tmp_path / 'foo'} that holds shared files" in run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True, reason="analysis: `warnings` is not in the start-up set (base_library.zip) yet"
-)
 def test_warning_option_applies_without_start_up_errors(build: BuildSpec) -> None:
     # With a W option the interpreter imports `warnings` before the PYZ importer exists,
     # so `warnings` must be in the start-up set (base_library.zip).
