@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what the linux-i686 cross-bitness freeze needs on a Debian/Ubuntu x86_64 host:
 #   * the i386 libpython, its stdlib extension modules and shared libraries (libpython3.X:i386),
-#   * gcc -m32 (gcc-multilib) and a 32-bit static zstd (libzstd-dev:i386) for the bootloader,
+#   * gcc -m32 (gcc-multilib) for the bootloader,
 #   * the amd64 python3.X of the same Debian version, which analyses and compiles the app,
-#   * the i386 C headers, unpacked (not installed: dpkg refuses libpython3.X-dev:i386 beside
-#     the amd64 one) into $FREEZEKIT_I386_ROOT (default /opt/freezekit/i386) as a flat
-#     include/python3.X folder whose pyconfig.h is the i386 one.
+#   * unpacked, not installed, into $FREEZEKIT_I386_ROOT (default /opt/freezekit/i386):
+#     - the i386 C headers as a flat include/python3.X folder whose pyconfig.h is the i386 one
+#       (dpkg refuses libpython3.X-dev:i386 beside the amd64 one),
+#     - the 32-bit static zstd library as lib/libzstd.a (installing libzstd-dev:i386 would make
+#       `dpkg -s libzstd-dev`, which setup.sh runs, fail as ambiguous).
 # Safe to run again: it does only what is missing. Needs root (or sudo).
 #
 #   bash scripts/install-i386.sh            # Python 3.11
@@ -29,7 +31,7 @@ if [ "$(dpkg --print-architecture)" != "amd64" ]; then
 fi
 
 packages=(gcc-multilib "python${version}" "libpython${version}:i386"
-          "libpython${version}-stdlib:i386" "libzstd-dev:i386")
+          "libpython${version}-stdlib:i386")
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -52,19 +54,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 include="$root/include/python${version}"
-if [ ! -f "$include/Python.h" ] || [ ! -f "$root/.dev-version" ] \
-   || [ "$(cat "$root/.dev-version")" != "$(dpkg-query -W -f='${Version}' "libpython${version}:i386")" ]; then
-    echo "install-i386: unpacking libpython${version}-dev:i386 headers into $root"
+want="$(dpkg-query -W -f='${Version}' "libpython${version}:i386")"
+stamp="$want $(dpkg-query -W -f='${Version}' libzstd1:i386)"
+if [ ! -f "$include/Python.h" ] || [ ! -f "$root/lib/libzstd.a" ] || [ ! -f "$root/.versions" ] \
+   || [ "$(cat "$root/.versions")" != "$stamp" ]; then
+    echo "install-i386: unpacking libpython${version}-dev:i386 and libzstd-dev:i386 into $root"
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    want="$(dpkg-query -W -f='${Version}' "libpython${version}:i386")"
-    (cd "$work" && apt-get download -qq "libpython${version}-dev:i386=${want}")
-    dpkg -x "$work"/libpython"${version}"-dev_*_i386.deb "$work/tree"
-    $sudo rm -rf "$include"
-    $sudo mkdir -p "$include"
+    zstd_version="$(dpkg-query -W -f='${Version}' libzstd1:i386)"
+    (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root "libpython${version}-dev:i386=${want}" \
+        "libzstd-dev:i386=${zstd_version}")
+    for deb in "$work"/*.deb; do
+        dpkg -x "$deb" "$work/tree"
+    done
+    $sudo rm -rf "$include" "$root/lib"
+    $sudo mkdir -p "$include" "$root/lib"
     $sudo cp -a "$work/tree/usr/include/python${version}/." "$include/"
     # the generic pyconfig.h picks <i386-linux-gnu/...> by compiler macros; use that file directly
     $sudo cp "$work/tree/usr/include/i386-linux-gnu/python${version}/pyconfig.h" "$include/pyconfig.h"
-    echo "$want" | $sudo tee "$root/.dev-version" >/dev/null
+    $sudo cp "$work/tree/usr/lib/i386-linux-gnu/libzstd.a" "$root/lib/libzstd.a"
+    echo "$stamp" | $sudo tee "$root/.versions" >/dev/null
 fi
-echo "install-i386: ready (headers in $include)"
+echo "install-i386: ready ($include, $root/lib/libzstd.a)"
