@@ -175,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app_measurements, app_builds = bench_app(name, args.runs, say)
         measurements += app_measurements
         builds += app_builds
+        write_results(measurements, builds, evaluate_goals(measurements))  # partial results
+        say(format_table(app_measurements) + "\n")
     goals = evaluate_goals(measurements)
     path = write_results(measurements, builds, goals)
     say(
