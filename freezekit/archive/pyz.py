@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import zstandard
 
@@ -21,12 +23,45 @@ class CompiledModule:
     is_package: bool
 
 
-def compress(data: bytes, *, level: int) -> bytes:
-    """A zstd frame with the content size and a checksum, so corruption is detected."""
+def _compress_now(data: bytes, level: int) -> bytes:
     params = zstandard.ZstdCompressionParameters.from_level(
         level, source_size=len(data), write_checksum=True, write_content_size=True
     )
     return zstandard.ZstdCompressor(compression_params=params).compress(data)
+
+
+def compression_cache_dir() -> Path | None:
+    """Where compressed frames are kept between builds (None: FREEZEKIT_NO_CACHE is set)."""
+    if os.environ.get("FREEZEKIT_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "freezekit" / "zstd"
+
+
+def compress(data: bytes, *, level: int) -> bytes:
+    """A zstd frame with the content size and a checksum, so corruption is detected.
+
+    High levels are slow to compress (and as fast to decompress), so frames are kept in a
+    content-addressed cache: the same bytes at the same level are compressed once per machine.
+    """
+    folder = compression_cache_dir()
+    if folder is None or len(data) < 512:
+        return _compress_now(data, level)
+    key = hashlib.sha256(data).hexdigest()
+    path = folder / key[:2] / f"{key}-L{level}.zst"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    frame = _compress_now(data, level)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(frame)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    return frame
 
 
 def write_pyz(modules: Sequence[CompiledModule], *, level: int = 19) -> bytes:
