@@ -17,6 +17,7 @@ entries) so bundled ELF files find each other without ``LD_LIBRARY_PATH``.
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import glob
 import hashlib
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from freezekit.platforms import Target
+from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,83 @@ SYSTEM_LIBRARIES: tuple[str, ...] = (
     "libasound.so*",
 )
 
+#: Windows DLLs that are part of every supported Windows (10 and later), same rules as above:
+#: the API sets and the Universal CRT, the kernel and user/GDI subsystems, COM, crypto,
+#: networking, shell and the graphics stack. The MSVC runtime (``vcruntime140*.dll``,
+#: ``msvcp140*.dll``) is *not* listed: Python ships it and so does the app. Matched without
+#: regard to case (Windows file names are case-insensitive).
+WINDOWS_SYSTEM_LIBRARIES: tuple[str, ...] = (
+    "api-ms-win-*.dll",
+    "ext-ms-*.dll",
+    "ucrtbase.dll",
+    "msvcrt.dll",
+    "ntdll.dll",
+    "kernel32.dll",
+    "kernelbase.dll",
+    "user32.dll",
+    "gdi32.dll",
+    "gdi32full.dll",
+    "win32u.dll",
+    "advapi32.dll",
+    "sechost.dll",
+    "rpcrt4.dll",
+    "combase.dll",
+    "ole32.dll",
+    "oleaut32.dll",
+    "shell32.dll",
+    "shlwapi.dll",
+    "shcore.dll",
+    "comctl32.dll",
+    "comdlg32.dll",
+    "uxtheme.dll",
+    "dwmapi.dll",
+    "imm32.dll",
+    "msimg32.dll",
+    "usp10.dll",
+    "version.dll",
+    "winmm.dll",
+    "setupapi.dll",
+    "cfgmgr32.dll",
+    "userenv.dll",
+    "psapi.dll",
+    "dbghelp.dll",
+    "powrprof.dll",
+    "wtsapi32.dll",
+    "netapi32.dll",
+    "mpr.dll",
+    "ws2_32.dll",
+    "wsock32.dll",
+    "iphlpapi.dll",
+    "dnsapi.dll",
+    "winhttp.dll",
+    "wininet.dll",
+    "urlmon.dll",
+    "crypt32.dll",
+    "bcrypt.dll",
+    "bcryptprimitives.dll",
+    "ncrypt.dll",
+    "secur32.dll",
+    "wintrust.dll",
+    "authz.dll",
+    "hid.dll",
+    "winspool.drv",
+    "opengl32.dll",
+    "glu32.dll",
+    "d3d*.dll",
+    "dxgi.dll",
+    "dwrite.dll",
+    "d2d1.dll",
+)
+
+#: macOS: everything under /usr/lib and /System (libSystem, libobjc, libc++, the frameworks)
+#: ships with the OS and, since macOS 11, lives only in the dyld shared cache: there is no
+#: file to copy. Patterns are matched against the whole install name.
+MACOS_SYSTEM_LIBRARIES: tuple[str, ...] = (
+    "/usr/lib/*",
+    "/System/Library/*",
+)
+
+
 _MULTIARCH = {
     "x86_64": "x86_64-linux-gnu",
     "aarch64": "aarch64-linux-gnu",
@@ -115,16 +193,40 @@ _MULTIARCH = {
 
 @dataclass(frozen=True, kw_only=True)
 class LibraryPolicy:
-    """Which shared libraries stay out of the app (fnmatch patterns on the library name)."""
+    """Which shared libraries stay out of the app (fnmatch patterns on the library name).
+
+    A pattern with a ``/`` is matched against the whole name as asked for (macOS install
+    names such as ``/usr/lib/libSystem.B.dylib``), any other against its last component.
+    Windows names are matched without regard to case (``ignore_case``).
+
+    The policy applies to libraries the loader would find *outside* the installed packages:
+    a library vendored inside a wheel (``pillow.libs/libxcb-9065bb12.so.1.1.0``) is always
+    bundled, whatever its name, because nothing else provides that copy.
+    """
 
     exclude: tuple[str, ...] = SYSTEM_LIBRARIES
     include: tuple[str, ...] = ()  # bundled even when ``exclude`` matches
+    ignore_case: bool = False
 
     def is_excluded(self, name: str) -> bool:
-        base = PurePosixPath(name).name
-        if any(fnmatch.fnmatchcase(base, p) for p in self.include):
+        if any(self._matches(name, p) for p in self.include):
             return False
-        return any(fnmatch.fnmatchcase(base, p) for p in self.exclude)
+        return any(self._matches(name, p) for p in self.exclude)
+
+    def _matches(self, name: str, pattern: str) -> bool:
+        subject = name if "/" in pattern else PurePosixPath(name.replace("\\", "/")).name
+        if self.ignore_case:
+            return fnmatch.fnmatchcase(subject.lower(), pattern.lower())
+        return fnmatch.fnmatchcase(subject, pattern)
+
+
+def policy_for(os: Os) -> LibraryPolicy:
+    """The default library policy of a target OS."""
+    if os is Os.WINDOWS:
+        return LibraryPolicy(exclude=WINDOWS_SYSTEM_LIBRARIES, ignore_case=True)
+    if os is Os.MACOS:
+        return LibraryPolicy(exclude=MACOS_SYSTEM_LIBRARIES)
+    return LibraryPolicy()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +269,64 @@ def read_elf(path: Path) -> _Elf | None:
             runpath.extend(entry.paths)
     ident = (str(binary.header.identity_class), str(binary.header.machine_type))
     return _Elf(path=path, needed=list(binary.libraries), rpath=rpath, runpath=runpath, ident=ident)
+
+
+class BinaryFormat(enum.Enum):
+    ELF = "elf"
+    PE = "pe"
+    MACHO = "macho"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportedLibraries:
+    """The libraries a binary asks the loader for, in any of the three formats.
+
+    ``names``: ELF ``DT_NEEDED``; PE import and delay-import DLL names; Mach-O
+    ``LC_LOAD_DYLIB`` (and weak, re-export, upward) install names. ``search_paths``: ELF
+    RUNPATH (or RPATH), Mach-O ``LC_RPATH``; a PE file has none (Windows searches the
+    application folder and the DLL directories set at run time).
+    """
+
+    format: BinaryFormat
+    names: tuple[str, ...]
+    search_paths: tuple[str, ...] = ()
+
+
+def read_imports(path: Path) -> ImportedLibraries | None:
+    """What ``path`` needs (ELF, PE or Mach-O; a fat Mach-O gives its first slice)."""
+    lief = _lief()
+    name = str(path)
+    if lief.is_elf(name):
+        elf = read_elf(path)
+        if elf is None:
+            return None
+        paths = elf.runpath or elf.rpath
+        return ImportedLibraries(
+            format=BinaryFormat.ELF, names=tuple(elf.needed), search_paths=tuple(paths)
+        )
+    if lief.is_pe(name):
+        pe = lief.PE.parse(name)
+        if pe is None:
+            return None
+        names = [imp.name for imp in pe.imports]
+        names += [imp.name for imp in getattr(pe, "delay_imports", ())]
+        return ImportedLibraries(format=BinaryFormat.PE, names=tuple(dict.fromkeys(names)))
+    if lief.is_macho(name):
+        fat = lief.MachO.parse(name)
+        if fat is None or fat.size == 0:
+            return None
+        macho = fat.at(0)
+        rpaths = [c.path for c in macho.commands if isinstance(c, lief.MachO.RPathCommand)]
+        return ImportedLibraries(
+            format=BinaryFormat.MACHO,
+            names=tuple(
+                lib.name
+                for lib in macho.libraries
+                if lib.command != lief.MachO.LoadCommand.TYPE.ID_DYLIB  # its own name
+            ),
+            search_paths=tuple(rpaths),
+        )
+    return None
 
 
 def ld_so_conf_dirs(conf: Path = Path("/etc/ld.so.conf")) -> list[str]:
@@ -262,6 +422,11 @@ def _placement(library: Path, name: str, site_dirs: Sequence[Path]) -> str:
     return name
 
 
+def _is_vendored(library: Path, site_dirs: Sequence[Path]) -> bool:
+    """True for a library shipped inside an installed package (a wheel's ``*.libs``)."""
+    return _placement(library, "", site_dirs) != ""
+
+
 def scan_binaries(
     roots: Sequence[Path],
     target: Target,
@@ -288,10 +453,11 @@ def scan_binaries(
     while queue:
         elf = queue.pop(0)
         for name in elf.needed:
-            if policy.is_excluded(name):
+            found = resolver.resolve(name, elf)
+            vendored = found is not None and _is_vendored(found, site_dirs)
+            if policy.is_excluded(name) and not vendored:
                 excluded.add(name)
                 continue
-            found = resolver.resolve(name, elf)
             if found is None:
                 unresolved.add((str(elf.path), name))
                 continue
@@ -321,7 +487,7 @@ def scan_binaries(
 
 # -- preparing the copies ------------------------------------------------------------------
 
-_PREPARE_VERSION = b"freezekit-prepare-1"
+_PREPARE_VERSION = b"freezekit-prepare-2"
 
 
 def top_relative_for(name: str) -> str:
@@ -371,17 +537,49 @@ def prepare_binary(
 
 
 def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
-    tool = shutil.which("strip") if strip else None
+    """Strip debug info when there is some; keep the original when strip would damage it.
+
+    Wheels' libraries are usually stripped already and often rewritten by patchelf (extra
+    PT_LOAD segments): binutils ``strip`` can turn those into files the loader refuses
+    ("ELF load command address/offset not page-aligned"), so such files are left alone.
+    """
+    tool = shutil.which("strip") if strip and has_debug_info(source) else None
     if tool:
         proc = subprocess.run(
             [tool, "--strip-debug", "-o", str(work), str(source)], capture_output=True, text=True
         )
-        if proc.returncode == 0:
+        if proc.returncode == 0 and has_loadable_layout(work):
             return
         logger.debug("strip failed on %s, copying unstripped: %s", source, proc.stderr.strip())
-    elif strip:
+    elif strip and not shutil.which("strip"):
         logger.debug("no strip tool found; %s is copied unstripped", source)
     shutil.copyfile(source, work)
+
+
+def has_debug_info(path: Path) -> bool:
+    """True if the ELF file has ``.debug_*`` or ``.zdebug_*`` sections."""
+    binary = _lief().ELF.parse(str(path))
+    if binary is None:
+        return False
+    return any(s.name.startswith((".debug", ".zdebug")) for s in binary.sections)
+
+
+def has_loadable_layout(path: Path) -> bool:
+    """Every PT_LOAD segment of the ELF file satisfies the loader's alignment rule."""
+    lief = _lief()
+    binary = lief.ELF.parse(str(path))
+    if binary is None:
+        return False
+    size = path.stat().st_size
+    for segment in binary.segments:
+        if segment.type != lief.ELF.Segment.TYPE.LOAD:
+            continue
+        align = max(segment.alignment, 1)
+        if segment.file_offset % align != segment.virtual_address % align:
+            return False
+        if segment.file_offset + segment.physical_size > size:
+            return False
+    return True
 
 
 def _set_runpath(path: Path, top_relative: str) -> None:
@@ -407,4 +605,14 @@ def _set_runpath(path: Path, top_relative: str) -> None:
     while binary.has(tag.RUNPATH):
         binary.remove(tag.RUNPATH)
     binary.add(lief.ELF.DynamicEntryRunPath(wanted))
-    binary.write(str(path))
+    patched = path.with_name(path.name + ".runpath")
+    binary.write(str(patched))
+    if has_loadable_layout(patched):
+        os.replace(patched, path)
+    else:  # never ship a file the loader refuses; LD_LIBRARY_PATH still finds the top dir
+        patched.unlink()
+        logger.warning(
+            "could not set RUNPATH of %s without damaging it; it keeps its own (%s)",
+            path.name,
+            ":".join(old) or "none",
+        )
