@@ -98,3 +98,48 @@ def bench(session: nox.Session) -> None:
         external=True,
     )
     session.run(str(python), str(ROOT / "bench" / "run.py"), *session.posargs, external=True)
+
+
+# -- beyond linux-x86_64: cross-bitness freeze and the Windows bootloader ----------------------
+
+
+def _missing(session: nox.Session, message: str) -> None:
+    """A prerequisite is missing: a failure under CI (CI set), a skip on a developer machine."""
+    from freezekit.nox import is_ci
+
+    if is_ci():
+        session.error(f"{message} (CI is set: a session that cannot run is a failure)")
+    session.skip(message)
+
+
+@nox.session(name="freeze-linux-i686-3.11-cross", venv_backend="none", tags=["cross"])
+def freeze_linux_i686_cross(session: nox.Session) -> None:
+    """Freeze the example for linux-i686-3.11 on this x86_64 host (Debian's i386 libpython)."""
+    from freezekit import crossbuild
+    from freezekit.errors import FreezekitError
+    from freezekit.log import LineReporter
+    from freezekit.nox import app_from_pyproject
+
+    problems = crossbuild.i386_problems("3.11")
+    if problems:
+        _missing(
+            session,
+            f"linux-i686-3.11: missing {', '.join(problems)}; install them with "
+            f"`{crossbuild.INSTALL_I386}` as root, which does: "
+            f"{crossbuild.i386_apt_command('3.11')}",
+        )
+    pyproject = ROOT / "examples" / "cliapp" / "pyproject.toml"
+    version = os.environ.get("FREEZEKIT_RELEASE_VERSION", "").removeprefix("v")
+    try:
+        published = crossbuild.freeze_cell_cross(
+            pyproject,
+            "linux-i686-3.11",
+            target=crossbuild.debian_i386_target("3.11"),
+            work_dir=ROOT / "build" / "freeze" / "linux-i686-3.11",
+            publish_dir=ROOT / "dist" / "linux-i686-3.11",
+            version=version or app_from_pyproject(pyproject).version,
+            reporter=LineReporter(session.log),
+        )
+    except FreezekitError as exc:
+        session.error(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""))
+    session.log(f"published {published.archive} (sha256 {published.sha256})")

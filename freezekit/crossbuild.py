@@ -36,6 +36,7 @@ from freezekit.errors import AnalysisError, ToolchainError
 from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions, Mode
 from freezekit.platforms import Os, Target, probe_python
+from freezekit.publish import PublishedCell
 from freezekit.toc import EntryKind, TocEntry
 
 logger = logging.getLogger(__name__)
@@ -49,14 +50,14 @@ INSTALL_I386 = "bash scripts/install-i386.sh"
 TOOLCHAIN_DIR = Path(__file__).resolve().parent.parent / "bootloader" / "cmake"
 
 
-def i386_apt_command(version: str) -> str:
-    """The apt commands scripts/install-i386.sh runs (for a hint when it is not at hand)."""
+def i386_apt_command(version: str, root: Path | None = None) -> str:
+    """What scripts/install-i386.sh runs, as commands (for a hint when it is not at hand)."""
     return (
-        "dpkg --add-architecture i386 && apt-get update; "
-        "apt-get install -y --no-install-recommends -t bookworm gcc-multilib "
-        f"python{version} libpython{version}:i386 libpython{version}-stdlib:i386; "
-        f"then unpack `apt-get download libpython{version}-dev:i386 libzstd-dev:i386` with "
-        f"dpkg -x (or run {INSTALL_I386})"
+        "dpkg --add-architecture i386; apt-get update; apt-get install -y "
+        f"--no-install-recommends -t bookworm gcc-multilib python{version} "
+        f"libpython{version}:i386 libpython{version}-stdlib:i386; then "
+        f"`apt-get download libpython{version}-dev:i386 libzstd-dev:i386`, unpacked with "
+        f"dpkg -x into {root or i386_root()} (include/python{version}, lib/libzstd.a)"
     )
 
 
@@ -165,7 +166,7 @@ def debian_i386_target(version: str = "3.11", *, root: Path | None = None) -> Ta
     if problems:
         raise ToolchainError(
             f"cannot build for linux-i686-{version}: missing {', '.join(problems)}",
-            hint=f"run `{INSTALL_I386}` as root ({i386_apt_command(version)})",
+            hint=f"run `{INSTALL_I386}` as root; it does: {i386_apt_command(version, root)}",
         )
     return cross_target(
         Path(f"/usr/bin/python{version}"),
@@ -381,3 +382,62 @@ def check_executable(path: Path, target: Target) -> None:
         raise ToolchainError(
             f"{path} is not a {target.bits}-bit {target.machine} executable (ELF {ident})"
         )
+
+
+# -- a matrix cell, frozen here ---------------------------------------------------------------
+
+
+def python_version_of(target: Target) -> str:
+    """``3.11.2``: the full version of the target's Python (the analysis interpreter's)."""
+    done = subprocess.run(
+        [str(target.python), "-I", "-S", "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def freeze_cell_cross(
+    pyproject: Path,
+    cell_name: str,
+    *,
+    target: Target,
+    work_dir: Path,
+    publish_dir: Path,
+    version: str,
+    reporter: Reporter | None = None,
+) -> PublishedCell:
+    """Freeze the ``[tool.freezekit]`` app of ``pyproject`` for ``target``, run every smoke
+    probe on it and publish it as matrix cell ``cell_name`` (archive, SHA256SUMS, manifest)."""
+    from freezekit.matrix import find_cell
+    from freezekit.publish import git_commit, publish_cell
+    from freezekit.pyproject import options_from_pyproject
+    from freezekit.smoke import run_smoke
+
+    cell = find_cell(cell_name)
+    if (cell.os, cell.arch, cell.bits) != (target.os, target.machine, target.bits):
+        raise ToolchainError(f"target {target.tag} does not build matrix cell {cell.name}")
+    options = replace(
+        options_from_pyproject(pyproject),
+        distpath=work_dir / "dist",
+        workpath=work_dir / "work",
+        noconfirm=True,
+    )
+    result = build_cross(options, target, reporter=reporter)
+    check_executable(result.executable, target)
+    smoke = run_smoke(result.executable)
+    for outcome in smoke:
+        logger.info(
+            "smoke %s: %s %s", outcome.probe, "ok" if outcome.ok else "FAILED", outcome.detail
+        )
+    return publish_cell(
+        result.output,
+        app=options.name,
+        version=version,
+        cell=cell,
+        python_version=python_version_of(target),
+        smoke=smoke,
+        out_dir=publish_dir,
+        commit=git_commit(),
+    )
