@@ -1,7 +1,10 @@
-"""One app, one subcommand per popular package: `packages rich`, `packages numpy`, ...
+"""One app, one subcommand per popular package: `packages rich numpy ...` runs each named
+subcommand in turn, printing `== name` before its output (one start of the app checks them
+all; a failing subcommand prints its traceback and the next one runs).
 
 Each subcommand really uses its package and prints a short, exact result; the functional test
-(tests/functional/test_packages.py) compares it with the expected text. ``tkinter`` is imported
+(tests/functional/test_packages.py) compares it with the expected text. PySide6 and
+matplotlib are in heavy.py (a second app: they triple the bundle size). ``tkinter`` is imported
 at module level so the lean build keeps it (freezekit leaves tkinter out unless the script
 imports it at module level); every other package is imported inside its subcommand.
 """
@@ -116,17 +119,22 @@ def cmd_certifi():
 def cmd_metadata():
     import importlib.metadata as md
 
-    print("rich", md.version("rich") == os.environ.get("EXPECT_RICH_VERSION", md.version("rich")))
-    scripts = {ep.name for ep in md.entry_points(group="console_scripts")}
-    print("pygmentize" in scripts)
+    print("rich", md.version("rich"))
+    scripts = {ep.name: ep.value for ep in md.entry_points(group="console_scripts")}
+    print("pygmentize", scripts.get("pygmentize"))
     print(md.metadata("pygments")["Name"])
+    try:  # not imported by the app: present only with --copy-metadata pip
+        print("pip", md.version("pip"))
+    except md.PackageNotFoundError:
+        print("pip not bundled")
 
 
 def cmd_tcl():
     tcl = tkinter.Tcl()
     print(tcl.eval("clock format 0 -gmt 1 -format {%Y-%m-%d %H:%M}"))
     print(tcl.eval("package require msgcat"))
-    print(tcl.eval("info library").endswith("tcl8.6") or tcl.eval("info library"))
+    library = tcl.eval("info library")
+    print("bundled", library.startswith(getattr(sys, "_MEIPASS", "-")), os.path.basename(library))
 
 
 def cmd_tk():
@@ -136,47 +144,6 @@ def cmd_tk():
     root.update()
     print(label.cget("text"), root.winfo_exists(), tkinter.TkVersion)
     root.destroy()
-
-
-def cmd_qt():
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QColor, QGuiApplication, QImage, QImageReader, QPainter
-
-    app = QGuiApplication([sys.argv[0]])
-    image = QImage(40, 20, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    painter.fillRect(5, 5, 10, 10, Qt.GlobalColor.blue)
-    painter.end()
-    formats = {bytes(f).decode() for f in QImageReader.supportedImageFormats()}
-    print(app.platformName(), "jpeg" in formats, "png" in formats)
-    with tempfile.TemporaryDirectory() as tmp:
-        for fmt in ("PNG", "JPEG"):
-            path = os.path.join(tmp, "out." + fmt.lower())
-            saved = image.save(path, fmt)
-            back = QImage(path)
-            print(fmt, saved, back.width(), back.height(), QColor(back.pixel(9, 9)).blue() > 200)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    print("buffer", image.save(buffer, "PNG"), bytes(data)[:4] == b"\x89PNG")
-
-
-def cmd_matplotlib():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
-    ax.plot([0, 1, 2], [0, 1, 4])
-    ax.set_title("frozen")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "plot.png")
-        fig.savefig(path)
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    print(matplotlib.get_backend().lower(), head == b"\x89PNG\r\n\x1a\n", fig.canvas.get_width_height())
 
 
 COMMANDS = {
@@ -190,21 +157,29 @@ COMMANDS = {
     "metadata": cmd_metadata,
     "tcl": cmd_tcl,
     "tk": cmd_tk,
-    "qt": cmd_qt,
-    "matplotlib": cmd_matplotlib,
 }
 
 
-def main(argv):
-    if not argv:
-        print("usage: packages click ARGS... | " + " | ".join(COMMANDS))
-        return 2
-    if argv[0] == "click":
-        cmd_click(argv[1:])
-    else:
-        COMMANDS[argv[0]]()
-    return 0
+def run(commands, argv):
+    """Run each command of argv (``click`` takes the rest of the line); 1 if any failed."""
+    import traceback
+
+    status = 0
+    while argv:
+        name, argv = argv[0], argv[1:]
+        print(f"== {name}", flush=True)
+        try:
+            if name == "click":
+                cmd_click(argv)
+                argv = []
+            else:
+                commands[name]()
+        except Exception:
+            traceback.print_exc(file=sys.stdout)
+            status = 1
+        sys.stdout.flush()
+    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run(COMMANDS, sys.argv[1:] or list(COMMANDS)))
