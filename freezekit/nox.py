@@ -162,9 +162,14 @@ def freeze_all(
 ) -> list[str]:
     """Every cell this host can run, in turn; returns the names of the cells frozen.
 
-    Cells of another OS or arch are listed as skipped. A cell of this host without its Python
-    is skipped locally and fails the session in CI. One failed cell does not stop the others.
+    Cells of another OS or arch are listed as skipped. A cell of this host's own architecture
+    without its Python is skipped locally and fails the session in CI (the runner was meant to
+    have it); a cell of a secondary architecture this host could also run (i686 on x86_64)
+    without a 32-bit Python is only skipped. One failed cell does not stop the others.
     """
+    from freezekit.interpreters import host_platform
+
+    native = host_platform().arch
     run = run_cell or (lambda s, c, cfg: freeze_cell(s, c, cfg, find=find))
     runnable, missing, done, failed = [], [], [], []
     for cell, reason in host_cells(cells, find=find):
@@ -172,7 +177,7 @@ def freeze_all(
             runnable.append(cell)
         else:
             session.log(f"skipped {cell.name}: {reason}")
-            if reason.startswith("no Python"):
+            if reason.startswith("no Python") and cell.arch == native:
                 missing.append(cell.name)
     for cell in runnable:
         session.log(f"=== {cell.name}")

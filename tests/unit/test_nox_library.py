@@ -77,10 +77,30 @@ def test_nox_freeze_all_runs_host_cells_and_lists_skips(monkeypatch: pytest.Monk
 def test_nox_freeze_all_missing_interpreter_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
-    with pytest.raises(Stop, match="error: no interpreter for linux-i686-3.12 \\(CI is set\\)"):
+
+    def no_313(version: str, bits: int) -> Interpreter | None:
+        return None if version == "3.13" else _python(version, bits)
+
+    with pytest.raises(Stop, match="error: no interpreter for linux-x86_64-3.13 \\(CI is set\\)"):
         freeze_all(
-            FakeSession(), _linux_cells(), CONFIG, find=_python, run_cell=lambda s, cell, cfg: None
+            FakeSession(), _linux_cells(), CONFIG, find=no_313, run_cell=lambda s, cell, cfg: None
         )
+
+
+def test_nox_freeze_all_secondary_arch_without_python_is_only_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
+    session = FakeSession()
+    done = freeze_all(
+        session, _linux_cells(), CONFIG, find=_python, run_cell=lambda s, c, cfg: None
+    )
+    assert done == ["linux-x86_64-3.12", "linux-x86_64-3.13"]
+    assert any(
+        line.startswith("skipped linux-i686-3.12: no Python 3.12 (32-bit)")
+        for line in session.lines
+    )
 
 
 def test_nox_freeze_all_goes_on_after_a_failed_cell(monkeypatch: pytest.MonkeyPatch) -> None:
