@@ -288,8 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         job = CellJob.from_json(Path(argv[0]).read_text(encoding="utf-8"), source=argv[0])
-        for item in run_job(job, reporter=LineReporter(print)):
-            print(f"published {item.archive} (sha256 {item.sha256})")
+        run_job(job, reporter=LineReporter(print))  # publish logs each archive it writes
     except FreezekitError as exc:
         print(
             f"error: {exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else ""), file=sys.stderr

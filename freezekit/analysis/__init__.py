@@ -73,7 +73,7 @@ def analyze(
     if cache_dir is not None:
         cached = cache.load(cache_dir, key)
         if cached is not None:
-            logger.info(
+            logger.debug(
                 "analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start
             )
             return cached
@@ -84,7 +84,7 @@ def analyze(
         folders = [p for p in graph.sys_path if os.path.isdir(p)]
         folders += [str(p) for p in (*options.hooks_dirs, *options.paths)]
         cache.save(cache_dir, key, result, folders=folders, chain_graph=_chain_graph(graph))
-    logger.info("analysis: %s (%.1f s)", result.summary(), time.perf_counter() - start)
+    logger.debug("analysis: %s (%.1f s)", result.summary(), time.perf_counter() - start)
     return result
 
 
