@@ -30,6 +30,13 @@ def start(importer=None, *, freezekit_module=None, argv=None):
     options = tuple(freezekit_module.options)
     argv = sys.argv if argv is None else argv
     ensure_stdio(windowed=OPTION_WINDOWED in options or bool(freezekit_module.windowed))
+    if OPTION_RESET_SUBPROCESS_ENV in options:
+        from freezekit.runtime import environ
+
+        environ.install_subprocess_reset()
+    # Runtime hooks run in every process of the app, workers and smoke probes included, so a
+    # probe proves the app starts with its hooks, and a worker sees what the hooks set up.
+    run_runtime_hooks(freezekit_module)
     if looks_like_worker(argv):
         from freezekit.runtime import mp
 
@@ -39,11 +46,6 @@ def start(importer=None, *, freezekit_module=None, argv=None):
         from freezekit.runtime import smoke
 
         raise SystemExit(smoke.run(probe, enabled=OPTION_NO_SMOKE not in options))
-    if OPTION_RESET_SUBPROCESS_ENV in options:
-        from freezekit.runtime import environ
-
-        environ.install_subprocess_reset()
-    run_runtime_hooks(freezekit_module)
 
 
 def looks_like_worker(argv):

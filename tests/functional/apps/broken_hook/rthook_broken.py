@@ -1,0 +1,1 @@
+raise RuntimeError("this runtime hook is broken on purpose")
