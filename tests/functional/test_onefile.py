@@ -169,3 +169,40 @@ def test_cache_writable_by_others_is_refused(cached: FrozenApp, tmp_path: Path) 
     assert result.returncode == 1
     assert "is writable by other users (mode 777)" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_full_disk_during_extraction_is_clean(app: FrozenApp, tmp_path: Path) -> None:
+    """A write that fails part-way (here: a 1 MB file-size limit) gives one line and no leftovers."""
+    import resource
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write with EFBIG, don't kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    result = subprocess.run(
+        [str(app.executable)],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"freezekit: cannot start {app.executable}")
+    assert "File too large" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_onefile_is_refused_cleanly(app: FrozenApp, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.write_bytes(app.executable.read_bytes()[:-5000])
+    broken.chmod(0o755)
+    work = tmp_path / "tmp"
+    work.mkdir()
+    result = subprocess.run(
+        [str(broken)], env=_env(work), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"freezekit: cannot start {broken}")
+    assert len(result.stderr.splitlines()) == 1
+    assert list(work.iterdir()) == []
