@@ -172,7 +172,7 @@ def test_cache_writable_by_others_is_refused(cached: FrozenApp, tmp_path: Path) 
 
 
 def test_full_disk_during_extraction_is_clean(app: FrozenApp, tmp_path: Path) -> None:
-    """A write that fails part-way (here: a 1 MB file-size limit) gives one line and no leftovers."""
+    """A write that fails part-way (a 1 MB file-size limit) gives one line and no leftovers."""
     import resource
 
     def limit() -> None:
