@@ -36,7 +36,7 @@ from benchkit.config import (
     ROOT,
 )
 from benchkit.freezers import App
-from benchkit.procs import capture_run, run_env
+from benchkit.procs import GNU_TIME, capture_run, run_env
 from benchkit.report import format_goals, format_problems, format_table, write_results
 from benchkit.results import Measurement, evaluate_goals, median
 from benchkit.starts import StartStats, measure_memory, starters, time_starts
@@ -167,6 +167,8 @@ def say(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if not GNU_TIME.exists():
+        raise SystemExit(f"bench: peak memory needs GNU time at {GNU_TIME} (apt-get install time)")
     (OUT_DIR / "tmp").mkdir(parents=True, exist_ok=True)
     measurements: list[Measurement] = []
     builds: list[Built] = []

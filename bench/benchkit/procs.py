@@ -12,6 +12,8 @@ from pathlib import Path
 from benchkit.config import OUT_DIR, RUN_TIMEOUT
 from benchkit.results import tree_peak
 
+GNU_TIME = Path("/usr/bin/time")  # Debian/Ubuntu package `time`
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunSample:
@@ -78,19 +80,25 @@ def _descendants(root: int) -> list[int]:
 
 
 def memory_run(argv: Sequence[str], env: Mapping[str, str]) -> int:
-    """Peak memory of one run in bytes: the largest sample of (top process's current RSS + peak
-    RSS of each descendant, e.g. a onefile launcher's child), sampled from /proc every few ms,
-    and at least ru_maxrss, the largest single process of the tree."""
-    pid = spawn(argv, env)
-    samples = []
+    """Peak memory of one run in bytes. GNU time reports the app's ru_maxrss (the largest single
+    process of its tree): a child of the harness itself would inherit the harness's RSS as a
+    floor, because the kernel keeps the pre-exec high-water mark. Every 2 ms the harness also
+    sums the app's current RSS and the peak RSS of each of its descendants (a onefile launcher
+    and its child live side by side); the run's peak is the largest of these."""
+    report = OUT_DIR / "tmp" / f"maxrss-{os.getpid()}.txt"
+    timer = spawn([str(GNU_TIME), "-f", "%M", "-o", str(report), *argv], env)
+    app, samples = None, []
     while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
+        done, status, _ = os.wait4(timer, os.WNOHANG)
         if done:
             break
-        rss, _ = _memory(pid)
-        samples.append(rss + sum(_memory(child)[1] for child in _descendants(pid)))
+        app = app or next(iter(_descendants(timer)), None)
+        if app is not None:
+            rss, _ = _memory(app)
+            samples.append(rss + sum(_memory(child)[1] for child in _descendants(app)))
         time.sleep(0.002)
-    return tree_peak(tree_maxrss=usage.ru_maxrss * 1024, samples=samples)
+    maxrss = int(report.read_text().split()[-1]) * 1024
+    return tree_peak(tree_maxrss=maxrss, samples=samples)
 
 
 def capture_run(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
