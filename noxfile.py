@@ -13,6 +13,9 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
+# Sessions without a venv of their own run with the interpreter nox runs in (setup.sh's .venv),
+# whatever `python` on PATH is.
+PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))
 
 from freezekit.nox import declare_freeze_sessions, declare_wheel_sessions  # noqa: E402
@@ -30,22 +33,24 @@ declare_wheel_sessions()
 def tests(session: nox.Session) -> None:
     """Unit tests and the slow functional tests that freeze and run real apps."""
     args = session.posargs or ["-m", "slow or not slow"]
-    session.run("python", "-m", "pytest", *args, env={"PYTHONHASHSEED": "0"})
+    session.run(PYTHON, "-m", "pytest", *args, env={"PYTHONHASHSEED": "0"}, external=True)
 
 
 @nox.session(venv_backend="none", tags=["lint"])
 def lint(session: nox.Session) -> None:
     """Formatting, lint, types, the layering rule and the archive-header drift check."""
-    session.run("ruff", "format", "--check", "freezekit", "tests", "noxfile.py", "tasks.py")
-    session.run("ruff", "check", "freezekit", "tests", "noxfile.py", "tasks.py")
-    session.run("mypy")
+    paths = ["freezekit", "tests", "bench", "noxfile.py", "tasks.py"]
+    session.run(PYTHON, "-m", "ruff", "format", "--check", *paths, external=True)
+    session.run(PYTHON, "-m", "ruff", "check", *paths, external=True)
+    session.run(PYTHON, "-m", "mypy", external=True)
     session.run(
-        "python",
+        PYTHON,
         "-m",
         "pytest",
         "-q",
         "tests/unit/test_layering.py",
         "tests/unit/test_archive_roundtrip.py::test_c_header_matches_format",
+        external=True,
     )
 
 
@@ -69,12 +74,13 @@ def bootloader(session: nox.Session) -> None:
             )
             session.log(f"bootloader {target.tag}{' windowed' if windowed else ''}: {path}")
     session.run(
-        "python",
+        PYTHON,
         "-m",
         "pytest",
         "-q",
         "tests/functional/test_bootloader_archives.py",
         env={"CI": os.environ.get("CI", "")},
+        external=True,
     )
 
 

@@ -161,8 +161,8 @@ def _alias_source(name: str) -> str | None:
     if parent_name and search is None:
         return None
     spec = importlib.machinery.PathFinder.find_spec(child if not parent_name else name, search)
-    origin = getattr(spec, "origin", None) if spec is not None else None
-    if origin and origin.endswith(".py") and os.path.isfile(origin):
+    origin = spec.origin if spec is not None else None
+    if isinstance(origin, str) and origin.endswith(".py") and os.path.isfile(origin):
         return origin
     return None
 
