@@ -206,3 +206,28 @@ def test_truncated_onefile_is_refused_cleanly(app: FrozenApp, tmp_path: Path) ->
     assert result.stderr.startswith(f"freezekit: cannot start {broken}")
     assert len(result.stderr.splitlines()) == 1
     assert list(work.iterdir()) == []
+
+
+def test_noexec_temp_folder_is_explained(app: FrozenApp, tmp_path: Path) -> None:
+    """Needs a private mount namespace (root, unshare); skipped where that is not allowed."""
+    mount = tmp_path / "noexec"
+    mount.mkdir()
+    script = (
+        f"mount -t tmpfs -o noexec,size=64m tmpfs {mount} || exit 99; "
+        f"TMPDIR={mount} {app.executable}; status=$?; ls -A {mount}; exit $status"
+    )
+    try:
+        result = subprocess.run(
+            ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60
+        )
+    except FileNotFoundError:
+        pytest.skip("unshare is not installed")
+    if result.returncode == 99 or "unshare failed" in result.stderr:
+        pytest.skip(f"cannot mount a noexec tmpfs here: {result.stderr.strip()}")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"freezekit: cannot start {app.executable}: {mount} is on a filesystem mounted noexec, so "
+        "the bundled libraries cannot be loaded from it; set TMPDIR to another folder, or build "
+        "the app with --runtime-tmpdir"
+    ]
+    assert result.stdout == ""  # nothing left in the temp folder
