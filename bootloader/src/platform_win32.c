@@ -1,49 +1,99 @@
-/* Windows implementation of platform.h: a first stub. It compiles (mingw-w64) and implements
- * file access, paths, environment and library loading; onefile extraction helpers that need
- * more Win32 work (locks, temp folders, child processes) report "not supported yet". */
+/* Windows implementation of platform.h (mingw-w64 and MSVC).
+ *
+ * Strings inside the bootloader are UTF-8 with '/' separators (main.c converts the wide
+ * command line); every Win32 call here takes the wide form. A string that is not valid UTF-8
+ * came from the CRT's ANSI environment (getenv) and is converted from the ANSI code page.
+ *
+ * Directory locks: a shared lock is an open handle on the folder with read access that
+ * shares read, write and delete; an exclusive lock (the sweeper's) shares only delete, so it
+ * cannot be taken while any shared handle is open and blocks new ones while held. Either
+ * kind lets the folder be removed; it disappears when the last handle closes. */
+#ifndef _CRT_RAND_S
+#define _CRT_RAND_S /* rand_s() in stdlib.h */
+#endif
 #include "platform.h"
 
 #include <windows.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #ifndef FK_PYTHON_DLL_NAME
 #define FK_PYTHON_DLL_NAME "python3.dll" /* CMake defines python3XY.dll from patchlevel.h */
 #endif
+#ifndef SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
+#define SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE 0x2
+#endif
 
-static fk_status not_supported(const char *what)
+#define FK_WIDE_MAX FK_PATH_MAX
+
+/* UTF-8 (else ANSI) to UTF-16; 0 when it does not fit. */
+static int to_wide(const char *text, wchar_t *out, int size)
 {
-    return fk_fail(FK_E_ENV, 0, "%s is not supported on Windows yet; build the app in onedir "
-                   "mode", what);
+    int length = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, -1, out, size);
+    if (length == 0 && GetLastError() == ERROR_NO_UNICODE_TRANSLATION) {
+        length = MultiByteToWideChar(CP_ACP, 0, text, -1, out, size);
+    }
+    return length > 0;
+}
+
+static int to_utf8(const wchar_t *text, char *out, int size)
+{
+    return WideCharToMultiByte(CP_UTF8, 0, text, -1, out, size, NULL, NULL) > 0;
+}
+
+static void slashes(char *path)
+{
+    for (; *path != '\0'; path++) {
+        if (*path == '\\') {
+            *path = '/';
+        }
+    }
+}
+
+/* The system's text for a GetLastError() value, without the trailing line break. */
+static const char *error_text(DWORD code, char *out, size_t size)
+{
+    DWORD length = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                                  NULL, code, 0, out, (DWORD)size, NULL);
+    while (length > 0 && (out[length - 1] == '\n' || out[length - 1] == '\r' ||
+                          out[length - 1] == ' ' || out[length - 1] == '.')) {
+        out[--length] = '\0';
+    }
+    if (length == 0) {
+        snprintf(out, size, "error %lu", (unsigned long)code);
+    }
+    return out;
+}
+
+static fk_status too_long(const char *path)
+{
+    return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s is too long or not valid text; move the "
+                   "program or its temp folder to a shorter path", path);
 }
 
 fk_status fk_platform_reserve_stdio(void)
 {
-    return fk_ok(); /* the Windows CRT gives closed standard handles invalid descriptors */
+    return fk_ok(); /* closed standard handles are invalid descriptors: Python gives None */
 }
 
 fk_status fk_platform_executable_path(char *out, size_t size)
 {
-    wchar_t wide[FK_PATH_MAX];
-    DWORD length = GetModuleFileNameW(NULL, wide, FK_PATH_MAX);
-    char *cursor;
-    if (length == 0 || length >= FK_PATH_MAX) {
-        return fk_fail(FK_E_IO, (int)GetLastError(), "cannot find the path of the executable");
+    wchar_t wide[FK_WIDE_MAX];
+    DWORD length = GetModuleFileNameW(NULL, wide, FK_WIDE_MAX);
+    char reason[256];
+    if (length == 0 || length >= FK_WIDE_MAX) {
+        DWORD code = length == 0 ? GetLastError() : ERROR_INSUFFICIENT_BUFFER;
+        return fk_fail(FK_E_IO, (int)code, "cannot find the path of the executable: %s; move "
+                       "it to a shorter path", error_text(code, reason, sizeof reason));
     }
-    if (WideCharToMultiByte(CP_UTF8, 0, wide, -1, out, (int)size, NULL, NULL) == 0) {
-        return fk_fail(FK_E_IO, (int)GetLastError(), "the path of the executable is too long");
+    if (!to_utf8(wide, out, (int)size)) {
+        return fk_fail(FK_E_IO, (int)GetLastError(), "the path of the executable is too long; "
+                       "move it to a shorter path");
     }
-    for (cursor = out; *cursor != '\0'; cursor++) {
-        if (*cursor == '\\') {
-            *cursor = '/';
-        }
-    }
+    slashes(out);
     return fk_ok();
 }
 
@@ -51,7 +101,8 @@ fk_status fk_path_join(char *out, size_t size, const char *left, const char *rig
 {
     int written = snprintf(out, size, "%s/%s", left, right);
     if (written < 0 || (size_t)written >= size) {
-        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s/%s is too long", left, right);
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s/%s is too long; move the program or "
+                       "its temp folder to a shorter path", left, right);
     }
     return fk_ok();
 }
@@ -60,6 +111,9 @@ fk_status fk_path_dirname(char *out, size_t size, const char *path)
 {
     const char *slash = strrchr(path, '/');
     size_t length = slash ? (size_t)(slash - path) : 1;
+    if (slash != NULL && (length == 0 || (length == 2 && path[1] == ':'))) {
+        length++; /* "/x" -> "/", "C:/x" -> "C:/" */
+    }
     if (length >= size) {
         return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s is too long", path);
     }
@@ -74,28 +128,44 @@ const char *fk_path_basename(const char *path)
     return slash ? slash + 1 : path;
 }
 
+static DWORD attributes_of(const char *path)
+{
+    wchar_t wide[FK_WIDE_MAX];
+    return to_wide(path, wide, FK_WIDE_MAX) ? GetFileAttributesW(wide) : INVALID_FILE_ATTRIBUTES;
+}
+
 int fk_path_exists(const char *path)
 {
-    return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
+    return attributes_of(path) != INVALID_FILE_ATTRIBUTES;
 }
 
 int fk_path_is_dir(const char *path)
 {
-    DWORD attributes = GetFileAttributesA(path);
+    DWORD attributes = attributes_of(path);
     return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY);
 }
 
 fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *size)
 {
+    wchar_t wide[FK_WIDE_MAX];
     LARGE_INTEGER length;
-    HANDLE handle = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING,
-                                FILE_ATTRIBUTE_NORMAL, NULL);
+    HANDLE handle;
+    char reason[256];
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    handle = CreateFileW(wide, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     if (handle == INVALID_HANDLE_VALUE) {
-        return fk_fail(FK_E_IO, (int)GetLastError(), "cannot open %s for reading", path);
+        DWORD code = GetLastError();
+        return fk_fail(FK_E_IO, (int)code, "cannot open %s for reading: %s; check that it "
+                       "exists and is readable", path, error_text(code, reason, sizeof reason));
     }
     if (!GetFileSizeEx(handle, &length)) {
+        DWORD code = GetLastError();
         CloseHandle(handle);
-        return fk_fail(FK_E_IO, (int)GetLastError(), "cannot get the size of %s", path);
+        return fk_fail(FK_E_IO, (int)code, "cannot get the size of %s: %s", path,
+                       error_text(code, reason, sizeof reason));
     }
     *file = (fk_handle)handle;
     *size = (uint64_t)length.QuadPart;
@@ -106,6 +176,7 @@ fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset,
                               size_t length)
 {
     unsigned char *cursor = buffer;
+    char reason[256];
     while (length > 0) {
         OVERLAPPED position;
         DWORD got = 0;
@@ -114,8 +185,14 @@ fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset,
         position.Offset = (DWORD)(offset & 0xffffffffu);
         position.OffsetHigh = (DWORD)(offset >> 32);
         if (!ReadFile((HANDLE)file, cursor, chunk, &got, &position)) {
-            return fk_fail(FK_E_IO, (int)GetLastError(), "cannot read %s at offset %llu", path,
-                           (unsigned long long)offset);
+            DWORD code = GetLastError();
+            if (code == ERROR_HANDLE_EOF) {
+                got = 0;
+            } else {
+                return fk_fail(FK_E_IO, (int)code, "cannot read %s at offset %llu: %s", path,
+                               (unsigned long long)offset,
+                               error_text(code, reason, sizeof reason));
+            }
         }
         if (got == 0) {
             return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu; the file is "
@@ -135,65 +212,218 @@ void fk_platform_close(fk_handle file)
     }
 }
 
+static fk_status write_error(const char *path, DWORD code)
+{
+    char reason[256];
+    const char *fix = (code == ERROR_DISK_FULL || code == ERROR_HANDLE_DISK_FULL)
+                          ? "free some disk space, or point TMPDIR (temp mode) or "
+                            "XDG_CACHE_HOME (cache mode) to a folder with room"
+                          : "check the permissions and free space of the folder";
+    return fk_fail(FK_E_IO, (int)code, "cannot write %s: %s; %s", path,
+                   error_text(code, reason, sizeof reason), fix);
+}
+
 fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
                                  unsigned mode)
 {
-    (void)path;
-    (void)data;
-    (void)length;
-    (void)mode;
-    return not_supported("onefile extraction");
+    wchar_t wide[FK_WIDE_MAX];
+    const unsigned char *cursor = data;
+    DWORD code = 0;
+    HANDLE handle;
+    (void)mode; /* Windows has no permission bits; the folder's ACL applies */
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    handle = CreateFileW(wide, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (handle == INVALID_HANDLE_VALUE) {
+        return write_error(path, GetLastError());
+    }
+    while (length > 0 && code == 0) {
+        DWORD done = 0;
+        DWORD chunk = length > 0x40000000u ? 0x40000000u : (DWORD)length;
+        if (!WriteFile(handle, cursor, chunk, &done, NULL) || done == 0) {
+            code = done == 0 && GetLastError() == 0 ? ERROR_WRITE_FAULT : GetLastError();
+            break;
+        }
+        cursor += done;
+        length -= done;
+    }
+    if (!CloseHandle(handle) && code == 0) {
+        code = GetLastError();
+    }
+    if (code != 0) {
+        DeleteFileW(wide);
+        return write_error(path, code);
+    }
+    return fk_ok();
 }
 
 fk_status fk_platform_symlink(const char *target, const char *path)
 {
-    (void)target;
-    (void)path;
-    return not_supported("extracting symbolic links");
-}
-
-fk_status fk_platform_make_dirs(const char *base, const char *relative)
-{
-    (void)base;
-    (void)relative;
-    return not_supported("onefile extraction");
+    wchar_t wide_target[FK_WIDE_MAX];
+    wchar_t wide_path[FK_WIDE_MAX];
+    wchar_t *cursor;
+    char reason[256];
+    if (!to_wide(target, wide_target, FK_WIDE_MAX) || !to_wide(path, wide_path, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    for (cursor = wide_target; *cursor != 0; cursor++) {
+        if (*cursor == L'/') {
+            *cursor = L'\\'; /* link targets are not normalised by the system */
+        }
+    }
+    if (!CreateSymbolicLinkW(wide_path, wide_target,
+                             SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE)) {
+        DWORD code = GetLastError();
+        return fk_fail(FK_E_IO, (int)code, "cannot create symbolic link %s -> %s: %s; turn on "
+                       "Windows developer mode (or run as administrator), or build the app in "
+                       "onedir mode", path, target, error_text(code, reason, sizeof reason));
+    }
+    return fk_ok();
 }
 
 fk_status fk_platform_make_private_dir(const char *path)
 {
-    (void)path;
-    return not_supported("onefile extraction");
+    wchar_t wide[FK_WIDE_MAX];
+    char reason[256];
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    if (!CreateDirectoryW(wide, NULL) && GetLastError() != ERROR_ALREADY_EXISTS) {
+        DWORD code = GetLastError();
+        return fk_fail(FK_E_IO, (int)code, "cannot create folder %s: %s; check the "
+                       "permissions of its parent", path, error_text(code, reason, sizeof reason));
+    }
+    return fk_ok();
+}
+
+fk_status fk_platform_make_dirs(const char *base, const char *relative)
+{
+    char path[FK_PATH_MAX];
+    size_t i;
+    fk_status status = fk_path_join(path, sizeof path, base, relative);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    for (i = strlen(base) + 1; path[i] != '\0'; i++) {
+        if (path[i] == '/' && path[i - 1] != ':') {
+            path[i] = '\0';
+            status = fk_platform_make_private_dir(path);
+            path[i] = '/';
+            if (FK_FAILED(status)) {
+                return status;
+            }
+        }
+    }
+    return fk_platform_make_private_dir(path);
 }
 
 fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
                                     const char *prefix)
 {
-    (void)out;
-    (void)size;
-    (void)parent;
-    (void)prefix;
-    return not_supported("onefile extraction");
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    char reason[256];
+    int attempt;
+    for (attempt = 0; attempt < 100; attempt++) {
+        wchar_t wide[FK_WIDE_MAX];
+        unsigned int random = 0;
+        char suffix[7];
+        int k;
+        int written;
+        if (rand_s(&random) != 0) {
+            random = (unsigned int)(GetTickCount() * 2654435761u) ^ GetCurrentProcessId();
+        }
+        for (k = 0; k < 6; k++) {
+            suffix[k] = digits[random % 36u];
+            random /= 36u;
+        }
+        suffix[6] = '\0';
+        written = snprintf(out, size, "%s/%s%s", parent, prefix, suffix);
+        if (written < 0 || (size_t)written >= size || !to_wide(out, wide, FK_WIDE_MAX)) {
+            return fk_fail(FK_E_ENV, ENAMETOOLONG, "temp folder path %s is too long; set "
+                           "TMPDIR to a shorter path", parent);
+        }
+        if (CreateDirectoryW(wide, NULL)) {
+            return fk_ok();
+        }
+        if (GetLastError() != ERROR_ALREADY_EXISTS) {
+            DWORD code = GetLastError();
+            return fk_fail(FK_E_ENV, (int)code, "cannot create a folder in %s: %s; set TMPDIR "
+                           "(or build with --runtime-tmpdir) to a writable folder", parent,
+                           error_text(code, reason, sizeof reason));
+        }
+    }
+    return fk_fail(FK_E_ENV, EEXIST, "cannot create a unique folder in %s; clean it up or set "
+                   "TMPDIR to another folder", parent);
+}
+
+static void remove_visitor(void *user, const char *parent, const char *name)
+{
+    char path[FK_PATH_MAX];
+    int *failures = user;
+    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name))) {
+        (*failures)++;
+        return;
+    }
+    *failures += fk_platform_remove_tree(path) != 0;
 }
 
 int fk_platform_remove_tree(const char *path)
 {
-    (void)path;
-    return -1;
+    wchar_t wide[FK_WIDE_MAX];
+    DWORD attributes;
+    int failures = 0;
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return -1;
+    }
+    attributes = GetFileAttributesW(wide);
+    if (attributes == INVALID_FILE_ATTRIBUTES) {
+        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -1;
+    }
+    if (attributes & FILE_ATTRIBUTE_READONLY) {
+        SetFileAttributesW(wide, attributes & ~(DWORD)FILE_ATTRIBUTE_READONLY);
+    }
+    if ((attributes & FILE_ATTRIBUTE_DIRECTORY) && !(attributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        fk_platform_list_dir(path, remove_visitor, &failures);
+        return RemoveDirectoryW(wide) && failures == 0 ? 0 : -1;
+    }
+    if (attributes & FILE_ATTRIBUTE_DIRECTORY) {
+        return RemoveDirectoryW(wide) ? 0 : -1; /* a link to a folder: not followed */
+    }
+    return DeleteFileW(wide) ? 0 : -1;
 }
 
 fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
 {
-    (void)from;
-    (void)to;
+    wchar_t wide_from[FK_WIDE_MAX];
+    wchar_t wide_to[FK_WIDE_MAX];
+    char reason[256];
     *lost = 0;
-    return not_supported("onefile cache mode");
+    if (!to_wide(from, wide_from, FK_WIDE_MAX) || !to_wide(to, wide_to, FK_WIDE_MAX)) {
+        return too_long(to);
+    }
+    if (MoveFileExW(wide_from, wide_to, 0)) {
+        return fk_ok();
+    }
+    if (GetLastError() == ERROR_ALREADY_EXISTS || fk_path_is_dir(to)) {
+        *lost = 1;
+        return fk_ok();
+    }
+    return fk_fail(FK_E_IO, (int)GetLastError(), "cannot rename %s to %s: %s; check the "
+                   "permissions of the cache folder", from, to,
+                   error_text(GetLastError(), reason, sizeof reason));
 }
 
 fk_status fk_platform_check_private_dir(const char *path, const char *fix)
 {
-    (void)path;
-    (void)fix;
-    return fk_ok();
+    DWORD attributes = attributes_of(path);
+    if (attributes == INVALID_FILE_ATTRIBUTES) {
+        return fk_fail(FK_E_ENV, (int)GetLastError(), "cannot inspect %s; %s", path, fix);
+    }
+    if (!(attributes & FILE_ATTRIBUTE_DIRECTORY) || (attributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        return fk_fail(FK_E_ENV, 0, "%s is not a folder (a link or a file); %s", path, fix);
+    }
+    return fk_ok(); /* per-user folders (%TEMP%, %LOCALAPPDATA%) carry a private ACL */
 }
 
 fk_status fk_platform_check_exec_allowed(const char *path, const char *fix)
@@ -206,40 +436,100 @@ fk_status fk_platform_check_exec_allowed(const char *path, const char *fix)
 fk_status fk_platform_lock_dir(const char *path, int shared, int wait, fk_handle *lock,
                                int *busy)
 {
-    (void)path;
-    (void)shared;
-    (void)wait;
-    *lock = FK_NO_HANDLE;
+    wchar_t wide[FK_WIDE_MAX];
+    DWORD share = shared ? FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+                         : FILE_SHARE_DELETE;
+    char reason[256];
     *busy = 0;
-    return fk_ok(); /* no directory locks yet: onedir needs none */
+    *lock = FK_NO_HANDLE;
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    for (;;) {
+        HANDLE handle = CreateFileW(wide, FILE_LIST_DIRECTORY, share, NULL, OPEN_EXISTING,
+                                    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+                                    NULL);
+        DWORD code;
+        if (handle != INVALID_HANDLE_VALUE) {
+            *lock = (fk_handle)handle;
+            return fk_ok();
+        }
+        code = GetLastError();
+        if (code != ERROR_SHARING_VIOLATION) {
+            return fk_fail(FK_E_IO, (int)code, "cannot lock folder %s: %s", path,
+                           error_text(code, reason, sizeof reason));
+        }
+        if (!wait) {
+            *busy = 1;
+            return fk_ok();
+        }
+        Sleep(20);
+    }
 }
 
 void fk_platform_unlock(fk_handle lock)
 {
-    (void)lock;
+    if (lock != FK_NO_HANDLE) {
+        CloseHandle((HANDLE)lock);
+    }
 }
 
 void fk_platform_list_dir(const char *path, fk_dir_visitor visit, void *user)
 {
-    (void)path;
-    (void)visit;
-    (void)user;
+    char pattern[FK_PATH_MAX];
+    wchar_t wide[FK_WIDE_MAX];
+    WIN32_FIND_DATAW found;
+    HANDLE search;
+    if (FK_FAILED(fk_path_join(pattern, sizeof pattern, path, "*")) ||
+        !to_wide(pattern, wide, FK_WIDE_MAX)) {
+        return;
+    }
+    search = FindFirstFileW(wide, &found);
+    if (search == INVALID_HANDLE_VALUE) {
+        return;
+    }
+    do {
+        char name[FK_PATH_MAX];
+        if (wcscmp(found.cFileName, L".") == 0 || wcscmp(found.cFileName, L"..") == 0 ||
+            !to_utf8(found.cFileName, name, (int)sizeof name)) {
+            continue;
+        }
+        visit(user, path, name);
+    } while (FindNextFileW(search, &found));
+    FindClose(search);
 }
 
 int fk_platform_is_own_dir(const char *path)
 {
-    (void)path;
-    return 0;
+    DWORD attributes = attributes_of(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) &&
+           !(attributes & FILE_ATTRIBUTE_REPARSE_POINT);
 }
 
 const char *fk_platform_getenv(const char *name)
 {
-    return getenv(name);
+    const char *value = getenv(name);
+    /* The shared code asks for TMPDIR (a POSIX name) and falls back to /tmp; on Windows the
+     * temp folder is TEMP (or TMP), unless TMPDIR is set. */
+    if (value == NULL && strcmp(name, "TMPDIR") == 0) {
+        value = getenv("TEMP");
+        if (value == NULL || value[0] == '\0') {
+            value = getenv("TMP");
+        }
+    }
+    return value;
 }
 
 fk_status fk_platform_setenv(const char *name, const char *value)
 {
-    if (!SetEnvironmentVariableA(name, value) || _putenv_s(name, value) != 0) {
+    wchar_t wide_name[256];
+    wchar_t wide_value[2 * FK_WIDE_MAX + 2];
+    if (!to_wide(name, wide_name, 256) || !to_wide(value, wide_value, 2 * FK_WIDE_MAX + 2)) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "environment variable %s is too long", name);
+    }
+    /* The process block (for CreateProcessW) and the CRT's copy (for getenv) both. */
+    if (!SetEnvironmentVariableW(wide_name, wide_value) ||
+        _wputenv_s(wide_name, wide_value) != 0) {
         return fk_fail(FK_E_MEMORY, (int)GetLastError(), "cannot set environment variable %s",
                        name);
     }
@@ -248,39 +538,219 @@ fk_status fk_platform_setenv(const char *name, const char *value)
 
 void fk_platform_unsetenv(const char *name)
 {
-    SetEnvironmentVariableA(name, NULL);
-    _putenv_s(name, "");
+    wchar_t wide_name[256];
+    if (to_wide(name, wide_name, 256)) {
+        SetEnvironmentVariableW(wide_name, NULL);
+        _wputenv_s(wide_name, L"");
+    }
 }
 
 fk_status fk_platform_home_dir(char *out, size_t size)
 {
     const char *home = getenv("LOCALAPPDATA");
     int written;
-    if (home == NULL) {
+    if (home == NULL || home[0] == '\0') {
         return fk_fail(FK_E_ENV, 0, "LOCALAPPDATA is not set; set it or XDG_CACHE_HOME");
     }
     written = snprintf(out, size, "%s", home);
     if (written < 0 || (size_t)written >= size) {
-        return fk_fail(FK_E_ENV, ENAMETOOLONG, "LOCALAPPDATA is too long");
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "LOCALAPPDATA is too long; set XDG_CACHE_HOME "
+                       "to a shorter path");
+    }
+    slashes(out);
+    return fk_ok();
+}
+
+/* Appends `arg` to the command line quoted the way CommandLineToArgvW and the C runtime read
+ * it back: backslashes are literal except before a quote, where they are doubled. */
+static int append_argument(wchar_t *line, size_t size, size_t *used, const wchar_t *arg)
+{
+    size_t at = *used;
+    int quote = arg[0] == 0 || wcspbrk(arg, L" \t\n\v\"") != NULL;
+    const wchar_t *cursor;
+#define FK_PUT(c)                                                                              \
+    do {                                                                                       \
+        if (at + 1 >= size) {                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        line[at++] = (c);                                                                      \
+    } while (0)
+    if (at > 0) {
+        FK_PUT(L' ');
+    }
+    if (quote) {
+        FK_PUT(L'"');
+    }
+    for (cursor = arg;; cursor++) {
+        size_t backslashes = 0;
+        size_t k;
+        while (*cursor == L'\\') {
+            cursor++;
+            backslashes++;
+        }
+        if (*cursor == 0) {
+            for (k = 0; k < (quote ? 2 * backslashes : backslashes); k++) {
+                FK_PUT(L'\\');
+            }
+            break;
+        }
+        for (k = 0; k < (*cursor == L'"' ? 2 * backslashes + 1 : backslashes); k++) {
+            FK_PUT(L'\\');
+        }
+        FK_PUT(*cursor);
+    }
+    if (quote) {
+        FK_PUT(L'"');
+    }
+#undef FK_PUT
+    line[at] = 0;
+    *used = at;
+    return 1;
+}
+
+/* The parent of a onefile app ignores Ctrl+C and Ctrl+Break: the child, on the same console,
+ * gets them and decides. A handler (unlike SetConsoleCtrlHandler(NULL, TRUE)) is not
+ * inherited by the child. */
+static BOOL WINAPI ignore_console_event(DWORD event)
+{
+    return event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT;
+}
+
+/* A job that kills the child when the parent's handle closes (the parent was killed), while
+ * the child's own children may leave it (they are not the app's to end). */
+static HANDLE make_kill_on_close_job(void)
+{
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
+    HANDLE job = CreateJobObjectW(NULL, NULL);
+    if (job == NULL) {
+        return NULL;
+    }
+    memset(&limits, 0, sizeof limits);
+    limits.BasicLimitInformation.LimitFlags =
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK;
+    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits,
+                                 sizeof limits)) {
+        CloseHandle(job);
+        return NULL;
+    }
+    return job;
+}
+
+static fk_status build_command_line(char **argv, wchar_t *line, size_t size)
+{
+    size_t used = 0;
+    line[0] = 0;
+    for (; *argv != NULL; argv++) {
+        wchar_t wide[FK_WIDE_MAX];
+        if (!to_wide(*argv, wide, FK_WIDE_MAX) || !append_argument(line, size, &used, wide)) {
+            return fk_fail(FK_E_PROCESS, E2BIG, "the command line is too long for Windows "
+                           "(32767 characters); pass fewer or shorter arguments");
+        }
     }
     return fk_ok();
 }
 
 fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
 {
-    (void)exe;
-    (void)argv;
+    enum { LINE_MAX = 32768 };
+    wchar_t wide_exe[FK_WIDE_MAX];
+    wchar_t *line = NULL;
+    STARTUPINFOW startup;
+    PROCESS_INFORMATION child;
+    HANDLE job = NULL;
+    DWORD code = 1;
+    char reason[256];
+    fk_status status = fk_ok();
+
+    memset(&child, 0, sizeof child);
     *exit_code = 1;
-    return not_supported("onefile temp mode");
+    line = malloc(LINE_MAX * sizeof *line);
+    if (line == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the command line");
+        goto cleanup;
+    }
+    if (!to_wide(exe, wide_exe, FK_WIDE_MAX)) {
+        status = too_long(exe);
+        goto cleanup;
+    }
+    status = build_command_line(argv, line, LINE_MAX);
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    memset(&startup, 0, sizeof startup);
+    startup.cb = sizeof startup;
+    GetStartupInfoW(&startup); /* same window state and standard handles as ours */
+    SetConsoleCtrlHandler(ignore_console_event, TRUE);
+    job = make_kill_on_close_job();
+    if (!CreateProcessW(wide_exe, line, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL,
+                        &startup, &child)) {
+        DWORD err = GetLastError();
+        status = fk_fail(FK_E_PROCESS, (int)err, "cannot start %s: %s; check that the file is "
+                         "still there and that no security software blocks it", exe,
+                         error_text(err, reason, sizeof reason));
+        goto cleanup;
+    }
+    if (job != NULL && !AssignProcessToJobObject(job, child.hProcess)) {
+        CloseHandle(job); /* an outer job forbids nesting (old Windows): run without one */
+        job = NULL;
+    }
+    if (ResumeThread(child.hThread) == (DWORD)-1) {
+        DWORD err = GetLastError();
+        TerminateProcess(child.hProcess, 1);
+        status = fk_fail(FK_E_PROCESS, (int)err, "cannot start the application process: %s",
+                         error_text(err, reason, sizeof reason));
+        goto cleanup;
+    }
+    if (WaitForSingleObject(child.hProcess, INFINITE) != WAIT_OBJECT_0 ||
+        !GetExitCodeProcess(child.hProcess, &code)) {
+        DWORD err = GetLastError();
+        status = fk_fail(FK_E_PROCESS, (int)err, "cannot wait for the application process: "
+                         "%s", error_text(err, reason, sizeof reason));
+        goto cleanup;
+    }
+    *exit_code = (int)code;
+cleanup:
+    if (child.hThread != NULL) {
+        CloseHandle(child.hThread);
+    }
+    if (child.hProcess != NULL) {
+        CloseHandle(child.hProcess);
+    }
+    if (job != NULL) {
+        CloseHandle(job);
+    }
+    free(line);
+    return status;
 }
 
 fk_status fk_platform_load_library(const char *path, void **library)
 {
-    HMODULE module = LoadLibraryExA(path, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
+    wchar_t wide[FK_WIDE_MAX];
+    wchar_t *slash;
+    HMODULE module;
+    char reason[256];
+    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    for (slash = wide; *slash != 0; slash++) {
+        if (*slash == L'/') {
+            *slash = L'\\'; /* LOAD_WITH_ALTERED_SEARCH_PATH needs a backslashed full path */
+        }
+    }
+    slash = wcsrchr(wide, L'\\');
+    if (slash != NULL) {
+        /* The top directory (the library's folder) is where the DLLs it needs are: python3.dll,
+         * vcruntime140.dll, the DLLs of extension modules. */
+        *slash = 0;
+        SetDllDirectoryW(wide);
+        *slash = L'\\';
+    }
+    module = LoadLibraryExW(wide, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
     if (module == NULL) {
-        return fk_fail(FK_E_PYTHON, (int)GetLastError(), "cannot load %s (error %lu); the "
-                       "bundle is incomplete or was built for another system, rebuild it", path,
-                       (unsigned long)GetLastError());
+        DWORD code = GetLastError();
+        return fk_fail(FK_E_PYTHON, (int)code, "cannot load %s: %s; the bundle is incomplete "
+                       "or was built for another system, rebuild it", path,
+                       error_text(code, reason, sizeof reason));
     }
     *library = (void *)module;
     return fk_ok();
@@ -297,23 +767,56 @@ static HMODULE python_module(void *library)
 
 int fk_platform_symbol(void *library, const char *name, void (**function)(void))
 {
-    FARPROC address = GetProcAddress(python_module(library), name);
+    HMODULE module = python_module(library);
+    FARPROC address = module != NULL ? GetProcAddress(module, name) : NULL;
     memcpy(function, &address, sizeof *function);
     return address != NULL;
 }
 
 int fk_platform_data_symbol(void *library, const char *name, void **data)
 {
-    FARPROC address = GetProcAddress(python_module(library), name);
+    HMODULE module = python_module(library);
+    FARPROC address = module != NULL ? GetProcAddress(module, name) : NULL;
     memcpy(data, &address, sizeof *data);
     return address != NULL;
 }
 
+struct parallel_start {
+    void (*work)(void *user);
+    void *user;
+};
+
+static DWORD WINAPI parallel_entry(LPVOID arg)
+{
+    struct parallel_start *start = arg;
+    start->work(start->user);
+    return 0;
+}
+
 void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
 {
+    enum { MAX_THREADS = 16 };
+    HANDLE threads[MAX_THREADS];
+    struct parallel_start starts[MAX_THREADS];
     unsigned k;
-    for (k = 0; k < count; k++) { /* sequential on Windows for now */
-        work(users[k]);
+    if (count > MAX_THREADS) {
+        count = MAX_THREADS;
+    }
+    for (k = 1; k < count; k++) {
+        starts[k].work = work;
+        starts[k].user = users[k];
+        threads[k] = CreateThread(NULL, 0, parallel_entry, &starts[k], 0, NULL);
+    }
+    if (count > 0) {
+        work(users[0]);
+    }
+    for (k = 1; k < count; k++) {
+        if (threads[k] != NULL) {
+            WaitForSingleObject(threads[k], INFINITE);
+            CloseHandle(threads[k]);
+        } else {
+            work(users[k]);
+        }
     }
 }
 

@@ -1,0 +1,13 @@
+# Toolchain file: a Windows (x86_64) bootloader cross-compiled with mingw-w64 on Linux
+# (Debian: gcc-mingw-w64-x86-64).
+#
+#   cmake -S bootloader -B build/windows-x86_64 -G Ninja \
+#         -DCMAKE_TOOLCHAIN_FILE=bootloader/cmake/mingw-x86_64.cmake \
+#         -DPython_INCLUDE_DIR=<CPython's Include/ with PC/pyconfig.h copied in> \
+#         -DZSTD_STATIC_LIBRARY=<mingw libzstd.a> -DZSTD_INCLUDE_DIR=<dir of zstd.h>
+#
+# freezekit.crossbuild.build_windows_bootloader does all of it, zstd included.
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR AMD64)
+set(FK_MINGW_TRIPLE x86_64-w64-mingw32)
+include("${CMAKE_CURRENT_LIST_DIR}/mingw-common.cmake")
