@@ -12,6 +12,7 @@ from pathlib import Path
 from benchkit.config import BUILD_TIMEOUT, FREEZEKIT, ONEDIR, ONEFILE, OUT_DIR, RUN_TIMEOUT
 from benchkit.freezers import FREEZERS, App, BuildJob, Freezer
 from benchkit.procs import capture_run, run_env
+from benchkit.results import round_order
 
 # ---------------------------------------------------------------- variants and builds
 
@@ -131,9 +132,9 @@ def reference_build(app: App, variant: Variant, env: Mapping[str, str]) -> Built
 
 
 def interleave(rounds: int, items: Sequence[Built], step: Callable[[Built, int], None]) -> None:
-    """Run `step` for every item, round by round (A B C A B C ...), skipping broken ones."""
+    """Run `step` for every item, round by round (A B C, B C A, ...), skipping broken ones."""
     for i in range(rounds):
-        for item in items:
+        for item in round_order(items, i):
             if item.ok:
                 step(item, i)
 

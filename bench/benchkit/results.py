@@ -6,6 +6,7 @@ import json
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from benchkit.config import (
     COLUMNS,
@@ -16,6 +17,8 @@ from benchkit.config import (
     PYTHON,
     VS_PYTHON_METRICS,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +139,16 @@ GOALS = (
         for mode in (ONEDIR, ONEFILE)
     ),
 )
+
+
+def round_order(items: Sequence[T], round_index: int) -> list[T]:
+    """The order of one round: every item once, rotated by one place per round, so no variant
+    always runs right after the same other one (a onefile run's temp-folder writes and
+    deletions can slow the run after it)."""
+    if not items:
+        return []
+    shift = round_index % len(items)
+    return [*items[shift:], *items[:shift]]
 
 
 def median(values: Iterable[float]) -> float | None:

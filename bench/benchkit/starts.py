@@ -12,6 +12,7 @@ from benchkit.builds import Built, Variant
 from benchkit.config import ONEDIR, OUT_DIR, PYTHON
 from benchkit.freezers import App
 from benchkit.procs import memory_run, run_env, timed_run
+from benchkit.results import round_order
 
 PLAIN_ENV = OUT_DIR / "python-env"
 
@@ -70,7 +71,7 @@ def starters(app: App, builds: Sequence[Built]) -> list[Starter]:
 def time_starts(stats: Sequence[StartStats], runs: int) -> None:
     """One warm-up round, then `runs` timed rounds, alternating the variants."""
     for i in range(runs + 1):
-        for stat in stats:
+        for stat in round_order(stats, i):
             if stat.problem:
                 continue
             sample = timed_run(stat.starter.argv, stat.starter.env)
@@ -81,7 +82,7 @@ def time_starts(stats: Sequence[StartStats], runs: int) -> None:
 
 
 def measure_memory(stats: Sequence[StartStats], runs: int) -> None:
-    for _ in range(runs):
-        for stat in stats:
+    for i in range(runs):
+        for stat in round_order(stats, i):
             if not stat.problem:
                 stat.peaks.append(memory_run(stat.starter.argv, stat.starter.env))

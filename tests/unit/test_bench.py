@@ -60,6 +60,12 @@ def test_median_of_odd_even_and_no_runs() -> None:
     assert results.median([]) is None
 
 
+def test_rounds_alternate_and_rotate() -> None:
+    rounds = [results.round_order("ABC", i) for i in range(4)]
+    assert rounds == [list("ABC"), list("BCA"), list("CAB"), list("ABC")]
+    assert results.round_order([], 3) == []
+
+
 def test_ratio_is_none_without_both_values() -> None:
     assert results.ratio(3.0, 2.0) == 1.5
     assert results.ratio(None, 2.0) is None
