@@ -1,6 +1,4 @@
-"""Freezing for a target whose interpreter cannot run here: cross-bitness builds.
-
-A ``linux-i686`` app is built on an ``x86_64`` host from two interpreters' files:
+"""linux-i686 on an x86_64 host: a Target made of two interpreters' files.
 
 * the *analysis* interpreter, an amd64 Python of the same minor version and the same standard
   library (Debian's own ``python3.X``), runs modulegraph2 and compiles the bytecode. Bytecode
@@ -47,7 +45,6 @@ MULTIARCH = {"x86_64": "x86_64-linux-gnu", "i686": "i386-linux-gnu", "aarch64": 
 ELF_MACHINES = {"x86_64": 62, "i686": 3, "aarch64": 183}
 DEFAULT_I386_ROOT = Path("/opt/freezekit/i386")
 INSTALL_I386 = "bash scripts/install-i386.sh"
-TOOLCHAIN_DIR = Path(__file__).resolve().parent.parent / "bootloader" / "cmake"
 
 
 def i386_apt_command(version: str, root: Path | None = None) -> str:
@@ -268,7 +265,9 @@ def retarget_analysis(
 def bootloader_toolchain(target: Target) -> Iterator[None]:
     """CMake's toolchain for a 32-bit Linux bootloader on a 64-bit host (gcc -m32 and the
     32-bit libzstd.a), through the CMAKE_TOOLCHAIN_FILE environment variable (CMake >= 3.21)."""
-    toolchain = TOOLCHAIN_DIR / "linux-i686.cmake"
+    from freezekit.bootloader import source_dir
+
+    toolchain = source_dir() / "cmake" / "linux-i686.cmake"
     if target.os is not Os.LINUX or target.machine != "i686" or not toolchain.is_file():
         yield
         return

@@ -1,0 +1,380 @@
+"""The Windows bootloader, cross-compiled on Linux with mingw-w64 and checked under wine.
+
+There is no Windows CPython here, so a Windows app cannot be frozen nor run end to end. What
+is built: ``run.exe`` (console and windowed) and ``archive_check.exe`` for x86_64 and x86,
+from the same C sources as every other bootloader, against CPython's own headers as a Windows
+build sees them (``Include/`` + ``PC/pyconfig.h``, unpacked by scripts/install-mingw.sh) and a
+static zstd compiled from the single-file library that PyPI's ``zstandard`` sdist vendors.
+What runs (x86_64 console, wine64): the archive reader on every fixture archive, and ``run.exe``
+with a good archive appended (onedir and onefile temp mode, up to loading python3XY.dll, which
+does not exist here) and with damaged ones (one line, exit status 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from freezekit.archive import format as fmt
+from freezekit.errors import ToolchainError
+
+logger = logging.getLogger(__name__)
+
+TRIPLES = {"x86_64": "x86_64-w64-mingw32", "i686": "i686-w64-mingw32"}
+DEFAULT_WINDOWS_ROOT = Path("/opt/freezekit/windows")
+INSTALL_MINGW = "bash scripts/install-mingw.sh"
+
+
+def windows_root() -> Path:
+    return Path(os.environ.get("FREEZEKIT_WINDOWS_ROOT") or DEFAULT_WINDOWS_ROOT)
+
+
+def mingw_apt_command(version: str, root: Path | None = None) -> str:
+    """What scripts/install-mingw.sh runs, as commands (for a hint)."""
+    return (
+        "apt-get install -y --no-install-recommends gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 "
+        f"wine64 cmake ninja-build; then `apt-get source --download-only python{version}` "
+        "(needs a deb-src entry) and its Include/ plus PC/pyconfig.h copied into "
+        f"{root or windows_root()}/include/python{version}"
+    )
+
+
+def find_wine() -> Path | None:
+    """wine64 on PATH, or where Debian's wine64 package puts it."""
+    found = shutil.which("wine64")
+    if found:
+        return Path(found)
+    default = Path("/usr/lib/wine/wine64")
+    return default if default.is_file() else None
+
+
+def windows_problems(version: str = "3.11", *, root: Path | None = None) -> list[str]:
+    """What is missing to build and check the Windows bootloader (empty: ready)."""
+    include = (root or windows_root()) / "include" / f"python{version}"
+    problems = [
+        f"{triple}-gcc (gcc-mingw-w64-{arch.replace('_', '-')})"
+        for arch, triple in TRIPLES.items()
+        if shutil.which(f"{triple}-gcc") is None
+    ]
+    problems += [f"{tool} ({tool})" for tool in ("cmake",) if shutil.which(tool) is None]
+    if shutil.which("ninja") is None:
+        problems.append("ninja (ninja-build)")
+    if find_wine() is None:
+        problems.append("wine64 (wine64)")
+    if not (include / "Python.h").is_file() or not (include / "pyconfig.h").is_file():
+        problems.append(f"CPython {version} headers for Windows in {include}")
+    return problems
+
+
+def _run(command: Sequence[str], *, what: str, cwd: Path | None = None) -> None:
+    logger.debug("running %s", " ".join(command))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    if done.returncode != 0:
+        raise ToolchainError(
+            f"{what} failed (exit status {done.returncode}): {' '.join(command)}\n"
+            + (done.stdout + done.stderr).strip()[-2000:],
+            hint="read the compiler output above",
+        )
+
+
+# -- zstd for mingw --------------------------------------------------------------------------
+
+
+def fetch_zstd_sources(cache: Path, *, version: str | None = None) -> Path:
+    """The folder holding zstd.c and zstd.h, from PyPI's zstandard sdist (pip download)."""
+    version = version or importlib.metadata.version("zstandard")
+    folder = cache / f"zstandard-{version}" / "zstd"
+    if (folder / "zstd.c").is_file() and (folder / "zstd.h").is_file():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as tmp:
+        command = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check"]
+        command += ["-q", "--no-deps", "--no-binary", ":all:", "-d", tmp]
+        _run([*command, f"zstandard=={version}"], what="downloading the zstandard sdist")
+        sdists = sorted(Path(tmp).glob("zstandard-*.tar.gz"))
+        if not sdists:
+            raise ToolchainError(f"pip download left no zstandard sdist in {tmp}")
+        with tarfile.open(sdists[0]) as archive:
+            wanted = [
+                m
+                for m in archive.getmembers()
+                if m.isfile()
+                and m.name.count("/") == 2
+                and m.name.split("/")[1] == "zstd"
+                and m.name.endswith((".c", ".h", "LICENSE", "COPYING"))
+            ]
+            partial = cache / f".zstandard-{version}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            (partial / "zstd").mkdir(parents=True)
+            for member in wanted:
+                stream = archive.extractfile(member)
+                assert stream is not None
+                (partial / "zstd" / Path(member.name).name).write_bytes(stream.read())
+        shutil.rmtree(folder.parent, ignore_errors=True)
+        os.replace(partial, folder.parent)
+    if not (folder / "zstd.c").is_file():
+        raise ToolchainError(f"the zstandard {version} sdist holds no zstd/zstd.c")
+    return folder
+
+
+def build_zstd(sources: Path, arch: str, out_dir: Path) -> Path:
+    """libzstd.a for Windows ``arch`` from the single-file zstd.c (no assembly)."""
+    triple = TRIPLES[arch]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    library = out_dir / "libzstd.a"
+    stamp = out_dir / "source"
+    if library.is_file() and stamp.is_file() and stamp.read_text() == str(sources):
+        return library
+    obj = out_dir / "zstd.o"
+    flags = ["-O2", "-DZSTD_DISABLE_ASM", "-ffunction-sections", "-fdata-sections"]
+    _run([f"{triple}-gcc", *flags, "-c", str(sources / "zstd.c"), "-o", str(obj)], what="zstd")
+    library.unlink(missing_ok=True)
+    _run([f"{triple}-ar", "rcs", str(library), str(obj)], what="archiving zstd")
+    stamp.write_text(str(sources))
+    return library
+
+
+# -- the bootloader ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowsBootloader:
+    arch: str  # x86_64 or i686
+    windowed: bool
+    run: Path  # run.exe
+    archive_check: Path  # archive_check.exe
+
+    @property
+    def name(self) -> str:
+        return f"windows-{self.arch}{'-windowed' if self.windowed else ''}"
+
+
+def build_windows_bootloader(
+    arch: str, *, windowed: bool, include: Path, zstd: Path, build_dir: Path
+) -> WindowsBootloader:
+    """Configure and compile the bootloader for Windows ``arch`` with mingw-w64."""
+    from freezekit.bootloader import source_dir
+
+    sources = source_dir()
+    library = build_zstd(zstd, arch, build_dir.parent / f"zstd-{arch}")
+    configure = ["cmake", "-S", str(sources), "-B", str(build_dir), "-G", "Ninja"]
+    configure += [
+        f"-DCMAKE_TOOLCHAIN_FILE={sources / 'cmake' / f'mingw-{arch}.cmake'}",
+        f"-DPython_INCLUDE_DIR={include}",
+        f"-DZSTD_STATIC_LIBRARY={library}",
+        f"-DZSTD_INCLUDE_DIR={zstd}",
+        f"-DFK_WINDOWED={'ON' if windowed else 'OFF'}",
+        "-DCMAKE_BUILD_TYPE=Release",
+    ]
+    _run(configure, what=f"configuring the windows-{arch} bootloader")
+    _run(["cmake", "--build", str(build_dir)], what=f"compiling the windows-{arch} bootloader")
+    result = WindowsBootloader(
+        arch=arch,
+        windowed=windowed,
+        run=build_dir / "run.exe",
+        archive_check=build_dir / "archive_check.exe",
+    )
+    if not result.run.is_file():
+        raise ToolchainError(f"the windows-{arch} build produced no {result.run}")
+    return result
+
+
+def pe_machine(path: Path) -> tuple[str, str]:
+    """(machine, subsystem) of a PE file: ("x86_64" or "i686", "console" or "windows")."""
+    data = path.read_bytes()
+    if data[:2] != b"MZ":
+        raise ToolchainError(f"{path} is not a Windows executable (no MZ header)")
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    if data[pe : pe + 4] != b"PE\0\0":
+        raise ToolchainError(f"{path} is not a PE file")
+    machine = int.from_bytes(data[pe + 4 : pe + 6], "little")
+    subsystem = int.from_bytes(data[pe + 24 + 68 : pe + 24 + 70], "little")
+    machines = {0x8664: "x86_64", 0x14C: "i686"}
+    return machines.get(machine, hex(machine)), {2: "windows", 3: "console"}.get(
+        subsystem, str(subsystem)
+    )
+
+
+# -- archives appended to it, run under wine ---------------------------------------------------
+
+
+def with_archive(
+    bootloader: Path,
+    fixture: Path,
+    dest: Path,
+    *,
+    flags: int | None = None,
+    libpython: str | None = None,
+    python: tuple[int, int] | None = None,
+) -> Path:
+    """``dest`` = the bootloader + the PKG of a fixture archive + its trailer, with the PKG
+    offset rewritten for the new position (and, if given, the flags, the libpython name and
+    the Python version the bootloader was built for)."""
+    data = fixture.read_bytes()
+    trailer = fmt.decode_trailer(data[-fmt.TRAILER_SIZE :])
+    pkg = data[trailer.pkg_offset : trailer.pkg_offset + trailer.pkg_length]
+    front = bootloader.read_bytes()
+    moved = replace(
+        trailer,
+        pkg_offset=len(front),
+        flags=trailer.flags if flags is None else flags,
+        libpython=trailer.libpython if libpython is None else libpython,
+        py_major=trailer.py_major if python is None else python[0],
+        py_minor=trailer.py_minor if python is None else python[1],
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(front + pkg + fmt.encode_trailer(moved))
+    return dest
+
+
+@contextlib.contextmanager
+def wine_session(prefix: Path) -> Iterator[None]:
+    """A persistent wineserver for ``prefix`` while the block runs (each start then takes a
+    few milliseconds instead of seconds); the prefix is made on first use."""
+    wine = find_wine()
+    if wine is None:
+        raise ToolchainError("wine64 not found", hint=INSTALL_MINGW)
+    server = shutil.which("wineserver") or str(wine.with_name("wineserver"))
+    env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"}
+    env.pop("DISPLAY", None)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    null = subprocess.DEVNULL
+    # -p: persistent; it forks into the background (so no pipes: nothing to wait for)
+    subprocess.run([server, "-p"], env=env, timeout=60, stdout=null, stderr=null)
+    subprocess.run([str(wine), "wineboot", "-i"], env=env, timeout=600, stdout=null, stderr=null)
+    try:
+        yield
+    finally:
+        subprocess.run([server, "-k"], env=env, timeout=60, stdout=null, stderr=null)
+
+
+def windows_temp_dirs(prefix: Path) -> list[Path]:
+    """The TEMP folders of the wine prefix's users."""
+    users = prefix / "drive_c" / "users"
+    return sorted([*users.glob("*/Temp"), *users.glob("*/AppData/Local/Temp")])
+
+
+def windows_path(path: Path) -> str:
+    """How a Windows program under wine sees a Linux path (the Z: drive)."""
+    return "Z:" + str(path.resolve()).replace("/", "\\")
+
+
+def run_wine(
+    exe: Path,
+    args: Sequence[str] = (),
+    *,
+    prefix: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run a Windows program with wine64 in its own prefix (made on first use)."""
+    wine = find_wine()
+    if wine is None:
+        raise ToolchainError("wine64 not found", hint=INSTALL_MINGW)
+    environment = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all", **(env or {})}
+    environment.pop("DISPLAY", None)  # no windows: nothing must need a display
+    return subprocess.run(
+        [str(wine), str(exe), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=timeout,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class WineCheck:
+    name: str
+    ok: bool
+    detail: str  # the program's output, or what was wrong
+
+
+def _one_line_failure(done: subprocess.CompletedProcess[str], must_say: str) -> tuple[bool, str]:
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    text = " | ".join(lines) or "(no output)"
+    ok = done.returncode == 1 and len(lines) == 1 and must_say in lines[0]
+    return ok, f"exit {done.returncode}: {text}"
+
+
+def _leftovers(prefix: Path) -> list[str]:
+    return [str(p) for folder in windows_temp_dirs(prefix) for p in folder.glob("_MEIfk*")]
+
+
+def check_archive_reader(tool: Path, fixtures: Path, *, prefix: Path) -> list[WineCheck]:
+    """archive_check.exe on every fixture: good ones exit 0, bad ones one line and exit 1."""
+    checks = []
+    for archive in sorted(fixtures.glob("*.bin")):
+        done = run_wine(tool, [windows_path(archive)], prefix=prefix)
+        if archive.name.startswith("good-"):
+            ok, detail = done.returncode == 0, f"exit {done.returncode}: {done.stdout.strip()}"
+        else:
+            ok, detail = _one_line_failure(done, archive.name)
+        checks.append(WineCheck(name=f"archive_check {archive.name}", ok=ok, detail=detail))
+    return checks
+
+
+def check_run(
+    run: Path, fixtures: Path, *, work: Path, prefix: Path, python: tuple[int, int]
+) -> list[WineCheck]:
+    """run.exe with archives appended: onedir and onefile (temp, under the prefix's TEMP) get
+    as far as loading python3XY.dll, which is not there; damaged and truncated files are
+    refused in one line."""
+    dll = f"python{python[0]}{python[1]}.dll"
+    good = fixtures / "good-minimal.bin"
+    shutil.rmtree(work, ignore_errors=True)
+    checks = []
+
+    onedir = with_archive(run, good, work / "onedir" / "app.exe", libpython=dll, python=python)
+    done = run_wine(onedir, prefix=prefix)
+    ok, detail = _one_line_failure(done, "_internal is missing")
+    checks.append(WineCheck(name="onedir without _internal", ok=ok, detail=detail))
+    (onedir.parent / "_internal").mkdir()
+    done = run_wine(onedir, ["a b", 'q"uote'], prefix=prefix)
+    ok, detail = _one_line_failure(done, f"_internal/{dll}")
+    checks.append(WineCheck(name="onedir, loading libpython", ok=ok, detail=detail))
+
+    onefile = with_archive(
+        run,
+        good,
+        work / "onefile" / "app.exe",
+        flags=fmt.FLAG_ONEFILE,
+        libpython=dll,
+        python=python,
+    )
+    before = _leftovers(prefix)
+    done = run_wine(onefile, ["x"], prefix=prefix)
+    ok, detail = _one_line_failure(done, f"/{dll}")
+    left = sorted(set(_leftovers(prefix)) - set(before))
+    checks.append(
+        WineCheck(
+            name="onefile temp: extract, child via CreateProcessW, wait, remove",
+            ok=ok and not left and "_MEIfk" in detail,
+            detail=detail + (f"; left behind: {left}" if left else "; TEMP left clean"),
+        )
+    )
+
+    damaged = with_archive(run, fixtures / "bad-zeroed-toc.bin", work / "damaged" / "app.exe")
+    done = run_wine(damaged, prefix=prefix)
+    ok, detail = _one_line_failure(done, "freezekit: cannot start")
+    checks.append(WineCheck(name="damaged TOC", ok=ok, detail=detail))
+
+    whole = onedir.read_bytes()
+    truncated = work / "truncated" / "app.exe"
+    truncated.parent.mkdir()
+    truncated.write_bytes(whole[: len(whole) - fmt.TRAILER_SIZE - 100])
+    done = run_wine(truncated, prefix=prefix)
+    ok, detail = _one_line_failure(done, "freezekit: cannot start")
+    checks.append(WineCheck(name="truncated file", ok=ok, detail=detail))
+    return checks
