@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 need=()
-for pkg in gcc make cmake ninja-build libzstd-dev binutils pkg-config; do
+for pkg in gcc make cmake ninja-build libzstd-dev binutils pkg-config xvfb xauth; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -28,6 +28,7 @@ from freezekit.errors import AssembleError, OptionsError
 from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions, Mode
 from freezekit.platforms import Target, resolve_target
+from freezekit.report import size_report, write_report_json
 from freezekit.toc import EntryKind, TocEntry
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
         output = assemble(plan, bootloader, options.distpath)
         size, count = measure(output)
         notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
+    report = size_report(output, analysis)
+    write_report_json(report, workdir / f"report-{options.name}.json")
+    with reporter.stage("size") as notes:
+        notes.summary = "; ".join(line.strip() for line in report.summary(3)[1:])
     executable = output if options.mode is Mode.ONEFILE else output / options.name
     return BuildResult(
         output=output,

@@ -185,7 +185,7 @@ class _Builder:
 
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
-        hook_file = self.hook_files.pop(node.name, None)
+        hook_file = self.hook_files.get(node.name)
         if hook_file is None or _kind(self.mg, node) not in (
             "package",
             "module",
@@ -193,7 +193,8 @@ class _Builder:
             "extension",
             "bytecode",
         ):
-            return
+            return  # an excluded module may come back later: keep its hook for then
+        del self.hook_files[node.name]
         module_dir = self._module_dir(node)
         try:
             outcome = self.hooks_mod.run_hook(hook_file, node.name, module_dir=module_dir)
@@ -329,7 +330,8 @@ class _Builder:
             "nodes": [_describe(mg, n) for n in nodes],
             "edges": edges,
             "roots": roots,
-            "hooks": self.outcomes,
+            # only hooks of modules still in the graph (one can be dropped after its hook ran)
+            "hooks": [o for o in self.outcomes if o["module"] in names],
             "packages": packages,
             "errors": self.errors,
         }
