@@ -29,12 +29,19 @@ def _vendored_top_levels(vendor):
     return names
 
 
+def _has(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:  # the parent package is not installed
+        return False
+
+
 def hook(api):
-    if importlib.util.find_spec("pkg_resources._vendor") is not None:  # old layout
+    if _has("pkg_resources._vendor"):  # old layout
         api.add_imports(*api.submodules("pkg_resources._vendor"))
         api.add_imports("pkg_resources.extern")
         return
-    spec = importlib.util.find_spec("setuptools")
+    spec = importlib.util.find_spec("setuptools") if _has("setuptools") else None
     if spec is None or not spec.submodule_search_locations:
         return
     vendor = os.path.join(list(spec.submodule_search_locations)[0], "_vendor")
