@@ -149,3 +149,40 @@ def freeze_linux_i686_cross(session: nox.Session) -> None:
     except FreezekitError as exc:
         session.error(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""))
     session.log(f"published {published.archive} (sha256 {published.sha256})")
+
+
+@nox.session(name="bootloader-windows", venv_backend="none", tags=["cross", "bootloader"])
+def bootloader_windows(session: nox.Session) -> None:
+    """Cross-compile the Windows bootloader (mingw-w64) and check it under wine64."""
+    from freezekit.crossbuild import windows
+    from freezekit.errors import FreezekitError
+
+    problems = windows.windows_problems("3.11")
+    if problems:
+        _missing(
+            session,
+            f"bootloader-windows: missing {', '.join(problems)}; install them with "
+            f"`{windows.INSTALL_MINGW}` as root, which does: "
+            f"{windows.mingw_apt_command('3.11')}",
+        )
+    try:
+        built, checks = windows.build_and_check(
+            include=windows.windows_root() / "include" / "python3.11",
+            fixtures=ROOT / "tests" / "fixtures" / "archives",
+            work=ROOT / "build" / "bootloader" / "windows",
+            python=(3, 11),
+        )
+    except FreezekitError as exc:
+        session.error(f"{exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""))
+    for build in built:
+        session.log(f"{build.name}: {build.run} ({build.run.stat().st_size} bytes)")
+    for check in checks:
+        session.log(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    failed = [check.name for check in checks if not check.ok]
+    session.log(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        session.error(f"Windows bootloader checks failed: {', '.join(failed)}")
+    session.log(
+        "not run: the i686 builds (wine64 runs 64-bit programs only) and any app end to end "
+        "(no Windows CPython here: python311.dll is never loaded)"
+    )

@@ -378,3 +378,38 @@ def check_run(
     ok, detail = _one_line_failure(done, "freezekit: cannot start")
     checks.append(WineCheck(name="truncated file", ok=ok, detail=detail))
     return checks
+
+
+def build_and_check(
+    *, include: Path, fixtures: Path, work: Path, python: tuple[int, int]
+) -> tuple[list[WindowsBootloader], list[WineCheck]]:
+    """Every Windows bootloader (x86_64 and i686, console and windowed), each checked for its
+    PE machine and subsystem; the x86_64 ones run under wine64 (wine64 cannot run 32-bit
+    programs without the i386 wine packages, so the i686 ones are built, not run)."""
+    zstd = fetch_zstd_sources(work / "zstd-src")
+    built: list[WindowsBootloader] = []
+    checks: list[WineCheck] = []
+    for arch in TRIPLES:
+        for windowed in (False, True):
+            folder = work / f"windows-{arch}{'-windowed' if windowed else ''}"
+            build = build_windows_bootloader(
+                arch, windowed=windowed, include=include, zstd=zstd, build_dir=folder
+            )
+            built.append(build)
+            wanted = (arch, "windows" if windowed else "console")
+            found = pe_machine(build.run)
+            checks.append(
+                WineCheck(name=f"{build.name} PE header", ok=found == wanted, detail=str(found))
+            )
+    console = next(b for b in built if b.arch == "x86_64" and not b.windowed)
+    windowed_build = next(b for b in built if b.arch == "x86_64" and b.windowed)
+    prefix = work / "wineprefix"
+    with wine_session(prefix):
+        checks += check_archive_reader(console.archive_check, fixtures, prefix=prefix)
+        checks += check_run(console.run, fixtures, work=work / "runs", prefix=prefix, python=python)
+        damaged = with_archive(
+            windowed_build.run, fixtures / "bad-zeroed-toc.bin", work / "runs" / "gui" / "app.exe"
+        )
+        ok, detail = _one_line_failure(run_wine(damaged, prefix=prefix), "freezekit: cannot start")
+        checks.append(WineCheck(name="windowed (wWinMain), damaged TOC", ok=ok, detail=detail))
+    return built, checks
