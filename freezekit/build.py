@@ -77,12 +77,26 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
         notes.summary = str(bootloader.name)
     with reporter.stage("assemble") as notes:
         output = assemble(plan, bootloader, options.distpath)
-        size, count = measure(output)
-        notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
+        notes.summary = str(output)
+    return finish(output, options, target=target, analysis=analysis, reporter=reporter)
+
+
+def finish(
+    output: Path,
+    options: BuildOptions,
+    *,
+    target: Target,
+    analysis: AnalysisResult,
+    reporter: Reporter,
+) -> BuildResult:
+    """The last step of every build: the size report (printed, and written beside the
+    warnings file) and the BuildResult."""
+    size, count = measure(output)
     report = size_report(output, analysis)
-    write_report_json(report, workdir / f"report-{options.name}.json")
+    write_report_json(report, options.workpath / options.name / f"report-{options.name}.json")
     with reporter.stage("size") as notes:
-        notes.summary = "; ".join(line.strip() for line in report.summary(3)[1:])
+        largest = "; ".join(line.strip() for line in report.summary(3)[1:])
+        notes.summary = f"{size / 1e6:.1f} MB in {count} files; {largest}"
     executable = output if options.mode is Mode.ONEFILE else output / options.name
     return BuildResult(
         output=output,

@@ -27,6 +27,7 @@ from freezekit.build import (
     check_existing_output,
     compile_all,
     find_bootloader,
+    finish,
     measure,
     plan_build,
 )
@@ -326,17 +327,8 @@ def build_app(app: AppPlan, target: Target, *, workdir: Path, reporter: Reporter
     with reporter.stage("assemble") as notes:
         bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
         output = _assemble_as(app.folder, plan, bootloader, options.distpath)
-        size, count = measure(output)
-        notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
-    executable = output if options.mode is Mode.ONEFILE else output / options.name
-    return BuildResult(
-        output=output,
-        executable=executable,
-        target=target,
-        analysis=app.analysis,
-        size=size,
-        file_count=count,
-    )
+        notes.summary = str(output)
+    return finish(output, options, target=target, analysis=app.analysis, reporter=reporter)
 
 
 def _assemble_as(folder: str, plan: CollectPlan, bootloader: Path, distpath: Path) -> Path:

@@ -4,3 +4,16 @@
 ``main.start()`` prepares the process; ``environ`` is the public environment helper;
 ``mp`` handles multiprocessing children; ``smoke`` holds the in-app smoke probes.
 """
+
+# The smoke probes built into every app (``FREEZEKIT_SMOKE=<probe>``); the host-side runner
+# (freezekit.smoke) lists the same names from here.
+PROBES = (
+    "mp-spawn",
+    "mp-forkserver",
+    "mp-fork",
+    "windowed-stdio",
+    "env-reset",
+    "restart",
+    "data",
+    "imports",
+)

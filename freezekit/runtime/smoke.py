@@ -13,16 +13,8 @@ import os
 import sys
 import time
 
-PROBES = (
-    "mp-spawn",
-    "mp-forkserver",
-    "mp-fork",
-    "windowed-stdio",
-    "env-reset",
-    "restart",
-    "data",
-    "imports",
-)
+from freezekit.runtime import PROBES  # noqa: E402
+
 # Probes the app runs for itself (children of the probes above); not listed to users.
 _CHILD_PROBES = ("windowed-stdio-child", "restart-child")
 # Never imported by the `imports` probe: they print, open a browser or are only scripts.

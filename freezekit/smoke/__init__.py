@@ -21,19 +21,11 @@ from pathlib import Path
 
 from freezekit.archive.format import TRAILER_SIZE, Trailer, decode_trailer
 from freezekit.errors import ArchiveFormatError, SmokeError
+from freezekit.runtime import PROBES as RUNTIME_PROBES
 
 logger = logging.getLogger(__name__)
 
-PROBES: tuple[str, ...] = (
-    "mp-spawn",
-    "mp-forkserver",
-    "mp-fork",
-    "windowed-stdio",
-    "env-reset",
-    "restart",
-    "data",
-    "imports",
-)
+PROBES: tuple[str, ...] = tuple(RUNTIME_PROBES)  # the probes built into every app
 SMOKE_VARIABLE = "FREEZEKIT_SMOKE"
 #: LD_LIBRARY_PATH given to the app by the env-reset probe: what an outside program must see.
 MARKER_LIBRARY_PATH = "/nonexistent/freezekit-smoke-original-ld-library-path"
