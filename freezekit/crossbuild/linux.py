@@ -32,7 +32,7 @@ from freezekit.assemble.plan import CollectPlan
 from freezekit.build import BuildResult
 from freezekit.errors import AnalysisError, ToolchainError
 from freezekit.log import NullReporter, Reporter
-from freezekit.options import BuildOptions, Mode
+from freezekit.options import BuildOptions
 from freezekit.platforms import Os, Target, probe_python
 from freezekit.publish import PublishedCell
 from freezekit.toc import EntryKind, TocEntry
@@ -361,17 +361,8 @@ def build_cross(
         notes.summary = str(bootloader)
     with reporter.stage("assemble") as notes:
         output = assemble(plan, bootloader, options.distpath)
-        size, count = stages.measure(output)
-        notes.summary = f"{output} ({size / 1e6:.1f} MB, {count} files)"
-    executable = output if options.mode is Mode.ONEFILE else output / options.name
-    return BuildResult(
-        output=output,
-        executable=executable,
-        target=target,
-        analysis=analysis,
-        size=size,
-        file_count=count,
-    )
+        notes.summary = str(output)
+    return stages.finish(output, options, target=target, analysis=analysis, reporter=reporter)
 
 
 def check_executable(path: Path, target: Target) -> None:
