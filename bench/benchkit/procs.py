@@ -62,29 +62,34 @@ def _memory(pid: int) -> tuple[int, int]:
     return kib[0] * 1024, kib[1] * 1024
 
 
-def _descendants(root: int) -> list[int]:
-    """Every living descendant of `root`, from the parent pids in /proc/*/stat."""
-    children: dict[int, list[int]] = {}
+def _children(parent: int) -> list[int]:
+    """The living children of `parent`, from the parent pids in /proc/*/stat."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [root]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
     return found
 
 
+def _maps_libpython(pid: int) -> bool:
+    try:
+        return "libpython" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 def memory_run(argv: Sequence[str], env: Mapping[str, str]) -> int:
-    """Peak memory of one run in bytes. GNU time reports the app's ru_maxrss (the largest single
-    process of its tree): a child of the harness itself would inherit the harness's RSS as a
-    floor, because the kernel keeps the pre-exec high-water mark. Every 2 ms the harness also
-    sums the app's current RSS and the peak RSS of each of its descendants (a onefile launcher
-    and its child live side by side); the run's peak is the largest of these."""
+    """Peak memory of one run in bytes. GNU time reports the app's ru_maxrss, the largest single
+    process of its tree (a child of the harness itself would inherit the harness's RSS as a
+    floor: the kernel keeps the pre-exec high-water mark). A onefile launcher (a top process
+    with a child that never maps libpython) lives next to its child, so every 2 ms the harness
+    also sums the launcher's current RSS and its children's peak RSS; the run's peak is the
+    largest of these. Workers a Python process starts are not added (they come and go too fast
+    to sample reliably), so onedir and onefile count the same processes."""
     report = OUT_DIR / "tmp" / f"maxrss-{os.getpid()}.txt"
     timer = spawn([str(GNU_TIME), "-f", "%M", "-o", str(report), *argv], env)
     app, samples = None, []
@@ -92,10 +97,10 @@ def memory_run(argv: Sequence[str], env: Mapping[str, str]) -> int:
         done, status, _ = os.wait4(timer, os.WNOHANG)
         if done:
             break
-        app = app or next(iter(_descendants(timer)), None)
-        if app is not None:
-            rss, _ = _memory(app)
-            samples.append(rss + sum(_memory(child)[1] for child in _descendants(app)))
+        app = app or next(iter(_children(timer)), None)
+        children = _children(app) if app is not None else []
+        if app is not None and children and not _maps_libpython(app):
+            samples.append(_memory(app)[0] + sum(_memory(child)[1] for child in children))
         time.sleep(0.002)
     maxrss = int(report.read_text().split()[-1]) * 1024
     return tree_peak(tree_maxrss=maxrss, samples=samples)
