@@ -22,7 +22,7 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -221,6 +221,22 @@ def _retarget_module(module: PureModule, host_triple: str, target_triple: str) -
     return replace(module, name=name, source=source)
 
 
+def _target_sysconfigdata(
+    modules: Sequence[PureModule], target: Target, triple: str
+) -> list[PureModule]:
+    """Every ``_sysconfigdata_*<target triple>`` of the target's stdlib, when sysconfig is
+    bundled: sysconfig imports it by a computed name, which distributions change (Debian's
+    is ``_sysconfigdata__<triple>``, not upstream's ``_sysconfigdata__linux_<triple>``)."""
+    names = {m.name for m in modules}
+    if "sysconfig" not in names:
+        return []
+    return [
+        PureModule(name=path.stem, source=path, is_package=False)
+        for path in sorted(target.stdlib.glob(f"_sysconfigdata_*{triple}.py"))
+        if path.stem not in names
+    ]
+
+
 def retarget_analysis(
     analysis: AnalysisResult, target: Target, *, host_suffix: str, host_triple: str
 ) -> AnalysisResult:
@@ -249,9 +265,11 @@ def retarget_analysis(
             hint="give the target's build of that library (--add-binary)",
         )
     triple = MULTIARCH.get(target.machine, target.machine)
+    pure = [_retarget_module(m, host_triple, triple) for m in analysis.pure]
+    pure += _target_sysconfigdata([*pure, *analysis.startup], target, triple)
     return replace(
         analysis,
-        pure=tuple(_retarget_module(m, host_triple, triple) for m in analysis.pure),
+        pure=tuple(sorted(pure, key=lambda m: m.name)),
         startup=tuple(_retarget_module(m, host_triple, triple) for m in analysis.startup),
         binaries=tuple(sorted(binaries.values(), key=lambda e: e.name)),
         excluded_libraries=tuple(sorted({*analysis.excluded_libraries, *scan.excluded})),

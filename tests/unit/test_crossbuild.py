@@ -274,3 +274,23 @@ def test_crossbuild_windows_problems_without_headers(tmp_path: Path) -> None:
 
 def test_crossbuild_windows_path_is_on_the_z_drive(tmp_path: Path) -> None:
     assert windows.windows_path(tmp_path / "a b") == "Z:" + str(tmp_path / "a b").replace("/", "\\")
+
+
+def test_crossbuild_retarget_adds_every_target_sysconfigdata_with_sysconfig(
+    tmp_path: Path,
+) -> None:
+    target = i686_target(tmp_path)
+    target.stdlib.mkdir(parents=True, exist_ok=True)
+    for name in (
+        "sysconfig",
+        "_sysconfigdata__i386-linux-gnu",
+        "_sysconfigdata__linux_i386-linux-gnu",
+    ):
+        (target.stdlib / f"{name}.py").write_text("")
+    module = PureModule(name="sysconfig", source=target.stdlib / "sysconfig.py", is_package=False)
+    result = retarget(analysis([], pure=(module,)), target)
+    assert [m.name for m in result.pure] == [
+        "_sysconfigdata__i386-linux-gnu",
+        "_sysconfigdata__linux_i386-linux-gnu",
+        "sysconfig",
+    ]
