@@ -35,6 +35,17 @@ DEFAULT_WINDOWS_ROOT = Path("/opt/freezekit/windows")
 INSTALL_MINGW = "bash scripts/install-mingw.sh"
 
 
+def _cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "freezekit"
+
+
+def default_prefix() -> Path:
+    """The wine prefix shared by the session and the tests (about 700 MB once made), in the
+    per-user cache: ``${XDG_CACHE_HOME:-~/.cache}/freezekit/wineprefix``."""
+    return _cache() / "wineprefix"
+
+
 def windows_root() -> Path:
     return Path(os.environ.get("FREEZEKIT_WINDOWS_ROOT") or DEFAULT_WINDOWS_ROOT)
 
@@ -90,8 +101,10 @@ def _run(command: Sequence[str], *, what: str, cwd: Path | None = None) -> None:
 # -- zstd for mingw --------------------------------------------------------------------------
 
 
-def fetch_zstd_sources(cache: Path, *, version: str | None = None) -> Path:
-    """The folder holding zstd.c and zstd.h, from PyPI's zstandard sdist (pip download)."""
+def fetch_zstd_sources(cache: Path | None = None, *, version: str | None = None) -> Path:
+    """The folder holding zstd.c and zstd.h, from PyPI's zstandard sdist (pip download), kept
+    in ``cache`` (default: the per-user cache, ``~/.cache/freezekit/zstd-src``)."""
+    cache = cache or _cache() / "zstd-src"
     version = version or importlib.metadata.version("zstandard")
     folder = cache / f"zstandard-{version}" / "zstd"
     if (folder / "zstd.c").is_file() and (folder / "zstd.h").is_file():
@@ -386,7 +399,7 @@ def build_and_check(
     """Every Windows bootloader (x86_64 and i686, console and windowed), each checked for its
     PE machine and subsystem; the x86_64 ones run under wine64 (wine64 cannot run 32-bit
     programs without the i386 wine packages, so the i686 ones are built, not run)."""
-    zstd = fetch_zstd_sources(work / "zstd-src")
+    zstd = fetch_zstd_sources()
     built: list[WindowsBootloader] = []
     checks: list[WineCheck] = []
     for arch in TRIPLES:
@@ -403,7 +416,7 @@ def build_and_check(
             )
     console = next(b for b in built if b.arch == "x86_64" and not b.windowed)
     windowed_build = next(b for b in built if b.arch == "x86_64" and b.windowed)
-    prefix = work / "wineprefix"
+    prefix = default_prefix()
     with wine_session(prefix):
         checks += check_archive_reader(console.archive_check, fixtures, prefix=prefix)
         checks += check_run(console.run, fixtures, work=work / "runs", prefix=prefix, python=python)

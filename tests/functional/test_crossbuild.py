@@ -119,7 +119,7 @@ def test_crossbuild_i686_smoke_probes_pass(onedir: Path) -> None:
 def windows_x86_64(tmp_path_factory: pytest.TempPathFactory) -> windows.WindowsBootloader:
     _require(windows.windows_problems("3.11"), "install-mingw.sh")
     work = tmp_path_factory.mktemp("windows")
-    zstd = windows.fetch_zstd_sources(Path("build") / "bootloader" / "windows" / "zstd-src")
+    zstd = windows.fetch_zstd_sources()
     return windows.build_windows_bootloader(
         "x86_64",
         windowed=False,
@@ -130,8 +130,8 @@ def windows_x86_64(tmp_path_factory: pytest.TempPathFactory) -> windows.WindowsB
 
 
 @pytest.fixture(scope="module")
-def wine_prefix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    prefix = tmp_path_factory.mktemp("wine") / "prefix"
+def wine_prefix(windows_x86_64: windows.WindowsBootloader) -> Iterator[Path]:
+    prefix = windows.default_prefix()  # about 700 MB: made once per machine, not per test run
     with windows.wine_session(prefix):
         yield prefix
 
