@@ -44,6 +44,15 @@ static int to_utf8(const wchar_t *text, char *out, int size)
     return WideCharToMultiByte(CP_UTF8, 0, text, -1, out, size, NULL, NULL) > 0;
 }
 
+static void backslashes(wchar_t *path)
+{
+    for (; *path != 0; path++) {
+        if (*path == L'/') {
+            *path = L'\\';
+        }
+    }
+}
+
 static void slashes(char *path)
 {
     for (; *path != '\0'; path++) {
@@ -262,16 +271,11 @@ fk_status fk_platform_symlink(const char *target, const char *path)
 {
     wchar_t wide_target[FK_WIDE_MAX];
     wchar_t wide_path[FK_WIDE_MAX];
-    wchar_t *cursor;
     char reason[256];
     if (!to_wide(target, wide_target, FK_WIDE_MAX) || !to_wide(path, wide_path, FK_WIDE_MAX)) {
         return too_long(path);
     }
-    for (cursor = wide_target; *cursor != 0; cursor++) {
-        if (*cursor == L'/') {
-            *cursor = L'\\'; /* link targets are not normalised by the system */
-        }
-    }
+    backslashes(wide_target); /* link targets are not normalised by the system */
     if (!CreateSymbolicLinkW(wide_path, wide_target,
                              SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE)) {
         DWORD code = GetLastError();
@@ -357,6 +361,28 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
                    "TMPDIR to another folder", parent);
 }
 
+/* A DLL of a process that just ended can stay mapped (and virus scanners open new files) for
+ * a moment: retry for up to a second before giving up (a later start sweeps what is left). */
+static int delete_file(const wchar_t *path)
+{
+    int attempt;
+    for (attempt = 0; attempt < 20; attempt++) {
+        DWORD code;
+        if (DeleteFileW(path)) {
+            return 0;
+        }
+        code = GetLastError();
+        if (code == ERROR_FILE_NOT_FOUND) {
+            return 0;
+        }
+        if (code != ERROR_ACCESS_DENIED && code != ERROR_SHARING_VIOLATION) {
+            return -1;
+        }
+        Sleep(50);
+    }
+    return -1;
+}
+
 static void remove_visitor(void *user, const char *parent, const char *name)
 {
     char path[FK_PATH_MAX];
@@ -390,7 +416,7 @@ int fk_platform_remove_tree(const char *path)
     if (attributes & FILE_ATTRIBUTE_DIRECTORY) {
         return RemoveDirectoryW(wide) ? 0 : -1; /* a link to a folder: not followed */
     }
-    return DeleteFileW(wide) ? 0 : -1;
+    return delete_file(wide);
 }
 
 fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
@@ -673,13 +699,21 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
         status = too_long(exe);
         goto cleanup;
     }
+    backslashes(wide_exe);
     status = build_command_line(argv, line, LINE_MAX);
     if (FK_FAILED(status)) {
         goto cleanup;
     }
     memset(&startup, 0, sizeof startup);
     startup.cb = sizeof startup;
-    GetStartupInfoW(&startup); /* same window state and standard handles as ours */
+    GetStartupInfoW(&startup); /* the same window state as ours */
+    startup.lpReserved = NULL;
+    startup.lpReserved2 = NULL; /* not our C runtime's descriptor table: the child has its own */
+    startup.cbReserved2 = 0;
+    startup.dwFlags |= STARTF_USESTDHANDLES; /* and the same standard handles */
+    startup.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
+    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
     SetConsoleCtrlHandler(ignore_console_event, TRUE);
     job = make_kill_on_close_job();
     if (!CreateProcessW(wide_exe, line, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL,
@@ -732,11 +766,7 @@ fk_status fk_platform_load_library(const char *path, void **library)
     if (!to_wide(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
-    for (slash = wide; *slash != 0; slash++) {
-        if (*slash == L'/') {
-            *slash = L'\\'; /* LOAD_WITH_ALTERED_SEARCH_PATH needs a backslashed full path */
-        }
-    }
+    backslashes(wide); /* LOAD_WITH_ALTERED_SEARCH_PATH needs a backslashed full path */
     slash = wcsrchr(wide, L'\\');
     if (slash != NULL) {
         /* The top directory (the library's folder) is where the DLLs it needs are: python3.dll,
