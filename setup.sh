@@ -13,7 +13,8 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing system packages: ${need[*]}"
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
+    # an added foreign architecture's index can fail to refresh; the packages here are amd64
+    $sudo apt-get update -qq || echo "setup: apt-get update reported errors; trying the install anyway"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
