@@ -487,7 +487,7 @@ def scan_binaries(
 
 # -- preparing the copies ------------------------------------------------------------------
 
-_PREPARE_VERSION = b"freezekit-prepare-2"
+_PREPARE_VERSION = b"freezekit-prepare-3"
 
 
 def top_relative_for(name: str) -> str:
@@ -588,8 +588,13 @@ def _set_runpath(path: Path, top_relative: str) -> None:
     if binary is None:
         return
     tag = lief.ELF.DynamicEntry.TAG
-    if not any(e.tag == tag.NEEDED for e in binary.dynamic_entries):
-        return  # no dependencies: nothing to find
+    needed = [e.name for e in binary.dynamic_entries if e.tag == tag.NEEDED]
+    has_path = binary.has(tag.RPATH) or binary.has(tag.RUNPATH)
+    if all(LibraryPolicy().is_excluded(name) for name in needed) and not has_path:
+        # Only system libraries (or none) and no search path of the build machine to replace:
+        # the file is left as it is. Adding a dynamic entry makes lief move sections, which
+        # has broken libraries that had none (Debian's libpython).
+        return
     top = "$ORIGIN" if top_relative in ("", ".") else f"$ORIGIN/{top_relative}"
     wanted = [top]
     old: list[str] = []
