@@ -377,6 +377,88 @@ static fk_status read_stored(const struct fk_archive *archive, const char *name,
     return status;
 }
 
+enum { FK_STREAM_CHUNK = 1 << 17 };
+
+static fk_status stream_frame(const struct fk_archive *archive, const struct fk_entry *entry,
+                              ZSTD_DCtx *dctx, unsigned char *in, unsigned char *out,
+                              fk_sink sink, void *user)
+{
+    uint64_t offset = archive->pkg_offset + entry->data_offset;
+    uint64_t left = entry->stored_size, produced = 0;
+    size_t last = 1;
+    fk_status status = fk_ok();
+    while (left > 0 && !FK_FAILED(status)) {
+        size_t chunk = left < FK_STREAM_CHUNK ? (size_t)left : FK_STREAM_CHUNK;
+        ZSTD_inBuffer input;
+        status = fk_platform_read_at(archive->file, archive->path, offset, in, chunk);
+        if (FK_FAILED(status)) {
+            break;
+        }
+        offset += chunk;
+        left -= chunk;
+        input.src = in;
+        input.size = chunk;
+        input.pos = 0;
+        while (input.pos < input.size && !FK_FAILED(status)) {
+            ZSTD_outBuffer output;
+            output.dst = out;
+            output.size = ZSTD_DStreamOutSize();
+            output.pos = 0;
+            last = ZSTD_decompressStream(dctx, &output, &input);
+            if (ZSTD_isError(last)) {
+                return fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s; "
+                               FK_DAMAGED, entry->name, ZSTD_getErrorName(last));
+            }
+            produced += output.pos;
+            if (produced > entry->raw_size) {
+                return fk_fail(FK_E_ARCHIVE, 0, "entry %s: decompresses past its %llu bytes; "
+                               FK_DAMAGED, entry->name, (unsigned long long)entry->raw_size);
+            }
+            if (output.pos > 0) {
+                status = sink(user, out, output.pos);
+            }
+        }
+    }
+    if (!FK_FAILED(status) && (last != 0 || produced != entry->raw_size)) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd frame ends after %llu of %llu bytes; "
+                         FK_DAMAGED, entry->name, (unsigned long long)produced,
+                         (unsigned long long)entry->raw_size);
+    }
+    return status;
+}
+
+fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_entry *entry,
+                            fk_sink sink, void *user)
+{
+    ZSTD_DCtx *dctx = NULL;
+    unsigned char *in = NULL, *out = NULL;
+    fk_status status = fk_ok();
+    if (entry->compression != FK_COMPRESSION_ZSTD) {
+        unsigned char *data = NULL;
+        size_t length = 0;
+        status = fk_archive_read(archive, entry, &data, &length);
+        if (!FK_FAILED(status)) {
+            status = sink(user, data, length);
+        }
+        free(data);
+        return status;
+    }
+    dctx = ZSTD_createDCtx();
+    in = malloc(FK_STREAM_CHUNK);
+    out = malloc(ZSTD_DStreamOutSize());
+    if (dctx == NULL || in == NULL || out == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for decompression",
+                         entry->name);
+        goto cleanup;
+    }
+    status = stream_frame(archive, entry, dctx, in, out, sink, user);
+cleanup:
+    ZSTD_freeDCtx(dctx);
+    free(in);
+    free(out);
+    return status;
+}
+
 fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,
                           unsigned char **data, size_t *length)
 {

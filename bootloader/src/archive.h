@@ -71,6 +71,11 @@ void fk_archive_close(struct fk_archive *archive);
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
                                        unsigned kind);
 /* The decompressed, checked data of `entry` in a malloc'd buffer (never NULL on success). */
+/* Decompresses a zstd entry piece by piece through fixed-size buffers, handing each piece to
+ * `sink` (in order); the memory used does not grow with the entry's size. */
+typedef fk_status (*fk_sink)(void *user, const void *data, size_t length);
+fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_entry *entry,
+                            fk_sink sink, void *user);
 fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,
                           unsigned char **data, size_t *length);
 const char *fk_archive_kind_name(unsigned kind);

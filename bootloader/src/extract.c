@@ -63,6 +63,35 @@ static fk_status make_parent(const char *dest, const char *name)
     return fk_platform_make_dirs(dest, parent);
 }
 
+struct file_sink {
+    fk_handle file;
+    const char *path;
+};
+
+static fk_status append_to_file(void *user, const void *data, size_t length)
+{
+    struct file_sink *sink = user;
+    return fk_platform_append(sink->file, sink->path, data, length);
+}
+
+/* Writes a file entry to `path` as it decompresses; a failure removes the partial file. */
+static fk_status stream_to_file(const struct fk_archive *archive, const struct fk_entry *entry,
+                                const char *path)
+{
+    struct file_sink sink;
+    fk_status status = fk_platform_create_file(path, &sink.file);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    sink.path = path;
+    status = fk_archive_stream(archive, entry, append_to_file, &sink);
+    if (FK_FAILED(status)) {
+        fk_platform_finish_file(sink.file, path, entry->mode, 1);
+        return status;
+    }
+    return fk_platform_finish_file(sink.file, path, entry->mode ? entry->mode : 0644, 0);
+}
+
 static fk_status write_entry(const struct fk_archive *archive, const struct fk_entry *entry,
                              const char *dest)
 {
@@ -77,11 +106,15 @@ static fk_status write_entry(const struct fk_archive *archive, const struct fk_e
     if (FK_FAILED(status)) {
         goto cleanup;
     }
+    if (entry->kind != FK_KIND_SYMLINK) {
+        status = stream_to_file(archive, entry, path);
+        goto cleanup;
+    }
     status = fk_archive_read(archive, entry, &data, &length);
     if (FK_FAILED(status)) {
         goto cleanup;
     }
-    if (entry->kind == FK_KIND_SYMLINK) {
+    {
         char target[FK_PATH_MAX];
         if (length >= sizeof target || !is_safe_link(entry->name, data, length)) {
             status = fk_fail(FK_E_ARCHIVE, 0, "symbolic link %s points outside the top "
@@ -92,8 +125,6 @@ static fk_status write_entry(const struct fk_archive *archive, const struct fk_e
         memcpy(target, data, length);
         target[length] = '\0';
         status = fk_platform_symlink(target, path);
-    } else {
-        status = fk_platform_write_file(path, data, length, entry->mode ? entry->mode : 0644);
     }
 cleanup:
     free(data);

@@ -35,6 +35,12 @@ void fk_platform_close(fk_handle file);
 /* Create `path` (exclusive) with `mode`, write `length` bytes; a partial file is removed. */
 fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
                                  unsigned mode);
+/* An incremental writer for one new file (it must not exist): create, append any number of
+ * times, then finish, which sets the mode and closes it; with `failed`, or when anything went
+ * wrong, finish removes the file. */
+fk_status fk_platform_create_file(const char *path, fk_handle *file);
+fk_status fk_platform_append(fk_handle file, const char *path, const void *data, size_t length);
+fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed);
 fk_status fk_platform_symlink(const char *target, const char *path);
 /* mkdir -p of `relative` below the existing folder `base` (0700). */
 fk_status fk_platform_make_dirs(const char *base, const char *relative);

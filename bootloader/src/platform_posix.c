@@ -178,38 +178,63 @@ static fk_status write_error(const char *path, int err)
     return fk_fail(FK_E_IO, err, "cannot write %s: %s; %s", path, strerror(err), fix);
 }
 
-fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
-                                 unsigned mode)
+fk_status fk_platform_create_file(const char *path, fk_handle *file)
 {
-    const unsigned char *cursor = data;
-    int err = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
+        *file = FK_NO_HANDLE;
         return write_error(path, errno);
     }
-    while (length > 0 && err == 0) {
-        ssize_t done = write(fd, cursor, length);
+    *file = (fk_handle)fd;
+    return fk_ok();
+}
+
+fk_status fk_platform_append(fk_handle file, const char *path, const void *data, size_t length)
+{
+    const unsigned char *cursor = data;
+    while (length > 0) {
+        ssize_t done = write((int)file, cursor, length);
         if (done < 0 && errno == EINTR) {
             continue;
         }
         if (done <= 0) {
-            err = done < 0 ? errno : EIO;
-            break;
+            return write_error(path, done < 0 ? errno : EIO);
         }
         cursor += done;
         length -= (size_t)done;
     }
-    if (err == 0 && fchmod(fd, (mode_t)(mode & 0777) | S_IRUSR) != 0) {
-        err = errno;
-    }
-    if (close(fd) != 0 && err == 0) {
-        err = errno;
-    }
-    if (err != 0) {
-        unlink(path);
-        return write_error(path, err);
-    }
     return fk_ok();
+}
+
+fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed)
+{
+    int err = 0;
+    if (!failed && fchmod((int)file, (mode_t)(mode & 0777) | S_IRUSR) != 0) {
+        err = errno;
+    }
+    if (close((int)file) != 0 && err == 0) {
+        err = errno;
+    }
+    if (failed || err != 0) {
+        unlink(path);
+    }
+    return err != 0 ? write_error(path, err) : fk_ok();
+}
+
+fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
+                                 unsigned mode)
+{
+    fk_handle file;
+    fk_status status = fk_platform_create_file(path, &file);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    status = fk_platform_append(file, path, data, length);
+    if (FK_FAILED(status)) {
+        fk_platform_finish_file(file, path, mode, 1);
+        return status;
+    }
+    return fk_platform_finish_file(file, path, mode, 0);
 }
 
 fk_status fk_platform_symlink(const char *target, const char *path)

@@ -232,14 +232,11 @@ static fk_status write_error(const char *path, DWORD code)
                    error_text(code, reason, sizeof reason), fix);
 }
 
-fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
-                                 unsigned mode)
+fk_status fk_platform_create_file(const char *path, fk_handle *file)
 {
     wchar_t wide[FK_WIDE_MAX];
-    const unsigned char *cursor = data;
-    DWORD code = 0;
     HANDLE handle;
-    (void)mode; /* Windows has no permission bits; the folder's ACL applies */
+    *file = FK_NO_HANDLE;
     if (!to_wide(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
@@ -247,24 +244,54 @@ fk_status fk_platform_write_file(const char *path, const void *data, size_t leng
     if (handle == INVALID_HANDLE_VALUE) {
         return write_error(path, GetLastError());
     }
-    while (length > 0 && code == 0) {
+    *file = (fk_handle)handle;
+    return fk_ok();
+}
+
+fk_status fk_platform_append(fk_handle file, const char *path, const void *data, size_t length)
+{
+    const unsigned char *cursor = data;
+    while (length > 0) {
         DWORD done = 0;
         DWORD chunk = length > 0x40000000u ? 0x40000000u : (DWORD)length;
-        if (!WriteFile(handle, cursor, chunk, &done, NULL) || done == 0) {
-            code = done == 0 && GetLastError() == 0 ? ERROR_WRITE_FAULT : GetLastError();
-            break;
+        if (!WriteFile((HANDLE)file, cursor, chunk, &done, NULL) || done == 0) {
+            DWORD code = GetLastError();
+            return write_error(path, code != 0 ? code : ERROR_WRITE_FAULT);
         }
         cursor += done;
         length -= done;
     }
-    if (!CloseHandle(handle) && code == 0) {
+    return fk_ok();
+}
+
+fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed)
+{
+    wchar_t wide[FK_WIDE_MAX];
+    DWORD code = 0;
+    (void)mode; /* Windows has no permission bits; the folder's ACL applies */
+    if (!CloseHandle((HANDLE)file)) {
         code = GetLastError();
     }
-    if (code != 0) {
+    if ((failed || code != 0) && to_wide(path, wide, FK_WIDE_MAX)) {
         DeleteFileW(wide);
-        return write_error(path, code);
     }
-    return fk_ok();
+    return code != 0 ? write_error(path, code) : fk_ok();
+}
+
+fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
+                                 unsigned mode)
+{
+    fk_handle file;
+    fk_status status = fk_platform_create_file(path, &file);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    status = fk_platform_append(file, path, data, length);
+    if (FK_FAILED(status)) {
+        fk_platform_finish_file(file, path, mode, 1);
+        return status;
+    }
+    return fk_platform_finish_file(file, path, mode, 0);
 }
 
 fk_status fk_platform_symlink(const char *target, const char *path)
