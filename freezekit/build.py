@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import posixpath
 import shutil
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from freezekit import __version__
 from freezekit.analysis import AnalysisResult, PureModule, analyze, write_warnings
 from freezekit.archive.bytecode import SourceUnit, compile_units
 from freezekit.archive.pkg import PkgHeader, PkgItem
@@ -66,19 +69,74 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
             f"{len(analysis.binaries)} binaries, {len(analysis.datas)} data files, "
             f"{len(analysis.missing)} missing"
         )
+    with reporter.stage("bootloader") as notes:
+        bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
+        notes.summary = str(bootloader.name)
+    stamp = input_stamp(options, analysis, target, bootloader)
+    if is_up_to_date(workdir, stamp, options.dist_dir):
+        with reporter.stage("assemble") as notes:
+            notes.summary = f"{options.dist_dir} is up to date"
+        return finish(
+            options.dist_dir, options, target=target, analysis=analysis, reporter=reporter
+        )
     with reporter.stage("bytecode") as notes:
         code = compile_all(options, analysis, target, workdir=workdir)
         notes.summary = f"{len(code)} code objects"
     with reporter.stage("archive") as notes:
         plan = plan_build(options, analysis, code, target, workdir=workdir)
         notes.summary = f"{len(plan.files)} files, {len(plan.links)} links"
-    with reporter.stage("bootloader") as notes:
-        bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
-        notes.summary = str(bootloader.name)
     with reporter.stage("assemble") as notes:
         output = assemble(plan, bootloader, options.distpath)
         notes.summary = str(output)
+    write_stamp(workdir, stamp, output)
     return finish(output, options, target=target, analysis=analysis, reporter=reporter)
+
+
+STAMP = "build-stamp.json"
+
+
+def _file_state(path: Path) -> list[object]:
+    try:
+        st = path.stat()
+    except OSError:
+        return [str(path), None]
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
+def input_stamp(
+    options: BuildOptions, analysis: AnalysisResult, target: Target, bootloader: Path
+) -> str:
+    """A digest of everything the later stages read: the options, the analysis result, and the
+    size and mtime of every source file, data file, library and the bootloader."""
+    sources = [m.source for m in (*analysis.pure, *analysis.startup) if m.source is not None]
+    sources += [*analysis.scripts, *analysis.runtime_hooks, BOOTSTRAP, bootloader]
+    sources += [Path(e.source) for e in (*analysis.binaries, *analysis.datas) if e.source]
+    state = {
+        "freezekit": __version__,
+        "options": repr(options),
+        "target": repr(target),
+        "analysis": repr(analysis),
+        "files": [_file_state(Path(p)) for p in sources],
+    }
+    return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
+
+
+def _output_state(output: Path) -> list[object]:
+    exe = output if output.is_file() else output / output.name
+    return [_file_state(output), _file_state(exe)]
+
+
+def is_up_to_date(workdir: Path, stamp: str, output: Path) -> bool:
+    """True when the last build of these inputs wrote ``output`` and it is untouched."""
+    try:
+        recorded = json.loads((workdir / STAMP).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(recorded.get("stamp") == stamp and recorded.get("output") == _output_state(output))
+
+
+def write_stamp(workdir: Path, stamp: str, output: Path) -> None:
+    (workdir / STAMP).write_text(json.dumps({"stamp": stamp, "output": _output_state(output)}))
 
 
 def finish(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -81,8 +83,43 @@ def _os_of(platform: str) -> Os:
     )
 
 
+def _probe_cache(python: Path) -> Path | None:
+    """Where the answer of ``python`` is kept, keyed by its real path, size and mtime."""
+    if os.environ.get("FREEZEKIT_NO_CACHE"):
+        return None
+    try:
+        real = os.path.realpath(python)
+        st = os.stat(real)
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{real}\0{st.st_size}\0{st.st_mtime_ns}\0{_PROBE}".encode()).hexdigest()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "freezekit" / "targets" / f"{key}.json"
+
+
 def probe_python(python: Path) -> dict[str, object]:
-    """Ask an interpreter about itself (version, libpython, stdlib folders)."""
+    """Ask an interpreter about itself (version, libpython, stdlib folders); the answer is
+    cached until the interpreter's file changes."""
+    cache = _probe_cache(python)
+    if cache is not None:
+        try:
+            cached: dict[str, object] = json.loads(cache.read_text())
+            return cached
+        except (OSError, ValueError):
+            pass
+    result = _ask(python)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(result))
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return result
+
+
+def _ask(python: Path) -> dict[str, object]:
     try:
         out = subprocess.run(
             [str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True, check=True

@@ -118,3 +118,15 @@ def test_failed_build_keeps_previous_output(tmp_path: Path) -> None:
         freeze(tmp_path, broken)
     assert app.executable.read_bytes() == before
     assert not [p for p in (tmp_path / "dist").iterdir() if p.name.startswith(".")]
+
+
+def test_unchanged_rebuild_is_skipped_and_a_change_is_not(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text("print('one')\n")
+    first = freeze(tmp_path, script)
+    stamp = first.executable.stat().st_mtime_ns
+    again = freeze(tmp_path, script)
+    assert again.executable.stat().st_mtime_ns == stamp  # nothing rewritten
+    script.write_text("print('two')\n")
+    changed = freeze(tmp_path, script)
+    assert changed.run().stdout == "two\n"
