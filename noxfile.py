@@ -58,13 +58,14 @@ def lint(session: nox.Session) -> None:
 def bootloader(session: nox.Session) -> None:
     """Build the bootloader for every local Python and run the C archive tests."""
     from freezekit.bootloader import build_bootloader
-    from freezekit.platforms import resolve_target
+    from freezekit.platforms import headers_target
 
     sys.path.insert(0, str(ROOT / "tests" / "functional"))
     from conftest import pyenv_pythons  # type: ignore[import-not-found]
 
-    for python in pyenv_pythons():
-        target = resolve_target(python)
+    # every local matrix Python; a CI runner without pyenv builds for the one running nox
+    for python in pyenv_pythons() or [Path(sys.executable)]:
+        target = headers_target(python)
         for windowed in (False, True):
             path = build_bootloader(
                 target,

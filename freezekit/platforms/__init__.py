@@ -136,13 +136,17 @@ def _ask(python: Path) -> dict[str, object]:
     return result
 
 
-def target_from_probe(info: dict[str, object], python: Path) -> Target:
+def target_from_probe(
+    info: dict[str, object], python: Path, *, need_libpython: bool = True
+) -> Target:
+    """The Target an interpreter describes. ``need_libpython=False`` accepts an interpreter
+    without a shared libpython (enough to compile the bootloader against its headers)."""
     version = info["version"]
     assert isinstance(version, list)
     libdir = Path(str(info["libdir"]))
     name = str(info["instsoname"] or info["ldlibrary"])
     libpython = libdir / name
-    if not info["shared"] or not libpython.exists():
+    if need_libpython and (not info["shared"] or not libpython.exists()):
         raise OptionsError(
             f"target Python {python} has no shared libpython ({libpython} not found)",
             hint="use a Python built with --enable-shared (pyenv: "
@@ -167,6 +171,11 @@ def resolve_target(python: Path | None) -> Target:
     """The target for the given interpreter (default: the one running freezekit)."""
     interpreter = python or Path(sys.executable)
     return target_from_probe(probe_python(interpreter), interpreter)
+
+
+def headers_target(python: Path) -> Target:
+    """A target good for compiling the bootloader: headers needed, libpython not."""
+    return target_from_probe(probe_python(python), python, need_libpython=False)
 
 
 def host_target() -> Target:
