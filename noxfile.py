@@ -63,6 +63,8 @@ def bootloader(session: nox.Session) -> None:
     sys.path.insert(0, str(ROOT / "tests" / "functional"))
     from conftest import pyenv_pythons  # type: ignore[import-not-found]
 
+    if sys.platform == "darwin" and not Path("/opt/homebrew/lib/libzstd.a").exists():
+        session.run("brew", "install", "zstd", external=True)  # the static libzstd
     # every local matrix Python; a CI runner without pyenv builds for the one running nox
     for python in pyenv_pythons() or [Path(sys.executable)]:
         target = headers_target(python)
