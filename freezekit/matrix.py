@@ -46,6 +46,18 @@ class Cell:
     runner: str  # the GitHub Actions runner label
     cibw_id: str  # cibuildwheel build identifier, e.g. cp312-manylinux_x86_64
 
+    def to_dict(self) -> dict[str, object]:
+        """The cell as plain JSON data (the workflow matrix and the artifact manifest)."""
+        return {
+            "name": self.name,
+            "os": self.os.value,
+            "arch": self.arch,
+            "bits": self.bits,
+            "python": self.python,
+            "runner": self.runner,
+            "cibw_id": self.cibw_id,
+        }
+
     @property
     def python_tag(self) -> str:
         """``py312``: the Python part of an artifact name."""
@@ -230,17 +242,7 @@ def github_matrix(cells: Sequence[Cell]) -> dict[str, list[dict[str, object]]]:
     """What ``strategy.matrix: ${{ fromJSON(...) }}`` takes: ``{"include": [...]}``."""
     return {
         "include": [
-            {
-                "name": cell.name,
-                "os": cell.os.value,
-                "arch": cell.arch,
-                "bits": cell.bits,
-                "python": cell.python,
-                "runner": cell.runner,
-                "cibw_id": cell.cibw_id,
-                "setup_python_arch": SETUP_PYTHON_ARCH[cell.arch],
-            }
-            for cell in cells
+            {**cell.to_dict(), "setup_python_arch": SETUP_PYTHON_ARCH[cell.arch]} for cell in cells
         ]
     }
 

@@ -32,9 +32,6 @@ fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *siz
 fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset, void *buffer,
                               size_t length);
 void fk_platform_close(fk_handle file);
-/* Create `path` (exclusive) with `mode`, write `length` bytes; a partial file is removed. */
-fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
-                                 unsigned mode);
 /* An incremental writer for one new file (it must not exist): create, append any number of
  * times, then finish, which sets the mode and closes it; with `failed`, or when anything went
  * wrong, finish removes the file. */

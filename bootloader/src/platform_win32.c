@@ -278,22 +278,6 @@ fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mod
     return code != 0 ? write_error(path, code) : fk_ok();
 }
 
-fk_status fk_platform_write_file(const char *path, const void *data, size_t length,
-                                 unsigned mode)
-{
-    fk_handle file;
-    fk_status status = fk_platform_create_file(path, &file);
-    if (FK_FAILED(status)) {
-        return status;
-    }
-    status = fk_platform_append(file, path, data, length);
-    if (FK_FAILED(status)) {
-        fk_platform_finish_file(file, path, mode, 1);
-        return status;
-    }
-    return fk_platform_finish_file(file, path, mode, 0);
-}
-
 fk_status fk_platform_symlink(const char *target, const char *path)
 {
     wchar_t wide_target[FK_WIDE_MAX];
