@@ -322,7 +322,9 @@ def make_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--format", choices=("table", "github"), default="table")
     explain = sub.add_parser("explain", help="show the import chain that pulled a module in")
     explain.add_argument("module")
-    explain.add_argument("script", type=Path, metavar="SCRIPT|SPEC")
+    explain.add_argument("script", type=Path, metavar="SCRIPT")
+    explain.add_argument("--python", type=Path, metavar="PATH", help="the target interpreter")
+    explain.add_argument("--workpath", type=Path, default=Path("build"), metavar="DIR")
     return parser
 
 
@@ -515,8 +517,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from freezekit.analysis import explain
     from freezekit.platforms import resolve_target
 
-    options = BuildOptions(scripts=(args.script,), name=args.script.stem)
-    chain = explain(options, resolve_target(None), args.module)
+    options = BuildOptions(scripts=(args.script,), name=args.script.stem, python=args.python)
+    cache = args.workpath / options.name  # a previous build's analysis answers at once
+    chain = explain(options, resolve_target(args.python), args.module, cache_dir=cache)
     if chain is None:
         print(f"{args.module} is not in the app")
         return 1

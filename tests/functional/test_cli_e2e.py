@@ -173,3 +173,13 @@ def test_build_api_options_dataclass(tmp_path: Path) -> None:
     )
     done = subprocess.run([str(result.executable)], capture_output=True, text=True, timeout=60)
     assert done.stdout == "hello [] True\n"
+
+
+def test_explain_prints_the_import_chain(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    app = str(APPS / "stdlib_app" / "stdlib_app.py")
+    assert main(["explain", "_ssl", app, "--workpath", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "stdlib_app.py -> ssl -> _ssl\n"
+    assert main(["explain", "tkinter", app, "--workpath", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == "tkinter is not in the app\n"
