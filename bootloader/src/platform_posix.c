@@ -73,16 +73,6 @@ fk_status fk_platform_executable_path(char *out, size_t size)
 #endif
 }
 
-fk_status fk_path_join(char *out, size_t size, const char *left, const char *right)
-{
-    int written = snprintf(out, size, "%s/%s", left, right);
-    if (written < 0 || (size_t)written >= size) {
-        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s/%s is too long; move the program or "
-                       "its temp folder to a shorter path", left, right);
-    }
-    return fk_ok();
-}
-
 fk_status fk_path_dirname(char *out, size_t size, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -100,12 +90,6 @@ fk_status fk_path_dirname(char *out, size_t size, const char *path)
     memcpy(out, path, length);
     out[length] = '\0';
     return fk_ok();
-}
-
-const char *fk_path_basename(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 int fk_path_exists(const char *path)

@@ -106,16 +106,6 @@ fk_status fk_platform_executable_path(char *out, size_t size)
     return fk_ok();
 }
 
-fk_status fk_path_join(char *out, size_t size, const char *left, const char *right)
-{
-    int written = snprintf(out, size, "%s/%s", left, right);
-    if (written < 0 || (size_t)written >= size) {
-        return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s/%s is too long; move the program or "
-                       "its temp folder to a shorter path", left, right);
-    }
-    return fk_ok();
-}
-
 fk_status fk_path_dirname(char *out, size_t size, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -129,12 +119,6 @@ fk_status fk_path_dirname(char *out, size_t size, const char *path)
     memcpy(out, slash ? path : ".", length);
     out[length] = '\0';
     return fk_ok();
-}
-
-const char *fk_path_basename(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 static DWORD attributes_of(const char *path)
