@@ -57,9 +57,10 @@ class FrozenApp:
 FrozenAppFactory = Callable[..., FrozenApp]
 
 
-def freeze(
-    tmp: Path, script: Path, *, mode: Mode = Mode.ONEDIR, python: Path | None = None, **kw: object
-) -> FrozenApp:
+def test_options(
+    tmp: Path, script: Path, *, mode: Mode = Mode.ONEDIR, **kw: object
+) -> BuildOptions:
+    """Options for a test build of ``script`` into ``tmp`` (dist/ and build/ inside it)."""
     options = BuildOptions(
         scripts=(script,),
         name=script.stem,
@@ -67,9 +68,17 @@ def freeze(
         distpath=tmp / "dist",
         workpath=tmp / "build",
         noconfirm=True,
-        python=python,
     )
-    options = replace(options, **kw)  # type: ignore[arg-type]
+    return replace(options, **kw)  # type: ignore[arg-type]
+
+
+test_options.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def freeze(
+    tmp: Path, script: Path, *, mode: Mode = Mode.ONEDIR, python: Path | None = None, **kw: object
+) -> FrozenApp:
+    options = test_options(tmp, script, mode=mode, python=python, **kw)
     return FrozenApp(build(options))
 
 

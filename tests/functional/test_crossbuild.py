@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from freezekit.crossbuild import linux, windows
-from freezekit.options import BuildOptions, Mode
+from freezekit.options import Mode
 from freezekit.platforms import Target
 
-from .conftest import APPS
+from .conftest import APPS, test_options
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "archives"
@@ -52,15 +52,7 @@ def onefile(i686: Target, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _freeze(target: Target, tmp: Path, script: Path, mode: Mode) -> Path:
-    options = BuildOptions(
-        scripts=(script,),
-        name=script.stem,
-        mode=mode,
-        distpath=tmp / "dist",
-        workpath=tmp / "build",
-        noconfirm=True,
-    )
-    return linux.build_cross(options, target).executable
+    return linux.build_cross(test_options(tmp, script, mode=mode), target).executable
 
 
 def _run(exe: Path, *args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
