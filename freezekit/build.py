@@ -19,6 +19,7 @@ from freezekit.archive.bytecode import SourceUnit, compile_units
 from freezekit.archive.pkg import PkgHeader, PkgItem
 from freezekit.archive.pyz import CompiledModule, write_pyz
 from freezekit.assemble.collect import assemble, check_output_writable
+from freezekit.assemble.lazy import lazy_table
 from freezekit.assemble.plan import (
     CollectPlan,
     ExternalItem,
@@ -29,7 +30,7 @@ from freezekit.assemble.plan import (
 )
 from freezekit.errors import AssembleError, OptionsError
 from freezekit.log import NullReporter, Reporter
-from freezekit.options import BuildOptions, Mode
+from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target, resolve_target
 from freezekit.report import size_report, write_report_json
 from freezekit.toc import EntryKind, TocEntry
@@ -306,6 +307,9 @@ def plan_build(
     files.append(FileItem(dest=BASE_LIBRARY, source=base_library, kind=EntryKind.DATA, mode=0o644))
     _check_unique(files)
     kept, links = dedupe_files(files)
+    lazy = {}
+    if options.mode is Mode.ONEFILE and options.onefile_extract is Extract.TEMP:
+        lazy = lazy_table(kept, links, analysis.library_needs, eager=[target.libpython_name])
     return CollectPlan(
         name=options.name,
         mode=options.mode,
@@ -319,6 +323,7 @@ def plan_build(
             libpython=target.libpython_name,
         ),
         level=options.compression_level,
+        lazy=lazy,
     )
 
 

@@ -20,6 +20,7 @@ class EntryKind(enum.Enum):
     SYMLINK = "symlink"  # a symbolic link; the data is the link target
     OPTION = "option"  # a run-time option; the name is the option, no data
     EXTERNAL = "external"  # MERGE: a file stored in a sibling app; data names the sibling
+    LAZY = "lazy"  # onefile temp mode: files unpacked on first import (format.encode_lazy_table)
 
     @property
     def is_file(self) -> bool:

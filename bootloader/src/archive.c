@@ -36,6 +36,7 @@ static const struct {
     {FK_KIND_RUNTIME_HOOK, "runtime_hook"}, {FK_KIND_PYZ, "pyz"},
     {FK_KIND_EXTENSION, "extension"}, {FK_KIND_BINARY, "binary"}, {FK_KIND_DATA, "data"},
     {FK_KIND_SYMLINK, "symlink"}, {FK_KIND_OPTION, "option"}, {FK_KIND_EXTERNAL, "external"},
+    {FK_KIND_LAZY, "lazy"},
 };
 
 const char *fk_archive_kind_name(unsigned kind)

@@ -25,6 +25,7 @@
 #define FK_KIND_SYMLINK 108 /* 'l' symlink */
 #define FK_KIND_OPTION 111 /* 'o' option */
 #define FK_KIND_EXTERNAL 120 /* 'x' external */
+#define FK_KIND_LAZY 121 /* 'y' lazy */
 
 #define FK_COMPRESSION_NONE 0
 #define FK_COMPRESSION_ZSTD 1

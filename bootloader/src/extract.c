@@ -131,6 +131,36 @@ cleanup:
     return status;
 }
 
+/* On demand (the app is running, other processes may share the folder): the file is written
+ * under a private name and renamed into place, so nobody ever sees it half-written. */
+static fk_status write_entry_atomic(const struct fk_archive *archive,
+                                    const struct fk_entry *entry, const char *dest)
+{
+    char path[FK_PATH_MAX];
+    char partial[FK_PATH_MAX];
+    int lost = 0;
+    int written;
+    fk_status status = fk_path_join(path, sizeof path, dest, entry->name);
+    if (FK_FAILED(status) || fk_path_exists(path)) {
+        return status;
+    }
+    if (entry->kind == FK_KIND_SYMLINK) {
+        return write_entry(archive, entry, dest);
+    }
+    written = snprintf(partial, sizeof partial, "%s.%lu.part", path, fk_platform_process_id());
+    if (written < 0 || (size_t)written >= sizeof partial) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", entry->name);
+    }
+    status = make_parent(dest, entry->name);
+    if (!FK_FAILED(status)) {
+        status = stream_to_file(archive, entry, partial);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_rename_file(partial, path, &lost);
+    }
+    return status;
+}
+
 static fk_status open_sibling(const struct fk_context *ctx, struct fk_sibling *sibling,
                               const char *name)
 {
@@ -192,6 +222,7 @@ static fk_status extract_external(const struct fk_context *ctx, struct fk_siblin
 /* One extraction worker's share of the entries, and what went wrong, if anything. */
 struct extract_share {
     const struct fk_archive *archive;
+    fk_status (*write)(const struct fk_archive *, const struct fk_entry *, const char *);
     const char *dest;
     size_t *indexes;
     size_t count;
@@ -204,24 +235,18 @@ static void extract_share_run(void *user)
     struct extract_share *share = user;
     size_t i;
     for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
-        share->status = write_entry(share->archive, &share->archive->entries[share->indexes[i]],
-                                    share->dest);
+        share->status = share->write(share->archive,
+                                     &share->archive->entries[share->indexes[i]], share->dest);
     }
 }
 
-/* Splits the file and link entries over `workers` shares: each entry, largest first, goes to
- * the share with the fewest bytes so far. */
+/* Splits the entries `pool[0..count)` over `workers` shares: each entry, largest first, goes
+ * to the share with the fewest bytes so far. `pool` is reordered. */
 static void plan_shares(const struct fk_archive *archive, struct extract_share *shares,
-                        unsigned workers, size_t *pool)
+                        unsigned workers, size_t *pool, size_t count)
 {
-    size_t count = 0, i, j;
+    size_t i, j;
     unsigned k;
-    for (i = 0; i < archive->count; i++) {
-        unsigned kind = archive->entries[i].kind;
-        if (fk_archive_is_file_kind(kind) || kind == FK_KIND_SYMLINK) {
-            pool[count++] = i;
-        }
-    }
     for (i = 1; i < count; i++) { /* insertion sort by size, descending; the TOC is small */
         size_t moving = pool[i];
         for (j = i; j > 0 && archive->entries[pool[j - 1]].raw_size <
@@ -231,7 +256,7 @@ static void plan_shares(const struct fk_archive *archive, struct extract_share *
         pool[j] = moving;
     }
     for (k = 0; k < workers; k++) {
-        shares[k].indexes = pool + (size_t)k * count;
+        shares[k].indexes = pool + (size_t)(k + 1) * count;
     }
     for (i = 0; i < count; i++) {
         struct extract_share *lightest = &shares[0];
@@ -245,7 +270,9 @@ static void plan_shares(const struct fk_archive *archive, struct extract_share *
     }
 }
 
-static fk_status extract_parallel(const struct fk_archive *archive, const char *dest)
+/* Writes the entries `indexes[0..count)` below `dest` on up to one thread per core. */
+static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
+                                  const size_t *indexes, size_t count, int atomic)
 {
     enum { MAX_WORKERS = 4 };
     struct extract_share shares[MAX_WORKERS];
@@ -256,21 +283,30 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     if (workers > MAX_WORKERS) {
         workers = MAX_WORKERS;
     }
+    if ((size_t)workers > count) {
+        workers = count > 0 ? (unsigned)count : 1;
+    }
     /* room for the sorted list and one full-length list per share */
-    pool = malloc((archive->count + 1) * sizeof *pool * (workers + 1));
+    pool = malloc((count + 1) * sizeof *pool * (workers + 1));
     if (pool == NULL) {
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
     }
+    memcpy(pool, indexes, count * sizeof *pool);
     for (k = 0; k < workers; k++) {
         shares[k].archive = archive;
+        shares[k].write = atomic ? write_entry_atomic : write_entry;
         shares[k].dest = dest;
         shares[k].count = 0;
         shares[k].bytes = 0;
         shares[k].status = fk_ok();
         users[k] = &shares[k];
     }
-    plan_shares(archive, shares, workers, pool + archive->count + 1);
-    fk_platform_run_parallel(workers, extract_share_run, users);
+    plan_shares(archive, shares, workers, pool, count);
+    if (workers == 1) {
+        extract_share_run(users[0]);
+    } else {
+        fk_platform_run_parallel(workers, extract_share_run, users);
+    }
     for (k = 0; k < workers; k++) {
         if (FK_FAILED(shares[k].status)) {
             status = shares[k].status;
@@ -281,11 +317,90 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     return status;
 }
 
-fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest)
+/* marks[i] = 1 for every file entry the lazy table names. Rows are "module\tfile\tfile\n";
+ * the module (a row's first field) is the runtime's business. NULL marks: no table. */
+static fk_status lazy_marks(const struct fk_archive *archive, unsigned char **marks)
 {
+    unsigned char *table = NULL;
+    size_t length = 0, i, start = 0;
+    int first = 1;
+    fk_status status = fk_ok();
+    const struct fk_entry *lazy = NULL;
+    *marks = NULL;
+    for (i = 0; i < archive->count && lazy == NULL; i++) {
+        if (archive->entries[i].kind == FK_KIND_LAZY) {
+            lazy = &archive->entries[i];
+        }
+    }
+    if (lazy == NULL) {
+        return status;
+    }
+    status = fk_archive_read(archive, lazy, &table, &length);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    *marks = calloc(archive->count + 1, 1);
+    if (*marks == NULL) {
+        free(table);
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the lazy table");
+    }
+    for (i = 0; i < length && !FK_FAILED(status); i++) {
+        unsigned char c = table[i];
+        if (c != '\t' && c != '\n') {
+            continue;
+        }
+        table[i] = '\0';
+        if (!first) {
+            const struct fk_entry *entry = fk_archive_find(archive, (const char *)table + start, 0);
+            if (entry == NULL || !fk_archive_is_file_kind(entry->kind)) {
+                status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table names %s, which is not a file "
+                                 "of the archive; the executable is damaged, rebuild it",
+                                 (const char *)table + start);
+            } else {
+                (*marks)[entry - archive->entries] = 1;
+            }
+        }
+        first = c == '\n';
+        start = i + 1;
+    }
+    if (!FK_FAILED(status) && start != length) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table does not end a row; the executable "
+                         "is damaged, rebuild it");
+    }
+    free(table);
+    if (FK_FAILED(status)) {
+        free(*marks);
+        *marks = NULL;
+    }
+    return status;
+}
+
+fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int lazy)
+{
+    const struct fk_archive *archive = &ctx->archive;
     struct fk_sibling *sibling;
-    fk_status status = extract_parallel(&ctx->archive, dest);
-    size_t i;
+    unsigned char *marks = NULL;
+    size_t *indexes;
+    size_t i, count = 0;
+    fk_status status = lazy ? lazy_marks(archive, &marks) : fk_ok();
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    indexes = malloc((archive->count + 1) * sizeof *indexes);
+    if (indexes == NULL) {
+        free(marks);
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
+    }
+    for (i = 0; i < archive->count; i++) {
+        unsigned kind = archive->entries[i].kind;
+        if ((fk_archive_is_file_kind(kind) || kind == FK_KIND_SYMLINK) &&
+            (marks == NULL || !marks[i])) {
+            indexes[count++] = i;
+        }
+    }
+    free(marks);
+    status = extract_parallel(archive, dest, indexes, count, 0);
+    free(indexes);
     if (FK_FAILED(status)) {
         return status;
     }
@@ -295,14 +410,39 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest)
     }
     sibling->name[0] = '\0';
     fk_archive_init(&sibling->archive);
-    for (i = 0; i < ctx->archive.count && !FK_FAILED(status); i++) {
-        const struct fk_entry *entry = &ctx->archive.entries[i];
+    for (i = 0; i < archive->count && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry = &archive->entries[i];
         if (entry->kind == FK_KIND_EXTERNAL) {
             status = extract_external(ctx, sibling, entry, dest);
         }
     }
     fk_archive_close(&sibling->archive);
     free(sibling);
+    return status;
+}
+
+fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
+                             const char *const *names, size_t count)
+{
+    size_t *indexes = malloc((count + 1) * sizeof *indexes);
+    size_t i, found = 0;
+    fk_status status = fk_ok();
+    if (indexes == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
+    }
+    for (i = 0; i < count; i++) {
+        const struct fk_entry *entry = fk_archive_find(archive, names[i], 0);
+        if (entry == NULL || !(fk_archive_is_file_kind(entry->kind) ||
+                               entry->kind == FK_KIND_SYMLINK)) {
+            status = fk_fail(FK_E_ARCHIVE, ENOENT, "%s is not a file of the archive", names[i]);
+            break;
+        }
+        indexes[found++] = (size_t)(entry - archive->entries);
+    }
+    if (!FK_FAILED(status) && found > 0) {
+        status = extract_parallel(archive, dest, indexes, found, 1);
+    }
+    free(indexes);
     return status;
 }
 
@@ -335,7 +475,7 @@ fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
         return status;
     }
     fk_log_debug("extracting into %s", ctx->top_dir);
-    status = fk_extract_archive(ctx, ctx->top_dir);
+    status = fk_extract_archive(ctx, ctx->top_dir, 1);
     if (FK_FAILED(status)) {
         fk_platform_remove_tree(ctx->top_dir);
         fk_platform_unlock(ctx->top_lock);
@@ -460,7 +600,7 @@ static fk_status cache_create(struct fk_context *ctx, const char *root, const ch
         return status;
     }
     fk_log_debug("extracting into %s", temp);
-    status = fk_extract_archive(ctx, temp);
+    status = fk_extract_archive(ctx, temp, 0);
     if (!FK_FAILED(status)) {
         status = fk_platform_rename_dir(temp, final, lost);
     }

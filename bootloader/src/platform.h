@@ -49,6 +49,9 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
 int fk_platform_remove_tree(const char *path);
 /* rename(2); *lost is set when `to` already exists (someone else renamed first). */
 fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost);
+/* Moves the finished file `from` to `to`. When `to` appeared meanwhile (another process
+ * unpacked the same entry), *lost is set and `from` is removed: both copies are identical. */
+fk_status fk_platform_rename_file(const char *from, const char *to, int *lost);
 /* Fails unless `path` is a folder owned by us that group and others cannot write. */
 fk_status fk_platform_check_private_dir(const char *path, const char *fix);
 /* Fails when the folder lies on a filesystem mounted noexec. */
@@ -77,6 +80,7 @@ fk_status fk_platform_home_dir(char *out, size_t size);
  * workers share nothing mutable: each gets its own `users[k]`. */
 void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users);
 unsigned fk_platform_cpu_count(void);
+unsigned long fk_platform_process_id(void);
 
 fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
 

@@ -306,6 +306,25 @@ fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
                    "cache folder", from, to, strerror(errno));
 }
 
+unsigned long fk_platform_process_id(void)
+{
+    return (unsigned long)getpid();
+}
+
+fk_status fk_platform_rename_file(const char *from, const char *to, int *lost)
+{
+    /* rename(2) replaces atomically; a process that already mapped the old copy keeps it. */
+    *lost = 0;
+    if (rename(from, to) == 0) {
+        return fk_ok();
+    }
+    {
+        int err = errno;
+        unlink(from);
+        return fk_fail(FK_E_IO, err, "cannot rename %s to %s: %s", from, to, strerror(err));
+    }
+}
+
 fk_status fk_platform_check_private_dir(const char *path, const char *fix)
 {
     struct stat info;

@@ -435,6 +435,35 @@ fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
                    error_text(GetLastError(), reason, sizeof reason));
 }
 
+unsigned long fk_platform_process_id(void)
+{
+    return (unsigned long)GetCurrentProcessId();
+}
+
+fk_status fk_platform_rename_file(const char *from, const char *to, int *lost)
+{
+    wchar_t wide_from[FK_WIDE_MAX];
+    wchar_t wide_to[FK_WIDE_MAX];
+    char reason[256];
+    DWORD error;
+    *lost = 0;
+    if (!to_wide(from, wide_from, FK_WIDE_MAX) || !to_wide(to, wide_to, FK_WIDE_MAX)) {
+        return too_long(to);
+    }
+    /* No MOVEFILE_REPLACE_EXISTING: a DLL another process has loaded cannot be replaced. */
+    if (MoveFileExW(wide_from, wide_to, 0)) {
+        return fk_ok();
+    }
+    error = GetLastError();
+    DeleteFileW(wide_from);
+    if (error == ERROR_ALREADY_EXISTS || error == ERROR_FILE_EXISTS || fk_path_exists(to)) {
+        *lost = 1;
+        return fk_ok();
+    }
+    return fk_fail(FK_E_IO, (int)error, "cannot rename %s to %s: %s", from, to,
+                   error_text(error, reason, sizeof reason));
+}
+
 fk_status fk_platform_check_private_dir(const char *path, const char *fix)
 {
     DWORD attributes = attributes_of(path);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
 #include "log.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
@@ -377,12 +378,79 @@ static PyObject *fk_method_pyz_read(PyObject *self, PyObject *token)
     return to_bytes(py, data, length);
 }
 
+/* onefile temp mode: the lazy table's data (bytes), else None (everything is on disk). */
+static PyObject *fk_method_lazy_table(PyObject *self, PyObject *unused)
+{
+    struct fk_context *ctx = context_of(self);
+    struct fk_python *py = ctx->python;
+    size_t i;
+    (void)unused;
+    for (i = 0; ctx->onefile && !ctx->extract_cache && i < ctx->archive.count; i++) {
+        const struct fk_entry *entry = &ctx->archive.entries[i];
+        if (entry->kind == FK_KIND_LAZY) {
+            unsigned char *data = NULL;
+            size_t length = 0;
+            fk_status status = fk_archive_read(&ctx->archive, entry, &data, &length);
+            if (FK_FAILED(status)) {
+                return raise_os_error(ctx, &status);
+            }
+            return to_bytes(py, data, length);
+        }
+    }
+    return py->Py_BuildValue("");
+}
+
+/* unpack("file\tfile..."): unpacks those entries into the top directory unless present. */
+static PyObject *fk_method_unpack(PyObject *self, PyObject *names)
+{
+    struct fk_context *ctx = context_of(self);
+    struct fk_python *py = ctx->python;
+    const char *text = py->PyUnicode_AsUTF8(names);
+    const char **list;
+    char *copy;
+    size_t count = 1, i, length;
+    fk_status status;
+    if (text == NULL) {
+        return NULL;
+    }
+    length = strlen(text);
+    for (i = 0; i < length; i++) {
+        count += text[i] == '\t';
+    }
+    copy = malloc(length + 1);
+    list = malloc(count * sizeof *list);
+    if (copy == NULL || list == NULL) {
+        free(copy);
+        free((void *)list);
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+        return raise_os_error(ctx, &status);
+    }
+    memcpy(copy, text, length + 1);
+    list[0] = copy;
+    count = 1;
+    for (i = 0; i < length; i++) {
+        if (copy[i] == '\t') {
+            copy[i] = '\0';
+            list[count++] = copy + i + 1;
+        }
+    }
+    status = fk_extract_entries(&ctx->archive, ctx->top_dir, list, count);
+    free(copy);
+    free((void *)list);
+    if (FK_FAILED(status)) {
+        return raise_os_error(ctx, &status);
+    }
+    return py->Py_BuildValue("");
+}
+
 /* Static because PyCMethod_New keeps a pointer to each definition; never written. */
 static PyMethodDef fk_methods[] = {
     {"toc", fk_method_toc, METH_NOARGS, "list of (name, kind) of every TOC entry"},
     {"read", fk_method_read, METH_O, "the decompressed data of the TOC entry `name`"},
     {"pyz_index", fk_method_pyz_index, METH_NOARGS, "module name -> (is_package, token)"},
     {"pyz_read", fk_method_pyz_read, METH_O, "the marshalled code of the module `token`"},
+    {"lazy_table", fk_method_lazy_table, METH_NOARGS, "the lazy table (bytes), or None"},
+    {"unpack", fk_method_unpack, METH_O, "unpack the tab-separated entries if missing"},
     {NULL, NULL, 0, NULL},
 };
 

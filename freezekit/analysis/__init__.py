@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from freezekit.options import BuildOptions
@@ -124,16 +124,34 @@ def _shape(
         policy=policy,
     )
     dists = sorted({d.path for d in graph.distributions})
+    binaries = collect.merge_entries([direct, scan.binaries])
     return AnalysisResult(
         scripts=tuple(p.resolve() for p in options.scripts),
         pure=pure,
         startup=startup,
-        binaries=collect.merge_entries([direct, scan.binaries]),
+        binaries=binaries,
         datas=collect.merge_entries([datas, metadata_entries(dists)]),
         runtime_hooks=runtime_hooks,
         missing=imports.find_missing(graph),
         excluded_libraries=scan.excluded,
+        library_needs=_library_needs(binaries, scan.needs),
     )
+
+
+def _library_needs(
+    binaries: Sequence[TocEntry], edges: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The scan's (file, library entry) edges by entry name (a file bundled twice gets the
+    edges under both names)."""
+    names: dict[str, list[str]] = {}
+    for entry in binaries:
+        if entry.source:
+            names.setdefault(str(Path(entry.source).resolve()), []).append(entry.name)
+    needs: dict[str, set[str]] = {}
+    for path, library in edges:
+        for name in names.get(path, ()):
+            needs.setdefault(name, set()).add(library)
+    return tuple((name, tuple(sorted(libs))) for name, libs in sorted(needs.items()))
 
 
 def _files(

@@ -234,6 +234,8 @@ class BinaryScan:
     binaries: tuple[TocEntry, ...]  # BINARY entries for the libraries to bundle
     excluded: tuple[str, ...]  # names left to the system
     unresolved: tuple[tuple[str, str], ...]  # (binary file, library name) not found
+    # (file that needs it, resolved; entry name of a bundled library): DT_NEEDED edges
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -450,6 +452,7 @@ def scan_binaries(
     bundled: dict[str, TocEntry] = {}
     excluded: set[str] = set()
     unresolved: set[tuple[str, str]] = set()
+    needs: set[tuple[str, str]] = set()
     while queue:
         elf = queue.pop(0)
         for name in elf.needed:
@@ -466,6 +469,7 @@ def scan_binaries(
             bundled.setdefault(
                 dest, TocEntry(name=dest, kind=EntryKind.BINARY, source=str(found), mode=0o755)
             )
+            needs.add((str(elf.path.resolve()), dest))
             real = str(found.resolve())
             if real in seen_files:
                 continue
@@ -482,6 +486,7 @@ def scan_binaries(
         binaries=tuple(sorted(bundled.values(), key=lambda e: e.name)),
         excluded=tuple(sorted(excluded)),
         unresolved=tuple(sorted(unresolved)),
+        needs=tuple(sorted(needs)),
     )
 
 

@@ -25,7 +25,7 @@ from .result import AnalysisResult, result_from_json, result_to_json
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "analysis-cache.json"
-_FORMAT = 1
+_FORMAT = 2  # 2: library_needs
 _CODE_DIRS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "hooks")
 
 

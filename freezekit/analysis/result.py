@@ -43,6 +43,8 @@ class AnalysisResult:
     runtime_hooks: tuple[Path, ...]
     missing: tuple[MissingModule, ...]
     excluded_libraries: tuple[str, ...]  # system libraries left out (sonames)
+    # entry name of a binary -> entry names of the bundled libraries it loads (DT_NEEDED)
+    library_needs: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def problems(self) -> tuple[MissingModule, ...]:
@@ -113,6 +115,7 @@ def result_to_json(result: AnalysisResult) -> dict[str, object]:
         "runtime_hooks": [str(p) for p in result.runtime_hooks],
         "missing": [[m.name, list(m.importers), m.optional] for m in result.missing],
         "excluded_libraries": list(result.excluded_libraries),
+        "library_needs": [[name, list(needs)] for name, needs in result.library_needs],
     }
 
 
@@ -129,4 +132,8 @@ def result_from_json(data: dict[str, list[list[object]]]) -> AnalysisResult:
             for n, imp, o in data["missing"]
         ),
         excluded_libraries=tuple(str(s) for s in data["excluded_libraries"]),
+        library_needs=tuple(
+            (str(name), tuple(str(n) for n in needs))  # type: ignore[attr-defined]
+            for name, needs in data.get("library_needs", [])
+        ),
     )

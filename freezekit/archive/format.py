@@ -16,6 +16,11 @@ TOC entry (``TOC_ENTRY`` header, then the UTF-8 name, a NUL, zero padding to 8 b
     file mode, CRC-32 of the stored bytes, data offset (from the PKG start), stored size,
     raw (uncompressed) size.
 
+Lazy table (the data of the optional ``lazy`` entry, onefile only): UTF-8 lines
+    ``module<TAB>file<TAB>file...<LF>``. In temp mode the files named there are not unpacked
+    before the app starts; importing ``module`` unpacks its files first (the extension module
+    itself and the bundled libraries it needs). Cache mode unpacks everything.
+
 PYZ (the data of the one ``pyz`` entry): ``PYZ_HEADER``, the module data, then the index,
     one ``PYZ_ENTRY`` header per module followed by its dotted name, a NUL and padding.
     Module data is a marshalled code object in a zstd frame with a content checksum.
@@ -60,6 +65,7 @@ KIND_CODES: dict[EntryKind, int] = {
     EntryKind.SYMLINK: ord("l"),
     EntryKind.OPTION: ord("o"),
     EntryKind.EXTERNAL: ord("x"),
+    EntryKind.LAZY: ord("y"),
 }
 KINDS_BY_CODE: dict[int, EntryKind] = {code: kind for kind, code in KIND_CODES.items()}
 COMPRESSION_CODES: dict[Compression, int] = {Compression.NONE: 0, Compression.ZSTD: 1}
@@ -452,6 +458,35 @@ def render_c_header() -> str:
     lines += _c_offsets("FK_PYZ_ENTRY", PYZ_ENTRY)
     lines += ["", "#endif /* FK_ARCHIVE_FORMAT_H */", ""]
     return "\n".join(lines)
+
+
+LAZY_TABLE_NAME = "freezekit-lazy"
+
+
+def encode_lazy_table(table: dict[str, tuple[str, ...]]) -> bytes:
+    """``{module: (file, ...)}`` as the lazy entry's data (sorted: deterministic)."""
+    lines = []
+    for module, files in sorted(table.items()):
+        fields = (module, *files)
+        if not files or any(not f or "\t" in f or "\n" in f for f in fields):
+            raise ValueError(f"lazy table row for {module!r} is empty or has a tab or newline")
+        lines.append("\t".join(fields) + "\n")
+    return "".join(lines).encode("utf-8")
+
+
+def decode_lazy_table(data: bytes) -> dict[str, tuple[str, ...]]:
+    """The inverse of encode_lazy_table; a malformed table raises ArchiveFormatError."""
+    table: dict[str, tuple[str, ...]] = {}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArchiveFormatError("lazy table is not UTF-8") from exc
+    for line in text.splitlines():
+        module, *files = line.split("\t")
+        if not module or not files or not all(files):
+            raise ArchiveFormatError(f"lazy table row {line!r} is malformed")
+        table[module] = tuple(files)
+    return table
 
 
 def kind_name(kind: EntryKind) -> str:

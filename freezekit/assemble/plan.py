@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from freezekit.archive import format as fmt
@@ -52,6 +52,8 @@ class CollectPlan:
     externals: tuple[ExternalItem, ...]
     header: PkgHeader
     level: int
+    # onefile temp mode: {extension module: files unpacked on its first import}; see lazy.py
+    lazy: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def pkg_items(self) -> list[PkgItem]:
         """Every PKG entry of the executable for this plan's mode."""
@@ -70,6 +72,15 @@ class CollectPlan:
                 PkgItem(name=link.dest, kind=EntryKind.SYMLINK, data=link.target.encode("utf-8"))
                 for link in self.links
             ]
+            if self.lazy:
+                items.append(
+                    PkgItem(
+                        name=fmt.LAZY_TABLE_NAME,
+                        kind=EntryKind.LAZY,
+                        data=fmt.encode_lazy_table(dict(self.lazy)),
+                        compress=True,
+                    )
+                )
         return items
 
 

@@ -34,12 +34,16 @@ class PyzImporter:
 
     is_freezekit_pyz = True
 
-    def __init__(self, index, read, top_dir):
+    def __init__(self, index, read, top_dir, lazy=None):
         self.index = index  # name -> (is_package, token)
         self._read = read
         self.top_dir = top_dir
         self.post_import = dict(_POST_IMPORT)
         self._parents = None  # implied namespace packages, computed on the first miss
+        # onefile temp mode: extension module -> files to unpack before the path finder
+        # looks for it (the module's own file and the bundled libraries it needs)
+        self.lazy = _parse_lazy_table(lazy)
+        self.lazy_modules = frozenset(self.lazy)
 
     def __repr__(self):
         return f"<PyzImporter {len(self.index)} modules in {self.top_dir!r}>"
@@ -58,6 +62,8 @@ class PyzImporter:
     def find_spec(self, fullname, path=None, target=None):
         entry = self.index.get(fullname)
         if entry is None:
+            if fullname in self.lazy:
+                self.unpack(fullname)
             return self._namespace_spec(fullname)
         spec = _fi.ModuleSpec(fullname, self, origin=self.origin_of(fullname), is_package=entry[0])
         if entry[0]:
@@ -83,6 +89,22 @@ class PyzImporter:
         spec = _fi.ModuleSpec(fullname, None, is_package=True)
         spec.submodule_search_locations.append(self.path_of(fullname))
         return spec
+
+    def unpack(self, fullname):
+        """Unpack the files of lazy module ``fullname`` now (once), and make the path finders
+        of their folders list them again: a folder's listing is cached and its mtime may not
+        have changed yet."""
+        files = self.lazy.pop(fullname, None)
+        if not files:
+            return
+        _freezekit.unpack("\t".join(files))
+        cache = sys.path_importer_cache
+        for name in files:
+            folder, _, _ = name.rpartition("/")
+            key = self.top_dir + _SEP + folder.replace("/", _SEP) if folder else self.top_dir
+            finder = cache.get(key)
+            if finder is not None:
+                finder.invalidate_caches()
 
     def invalidate_caches(self):
         pass
@@ -131,6 +153,16 @@ class PyzImporter:
         return PyzResourceReader(self, fullname)
 
 
+def _parse_lazy_table(data):
+    """``module\\tfile\\tfile\\n`` rows (archive/format.py) -> {module: (file, ...)}."""
+    table = {}
+    if data:
+        for row in data.decode("utf-8").splitlines():
+            module, *files = row.split("\t")
+            table[module] = tuple(files)
+    return table
+
+
 def _install(importer):
     meta_path = sys.meta_path
     for position, finder in enumerate(meta_path):
@@ -141,7 +173,9 @@ def _install(importer):
         meta_path.append(importer)
 
 
-_importer = PyzImporter(_freezekit.pyz_index(), _freezekit.pyz_read, _freezekit.top_dir)
+_importer = PyzImporter(
+    _freezekit.pyz_index(), _freezekit.pyz_read, _freezekit.top_dir, _freezekit.lazy_table()
+)
 _install(_importer)
 sys.frozen = True
 sys._MEIPASS = _freezekit.top_dir

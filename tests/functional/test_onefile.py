@@ -231,3 +231,20 @@ def test_noexec_temp_folder_is_explained(app: FrozenApp, tmp_path: Path) -> None
         "the app with --runtime-tmpdir"
     ]
     assert result.stdout == ""  # nothing left in the temp folder
+
+
+def test_extension_modules_are_unpacked_on_first_import(app: FrozenApp, tmp_path: Path) -> None:
+    # temp mode: _decimal and _hashlib (with the libcrypto it loads) wait for their import;
+    # a worker started through sys.executable shares the folder and unpacks on its own
+    result = app.run("lazy", env=_env(tmp_path))
+    assert result.stdout.splitlines() == [
+        "before False False",
+        "lazy-worker True True 0.3 e3b0c442 ",
+        "lazy True True 0.3 e3b0c442",
+    ], result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_mode_unpacks_everything_before_the_start(cached: FrozenApp, tmp_path: Path) -> None:
+    result = cached.run("lazy", env=_env(tmp_path))
+    assert result.stdout.splitlines()[0] == "before True True", result.stderr

@@ -30,6 +30,7 @@ def fake_freezekit(
     *,
     toc: list[tuple[str, str, bytes]] | None = None,
     options: tuple[str, ...] = (),
+    lazy: bytes | None = None,
 ) -> types.ModuleType:
     """A stand-in for the bootloader's ``_freezekit``; modules: ``name: (is_package, source)``."""
     index: dict[str, tuple[bool, int]] = {}
@@ -50,6 +51,9 @@ def fake_freezekit(
     module.read = lambda name: {n: d for n, _, d in entries}[name]  # type: ignore[attr-defined]
     module.pyz_index = lambda: dict(index)  # type: ignore[attr-defined]
     module.pyz_read = blobs.__getitem__  # type: ignore[attr-defined]
+    module.lazy_table = lambda: lazy  # type: ignore[attr-defined]
+    module.unpacked = []  # type: ignore[attr-defined]
+    module.unpack = module.unpacked.append  # type: ignore[attr-defined]
     return module
 
 
@@ -247,3 +251,36 @@ def test_bootstrap_imports_only_builtin_modules_before_the_importer() -> None:
             imported.append(node.module or "")
     assert imported[-1] == "freezekit.runtime.main"
     assert set(imported[:-1]) <= allowed
+
+
+def test_a_lazy_module_is_unpacked_once_before_the_path_finder_looks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    top = tmp_path / "_internal"
+    top.mkdir()
+    fake = fake_freezekit(top, {}, lazy=b"fktlazy\tfktlazy.py\tlibfkt.so\n")
+
+    def unpack(names: str) -> None:
+        fake.unpacked.append(names)  # type: ignore[attr-defined]
+        (top / "fktlazy.py").write_text("VALUE = 7\n")
+
+    fake.unpack = unpack  # type: ignore[attr-defined]
+    main = types.ModuleType("freezekit.runtime.main")
+    started: list[object] = []
+    main.start = started.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "_freezekit", fake)
+    monkeypatch.setitem(sys.modules, "freezekit.runtime.main", main)
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.setattr(sys, "path", [str(top), *sys.path])
+    monkeypatch.setattr(sys, "frozen", False, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", None, raising=False)
+    exec(compile(BOOTSTRAP.read_text(encoding="utf-8"), str(BOOTSTRAP), "exec"), {})
+    try:
+        with pytest.raises(ModuleNotFoundError):  # caches the folder listing without the file
+            importlib.import_module("fktnothere")
+        assert importlib.import_module("fktlazy").VALUE == 7
+        del sys.modules["fktlazy"]
+        importlib.import_module("fktlazy")
+        assert fake.unpacked == ["fktlazy.py\tlibfkt.so"]  # type: ignore[attr-defined]
+    finally:
+        sys.modules.pop("fktlazy", None)

@@ -21,5 +21,25 @@ elif command == "restart":
 elif command == "link":
     path = os.path.join(sys._MEIPASS, "extra", "shared.txt")
     print(os.path.islink(path), open(path).read().strip())
+elif command in ("lazy", "lazy-worker"):
+    import glob
+
+    def on_disk():
+        patterns = ("lib-dynload/_decimal.*", "libcrypto*")
+        return [bool(glob.glob(os.path.join(sys._MEIPASS, p))) for p in patterns]
+
+    if command == "lazy":
+        print("before", *on_disk())
+        worker = subprocess.run([sys.executable, "lazy-worker"], capture_output=True, text=True)
+        print(worker.stdout.strip(), worker.stderr.strip())
+    import decimal
+    import hashlib
+
+    print(
+        command,
+        *on_disk(),
+        decimal.Decimal("0.1") + decimal.Decimal("0.2"),
+        hashlib.sha256(b"").hexdigest()[:8],
+    )
 elif command == "exit":
     sys.exit(int(sys.argv[2]))

@@ -1,0 +1,111 @@
+"""Which files of a onefile app wait in the archive until first needed (temp mode).
+
+A onefile app in temp mode unpacks its files before Python starts, on every run. Most of
+that time goes to shared libraries, and an app rarely imports every extension module it
+bundles (numpy's random and fft, the CJK codecs, ssl's libcrypto in an app that never opens
+a connection). Extension modules are loaded through the import system, so they, and the
+bundled libraries only they load, can be unpacked on first import instead: the runtime's
+importer asks the bootloader for a module's files just before the path finder looks for it.
+
+Everything else stays eager: data files, libpython, libraries collected on purpose (by a
+hook or ``--add-binary``, which may be opened with ctypes or dlopen by path), and every
+library such an eager file loads.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+
+from freezekit.assemble.plan import FileItem, LinkItem
+from freezekit.toc import EntryKind
+
+STDLIB_EXTENSIONS = "lib-dynload"
+
+
+def extension_module(dest: str) -> str | None:
+    """The module an extension file at ``dest`` provides, or None if ``dest`` is not where
+    the path finder would look for one (``numpy/_core/_umath.cpython-311-x86_64-linux-gnu.so``
+    gives ``numpy._core._umath``; ``lib-dynload/math.cpython-311-x86_64-linux-gnu.so``,
+    ``math``)."""
+    parts = dest.split("/")
+    if parts[0] == STDLIB_EXTENSIONS:
+        parts = parts[1:]
+    if not parts:
+        return None
+    stem = parts[-1].split(".", 1)[0]
+    names = parts[:-1] if stem == "__init__" else [*parts[:-1], stem]
+    if not names or not all(name.isidentifier() for name in names):
+        return None
+    return ".".join(names)
+
+
+def _resolve_links(links: Sequence[LinkItem]) -> dict[str, str]:
+    """Link dest -> the file it ends at (links point at kept files, maybe through links)."""
+    direct = {
+        link.dest: posixpath.normpath(posixpath.join(posixpath.dirname(link.dest), link.target))
+        for link in links
+    }
+    resolved = {}
+    for dest in direct:
+        seen = {dest}
+        end = direct[dest]
+        while end in direct and end not in seen:
+            seen.add(end)
+            end = direct[end]
+        resolved[dest] = end
+    return resolved
+
+
+def _closure(roots: Iterable[str], needs: Mapping[str, Sequence[str]]) -> set[str]:
+    found: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in found:
+            continue
+        found.add(name)
+        stack.extend(needs.get(name, ()))
+    return found
+
+
+def lazy_table(
+    files: Sequence[FileItem],
+    links: Sequence[LinkItem],
+    library_needs: Iterable[tuple[str, Sequence[str]]],
+    *,
+    eager: Iterable[str] = (),
+) -> dict[str, tuple[str, ...]]:
+    """``{module: (file, ...)}``: for every extension module, the files to unpack before it
+    is imported (its own file first, then the libraries it needs that nothing eager needs).
+
+    ``library_needs`` are the analysis' DT_NEEDED edges by entry name; ``eager`` names files
+    that must be unpacked before the app starts whatever they are (libpython).
+    """
+    by_dest = {item.dest: item for item in files}
+    link_ends = _resolve_links(links)
+
+    def real(name: str) -> str:
+        return link_ends.get(name, name)
+
+    needs: dict[str, list[str]] = {}
+    for name, libraries in library_needs:
+        needs.setdefault(real(name), []).extend(
+            real(lib) for lib in libraries if real(lib) in by_dest
+        )
+    needed = {lib for libs in needs.values() for lib in libs}
+    modules = {
+        item.dest: module
+        for item in files
+        if item.kind is EntryKind.EXTENSION and (module := extension_module(item.dest))
+    }
+    candidates = set(modules) | {d for d in needed if by_dest[d].kind is EntryKind.BINARY}
+    roots = (set(by_dest) - candidates) | {real(name) for name in eager if real(name) in by_dest}
+    lazy = candidates - _closure(roots, needs)
+    table: dict[str, tuple[str, ...]] = {}
+    for dest, module in sorted(modules.items()):
+        own = [dest] if dest in lazy else []
+        libraries = sorted(_closure([dest], needs) & lazy - {dest})
+        if own or libraries:
+            table[module] = (*own, *libraries)
+    return table
