@@ -321,7 +321,11 @@ static fk_status decode_data(const char *name, unsigned char *stored, uint64_t s
         *length = (size_t)raw_size;
         return status;
     }
-    frame_size = ZSTD_getFrameContentSize(stored, (size_t)stored_size);
+    /* A chunked entry starts with a skippable frame (its index): its size is the sum of its
+     * frames', checked after decompressing like every other entry's. */
+    frame_size = stored_size >= 4 && (get_le(stored, 4) & 0xFFFFFFF0u) == 0x184D2A50u
+                     ? ZSTD_CONTENTSIZE_UNKNOWN
+                     : ZSTD_getFrameContentSize(stored, (size_t)stored_size);
     if (frame_size == ZSTD_CONTENTSIZE_ERROR ||
         (frame_size != ZSTD_CONTENTSIZE_UNKNOWN && frame_size != raw_size) ||
         raw_size > SIZE_MAX - 1) {
@@ -380,12 +384,13 @@ static fk_status read_stored(const struct fk_archive *archive, const char *name,
 
 enum { FK_STREAM_CHUNK = 1 << 17 };
 
-static fk_status stream_frame(const struct fk_archive *archive, const struct fk_entry *entry,
-                              ZSTD_DCtx *dctx, unsigned char *in, unsigned char *out,
-                              fk_sink sink, void *user)
+/* Decompresses the stored bytes [offset, offset+left) of the file, which must give exactly
+ * raw_size bytes, handing them to `sink` piece by piece. */
+static fk_status stream_range(const struct fk_archive *archive, const char *name,
+                              uint64_t offset, uint64_t left, uint64_t raw_size, ZSTD_DCtx *dctx,
+                              unsigned char *in, unsigned char *out, fk_sink sink, void *user)
 {
-    uint64_t offset = archive->pkg_offset + entry->data_offset;
-    uint64_t left = entry->stored_size, produced = 0;
+    uint64_t produced = 0;
     size_t last = 1;
     fk_status status = fk_ok();
     while (left > 0 && !FK_FAILED(status)) {
@@ -408,31 +413,131 @@ static fk_status stream_frame(const struct fk_archive *archive, const struct fk_
             last = ZSTD_decompressStream(dctx, &output, &input);
             if (ZSTD_isError(last)) {
                 return fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s; "
-                               FK_DAMAGED, entry->name, ZSTD_getErrorName(last));
+                               FK_DAMAGED, name, ZSTD_getErrorName(last));
             }
             produced += output.pos;
-            if (produced > entry->raw_size) {
+            if (produced > raw_size) {
                 return fk_fail(FK_E_ARCHIVE, 0, "entry %s: decompresses past its %llu bytes; "
-                               FK_DAMAGED, entry->name, (unsigned long long)entry->raw_size);
+                               FK_DAMAGED, name, (unsigned long long)raw_size);
             }
             if (output.pos > 0) {
                 status = sink(user, out, output.pos);
             }
         }
     }
-    if (!FK_FAILED(status) && (last != 0 || produced != entry->raw_size)) {
+    if (!FK_FAILED(status) && (last != 0 || produced != raw_size)) {
         status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd frame ends after %llu of %llu bytes; "
-                         FK_DAMAGED, entry->name, (unsigned long long)produced,
-                         (unsigned long long)entry->raw_size);
+                         FK_DAMAGED, name, (unsigned long long)produced,
+                         (unsigned long long)raw_size);
     }
     return status;
+}
+
+/* Streams [offset, offset+stored) of the file through a fresh decoder and fixed buffers. */
+static fk_status stream_zstd(const struct fk_archive *archive, const char *name, uint64_t offset,
+                             uint64_t stored, uint64_t raw_size, fk_sink sink, void *user)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    unsigned char *in = malloc(FK_STREAM_CHUNK);
+    unsigned char *out = malloc(ZSTD_DStreamOutSize());
+    fk_status status;
+    if (dctx == NULL || in == NULL || out == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for decompression", name);
+    } else {
+        status = stream_range(archive, name, offset, stored, raw_size, dctx, in, out, sink, user);
+    }
+    ZSTD_freeDCtx(dctx);
+    free(in);
+    free(out);
+    return status;
+}
+
+fk_status fk_archive_chunks(const struct fk_archive *archive, const struct fk_entry *entry,
+                            struct fk_chunk **chunks, size_t *count)
+{
+    static const unsigned char magic[] = FK_CHUNK_INDEX_MAGIC_BYTES;
+    unsigned char header[FK_CHUNK_INDEX_SIZE];
+    unsigned char *records = NULL;
+    uint64_t stored = 0, raw = 0, number, index_size, i;
+    uint64_t base = archive->pkg_offset + entry->data_offset;
+    fk_status status;
+    *chunks = NULL;
+    *count = 0;
+    if (entry->compression != FK_COMPRESSION_ZSTD || entry->raw_size < FK_CHUNKED_MIN_SIZE ||
+        entry->stored_size < FK_CHUNK_INDEX_SIZE) {
+        return fk_ok();
+    }
+    status = fk_platform_read_at(archive->file, archive->path, base, header, sizeof header);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (FIELD(header, FK_CHUNK_INDEX, FRAME_MAGIC) != FK_SKIPPABLE_MAGIC ||
+        memcmp(header + FK_CHUNK_INDEX_MAGIC_OFF, magic, FK_CHUNK_INDEX_MAGIC_LEN) != 0) {
+        return fk_ok(); /* one plain frame */
+    }
+    number = FIELD(header, FK_CHUNK_INDEX, COUNT);
+    index_size = FK_CHUNK_INDEX_SIZE + number * FK_CHUNK_SIZE;
+    if (number == 0 || number > entry->stored_size / FK_CHUNK_SIZE ||
+        index_size > entry->stored_size ||
+        FIELD(header, FK_CHUNK_INDEX, FRAME_SIZE) != index_size - 8) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry %s: chunk index is malformed; " FK_DAMAGED,
+                       entry->name);
+    }
+    records = malloc((size_t)(number * FK_CHUNK_SIZE));
+    *chunks = calloc((size_t)number, sizeof **chunks);
+    if (records == NULL || *chunks == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory", entry->name);
+        goto cleanup;
+    }
+    status = fk_platform_read_at(archive->file, archive->path, base + FK_CHUNK_INDEX_SIZE,
+                                 records, (size_t)(number * FK_CHUNK_SIZE));
+    if (FK_FAILED(status)) {
+        goto cleanup;
+    }
+    stored = index_size;
+    for (i = 0; i < number; i++) {
+        const unsigned char *record = records + i * FK_CHUNK_SIZE;
+        struct fk_chunk *chunk = &(*chunks)[i];
+        chunk->stored_offset = stored;
+        chunk->stored_size = FIELD(record, FK_CHUNK, STORED_SIZE);
+        chunk->raw_offset = raw;
+        chunk->raw_size = FIELD(record, FK_CHUNK, RAW_SIZE);
+        if (chunk->stored_size == 0 || chunk->raw_size == 0 ||
+            chunk->raw_size > FK_CHUNK_RAW_SIZE ||
+            chunk->stored_size > entry->stored_size - stored) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: chunk %llu lies outside the entry; "
+                             FK_DAMAGED, entry->name, (unsigned long long)i);
+            goto cleanup;
+        }
+        stored += chunk->stored_size;
+        raw += chunk->raw_size;
+    }
+    if (stored != entry->stored_size || raw != entry->raw_size) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: chunks do not add up to the entry; "
+                         FK_DAMAGED, entry->name);
+        goto cleanup;
+    }
+    *count = (size_t)number;
+cleanup:
+    free(records);
+    if (FK_FAILED(status)) {
+        free(*chunks);
+        *chunks = NULL;
+    }
+    return status;
+}
+
+fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct fk_entry *entry,
+                                  const struct fk_chunk *chunk, fk_sink sink, void *user)
+{
+    return stream_zstd(archive, entry->name,
+                       archive->pkg_offset + entry->data_offset + chunk->stored_offset,
+                       chunk->stored_size, chunk->raw_size, sink, user);
 }
 
 fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_entry *entry,
                             fk_sink sink, void *user)
 {
-    ZSTD_DCtx *dctx = NULL;
-    unsigned char *in = NULL, *out = NULL;
     fk_status status = fk_ok();
     if (entry->compression != FK_COMPRESSION_ZSTD) {
         unsigned char *data = NULL;
@@ -444,20 +549,9 @@ fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_en
         free(data);
         return status;
     }
-    dctx = ZSTD_createDCtx();
-    in = malloc(FK_STREAM_CHUNK);
-    out = malloc(ZSTD_DStreamOutSize());
-    if (dctx == NULL || in == NULL || out == NULL) {
-        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for decompression",
-                         entry->name);
-        goto cleanup;
-    }
-    status = stream_frame(archive, entry, dctx, in, out, sink, user);
-cleanup:
-    ZSTD_freeDCtx(dctx);
-    free(in);
-    free(out);
-    return status;
+    /* a chunked entry streams as well: zstd skips the index frame and reads across frames */
+    return stream_zstd(archive, entry->name, archive->pkg_offset + entry->data_offset,
+                       entry->stored_size, entry->raw_size, sink, user);
 }
 
 fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,

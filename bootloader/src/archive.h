@@ -78,6 +78,21 @@ fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_en
                             fk_sink sink, void *user);
 fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,
                           unsigned char **data, size_t *length);
+
+/* One frame of a chunked entry (archive_format.h, "Chunked file entries"). */
+struct fk_chunk {
+    uint64_t stored_offset; /* from the entry's start */
+    uint64_t stored_size;
+    uint64_t raw_offset; /* in the unpacked file */
+    uint64_t raw_size;
+};
+/* The checked chunk index of `entry` in a malloc'd array; *count = 0 (and NULL) when the
+ * entry is not chunked. */
+fk_status fk_archive_chunks(const struct fk_archive *archive, const struct fk_entry *entry,
+                            struct fk_chunk **chunks, size_t *count);
+/* Like fk_archive_stream, for one chunk: gives exactly chunk->raw_size bytes. */
+fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct fk_entry *entry,
+                                  const struct fk_chunk *chunk, fk_sink sink, void *user);
 const char *fk_archive_kind_name(unsigned kind);
 int fk_archive_is_file_kind(unsigned kind);
 

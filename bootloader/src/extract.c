@@ -219,44 +219,88 @@ static fk_status extract_external(const struct fk_context *ctx, struct fk_siblin
     return write_entry(&sibling->archive, shared, dest);
 }
 
-/* One extraction worker's share of the entries, and what went wrong, if anything. */
+/* A large file unpacked by several workers at once, one chunk (zstd frame) each: created
+ * before the workers start, finished after they all stopped. */
+struct split_file {
+    const struct fk_entry *entry;
+    char path[FK_PATH_MAX];    /* what is written */
+    char final[FK_PATH_MAX];   /* where it ends (differs from path when atomic) */
+    fk_handle file;
+    struct fk_chunk *chunks;
+    size_t count;
+};
+
+/* One piece of work: a whole entry (chunk == NULL) or one chunk of a split file. */
+struct extract_unit {
+    size_t entry;
+    struct split_file *split;
+    const struct fk_chunk *chunk;
+    uint64_t weight; /* raw bytes */
+};
+
+/* One extraction worker's share of the units, and what went wrong, if anything. */
 struct extract_share {
     const struct fk_archive *archive;
     fk_status (*write)(const struct fk_archive *, const struct fk_entry *, const char *);
     const char *dest;
-    size_t *indexes;
+    struct extract_unit **units;
     size_t count;
     uint64_t bytes;
     fk_status status;
 };
+
+struct chunk_sink {
+    const struct split_file *split;
+    uint64_t offset;
+};
+
+static fk_status write_chunk_piece(void *user, const void *data, size_t length)
+{
+    struct chunk_sink *sink = user;
+    fk_status status = fk_platform_write_at(sink->split->file, sink->split->path, sink->offset,
+                                            data, length);
+    sink->offset += length;
+    return status;
+}
 
 static void extract_share_run(void *user)
 {
     struct extract_share *share = user;
     size_t i;
     for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
-        share->status = share->write(share->archive,
-                                     &share->archive->entries[share->indexes[i]], share->dest);
+        const struct extract_unit *unit = share->units[i];
+        if (unit->chunk == NULL) {
+            share->status = share->write(share->archive, &share->archive->entries[unit->entry],
+                                         share->dest);
+        } else {
+            struct chunk_sink sink;
+            sink.split = unit->split;
+            sink.offset = unit->chunk->raw_offset;
+            share->status = fk_archive_stream_chunk(share->archive, unit->split->entry,
+                                                    unit->chunk, write_chunk_piece, &sink);
+        }
     }
 }
 
-/* Splits the entries `pool[0..count)` over `workers` shares: each entry, largest first, goes
- * to the share with the fewest bytes so far. `pool` is reordered. */
-static void plan_shares(const struct fk_archive *archive, struct extract_share *shares,
-                        unsigned workers, size_t *pool, size_t count)
+/* Spreads `units` over `workers` shares: each unit, heaviest first, goes to the share with
+ * the fewest bytes so far. `order` and each share's list have room for `count` units. */
+static void plan_shares(struct extract_unit *units, size_t count, struct extract_share *shares,
+                        unsigned workers, struct extract_unit **order)
 {
     size_t i, j;
     unsigned k;
-    for (i = 1; i < count; i++) { /* insertion sort by size, descending; the TOC is small */
-        size_t moving = pool[i];
-        for (j = i; j > 0 && archive->entries[pool[j - 1]].raw_size <
-                                 archive->entries[moving].raw_size; j--) {
-            pool[j] = pool[j - 1];
+    for (i = 0; i < count; i++) {
+        order[i] = &units[i];
+    }
+    for (i = 1; i < count; i++) { /* insertion sort by weight, descending; the TOC is small */
+        struct extract_unit *moving = order[i];
+        for (j = i; j > 0 && order[j - 1]->weight < moving->weight; j--) {
+            order[j] = order[j - 1];
         }
-        pool[j] = moving;
+        order[j] = moving;
     }
     for (k = 0; k < workers; k++) {
-        shares[k].indexes = pool + (size_t)(k + 1) * count;
+        shares[k].units = order + (size_t)(k + 1) * count;
     }
     for (i = 0; i < count; i++) {
         struct extract_share *lightest = &shares[0];
@@ -265,12 +309,51 @@ static void plan_shares(const struct fk_archive *archive, struct extract_share *
                 lightest = &shares[k];
             }
         }
-        lightest->indexes[lightest->count++] = pool[i];
-        lightest->bytes += archive->entries[pool[i]].raw_size;
+        lightest->units[lightest->count++] = order[i];
+        lightest->bytes += order[i]->weight;
     }
 }
 
-/* Writes the entries `indexes[0..count)` below `dest` on up to one thread per core. */
+/* Creates the file of a split entry (under a private name when atomic). */
+static fk_status open_split(const struct fk_archive *archive, const char *dest, int atomic,
+                            struct split_file *split)
+{
+    fk_status status = fk_path_join(split->final, sizeof split->final, dest, split->entry->name);
+    int written;
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    (void)archive;
+    written = atomic ? snprintf(split->path, sizeof split->path, "%s.%lu.part", split->final,
+                                fk_platform_process_id())
+                     : snprintf(split->path, sizeof split->path, "%s", split->final);
+    if (written < 0 || (size_t)written >= sizeof split->path) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", split->entry->name);
+    }
+    status = make_parent(dest, split->entry->name);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_create_file(split->path, &split->file);
+    }
+    return status;
+}
+
+/* Closes a split file: sets its mode and, when atomic, renames it into place; on `failed`
+ * (or any error) the file is removed. */
+static fk_status close_split(struct split_file *split, int atomic, int failed)
+{
+    unsigned mode = split->entry->mode ? split->entry->mode : 0644;
+    fk_status status = fk_platform_finish_file(split->file, split->path, mode, failed);
+    int lost = 0;
+    split->file = FK_NO_HANDLE;
+    if (!failed && !FK_FAILED(status) && atomic) {
+        status = fk_platform_rename_file(split->path, split->final, &lost);
+    }
+    return status;
+}
+
+/* Writes the entries `indexes[0..count)` below `dest` on up to one thread per core; large
+ * chunked files are shared out chunk by chunk. With `atomic` each file is written under a
+ * private name and renamed into place, and files already there are left alone. */
 static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
                                   const size_t *indexes, size_t count, int atomic)
 {
@@ -278,42 +361,103 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     struct extract_share shares[MAX_WORKERS];
     void *users[MAX_WORKERS];
     unsigned workers = fk_platform_cpu_count(), k;
-    size_t *pool;
+    struct split_file *splits = NULL;
+    struct extract_unit *units = NULL;
+    struct extract_unit **order = NULL;
+    size_t split_count = 0, unit_count = 0, unit_room = count, i, c;
     fk_status status = fk_ok();
     if (workers > MAX_WORKERS) {
         workers = MAX_WORKERS;
     }
-    if ((size_t)workers > count) {
-        workers = count > 0 ? (unsigned)count : 1;
-    }
-    /* room for the sorted list and one full-length list per share */
-    pool = malloc((count + 1) * sizeof *pool * (workers + 1));
-    if (pool == NULL) {
+    splits = calloc(count + 1, sizeof *splits);
+    if (splits == NULL) {
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
     }
-    memcpy(pool, indexes, count * sizeof *pool);
-    for (k = 0; k < workers; k++) {
-        shares[k].archive = archive;
-        shares[k].write = atomic ? write_entry_atomic : write_entry;
-        shares[k].dest = dest;
-        shares[k].count = 0;
-        shares[k].bytes = 0;
-        shares[k].status = fk_ok();
-        users[k] = &shares[k];
+    /* split files first: their chunk counts size the unit list */
+    for (i = 0; i < count && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry = &archive->entries[indexes[i]];
+        struct split_file *split = &splits[split_count];
+        char path[FK_PATH_MAX];
+        if (workers < 2 || !fk_archive_is_file_kind(entry->kind) ||
+            entry->raw_size < FK_CHUNKED_MIN_SIZE) {
+            continue;
+        }
+        if (atomic && !FK_FAILED(fk_path_join(path, sizeof path, dest, entry->name)) &&
+            fk_path_exists(path)) {
+            continue;
+        }
+        split->entry = entry;
+        split->file = FK_NO_HANDLE;
+        status = fk_archive_chunks(archive, entry, &split->chunks, &split->count);
+        if (FK_FAILED(status) || split->count == 0) {
+            continue;
+        }
+        status = open_split(archive, dest, atomic, split);
+        unit_room += split->count;
+        split_count++;
     }
-    plan_shares(archive, shares, workers, pool, count);
-    if (workers == 1) {
-        extract_share_run(users[0]);
-    } else {
-        fk_platform_run_parallel(workers, extract_share_run, users);
-    }
-    for (k = 0; k < workers; k++) {
-        if (FK_FAILED(shares[k].status)) {
-            status = shares[k].status;
-            break;
+    if (!FK_FAILED(status)) {
+        units = calloc(unit_room + 1, sizeof *units);
+        /* room for the sorted list and one full-length list per share */
+        order = calloc((unit_room + 1) * (workers + 1), sizeof *order);
+        if (units == NULL || order == NULL) {
+            status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the extraction plan");
         }
     }
-    free(pool);
+    for (i = 0; i < count && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry = &archive->entries[indexes[i]];
+        size_t s;
+        for (s = 0; s < split_count && splits[s].entry != entry; s++) {
+        }
+        if (s < split_count) {
+            for (c = 0; c < splits[s].count; c++) {
+                units[unit_count].entry = indexes[i];
+                units[unit_count].split = &splits[s];
+                units[unit_count].chunk = &splits[s].chunks[c];
+                units[unit_count++].weight = splits[s].chunks[c].raw_size;
+            }
+        } else {
+            units[unit_count].entry = indexes[i];
+            units[unit_count++].weight = entry->raw_size;
+        }
+    }
+    if (!FK_FAILED(status) && unit_count > 0) {
+        if ((size_t)workers > unit_count) {
+            workers = (unsigned)unit_count;
+        }
+        for (k = 0; k < workers; k++) {
+            shares[k].archive = archive;
+            shares[k].write = atomic ? write_entry_atomic : write_entry;
+            shares[k].dest = dest;
+            shares[k].count = 0;
+            shares[k].bytes = 0;
+            shares[k].status = fk_ok();
+            users[k] = &shares[k];
+        }
+        plan_shares(units, unit_count, shares, workers, order);
+        if (workers == 1) {
+            extract_share_run(users[0]);
+        } else {
+            fk_platform_run_parallel(workers, extract_share_run, users);
+        }
+        for (k = 0; k < workers && !FK_FAILED(status); k++) {
+            status = shares[k].status;
+        }
+    }
+    for (i = 0; i < split_count; i++) {
+        if (splits[i].file != FK_NO_HANDLE) {
+            fk_status closed = close_split(&splits[i], atomic, FK_FAILED(status));
+            if (!FK_FAILED(status)) {
+                status = closed;
+            }
+        }
+    }
+    for (i = 0; i <= split_count && i <= count; i++) {
+        free(splits[i].chunks);
+    }
+    free(splits);
+    free(units);
+    free(order);
     return status;
 }
 

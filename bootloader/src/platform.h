@@ -37,6 +37,10 @@ void fk_platform_close(fk_handle file);
  * wrong, finish removes the file. */
 fk_status fk_platform_create_file(const char *path, fk_handle *file);
 fk_status fk_platform_append(fk_handle file, const char *path, const void *data, size_t length);
+/* Writes `length` bytes at `offset` of a file made by fk_platform_create_file; several threads
+ * may write different ranges of the same file at once. */
+fk_status fk_platform_write_at(fk_handle file, const char *path, uint64_t offset,
+                               const void *data, size_t length);
 fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed);
 fk_status fk_platform_symlink(const char *target, const char *path);
 /* mkdir -p of `relative` below the existing folder `base` (0700). */

@@ -190,6 +190,25 @@ fk_status fk_platform_append(fk_handle file, const char *path, const void *data,
     return fk_ok();
 }
 
+fk_status fk_platform_write_at(fk_handle file, const char *path, uint64_t offset,
+                               const void *data, size_t length)
+{
+    const unsigned char *cursor = data;
+    while (length > 0) {
+        ssize_t done = pwrite((int)file, cursor, length, (off_t)offset);
+        if (done < 0 && errno == EINTR) {
+            continue;
+        }
+        if (done <= 0) {
+            return write_error(path, done < 0 ? errno : EIO);
+        }
+        cursor += done;
+        offset += (uint64_t)done;
+        length -= (size_t)done;
+    }
+    return fk_ok();
+}
+
 fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed)
 {
     int err = 0;

@@ -248,6 +248,27 @@ fk_status fk_platform_append(fk_handle file, const char *path, const void *data,
     return fk_ok();
 }
 
+fk_status fk_platform_write_at(fk_handle file, const char *path, uint64_t offset,
+                               const void *data, size_t length)
+{
+    const unsigned char *cursor = data;
+    while (length > 0) {
+        OVERLAPPED at;
+        DWORD done = 0;
+        DWORD piece = length > 0x40000000u ? 0x40000000u : (DWORD)length;
+        memset(&at, 0, sizeof at);
+        at.Offset = (DWORD)(offset & 0xFFFFFFFFu);
+        at.OffsetHigh = (DWORD)(offset >> 32);
+        if (!WriteFile((HANDLE)file, cursor, piece, &done, &at) || done == 0) {
+            return write_error(path, GetLastError());
+        }
+        cursor += done;
+        offset += done;
+        length -= done;
+    }
+    return fk_ok();
+}
+
 fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed)
 {
     wchar_t wide[FK_WIDE_MAX];

@@ -1,6 +1,7 @@
 /* archive_check FILE...: runs the bootloader's reader on each file: trailer, TOC, the data of
  * every entry and every module of the PYZ. Exit 0 when all are good; otherwise one line per
  * bad file on stderr and exit 1. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,35 @@ static fk_status check_pyz(const struct fk_archive *archive, const struct fk_ent
     return status;
 }
 
+static fk_status count_bytes(void *user, const void *data, size_t length)
+{
+    (void)data;
+    *(uint64_t *)user += length;
+    return fk_ok();
+}
+
+/* A file entry streams to exactly its size, whole and (when chunked) chunk by chunk. */
+static fk_status check_stream(const struct fk_archive *archive, const struct fk_entry *entry)
+{
+    struct fk_chunk *chunks = NULL;
+    size_t count = 0, i;
+    uint64_t total = 0;
+    fk_status status = fk_archive_stream(archive, entry, count_bytes, &total);
+    if (!FK_FAILED(status)) {
+        status = fk_archive_chunks(archive, entry, &chunks, &count);
+    }
+    for (i = 0; !FK_FAILED(status) && i < count; i++) {
+        uint64_t piece = 0;
+        status = fk_archive_stream_chunk(archive, entry, &chunks[i], count_bytes, &piece);
+        if (!FK_FAILED(status) && piece != chunks[i].raw_size) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: chunk %lu gave %llu bytes; damaged",
+                             entry->name, (unsigned long)i, (unsigned long long)piece);
+        }
+    }
+    free(chunks);
+    return status;
+}
+
 static fk_status check_file(const char *path, size_t *entries)
 {
     struct fk_archive archive;
@@ -38,6 +68,9 @@ static fk_status check_file(const char *path, size_t *entries)
         free(data);
         if (!FK_FAILED(status) && entry->kind == FK_KIND_PYZ) {
             status = check_pyz(&archive, entry);
+        }
+        if (!FK_FAILED(status) && fk_archive_is_file_kind(entry->kind)) {
+            status = check_stream(&archive, entry);
         }
     }
     *entries = archive.count;

@@ -16,6 +16,12 @@ TOC entry (``TOC_ENTRY`` header, then the UTF-8 name, a NUL, zero padding to 8 b
     file mode, CRC-32 of the stored bytes, data offset (from the PKG start), stored size,
     raw (uncompressed) size.
 
+Chunked file entries: a zstd entry whose raw size is at least ``CHUNKED_MIN_SIZE`` is stored
+    as independent zstd frames of ``CHUNK_RAW_SIZE`` raw bytes each (the last one shorter),
+    preceded by a zstd skippable frame holding the chunk index (``CHUNK_INDEX`` header, then
+    ``CHUNK`` records of stored and raw size). Plain zstd decoders skip the index and read
+    across the frames; the bootloader uses it to decompress one file on several threads.
+
 Lazy table (the data of the optional ``lazy`` entry, onefile only): UTF-8 lines
     ``module<TAB>file<TAB>file...<LF>``. In temp mode the files named there are not unpacked
     before the app starts; importing ``module`` unpacks its files first (the extension module
@@ -70,6 +76,23 @@ KIND_CODES: dict[EntryKind, int] = {
 KINDS_BY_CODE: dict[int, EntryKind] = {code: kind for kind, code in KIND_CODES.items()}
 COMPRESSION_CODES: dict[Compression, int] = {Compression.NONE: 0, Compression.ZSTD: 1}
 COMPRESSIONS_BY_CODE: dict[int, Compression] = {c: k for k, c in COMPRESSION_CODES.items()}
+
+# Chunked file entries.
+CHUNK_RAW_SIZE = 12 << 20  # measured: 4 MiB frames cost openblas 5.5 % in size, 12 MiB 0.7 %
+CHUNKED_MIN_SIZE = 16 << 20
+SKIPPABLE_MAGIC = 0x184D2A5E  # one of the 16 zstd skippable-frame magics
+CHUNK_INDEX_MAGIC = b"FKCHUNKS"
+CHUNK_INDEX: tuple[tuple[str, str], ...] = (
+    ("frame_magic", "I"),
+    ("frame_size", "I"),  # bytes after this field: the rest of the header and the records
+    ("magic", "8s"),
+    ("count", "I"),
+    ("reserved", "I"),
+)
+CHUNK: tuple[tuple[str, str], ...] = (
+    ("stored_size", "Q"),
+    ("raw_size", "Q"),
+)
 
 # Option names understood by the bootloader (others are passed to the runtime).
 OPTION_RUNTIME_TMPDIR = "freezekit:runtime-tmpdir="
@@ -134,6 +157,8 @@ TRAILER_STRUCT = _struct(TRAILER)
 TOC_ENTRY_STRUCT = _struct(TOC_ENTRY)
 PYZ_HEADER_STRUCT = _struct(PYZ_HEADER)
 PYZ_ENTRY_STRUCT = _struct(PYZ_ENTRY)
+CHUNK_INDEX_STRUCT = _struct(CHUNK_INDEX)
+CHUNK_STRUCT = _struct(CHUNK)
 TRAILER_SIZE = TRAILER_STRUCT.size
 TOC_ENTRY_SIZE = TOC_ENTRY_STRUCT.size
 PYZ_HEADER_SIZE = PYZ_HEADER_STRUCT.size
@@ -456,8 +481,41 @@ def render_c_header() -> str:
     lines += _c_offsets("FK_PYZ_HEADER", PYZ_HEADER)
     lines.append("")
     lines += _c_offsets("FK_PYZ_ENTRY", PYZ_ENTRY)
+    lines.append("")
+    lines += [
+        f"#define FK_CHUNK_RAW_SIZE {CHUNK_RAW_SIZE}u",
+        f"#define FK_CHUNKED_MIN_SIZE {CHUNKED_MIN_SIZE}u",
+        f"#define FK_SKIPPABLE_MAGIC 0x{SKIPPABLE_MAGIC:08X}u",
+        f"#define FK_CHUNK_INDEX_MAGIC_BYTES {_c_bytes(CHUNK_INDEX_MAGIC)}",
+    ]
+    lines += _c_offsets("FK_CHUNK_INDEX", CHUNK_INDEX)
+    lines += _c_offsets("FK_CHUNK", CHUNK)
     lines += ["", "#endif /* FK_ARCHIVE_FORMAT_H */", ""]
     return "\n".join(lines)
+
+
+def encode_chunk_index(chunks: list[tuple[int, int]]) -> bytes:
+    """The skippable frame that starts a chunked entry: (stored size, raw size) per frame."""
+    records = b"".join(CHUNK_STRUCT.pack(stored, raw) for stored, raw in chunks)
+    size = CHUNK_INDEX_STRUCT.size - 8 + len(records)
+    return (
+        CHUNK_INDEX_STRUCT.pack(SKIPPABLE_MAGIC, size, CHUNK_INDEX_MAGIC, len(chunks), 0) + records
+    )
+
+
+def decode_chunk_index(stored: bytes) -> list[tuple[int, int]] | None:
+    """The chunk index at the start of a stored zstd entry, or None when it has none."""
+    if len(stored) < CHUNK_INDEX_STRUCT.size:
+        return None
+    frame_magic, size, magic, count, _ = CHUNK_INDEX_STRUCT.unpack_from(stored)
+    if frame_magic != SKIPPABLE_MAGIC or magic != CHUNK_INDEX_MAGIC:
+        return None
+    if size != CHUNK_INDEX_STRUCT.size - 8 + count * CHUNK_STRUCT.size or 8 + size > len(stored):
+        raise ArchiveFormatError("chunk index does not fit its entry")
+    return [
+        CHUNK_STRUCT.unpack_from(stored, CHUNK_INDEX_STRUCT.size + i * CHUNK_STRUCT.size)
+        for i in range(count)
+    ]
 
 
 LAZY_TABLE_NAME = "freezekit-lazy"

@@ -64,6 +64,22 @@ def order_items(items: Iterable[PkgItem]) -> list[PkgItem]:
     return fixed + rest
 
 
+def compress_entry(raw: bytes, *, level: int) -> bytes:
+    """One zstd frame, or for a large file independent frames behind a chunk index, so the
+    bootloader can unpack it on several threads (format.py, "Chunked file entries")."""
+    if len(raw) < fmt.CHUNKED_MIN_SIZE:
+        return compress(raw, level=level)
+    frames = [
+        compress(raw[start : start + fmt.CHUNK_RAW_SIZE], level=level)
+        for start in range(0, len(raw), fmt.CHUNK_RAW_SIZE)
+    ]
+    sizes = [
+        (len(frame), min(fmt.CHUNK_RAW_SIZE, len(raw) - i * fmt.CHUNK_RAW_SIZE))
+        for i, frame in enumerate(frames)
+    ]
+    return fmt.encode_chunk_index(sizes) + b"".join(frames)
+
+
 def write_pkg(
     out: BinaryIO, items: Iterable[PkgItem], header: PkgHeader, *, pkg_offset: int, level: int
 ) -> fmt.Trailer:
@@ -79,7 +95,7 @@ def write_pkg(
         seen.add(key)
         raw = item.content()
         compression = Compression.ZSTD if item.compress and raw else Compression.NONE
-        stored = compress(raw, level=level) if compression is Compression.ZSTD else raw
+        stored = compress_entry(raw, level=level) if compression is Compression.ZSTD else raw
         out.write(stored)
         sha.update(stored)
         raw_entries.append(

@@ -118,12 +118,31 @@ def _decode(
         data = stored
     else:
         try:
-            data = zstandard.ZstdDecompressor().decompress(stored, max_output_size=raw_size)
-        except zstandard.ZstdError as exc:
+            data = _decompress(stored, raw_size)
+        except (zstandard.ZstdError, ArchiveFormatError) as exc:
             raise _fail(path, f"entry {name!r} has a corrupt zstd frame: {exc}") from exc
     if len(data) != raw_size:
         raise _fail(path, f"entry {name!r} is {len(data)} bytes, expected {raw_size}")
     return data
+
+
+def _decompress(stored: bytes, raw_size: int) -> bytes:
+    """One zstd frame, or the frames of a chunked entry (checked against its index)."""
+    chunks = fmt.decode_chunk_index(stored)
+    if chunks is None:
+        return zstandard.ZstdDecompressor().decompress(stored, max_output_size=raw_size)
+    parts = []
+    offset = fmt.CHUNK_INDEX_STRUCT.size + len(chunks) * fmt.CHUNK_STRUCT.size
+    for stored_size, chunk_raw in chunks:
+        frame = stored[offset : offset + stored_size]
+        part = zstandard.ZstdDecompressor().decompress(frame, max_output_size=chunk_raw)
+        if len(frame) != stored_size or len(part) != chunk_raw:
+            raise ArchiveFormatError("a chunk does not match the chunk index")
+        parts.append(part)
+        offset += stored_size
+    if offset != len(stored):
+        raise ArchiveFormatError("data after the last chunk")
+    return b"".join(parts)
 
 
 def read_pyz(archive: Archive) -> dict[str, tuple[bool, bytes]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -248,3 +249,23 @@ def test_extension_modules_are_unpacked_on_first_import(app: FrozenApp, tmp_path
 def test_cache_mode_unpacks_everything_before_the_start(cached: FrozenApp, tmp_path: Path) -> None:
     result = cached.run("lazy", env=_env(tmp_path))
     assert result.stdout.splitlines()[0] == "before True True", result.stderr
+
+
+@pytest.mark.parametrize("extract", [Extract.TEMP, Extract.CACHE])
+def test_a_large_file_is_unpacked_chunk_by_chunk_intact(
+    frozen_app: FrozenAppFactory, tmp_path_factory: pytest.TempPathFactory, extract: Extract
+) -> None:
+    # over fmt.CHUNKED_MIN_SIZE: stored as two zstd frames, written by two threads
+    big = tmp_path_factory.mktemp("big") / "big.bin"
+    content = bytes(range(256)) * (16 << 12) + b"end"
+    big.write_bytes(content)
+    app = frozen_app(
+        "onefile_app",
+        mode=Mode.ONEFILE,
+        datas=((str(big), "."),),
+        onefile_extract=extract,
+        compression_level=3,
+    )
+    tmp = tmp_path_factory.mktemp("run")
+    result = app.run("digest", "big.bin", env=_env(tmp))
+    assert result.stdout.strip() == hashlib.sha256(content).hexdigest(), result.stderr

@@ -73,6 +73,32 @@ def test_pkg_round_trip(tmp_path: Path) -> None:
     assert namespace["Y"] == 2
 
 
+def test_large_file_entries_are_stored_as_chunks(tmp_path: Path) -> None:
+    big = bytes(range(256)) * (fmt.CHUNKED_MIN_SIZE // 256) + b"end"
+    small = b"x" * (fmt.CHUNKED_MIN_SIZE - 1)
+    items = [
+        PkgItem(name="big.so", kind=EntryKind.BINARY, data=big, compress=True),
+        PkgItem(name="small.so", kind=EntryKind.BINARY, data=small, compress=True),
+    ]
+    path = _write(tmp_path, items)
+    archive = open_archive(path)
+    data = path.read_bytes()
+
+    def stored(name: str) -> bytes:
+        entry = archive.entry(name)
+        start = archive.trailer.pkg_offset + entry.data_offset
+        return data[start : start + entry.stored_size]
+
+    chunks = fmt.decode_chunk_index(stored("big.so"))
+    assert chunks is not None and [raw for _, raw in chunks] == [
+        fmt.CHUNK_RAW_SIZE,
+        len(big) - fmt.CHUNK_RAW_SIZE,
+    ]
+    assert fmt.decode_chunk_index(stored("small.so")) is None
+    assert read_entry(archive, archive.entry("big.so")) == big
+    assert read_entry(archive, archive.entry("small.so")) == small
+
+
 def test_pkg_is_deterministic(tmp_path: Path) -> None:
     first = _write(tmp_path, _items()).read_bytes()
     second = _write(tmp_path, list(reversed(_items()))).read_bytes()
