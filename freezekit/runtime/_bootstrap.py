@@ -92,8 +92,8 @@ class PyzImporter:
 
     def unpack(self, fullname):
         """Unpack the files of lazy module ``fullname`` now (once), and make the path finders
-        of their folders list them again: a folder's listing is cached and its mtime may not
-        have changed yet."""
+        of their folders look again: a folder's listing is cached (and its mtime may not have
+        changed yet), and a folder that did not exist is cached as having no finder."""
         files = self.lazy.pop(fullname, None)
         if not files:
             return
@@ -102,9 +102,12 @@ class PyzImporter:
         for name in files:
             folder, _, _ = name.rpartition("/")
             key = self.top_dir + _SEP + folder.replace("/", _SEP) if folder else self.top_dir
-            finder = cache.get(key)
-            if finder is not None:
-                finder.invalidate_caches()
+            if key in cache:
+                finder = cache[key]
+                if finder is None:  # the folder did not exist when the path finder looked
+                    del cache[key]
+                else:
+                    finder.invalidate_caches()
 
     def invalidate_caches(self):
         pass

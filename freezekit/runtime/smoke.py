@@ -369,14 +369,35 @@ def probe_data() -> str:
                 files += 1
                 if not os.path.lexists(os.path.join(top, *name.split("/"))):
                     missing.append(name)
+    lazy = _lazy_files(freezekit_module)
+    waiting = [name for name in missing if name in lazy]
+    missing = [name for name in missing if name not in lazy]
     _check(not missing, f"{len(missing)} TOC files missing from {top!r}: {missing[:10]}")
+    note = ""
+    if waiting:  # onefile temp mode: unpacked on first import; prove one unpacks
+        first = min(waiting)
+        freezekit_module.unpack(first)
+        _check(os.path.isfile(os.path.join(top, *first.split("/"))), f"{first} did not unpack")
+        note = f"; {len(waiting)} wait for their first import ({first} unpacked on demand)"
     readable = next(
         (os.path.join(top, n) for n in names if os.path.isfile(os.path.join(top, n))), None
     )
     if readable is not None:
         with open(readable, "rb") as file:
             file.read(16)
-    return f"top directory lists {len(names)} entries; {files} extracted TOC files present"
+    return (
+        f"top directory lists {len(names)} entries; "
+        f"{files - len(waiting)} extracted TOC files present{note}"
+    )
+
+
+def _lazy_files(freezekit_module) -> set[str]:
+    """Files the lazy table names (onefile temp mode), from their table rows."""
+    read = getattr(freezekit_module, "lazy_table", None)  # None: outside a frozen app
+    data = read() if read is not None else None
+    if not data:
+        return set()
+    return {name for row in data.decode("utf-8").splitlines() for name in row.split("\t")[1:]}
 
 
 def probe_imports() -> str:

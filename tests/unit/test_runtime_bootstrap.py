@@ -258,11 +258,14 @@ def test_a_lazy_module_is_unpacked_once_before_the_path_finder_looks(
 ) -> None:
     top = tmp_path / "_internal"
     top.mkdir()
-    fake = fake_freezekit(top, {}, lazy=b"fktlazy\tfktlazy.py\tlibfkt.so\n")
+    fake = fake_freezekit(top, {}, lazy=b"fktlazy\tfktlazy.py\tlibfkt.so\nfktdyn\tdyn/fktdyn.py\n")
 
     def unpack(names: str) -> None:
         fake.unpacked.append(names)  # type: ignore[attr-defined]
-        (top / "fktlazy.py").write_text("VALUE = 7\n")
+        for name in names.split("\t"):
+            if name.endswith(".py"):
+                (top / name).parent.mkdir(exist_ok=True)
+                (top / name).write_text("VALUE = 7\n")
 
     fake.unpack = unpack  # type: ignore[attr-defined]
     main = types.ModuleType("freezekit.runtime.main")
@@ -271,7 +274,7 @@ def test_a_lazy_module_is_unpacked_once_before_the_path_finder_looks(
     monkeypatch.setitem(sys.modules, "_freezekit", fake)
     monkeypatch.setitem(sys.modules, "freezekit.runtime.main", main)
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
-    monkeypatch.setattr(sys, "path", [str(top), *sys.path])
+    monkeypatch.setattr(sys, "path", [str(top), str(top / "dyn"), *sys.path])
     monkeypatch.setattr(sys, "frozen", False, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", None, raising=False)
     exec(compile(BOOTSTRAP.read_text(encoding="utf-8"), str(BOOTSTRAP), "exec"), {})
@@ -282,5 +285,9 @@ def test_a_lazy_module_is_unpacked_once_before_the_path_finder_looks(
         del sys.modules["fktlazy"]
         importlib.import_module("fktlazy")
         assert fake.unpacked == ["fktlazy.py\tlibfkt.so"]  # type: ignore[attr-defined]
+        # dyn/ did not exist when the path finder first looked: it cached "no finder" for it
+        assert sys.path_importer_cache[str(top / "dyn")] is None
+        assert importlib.import_module("fktdyn").VALUE == 7
     finally:
         sys.modules.pop("fktlazy", None)
+        sys.modules.pop("fktdyn", None)
