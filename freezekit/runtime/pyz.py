@@ -49,7 +49,8 @@ class PyzResourceReader:
 
 
 def pyz_children(importer, package: str | None) -> list[tuple[str, bool]]:
-    """``(short name, is_package)`` of the PYZ modules directly inside ``package``.
+    """``(short name, is_package)`` of the PYZ modules (and extension modules not unpacked
+    yet) directly inside ``package``.
 
     ``package=None`` lists top-level modules. Implied namespace packages (a dotted prefix
     with no entry of its own) are listed as packages.
@@ -65,6 +66,10 @@ def pyz_children(importer, package: str | None) -> list[tuple[str, bool]]:
             found.setdefault(head, True)
         else:
             found[head] = bool(is_package) or found.get(head, False)
+    # extension modules still waiting in a onefile archive (temp mode) for their first import
+    for name in getattr(importer, "lazy_modules", ()):
+        if name.startswith(prefix) and "." not in name[len(prefix) :]:
+            found.setdefault(name[len(prefix) :], False)
     return sorted(found.items())
 
 
