@@ -10,9 +10,10 @@ Placement: a library that lives inside an installed package tree (``numpy.libs/`
 its extensions already carry stay valid; every other library goes to the top directory under
 the name it is asked for (its soname).
 
-``prepare_binary`` makes the copy that goes into the app: optionally strips debug info, and
-sets ``RUNPATH`` to ``$ORIGIN/<path to the top directory>`` (keeping existing ``$ORIGIN``
-entries) so bundled ELF files find each other without ``LD_LIBRARY_PATH``.
+``prepare_binary`` makes the copy that goes into the app: optionally removes the symbol table
+and debug sections (``strip.py``), and sets ``RUNPATH`` to ``$ORIGIN/<path to the top
+directory>`` (keeping existing ``$ORIGIN`` entries) so bundled ELF files find each other
+without ``LD_LIBRARY_PATH``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import hashlib
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,8 @@ from typing import Any
 
 from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
+
+from .strip import has_loadable_layout, strip_unneeded
 
 logger = logging.getLogger(__name__)
 
@@ -492,7 +494,7 @@ def scan_binaries(
 
 # -- preparing the copies ------------------------------------------------------------------
 
-_PREPARE_VERSION = b"freezekit-prepare-3"
+_PREPARE_VERSION = b"freezekit-prepare-4"  # 4: symbol tables stripped too
 
 
 def top_relative_for(name: str) -> str:
@@ -514,7 +516,7 @@ def prepare_binary(
     strip: bool,
     cache_dir: Path | None = None,
 ) -> None:
-    """Copy ``source`` to ``dest``, strip debug info if asked, point RUNPATH at the top dir.
+    """Copy ``source`` to ``dest``, strip its symbols if asked, point RUNPATH at the top dir.
 
     Results are cached by content hash (``cache_dir``, default ``~/.cache/freezekit/binaries``)
     so a rebuild copies instead of re-patching.
@@ -542,49 +544,9 @@ def prepare_binary(
 
 
 def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
-    """Strip debug info when there is some; keep the original when strip would damage it.
-
-    Wheels' libraries are usually stripped already and often rewritten by patchelf (extra
-    PT_LOAD segments): binutils ``strip`` can turn those into files the loader refuses
-    ("ELF load command address/offset not page-aligned"), so such files are left alone.
-    """
-    tool = shutil.which("strip") if strip and has_debug_info(source) else None
-    if tool:
-        proc = subprocess.run(
-            [tool, "--strip-debug", "-o", str(work), str(source)], capture_output=True, text=True
-        )
-        if proc.returncode == 0 and has_loadable_layout(work):
-            return
-        logger.debug("strip failed on %s, copying unstripped: %s", source, proc.stderr.strip())
-    elif strip and not shutil.which("strip"):
-        logger.debug("no strip tool found; %s is copied unstripped", source)
-    shutil.copyfile(source, work)
-
-
-def has_debug_info(path: Path) -> bool:
-    """True if the ELF file has ``.debug_*`` or ``.zdebug_*`` sections."""
-    binary = _lief().ELF.parse(str(path))
-    if binary is None:
-        return False
-    return any(s.name.startswith((".debug", ".zdebug")) for s in binary.sections)
-
-
-def has_loadable_layout(path: Path) -> bool:
-    """Every PT_LOAD segment of the ELF file satisfies the loader's alignment rule."""
-    lief = _lief()
-    binary = lief.ELF.parse(str(path))
-    if binary is None:
-        return False
-    size = path.stat().st_size
-    for segment in binary.segments:
-        if segment.type != lief.ELF.Segment.TYPE.LOAD:
-            continue
-        align = max(segment.alignment, 1)
-        if segment.file_offset % align != segment.virtual_address % align:
-            return False
-        if segment.file_offset + segment.physical_size > size:
-            return False
-    return True
+    """Strip the symbol table and debug sections if asked and safe (``analysis.strip``)."""
+    if not (strip and strip_unneeded(source, work)):
+        shutil.copyfile(source, work)
 
 
 def _set_runpath(path: Path, top_relative: str) -> None:

@@ -78,6 +78,29 @@ def test_stdlib_app(frozen_app: FrozenAppFactory, python: Path) -> None:
     assert any(p.name.startswith("libssl") for p in internal.iterdir())
 
 
+def _has_symbol_table(path: Path) -> bool:
+    import lief
+
+    binary = lief.ELF.parse(str(path))
+    assert binary is not None, path
+    return any(s.type == lief.ELF.Section.TYPE.SYMTAB for s in binary.sections)
+
+
+def test_bundled_binaries_are_stripped_unless_no_strip(frozen_app: FrozenAppFactory) -> None:
+    app = frozen_app("hello")
+    target = app.result.target
+    if not _has_symbol_table(target.libpython):
+        pytest.skip(f"{target.libpython} has no symbol table to strip")
+    internal = app.result.output / "_internal"
+    extensions = sorted(internal.glob("lib-dynload/*.so"))
+    assert extensions
+    for path in [internal / target.libpython_name, *extensions]:
+        assert not _has_symbol_table(path), path
+    kept = frozen_app("hello", strip=False)
+    assert _has_symbol_table(kept.result.output / "_internal" / target.libpython_name)
+    assert kept.run("x").stdout == app.run("x").stdout == "hello ['x'] True\n"
+
+
 def test_pyz_holds_the_app_modules(frozen_app: FrozenAppFactory) -> None:
     app = frozen_app(
         "stdlib_app", datas=((str(APPS / "stdlib_app" / "mypkg" / "data.txt"), "mypkg"),)

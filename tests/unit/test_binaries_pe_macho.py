@@ -13,10 +13,10 @@ from freezekit.analysis.binaries import (
     WINDOWS_SYSTEM_LIBRARIES,
     BinaryFormat,
     LibraryPolicy,
-    has_loadable_layout,
     policy_for,
     read_imports,
 )
+from freezekit.analysis.strip import has_loadable_layout
 from freezekit.platforms import Os, host_target
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
