@@ -296,7 +296,7 @@ const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const c
 /* Checks and decompresses `stored` (taking ownership) into a malloc'd buffer. */
 static fk_status decode_data(const char *name, unsigned char *stored, uint64_t stored_size,
                              unsigned compression, uint32_t crc, uint64_t raw_size,
-                             unsigned char **data, size_t *length)
+                             const struct fk_pyz *pyz, unsigned char **data, size_t *length)
 {
     unsigned char *raw = NULL;
     unsigned long long frame_size;
@@ -340,7 +340,10 @@ static fk_status decode_data(const char *name, unsigned char *stored, uint64_t s
                          (unsigned long long)raw_size);
         goto cleanup;
     }
-    done = ZSTD_decompress(raw, (size_t)raw_size, stored, (size_t)stored_size);
+    done = pyz != NULL && pyz->ddict != NULL
+               ? ZSTD_decompress_usingDDict(pyz->dctx, raw, (size_t)raw_size, stored,
+                                            (size_t)stored_size, pyz->ddict)
+               : ZSTD_decompress(raw, (size_t)raw_size, stored, (size_t)stored_size);
     if (ZSTD_isError(done)) {
         status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s; " FK_DAMAGED,
                          name, ZSTD_getErrorName(done));
@@ -564,7 +567,7 @@ fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entr
         return status;
     }
     return decode_data(entry->name, stored, entry->stored_size, entry->compression,
-                       entry->crc32, entry->raw_size, data, length);
+                       entry->crc32, entry->raw_size, NULL, data, length);
 }
 
 void fk_pyz_init(struct fk_pyz *pyz)
@@ -574,6 +577,8 @@ void fk_pyz_init(struct fk_pyz *pyz)
 
 void fk_pyz_close(struct fk_pyz *pyz)
 {
+    ZSTD_freeDDict(pyz->ddict);
+    ZSTD_freeDCtx(pyz->dctx);
     free(pyz->blob);
     free(pyz->index);
     free(pyz->entries);
@@ -626,7 +631,7 @@ static fk_status pyz_decode_entry(struct fk_pyz *pyz, size_t number, uint64_t *p
         return fk_fail(FK_E_ARCHIVE, 0, "PYZ entry %lu is malformed (length %llu); " FK_DAMAGED,
                        (unsigned long)number, (unsigned long long)length);
     }
-    if (entry->data_offset < FK_PYZ_HEADER_SIZE ||
+    if (entry->data_offset < pyz->data_start ||
         exceeds(entry->data_offset, entry->stored_size, index_offset)) {
         return fk_fail(FK_E_ARCHIVE, 0, "PYZ entry %s: data %llu+%llu lies outside the PYZ data; "
                        FK_DAMAGED, entry->name, (unsigned long long)entry->data_offset,
@@ -636,11 +641,49 @@ static fk_status pyz_decode_entry(struct fk_pyz *pyz, size_t number, uint64_t *p
     return fk_ok();
 }
 
+/* The compression dictionary stored (as a zstd frame) right after the PYZ header. */
+static fk_status pyz_open_dictionary(struct fk_pyz *pyz, uint64_t stored_size)
+{
+    enum { FK_DICT_MAX = 4 << 20 };
+    unsigned char *stored = NULL, *raw = NULL;
+    unsigned long long raw_size;
+    size_t done;
+    fk_status status = pyz_bytes(pyz, "PYZ dictionary", FK_PYZ_HEADER_SIZE, stored_size, &stored);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    raw_size = ZSTD_getFrameContentSize(stored, (size_t)stored_size);
+    if (raw_size == ZSTD_CONTENTSIZE_ERROR || raw_size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        raw_size == 0 || raw_size > FK_DICT_MAX) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ dictionary frame is invalid; " FK_DAMAGED);
+        goto cleanup;
+    }
+    raw = malloc((size_t)raw_size);
+    pyz->dctx = ZSTD_createDCtx();
+    if (raw == NULL || pyz->dctx == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the PYZ dictionary");
+        goto cleanup;
+    }
+    done = ZSTD_decompress(raw, (size_t)raw_size, stored, (size_t)stored_size);
+    if (ZSTD_isError(done) || done != raw_size) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ dictionary does not decompress; " FK_DAMAGED);
+        goto cleanup;
+    }
+    pyz->ddict = ZSTD_createDDict(raw, done);
+    if (pyz->ddict == NULL) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ dictionary is not a zstd dictionary; " FK_DAMAGED);
+    }
+cleanup:
+    free(stored);
+    free(raw);
+    return status;
+}
+
 static fk_status pyz_read_index(struct fk_pyz *pyz)
 {
     static const unsigned char magic[FK_MAGIC_LEN] = FK_PYZ_MAGIC_BYTES;
     unsigned char *header = NULL;
-    uint64_t index_offset, index_length, position = 0;
+    uint64_t index_offset, index_length, dict_length, position = 0;
     uint32_t count, index_crc;
     size_t i;
     fk_status status;
@@ -653,16 +696,25 @@ static fk_status pyz_read_index(struct fk_pyz *pyz)
         return status;
     }
     count = (uint32_t)FIELD(header, FK_PYZ_HEADER, COUNT);
+    dict_length = FIELD(header, FK_PYZ_HEADER, DICT_LENGTH);
+    pyz->data_start = FK_PYZ_HEADER_SIZE + dict_length;
     index_offset = FIELD(header, FK_PYZ_HEADER, INDEX_OFFSET);
     index_length = FIELD(header, FK_PYZ_HEADER, INDEX_LENGTH);
     index_crc = (uint32_t)FIELD(header, FK_PYZ_HEADER, INDEX_CRC32);
     if (memcmp(header, magic, FK_MAGIC_LEN) != 0 ||
         FIELD(header, FK_PYZ_HEADER, VERSION) != FK_FORMAT_VERSION ||
         index_offset < FK_PYZ_HEADER_SIZE || exceeds(index_offset, index_length, pyz->size) ||
-        index_offset + index_length != pyz->size || count > index_length / FK_PYZ_ENTRY_SIZE) {
-        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ header is invalid (wrong magic, version or index "
-                         "position); " FK_DAMAGED);
+        index_offset + index_length != pyz->size || count > index_length / FK_PYZ_ENTRY_SIZE ||
+        pyz->data_start > index_offset) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "PYZ header is invalid (wrong magic, version, index "
+                         "or dictionary position); " FK_DAMAGED);
         goto cleanup;
+    }
+    if (dict_length > 0) {
+        status = pyz_open_dictionary(pyz, dict_length);
+        if (FK_FAILED(status)) {
+            goto cleanup;
+        }
     }
     status = pyz_bytes(pyz, "PYZ index", index_offset, index_length, &pyz->index);
     if (FK_FAILED(status)) {
@@ -738,5 +790,5 @@ fk_status fk_pyz_read(const struct fk_pyz *pyz, size_t index, unsigned char **da
         return status;
     }
     return decode_data(entry->name, stored, entry->stored_size, entry->compression,
-                       entry->crc32, entry->raw_size, data, length);
+                       entry->crc32, entry->raw_size, pyz, data, length);
 }

@@ -53,6 +53,9 @@ struct fk_pyz_entry {
     uint64_t raw_size;
 };
 
+struct ZSTD_DCtx_s;
+struct ZSTD_DDict_s;
+
 struct fk_pyz {
     const struct fk_archive *archive;
     const struct fk_entry *entry;
@@ -61,6 +64,9 @@ struct fk_pyz {
     unsigned char *index;
     struct fk_pyz_entry *entries;
     size_t count;
+    uint64_t data_start;       /* module data starts here: after the header and dictionary */
+    struct ZSTD_DDict_s *ddict; /* the PYZ's compression dictionary, or NULL */
+    struct ZSTD_DCtx_s *dctx;   /* the decoder used with it */
 };
 
 /* Zero-initialise before use so fk_archive_close is always safe. */

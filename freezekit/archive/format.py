@@ -29,7 +29,10 @@ Lazy table (the data of the optional ``lazy`` entry, onefile only): UTF-8 lines
 
 PYZ (the data of the one ``pyz`` entry): ``PYZ_HEADER``, the module data, then the index,
     one ``PYZ_ENTRY`` header per module followed by its dotted name, a NUL and padding.
-    Module data is a marshalled code object in a zstd frame with a content checksum.
+    Module data is a marshalled code object in a zstd frame with a content checksum. When
+    ``dict_length`` is not 0, a zstd frame of that many bytes right after the header holds a
+    compression dictionary (trained on the target Python's standard library), and every
+    module frame is compressed with it.
 
 ``render_c_header()`` turns this module into ``bootloader/src/archive_format.h``; a unit
 test regenerates it and fails on any difference.
@@ -134,7 +137,7 @@ PYZ_HEADER: tuple[tuple[str, str], ...] = (
     ("index_offset", "Q"),
     ("index_length", "Q"),
     ("index_crc32", "I"),
-    ("reserved", "I"),
+    ("dict_length", "I"),  # stored size of the compression dictionary after the header, or 0
 )
 PYZ_ENTRY: tuple[tuple[str, str], ...] = (
     ("entry_length", "I"),
@@ -343,11 +346,22 @@ def decode_toc(data: bytes, count: int) -> list[RawTocEntry]:
 
 
 def encode_pyz_header(
-    *, count: int, index_offset: int, index_length: int, index_crc32: int
+    *, count: int, index_offset: int, index_length: int, index_crc32: int, dict_length: int = 0
 ) -> bytes:
     return PYZ_HEADER_STRUCT.pack(
-        PYZ_MAGIC, FORMAT_VERSION, count, index_offset, index_length, index_crc32, 0
+        PYZ_MAGIC, FORMAT_VERSION, count, index_offset, index_length, index_crc32, dict_length
     )
+
+
+def pyz_dictionary(data: bytes) -> bytes:
+    """The stored (zstd-compressed) dictionary of a PYZ blob; empty when it has none."""
+    if len(data) < PYZ_HEADER_SIZE:
+        raise ArchiveFormatError("PYZ truncated: shorter than its header")
+    fields = PYZ_HEADER_STRUCT.unpack_from(data, 0)
+    dict_length, index_offset = fields[6], fields[3]
+    if PYZ_HEADER_SIZE + dict_length > min(index_offset, len(data)):
+        raise ArchiveFormatError(f"PYZ dictionary of {dict_length} bytes overlaps the modules")
+    return data[PYZ_HEADER_SIZE : PYZ_HEADER_SIZE + dict_length]
 
 
 def encode_pyz_entry(entry: RawPyzEntry) -> bytes:
@@ -372,8 +386,8 @@ def decode_pyz(data: bytes) -> list[RawPyzEntry]:
     """Decode a whole PYZ blob's index, checking every offset against the blob."""
     if len(data) < PYZ_HEADER_SIZE:
         raise ArchiveFormatError("PYZ truncated: shorter than its header")
-    magic, version, count, index_offset, index_length, index_crc, _ = PYZ_HEADER_STRUCT.unpack_from(
-        data, 0
+    magic, version, count, index_offset, index_length, index_crc, dict_length = (
+        PYZ_HEADER_STRUCT.unpack_from(data, 0)
     )
     if magic != PYZ_MAGIC:
         raise ArchiveFormatError("PYZ has a wrong magic")
@@ -383,6 +397,9 @@ def decode_pyz(data: bytes) -> list[RawPyzEntry]:
         raise ArchiveFormatError(
             f"PYZ index at {index_offset}+{index_length} does not end the {len(data)}-byte PYZ"
         )
+    data_start = PYZ_HEADER_SIZE + dict_length
+    if data_start > index_offset:
+        raise ArchiveFormatError(f"PYZ dictionary of {dict_length} bytes overlaps the index")
     index = data[index_offset:]
     if crc32(index) != index_crc:
         raise ArchiveFormatError("PYZ index checksum mismatch")
@@ -403,7 +420,7 @@ def decode_pyz(data: bytes) -> list[RawPyzEntry]:
             or pos + length > len(index)
         ):
             raise ArchiveFormatError(f"{where}: bad entry length {length}")
-        if offset < PYZ_HEADER_SIZE or offset + stored > index_offset:
+        if offset < data_start or offset + stored > index_offset:
             raise ArchiveFormatError(f"{where}: data {offset}+{stored} lies outside the PYZ data")
         name = _decode_name(index, pos + PYZ_ENTRY_SIZE, name_len, where)
         entries.append(

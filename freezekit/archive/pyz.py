@@ -28,9 +28,10 @@ class CompiledModule:
 WINDOW_LOG = 21
 
 
-def _compress_now(data: bytes, level: int) -> bytes:
+def _compress_now(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
+    extra = {"write_dict_id": False} if dictionary else {}
     params = zstandard.ZstdCompressionParameters.from_level(
-        level, source_size=len(data), write_checksum=True, write_content_size=True
+        level, source_size=len(data), write_checksum=True, write_content_size=True, **extra
     )
     if params.window_log > WINDOW_LOG:
         params = zstandard.ZstdCompressionParameters.from_level(
@@ -39,8 +40,10 @@ def _compress_now(data: bytes, level: int) -> bytes:
             write_checksum=True,
             write_content_size=True,
             window_log=WINDOW_LOG,
+            **extra,
         )
-    return zstandard.ZstdCompressor(compression_params=params).compress(data)
+    dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+    return zstandard.ZstdCompressor(compression_params=params, dict_data=dict_data).compress(data)
 
 
 def compression_cache_dir() -> Path | None:
@@ -51,7 +54,7 @@ def compression_cache_dir() -> Path | None:
     return Path(base) / "freezekit" / "zstd"
 
 
-def compress(data: bytes, *, level: int) -> bytes:
+def compress(data: bytes, *, level: int, dictionary: bytes | None = None) -> bytes:
     """A zstd frame with the content size and a checksum, so corruption is detected.
 
     High levels are slow to compress (and as fast to decompress), so frames are kept in a
@@ -59,14 +62,15 @@ def compress(data: bytes, *, level: int) -> bytes:
     """
     folder = compression_cache_dir()
     if folder is None or len(data) < 512:
-        return _compress_now(data, level)
+        return _compress_now(data, level, dictionary)
     key = hashlib.sha256(data).hexdigest()
-    path = folder / key[:2] / f"{key}-L{level}-W{WINDOW_LOG}.zst"
+    with_dict = f"-D{hashlib.sha256(dictionary).hexdigest()[:16]}" if dictionary else ""
+    path = folder / key[:2] / f"{key}-L{level}-W{WINDOW_LOG}{with_dict}.zst"
     try:
         return path.read_bytes()
     except OSError:
         pass
-    frame = _compress_now(data, level)
+    frame = _compress_now(data, level, dictionary)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -77,18 +81,22 @@ def compress(data: bytes, *, level: int) -> bytes:
     return frame
 
 
-def write_pyz(modules: Sequence[CompiledModule], *, level: int = 19) -> bytes:
-    """Return the PYZ blob for ``modules`` (sorted by name: the output is deterministic)."""
+def write_pyz(
+    modules: Sequence[CompiledModule], *, level: int = 19, dictionary: bytes | None = None
+) -> bytes:
+    """Return the PYZ blob for ``modules`` (sorted by name: the output is deterministic),
+    each module compressed with ``dictionary`` when one is given (pyzdict.py)."""
     ordered = sorted(modules, key=lambda module: module.name)
     names = [module.name for module in ordered]
     if len(set(names)) != len(names):
         dupes = sorted({name for name in names if names.count(name) > 1})
         raise ValueError(f"duplicate modules in PYZ: {', '.join(dupes)}")
-    body = bytearray()
+    stored_dict = compress(dictionary, level=level) if dictionary else b""
+    body = bytearray(stored_dict)
     entries = []
     offset = fmt.PYZ_HEADER_SIZE
     for module in ordered:
-        stored = compress(module.code, level=level)
+        stored = compress(module.code, level=level, dictionary=dictionary)
         entries.append(
             fmt.RawPyzEntry(
                 name=module.name,
@@ -107,6 +115,7 @@ def write_pyz(modules: Sequence[CompiledModule], *, level: int = 19) -> bytes:
         index_offset=offset + len(body),
         index_length=len(index),
         index_crc32=fmt.crc32(index),
+        dict_length=len(stored_dict),
     )
     return header + bytes(body) + index
 

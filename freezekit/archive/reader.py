@@ -110,7 +110,14 @@ def read_entry(archive: Archive, entry: fmt.RawTocEntry) -> bytes:
 
 
 def _decode(
-    path: Path, name: str, stored: bytes, compression: Compression, crc: int, raw_size: int
+    path: Path,
+    name: str,
+    stored: bytes,
+    compression: Compression,
+    crc: int,
+    raw_size: int,
+    *,
+    dictionary: bytes | None = None,
 ) -> bytes:
     if fmt.crc32(stored) != crc:
         raise _fail(path, f"entry {name!r} checksum mismatch")
@@ -118,7 +125,7 @@ def _decode(
         data = stored
     else:
         try:
-            data = _decompress(stored, raw_size)
+            data = _decompress(stored, raw_size, dictionary)
         except (zstandard.ZstdError, ArchiveFormatError) as exc:
             raise _fail(path, f"entry {name!r} has a corrupt zstd frame: {exc}") from exc
     if len(data) != raw_size:
@@ -126,11 +133,14 @@ def _decode(
     return data
 
 
-def _decompress(stored: bytes, raw_size: int) -> bytes:
+def _decompress(stored: bytes, raw_size: int, dictionary: bytes | None = None) -> bytes:
     """One zstd frame, or the frames of a chunked entry (checked against its index)."""
     chunks = fmt.decode_chunk_index(stored)
     if chunks is None:
-        return zstandard.ZstdDecompressor().decompress(stored, max_output_size=raw_size)
+        dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+        return zstandard.ZstdDecompressor(dict_data=dict_data).decompress(
+            stored, max_output_size=raw_size
+        )
     parts = []
     offset = fmt.CHUNK_INDEX_STRUCT.size + len(chunks) * fmt.CHUNK_STRUCT.size
     for stored_size, chunk_raw in chunks:
@@ -153,13 +163,23 @@ def read_pyz(archive: Archive) -> dict[str, tuple[bool, bytes]]:
     blob = read_entry(archive, pyz_entries[0])
     try:
         entries = fmt.decode_pyz(blob)
+        stored_dict = fmt.pyz_dictionary(blob)
+        dictionary = zstandard.ZstdDecompressor().decompress(stored_dict) if stored_dict else None
     except ArchiveFormatError as exc:
         raise _fail(archive.path, exc.message) from exc
+    except zstandard.ZstdError as exc:
+        raise _fail(archive.path, f"PYZ dictionary has a corrupt zstd frame: {exc}") from exc
     modules = {}
     for entry in entries:
         stored = blob[entry.data_offset : entry.data_offset + entry.stored_size]
         code = _decode(
-            archive.path, entry.name, stored, entry.compression, entry.crc32, entry.raw_size
+            archive.path,
+            entry.name,
+            stored,
+            entry.compression,
+            entry.crc32,
+            entry.raw_size,
+            dictionary=dictionary,
         )
         modules[entry.name] = (entry.is_package, code)
     return modules

@@ -99,6 +99,18 @@ def test_large_file_entries_are_stored_as_chunks(tmp_path: Path) -> None:
     assert read_entry(archive, archive.entry("small.so")) == small
 
 
+def test_pyz_modules_compressed_with_a_dictionary_round_trip(tmp_path: Path) -> None:
+    dictionary = b"X = 1 Y = 2 pkg sub " * 50  # raw-content dictionary
+    pyz = write_pyz(_modules(), level=3, dictionary=dictionary)
+    assert fmt.pyz_dictionary(pyz) != b""
+    path = _write(tmp_path, [PkgItem(name="PYZ", kind=EntryKind.PYZ, data=pyz)])
+    modules = read_pyz(open_archive(path))
+    assert {name: code for name, (_, code) in modules.items()} == {
+        m.name: m.code for m in _modules()
+    }
+    assert fmt.pyz_dictionary(write_pyz(_modules(), level=3)) == b""
+
+
 def test_pkg_is_deterministic(tmp_path: Path) -> None:
     first = _write(tmp_path, _items()).read_bytes()
     second = _write(tmp_path, list(reversed(_items()))).read_bytes()

@@ -1,0 +1,102 @@
+"""A zstd dictionary for the PYZ, trained on the target Python's own standard library.
+
+PYZ modules are compressed one by one (an import reads only its own module), and small
+frames compress poorly on their own: most of a module's code object looks like every other
+module's (the same opcodes, names and constants). A dictionary trained on the standard
+library's bytecode gives every frame that shared context. It depends only on the target
+interpreter's stdlib, so it is the same for every app built with that interpreter: trained once
+per machine (about 1.5 s), cached, and module frames compressed with it stay cacheable across
+builds and apps.
+
+Measured (Python 3.11, 112 KiB dictionary, stored zstd-compressed in 50 KB): the hello app's
+PYZ 1.49 -> 1.33 MB, the numpy app's 3.52 -> 3.15 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+import zstandard
+
+from freezekit.archive.bytecode import SourceUnit, compile_units
+from freezekit.archive.pyz import compression_cache_dir
+from freezekit.errors import AnalysisError
+from freezekit.platforms import Target
+
+logger = logging.getLogger(__name__)
+
+DICT_SIZE = 112 << 10
+# fastcover with fixed parameters: deterministic, and 0.4 s instead of minutes of searching
+_TRAINING = {"k": 256, "d": 8, "threads": 1}
+_VERSION = "pyzdict-1"
+# parts of the standard library that are rarely frozen (or are test suites)
+_SKIP = frozenset(
+    {
+        "test",
+        "tests",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "lib2to3",
+        "ensurepip",
+        "site-packages",
+        "dist-packages",
+        "__pycache__",
+        "pydoc_data",
+        "venv",
+    }
+)
+_MIN_SAMPLES = 50
+
+
+def training_sources(stdlib: Path) -> list[Path]:
+    """The stdlib sources the dictionary is trained on, in a fixed order."""
+    found = []
+    for path in stdlib.rglob("*.py"):
+        parts = path.relative_to(stdlib).parts
+        if not (set(parts[:-1]) & _SKIP) and not parts[-1].startswith("test_"):
+            found.append(path)
+    return sorted(found)
+
+
+def stdlib_dictionary(target: Target) -> bytes | None:
+    """The dictionary for ``target`` (None when its stdlib has too few sources to train on,
+    e.g. an interpreter shipped with compiled modules only)."""
+    sources = training_sources(target.stdlib) if target.stdlib.is_dir() else []
+    if len(sources) < _MIN_SAMPLES:
+        logger.debug("no PYZ dictionary: %d stdlib sources under %s", len(sources), target.stdlib)
+        return None
+    digest = hashlib.sha256(f"{_VERSION}\0{target.version}\0{DICT_SIZE}\0".encode())
+    for path in sources:
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    folder = compression_cache_dir()
+    cached = folder / "dict" / f"{digest.hexdigest()}.zdict" if folder else None
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
+    # the file names an app build gives these modules, so the compiled code is shared with it
+    names = [p.relative_to(target.stdlib).as_posix() for p in sources]
+    units = [SourceUnit(key=n, source=p, filename=n) for n, p in zip(names, sources, strict=True)]
+    try:
+        code = compile_units(units, target)
+    except AnalysisError as exc:
+        logger.debug("no PYZ dictionary: %s", exc.message)
+        return None
+    samples: list[bytes | bytearray | memoryview] = [code[u.key] for u in units if u.key in code]
+    try:
+        trained = zstandard.train_dictionary(DICT_SIZE, samples, **_TRAINING).as_bytes()
+    except zstandard.ZstdError as exc:
+        logger.debug("no PYZ dictionary: training failed: %s", exc)
+        return None
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+            partial.write_bytes(trained)
+            os.replace(partial, cached)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+    return trained

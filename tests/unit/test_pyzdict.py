@@ -1,0 +1,57 @@
+"""The PYZ compression dictionary trained on the target's standard library (archive/pyzdict.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from freezekit.archive import pyzdict
+from freezekit.archive.pyz import _compress_now
+from freezekit.platforms import resolve_target
+
+
+def _fake_stdlib(root: Path, count: int) -> Path:
+    for i in range(count):
+        body = "\n".join(
+            f"def function_{i}_{j}(value, other=None):\n"
+            f"    '''Helper number {j} of module {i}.'''\n"
+            f"    return [value * {j}, other, 'text {i}-{j}']\n"
+            for j in range(12)
+        )
+        package = root / f"pkg{i % 7}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"mod{i}.py").write_text(body)
+    (root / "test").mkdir()
+    (root / "test" / "test_big.py").write_text("SKIPPED = True\n")
+    (root / "test_top.py").write_text("SKIPPED = True\n")
+    return root
+
+
+def test_training_sources_skip_test_suites(tmp_path: Path) -> None:
+    root = _fake_stdlib(tmp_path / "lib", 3)
+    names = [p.relative_to(root).as_posix() for p in pyzdict.training_sources(root)]
+    assert names == ["pkg0/mod0.py", "pkg1/mod1.py", "pkg2/mod2.py"]
+
+
+def test_dictionary_is_deterministic_cached_and_shrinks_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(pyzdict, "DICT_SIZE", 8 << 10)
+    target = dataclasses.replace(resolve_target(None), stdlib=_fake_stdlib(tmp_path / "lib", 80))
+    first = pyzdict.stdlib_dictionary(target)
+    assert first is not None
+    assert len(list((tmp_path / "cache" / "freezekit" / "zstd" / "dict").iterdir())) == 1
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-cache"))
+    assert pyzdict.stdlib_dictionary(target) == first  # trained again: the same bytes
+    sample = (target.stdlib / "pkg3" / "mod3.py").read_bytes()
+    assert len(_compress_now(sample, 19, first)) < len(_compress_now(sample, 19))
+    assert zstandard.ZstdCompressionDict(first).dict_id() != 0  # a trained dictionary
+
+
+def test_no_dictionary_without_enough_sources(tmp_path: Path) -> None:
+    target = dataclasses.replace(resolve_target(None), stdlib=_fake_stdlib(tmp_path / "lib", 5))
+    assert pyzdict.stdlib_dictionary(target) is None
