@@ -2,6 +2,9 @@
 #include "platform.h"
 
 #include <dirent.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -516,6 +519,9 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
         _exit(1);
     }
     fk_child_pid = (sig_atomic_t)child;
+#ifdef __GLIBC__
+    malloc_trim(0); /* hand the extraction's freed memory back while we only wait */
+#endif
     memset(&action, 0, sizeof action);
     action.sa_handler = forward_signal;
     sigemptyset(&action.sa_mask);
