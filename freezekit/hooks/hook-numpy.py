@@ -1,10 +1,29 @@
 """numpy: the C core imports pure helpers of numpy._core by name (_exceptions, _internal,
 _methods, _dtype_ctypes, ...), and numpy's __getattr__ imports submodules lazily. Its
-vendored OpenBLAS and gfortran (numpy.libs/) are found through the extensions' RUNPATH."""
+vendored OpenBLAS and gfortran (numpy.libs/) are found through the extensions' RUNPATH.
+
+The core's test extensions are left to the analysis: only numpy's own test suite imports
+them (_simd alone is 3 MB). An app that imports one by name still gets it."""
+
+# numpy._core (numpy 2) or numpy.core (numpy 1) extension modules built for numpy's tests
+TEST_EXTENSIONS = (
+    "_simd",
+    "_multiarray_tests",
+    "_umath_tests",
+    "_rational_tests",
+    "_struct_ufunc_tests",
+    "_operand_flag_tests",
+)
 
 
 def hook(api):
     core = "numpy._core" if api.submodules("numpy._core") else "numpy.core"
-    api.add_imports(*(n for n in api.submodules(core) if ".tests" not in n))
+    api.add_imports(
+        *(
+            name
+            for name in api.submodules(core)
+            if ".tests" not in name and name.rpartition(".")[2] not in TEST_EXTENSIONS
+        )
+    )
     # build and test tooling, never needed at run time
     api.exclude_imports("numpy.f2py", "numpy.distutils", "pytest", "setuptools", "distutils")

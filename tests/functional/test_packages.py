@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from freezekit.archive.reader import open_archive
 from freezekit.options import Mode
 
 from .conftest import FrozenApp, FrozenAppFactory, pyenv_pythons
@@ -157,6 +158,31 @@ def test_packages_output(cell: Cell, name: str) -> None:
         _check(sections, name, expected)
     else:
         _check(sections, name, EXPECTED[name])
+
+
+def _bundled_files(app: FrozenApp) -> list[str]:
+    """Paths under the top directory: onedir's files, or the onefile archive's entries."""
+    if app.executable == app.result.output:
+        return [entry.name for entry in open_archive(app.executable).entries]
+    internal = app.result.output / "_internal"
+    return [p.relative_to(internal).as_posix() for p in internal.rglob("*") if p.is_file()]
+
+
+def test_packages_numpy_leaves_its_test_extensions_out(cell: Cell) -> None:
+    core = {
+        name.rpartition("/")[2].partition(".")[0]
+        for name in _bundled_files(cell.app)
+        if name.startswith("numpy/_core/")
+    }
+    assert "_multiarray_umath" in core
+    assert not core & {
+        "_simd",
+        "_multiarray_tests",
+        "_umath_tests",
+        "_rational_tests",
+        "_struct_ufunc_tests",
+        "_operand_flag_tests",
+    }
 
 
 def test_packages_tcl_without_system_tcl(cell: Cell) -> None:

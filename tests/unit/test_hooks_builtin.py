@@ -104,7 +104,16 @@ def test_hooks_builtin_numpy_adds_core_helpers() -> None:
     names = set(outcome["hiddenimports"])
     assert {"numpy._core._exceptions", "numpy._core._dtype_ctypes"} <= names
     assert not any(".tests" in str(n) for n in names)
+    # numpy's test extensions (_simd is 3 MB) are imported by its test suite only
+    test_extensions = {"_simd", "_multiarray_tests", "_umath_tests", "_rational_tests"}
+    assert not {n for n in names if str(n).rpartition(".")[2] in test_extensions}
     assert "numpy.f2py" in outcome["excludedimports"]
+
+
+def test_hooks_builtin_decimal_leaves_pydecimal_to_pythons_without_decimal() -> None:
+    hook_file = BUILTIN_HOOKS_DIR / "hook-decimal.py"
+    outcome = run_hook(str(hook_file), "decimal", module_dir=None)
+    assert outcome.excludedimports == ["_pydecimal"]  # this Python has _decimal
 
 
 def test_hooks_builtin_cryptography_adds_cffi_backend() -> None:
