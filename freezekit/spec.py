@@ -3,7 +3,7 @@
 
 ``run(path, context)`` only executes the spec (the analysis runs inside, through the context)
 and returns the records; ``plan_apps`` turns them into one ``AppPlan`` per app (pure); the
-build stages of ``freezekit.build`` then compile and assemble each app.
+build stages of ``freezekit.stages`` then compile and assemble each app.
 """
 
 from __future__ import annotations
@@ -22,15 +22,7 @@ from freezekit.assemble.app_bundle import BundleSettings, write_bundle
 from freezekit.assemble.collect import assemble, check_output_writable
 from freezekit.assemble.merge import external_links, missing_siblings
 from freezekit.assemble.plan import CollectPlan, ExternalItem
-from freezekit.build import (
-    BuildResult,
-    check_existing_output,
-    compile_all,
-    find_bootloader,
-    finish,
-    measure,
-    plan_build,
-)
+from freezekit.build import BuildResult, check_existing_output
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
 from freezekit.makespec import write_spec
@@ -47,6 +39,7 @@ from freezekit.spec_api import (
     to_entry,
     to_script,
 )
+from freezekit.stages import compile_all, find_bootloader, finish, measure, plan_build
 from freezekit.toc import EntryKind, TocEntry
 
 __all__ = ["SPEC_EFFECTIVE", "AppPlan", "build_spec", "plan_apps", "run", "write_spec"]
@@ -307,7 +300,7 @@ def _staged_analyze(reporter: Reporter) -> Callable[[BuildOptions, Target, Path]
 
 
 def build_app(app: AppPlan, target: Target, *, workdir: Path, reporter: Reporter) -> BuildResult:
-    """Compile, plan and assemble one app of a spec (the stages of ``freezekit.build``)."""
+    """Compile, plan and assemble one app of a spec (the stages of ``freezekit.stages``)."""
     options = app.options
     appdir = workdir / options.name
     appdir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from freezekit.options import BuildOptions
@@ -79,11 +80,22 @@ def analyze(
             return cached
     startup_names = imports.probe_startup(target)
     graph = imports.build_graph(options, target, hooks=hooks, startup=startup_names)
-    result = _shape(options, target, graph, startup_names, policy)
+    result = replace(
+        _shape(options, target, graph, startup_names, policy), search_path=graph.sys_path
+    )
     if cache_dir is not None:
         folders = [p for p in graph.sys_path if os.path.isdir(p)]
         folders += [str(p) for p in (*options.hooks_dirs, *options.paths)]
-        cache.save(cache_dir, key, result, folders=folders, chain_graph=_chain_graph(graph))
+        cache.save(
+            cache_dir,
+            key,
+            result,
+            folders=folders,
+            data_folders=collect.added_folders(
+                (*options.datas, *options.binaries), base=Path.cwd()
+            ),
+            chain_graph=_chain_graph(graph),
+        )
     logger.debug("analysis: %s (%.1f s)", result.summary(), time.perf_counter() - start)
     return result
 

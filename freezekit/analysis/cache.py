@@ -5,7 +5,8 @@
 of every file the result came from, and a signature of every folder modules are searched in
 (``sys.path`` entries and package folders): the names of the importable entries in it, so
 installing a package or adding a submodule invalidates the cache, while ``build/`` and ``dist/``
-appearing next to the script do not.
+appearing next to the script do not. In a folder of data files (and every folder given to
+--add-data or --add-binary) every name counts: a file appearing there is added to the app.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .result import AnalysisResult, result_from_json, result_to_json
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "analysis-cache.json"
-_FORMAT = 2  # 2: library_needs
+_FORMAT = 3  # 2: library_needs, 3: search_path and data_folders
 _CODE_DIRS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "hooks")
 
 
@@ -84,31 +85,38 @@ _IMPORTABLE_SUFFIXES = (
 )
 
 
-def folder_signature(path: str) -> str | None:
-    """Hash of the importable entries of a folder (modules, packages, metadata, .pth)."""
+def folder_signature(path: str, *, every_name: bool = False) -> str | None:
+    """Hash of the importable entries of a folder (modules, packages, metadata, .pth), or of
+    all of them (``every_name``: a folder of data files)."""
     try:
         names = os.listdir(path)
     except OSError:
         return None
     keep = []
     for name in names:
-        if name.endswith(_IMPORTABLE_SUFFIXES) or ".so." in name:
+        if every_name or name.endswith(_IMPORTABLE_SUFFIXES) or ".so." in name:
             keep.append(name)
         elif name.isidentifier() and os.path.isfile(os.path.join(path, name, "__init__.py")):
             keep.append(name + "/")
     return hashlib.sha256("\0".join(sorted(keep)).encode()).hexdigest()[:16]
 
 
-def watched(result: AnalysisResult, *, folders: Iterable[str]) -> dict[str, object]:
-    """Every file the result depends on (mtime, size) and folder (signature)."""
+def watched(
+    result: AnalysisResult, *, folders: Iterable[str], data_folders: Iterable[str] = ()
+) -> dict[str, object]:
+    """Every file the result depends on (mtime, size) and folder (signature); in the folders
+    of data files (and ``data_folders``: --add-data folders), every name counts."""
     paths: set[str] = {str(p) for p in result.scripts}
     paths.update(str(m.source) for m in (*result.pure, *result.startup) if m.source)
     paths.update(e.source for e in (*result.binaries, *result.datas) if e.source)
     paths.update(str(p) for p in result.runtime_hooks)
     dirs = {os.path.dirname(p) for p in paths} | set(folders)
+    data_dirs = {os.path.dirname(e.source) for e in result.datas if e.source}
+    data_dirs.update(data_folders)
     return {
         "files": {p: _stat(p) for p in sorted(paths)},
         "folders": {d: folder_signature(d) for d in sorted(dirs)},
+        "data_folders": {d: folder_signature(d, every_name=True) for d in sorted(data_dirs)},
     }
 
 
@@ -118,11 +126,15 @@ def _changed(stored: object) -> str | None:
         return "(format)"
     files: dict[str, object] = stored.get("files", {})
     folders: dict[str, object] = stored.get("folders", {})
+    data_folders: dict[str, object] = stored.get("data_folders", {})
     for name, stat in files.items():
         if _stat(name) != stat:
             return str(name)
     for name, signature in folders.items():
         if folder_signature(name) != signature:
+            return str(name)
+    for name, signature in data_folders.items():
+        if folder_signature(name, every_name=True) != signature:
             return str(name)
     return None
 
@@ -133,11 +145,12 @@ def save(
     result: AnalysisResult,
     *,
     folders: Iterable[str],
+    data_folders: Iterable[str] = (),
     chain_graph: Mapping[str, object],
 ) -> None:
     data = {
         "key": key,
-        "watched": watched(result, folders=folders),
+        "watched": watched(result, folders=folders, data_folders=data_folders),
         "result": result_to_json(result),
         "graph": chain_graph,
     }

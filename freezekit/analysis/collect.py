@@ -95,6 +95,20 @@ def add_files(
     return entries
 
 
+def added_folders(pairs: Iterable[tuple[str, str]], *, base: Path) -> list[str]:
+    """Every folder under the sources of ``(source, destination folder)`` pairs (under a glob's
+    fixed part): a file appearing in one of them is added to the app."""
+    folders = []
+    for source, _ in pairs:
+        path = source if os.path.isabs(source) else str(base / source)
+        while glob.has_magic(path):
+            path = os.path.dirname(path)
+        for folder, dirnames, _ in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+            folders.append(folder)
+    return folders
+
+
 def _entry(name: str, kind: EntryKind, source: Path, origin: str) -> TocEntry:
     try:
         check_relative_name(name)

@@ -315,7 +315,7 @@ def run_worker(request: Mapping[str, object], target: Target) -> dict[str, objec
         _shim_paths(_SHIM_FRONT, front)
         _shim_paths(_SHIM_BACK, back)
         payload = json.dumps({**request, "shim_front": str(front), "shim_back": str(back)})
-        command = [str(target.python), "-I", str(_WORKER)]
+        command = [str(target.python), "-I", "-B", str(_WORKER)]  # -B: no __pycache__ in the app
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         try:
             proc = subprocess.run(

@@ -45,6 +45,9 @@ class AnalysisResult:
     excluded_libraries: tuple[str, ...]  # system libraries left out (sonames)
     # entry name of a binary -> entry names of the bundled libraries it loads (DT_NEEDED)
     library_needs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # where modules were looked for: the target's sys.path with --paths and the scripts'
+    # folders (a module appearing there can change the result)
+    search_path: tuple[str, ...] = ()
 
     @property
     def problems(self) -> tuple[MissingModule, ...]:
@@ -116,6 +119,7 @@ def result_to_json(result: AnalysisResult) -> dict[str, object]:
         "missing": [[m.name, list(m.importers), m.optional] for m in result.missing],
         "excluded_libraries": list(result.excluded_libraries),
         "library_needs": [[name, list(needs)] for name, needs in result.library_needs],
+        "search_path": list(result.search_path),
     }
 
 
@@ -136,4 +140,5 @@ def result_from_json(data: dict[str, list[list[object]]]) -> AnalysisResult:
             (str(name), tuple(str(n) for n in needs))  # type: ignore[attr-defined]
             for name, needs in data.get("library_needs", [])
         ),
+        search_path=tuple(str(p) for p in data["search_path"]),
     )

@@ -347,14 +347,14 @@ def build_cross(
     options: BuildOptions, target: Target, *, reporter: Reporter | None = None
 ) -> BuildResult:
     """``build(options)`` for ``target`` instead of the interpreter ``options.python``."""
-    from freezekit import build as stages
+    from freezekit import build, stages
     from freezekit.assemble.collect import assemble, check_output_writable
     from freezekit.bootloader import find_bootloader
 
     reporter = reporter or NullReporter()
-    stages.check_scripts(options.scripts)
+    build.check_scripts(options.scripts)
     check_output_writable(options.distpath)
-    stages.check_existing_output(options)
+    build.check_existing_output(options)
     workdir = options.workpath / options.name
     if options.clean and workdir.exists():
         shutil.rmtree(workdir)

@@ -1,0 +1,427 @@
+"""The build stages, run by ``build()`` when something changed since the last build: analysis,
+bootloader, bytecode, archive, assemble and the size report; then the build stamp is written.
+
+The stages, and the spec and cross builds that reuse them, import the heavy parts of freezekit
+(analysis, archive, assemble, lief, zstandard); ``freezekit.build`` imports this module only
+after its quick check found a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import posixpath
+import shutil
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from freezekit import stamp
+from freezekit.analysis import AnalysisResult, PureModule, analyze, write_warnings
+from freezekit.analysis.collect import added_folders
+from freezekit.archive.bytecode import SourceUnit, compile_units
+from freezekit.archive.pkg import PkgHeader, PkgItem
+from freezekit.archive.pyz import CompiledModule, write_pyz
+from freezekit.assemble.collect import assemble, check_output_writable
+from freezekit.assemble.lazy import lazy_table
+from freezekit.assemble.plan import (
+    CollectPlan,
+    ExternalItem,
+    FileItem,
+    dedupe_files,
+    option_items,
+    trailer_flags,
+)
+from freezekit.build import PRODUCTS_FILE, BuildResult, Products, executable_of
+from freezekit.errors import AssembleError, FreezekitError
+from freezekit.log import NullReporter, Reporter
+from freezekit.options import BuildOptions, Extract, Mode
+from freezekit.platforms import Target, resolve_target
+from freezekit.report import size_report, write_report_json
+from freezekit.toc import EntryKind, TocEntry
+
+logger = logging.getLogger(__name__)
+
+BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "_bootstrap.py"
+BASE_LIBRARY = "base_library.zip"
+
+
+def run(
+    options: BuildOptions,
+    inputs: dict[str, object],
+    *,
+    previous: dict[str, object] | None,
+    reason: str | None,
+    reporter: Reporter | None = None,
+) -> BuildResult:
+    """Build, given the quick check's ``inputs`` and the last build's stamp (``previous``)."""
+    reporter = reporter or NullReporter()
+    logger.debug("building %s: %s changed since the last build", options.name, reason)
+    check_output_writable(options.distpath)
+    workdir = options.workpath / options.name
+    if options.clean and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = stamp.start(str(workdir))
+    target = resolve_target(options.python)
+    analysis = analysis_stage(options, target, workdir=workdir, reporter=reporter)
+    with reporter.stage("bootloader") as notes:
+        bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
+        notes.summary = str(bootloader.name)
+    digest = input_digest(inputs, analysis, target, bootloader)
+    unchanged = previous is not None and is_output_current(previous, digest)
+    if unchanged:
+        output = options.dist_dir
+        with reporter.stage("assemble") as notes:
+            notes.summary = f"{output} is up to date"
+    else:
+        output = produce(options, analysis, target, bootloader, workdir=workdir, reporter=reporter)
+    size, count, summary = report_size(output, options, analysis, reporter=reporter)
+    products = Products(workdir / PRODUCTS_FILE, (target, analysis))
+    products.save()
+    outcome = stamp.Outcome(
+        output=os.path.abspath(output),
+        work=tuple(os.path.abspath(p) for p in work_files(options, workdir)),
+        size=size,
+        file_count=count,
+        summary=summary,
+    )
+    files, folders = watched(options, analysis, target, bootloader)
+    record = stamp.record(inputs, outcome, files=files, folders=folders, started=started)
+    stamp.write(str(workdir), {**record, "digest": digest})
+    return BuildResult(
+        output=output,
+        executable=executable_of(options, output),
+        size=size,
+        file_count=count,
+        up_to_date=unchanged,
+        products=products,
+    )
+
+
+def analysis_stage(
+    options: BuildOptions, target: Target, *, workdir: Path, reporter: Reporter
+) -> AnalysisResult:
+    with reporter.stage("analysis") as notes:
+        analysis = analyze(options, target, cache_dir=workdir)
+        write_warnings(analysis, workdir / f"warn-{options.name}.txt")
+        notes.summary = (
+            f"{len(analysis.pure) + len(analysis.startup)} modules, "
+            f"{len(analysis.binaries)} binaries, {len(analysis.datas)} data files, "
+            f"{len(analysis.missing)} missing"
+        )
+    return analysis
+
+
+def produce(
+    options: BuildOptions,
+    analysis: AnalysisResult,
+    target: Target,
+    bootloader: Path,
+    *,
+    workdir: Path,
+    reporter: Reporter,
+) -> Path:
+    """The bytecode, archive and assemble stages: write the output."""
+    with reporter.stage("bytecode") as notes:
+        code = compile_all(options, analysis, target, workdir=workdir)
+        notes.summary = f"{len(code)} code objects"
+    with reporter.stage("archive") as notes:
+        plan = plan_build(options, analysis, code, target, workdir=workdir)
+        notes.summary = f"{len(plan.files)} files, {len(plan.links)} links"
+    with reporter.stage("assemble") as notes:
+        output = assemble(plan, bootloader, options.distpath)
+        notes.summary = str(output)
+    return output
+
+
+# -- the build stamp ------------------------------------------------------------------------
+
+
+def input_digest(
+    inputs: dict[str, object], analysis: AnalysisResult, target: Target, bootloader: Path
+) -> str:
+    """A digest of what the bytecode, archive and assemble stages start from."""
+    material = [inputs, repr(target), repr(analysis), str(bootloader.absolute())]
+    return hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
+
+
+def is_output_current(previous: dict[str, object], digest: str) -> bool:
+    """True when the last build started from the same analysis and files (``digest`` and the
+    files' states), and its output is untouched: the output stages can be skipped."""
+    if previous.get("digest") != digest:
+        return False
+    changed = stamp.changed_files(previous) or stamp.changed_output(previous)
+    if changed is not None:
+        logger.debug("rebuilding the output: %s changed", changed)
+    return changed is None
+
+
+def work_files(options: BuildOptions, workdir: Path) -> list[Path]:
+    """The files of the work dir a rebuild that changes nothing returns or reads."""
+    return [
+        workdir / PRODUCTS_FILE,
+        workdir / f"report-{options.name}.json",
+        workdir / f"warn-{options.name}.txt",
+    ]
+
+
+def watched(
+    options: BuildOptions, analysis: AnalysisResult, target: Target, bootloader: Path
+) -> tuple[list[str], list[str]]:
+    """(files, folders) whose state the stamp records: every file the build read, and every
+    folder where a new file could change what the analysis finds."""
+    files = [str(p) for p in (*analysis.scripts, *analysis.runtime_hooks, bootloader)]
+    files += [str(m.source) for m in (*analysis.pure, *analysis.startup) if m.source]
+    files += [e.source for e in (*analysis.binaries, *analysis.datas) if e.source]
+    files.append(str(target.include / "patchlevel.h"))  # part of the bootloader's build key
+    folders = [*analysis.search_path, *(os.path.abspath(p) for p in sys.path)]
+    read_trees = [str(p) for p in options.hooks_dirs]  # freezekit's own: in the inputs
+    read_trees += _bootloader_sources()
+    for tree in read_trees:
+        _walk(tree, folders, files)
+    for tree in _package_trees(analysis):
+        _walk(tree, folders, None)
+    folders += added_folders((*options.datas, *options.binaries), base=Path.cwd())
+    files = [os.path.abspath(p) for p in files]
+    folders += [os.path.dirname(p) for p in files]
+    return files, [os.path.abspath(p) for p in folders]
+
+
+def _walk(top: str, folders: list[str], files: list[str] | None) -> None:
+    """Add the folders (and ``files``, if given) under ``top``; ``__pycache__`` is left out."""
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        folders.append(folder)
+        if files is not None:
+            files += [os.path.join(folder, name) for name in names]
+
+
+def _bootloader_sources() -> list[str]:
+    from freezekit.bootloader import source_dir
+
+    try:
+        return [str(source_dir())]
+    except FreezekitError:
+        return []  # a shipped bootloader: the package's files cover it
+
+
+def _package_trees(analysis: AnalysisResult) -> list[str]:
+    """The folders of the bundled top-level packages (a namespace package's, in every folder of
+    the search path)."""
+    trees = []
+    for module in (*analysis.pure, *analysis.startup):
+        if "." in module.name or not module.is_package:
+            continue
+        if module.source is not None:
+            trees.append(os.path.dirname(module.source))
+        else:
+            trees += [os.path.join(p, module.name) for p in analysis.search_path]
+    return [tree for tree in trees if os.path.isdir(tree)]
+
+
+# -- the stages -----------------------------------------------------------------------------
+
+
+def report_size(
+    output: Path, options: BuildOptions, analysis: AnalysisResult, *, reporter: Reporter
+) -> tuple[int, int, str]:
+    """The size report (printed, and written beside the warnings file): (bytes, files, line)."""
+    size, count = measure(output)
+    report = size_report(output, analysis)
+    write_report_json(report, options.workpath / options.name / f"report-{options.name}.json")
+    largest = "; ".join(line.strip() for line in report.summary(3)[1:])
+    summary = f"{size / 1e6:.1f} MB in {count} files; {largest}"
+    with reporter.stage("size") as notes:
+        notes.summary = summary
+    return size, count, summary
+
+
+def finish(
+    output: Path,
+    options: BuildOptions,
+    *,
+    target: Target,
+    analysis: AnalysisResult,
+    reporter: Reporter,
+) -> BuildResult:
+    """The last step of a spec or cross build: the size report and the BuildResult."""
+    size, count, _ = report_size(output, options, analysis, reporter=reporter)
+    return BuildResult(
+        output=output,
+        executable=executable_of(options, output),
+        size=size,
+        file_count=count,
+        products=Products(options.workpath / options.name / PRODUCTS_FILE, (target, analysis)),
+    )
+
+
+def find_bootloader(target: Target, *, windowed: bool) -> Path:
+    """The bootloader for ``target``: shipped in the package, cached, or compiled now."""
+    from freezekit import bootloader
+
+    return bootloader.find_bootloader(target, windowed=windowed)
+
+
+def _module_filename(module: PureModule) -> str:
+    parts = module.name.split(".")
+    if module.is_package:
+        return posixpath.join(*parts, "__init__.py")
+    return posixpath.join(*parts) + ".py"
+
+
+def compile_all(
+    options: BuildOptions, analysis: AnalysisResult, target: Target, *, workdir: Path
+) -> dict[str, bytes]:
+    """Marshalled code for every module (keyed by name), script (``script:<i>``), runtime
+    hook (``hook:<i>``) and the bootstrap (``bootstrap``)."""
+    empty = workdir / "empty.py"
+    empty.write_bytes(b"")
+    units = [
+        SourceUnit(key=m.name, source=m.source or empty, filename=_module_filename(m))
+        for m in (*analysis.pure, *analysis.startup)
+    ]
+    units += [
+        SourceUnit(key=f"script:{i}", source=script, filename=script.name)
+        for i, script in enumerate(analysis.scripts)
+    ]
+    units += [
+        SourceUnit(key=f"hook:{i}", source=hook, filename=hook.name)
+        for i, hook in enumerate(analysis.runtime_hooks)
+    ]
+    units.append(
+        SourceUnit(key="bootstrap", source=BOOTSTRAP, filename="freezekit/runtime/_bootstrap.py")
+    )
+    return compile_units(units, target)
+
+
+def write_base_library(
+    modules: Sequence[PureModule], code: dict[str, bytes], magic: bytes
+) -> bytes:
+    """A stored zip of the start-up modules, read by the interpreter's own zipimport."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for module in sorted(modules, key=lambda m: m.name):
+            name = _module_filename(module) + "c"
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, magic + bytes(12) + code[module.name])
+    return buffer.getvalue()
+
+
+def _prepare_binaries(
+    entries: Sequence[TocEntry], options: BuildOptions, workdir: Path
+) -> list[FileItem]:
+    from freezekit.analysis.binaries import prepare_binary
+
+    items = []
+    prepared: dict[str, Path] = {}  # one prepared copy per original file (the shallowest)
+    for entry in sorted(entries, key=lambda e: (e.name.count("/"), e.name)):
+        assert entry.source is not None
+        origin = str(Path(entry.source).resolve())
+        dest = prepared.get(origin)
+        if dest is None:
+            dest = prepared[origin] = workdir / "prepared" / entry.name
+            depth = entry.name.count("/")
+            top_relative = posixpath.join(*([".."] * depth)) if depth else "."
+            prepare_binary(Path(entry.source), dest, top_relative=top_relative, strip=options.strip)
+        items.append(FileItem(dest=entry.name, source=dest, kind=entry.kind, mode=0o755))
+    return items
+
+
+def plan_build(
+    options: BuildOptions,
+    analysis: AnalysisResult,
+    code: dict[str, bytes],
+    target: Target,
+    *,
+    workdir: Path,
+    externals: Sequence[ExternalItem] = (),
+) -> CollectPlan:
+    pyz = write_pyz(
+        [
+            CompiledModule(name=m.name, code=code[m.name], is_package=m.is_package)
+            for m in analysis.pure
+        ],
+        level=options.compression_level,
+    )
+    base_library = workdir / BASE_LIBRARY
+    base_library.write_bytes(write_base_library(analysis.startup, code, target.pyc_magic))
+    code_items = [
+        *option_items(options),
+        PkgItem(name="_bootstrap", kind=EntryKind.BOOTSTRAP, data=code["bootstrap"], compress=True),
+        *(
+            PkgItem(
+                name=f"rthook-{i:02d}-{hook.name}",
+                kind=EntryKind.RUNTIME_HOOK,
+                data=code[f"hook:{i}"],
+                compress=True,
+            )
+            for i, hook in enumerate(analysis.runtime_hooks)
+        ),
+        *(
+            PkgItem(
+                name=script.name, kind=EntryKind.SCRIPT, data=code[f"script:{i}"], compress=True
+            )
+            for i, script in enumerate(analysis.scripts)
+        ),
+        PkgItem(name="PYZ", kind=EntryKind.PYZ, data=pyz),
+    ]
+    files = _prepare_binaries(analysis.binaries, options, workdir)
+    files += [
+        FileItem(dest=entry.name, source=Path(entry.source), kind=EntryKind.DATA, mode=entry.mode)
+        for entry in analysis.datas
+        if entry.source is not None
+    ]
+    files.append(FileItem(dest=BASE_LIBRARY, source=base_library, kind=EntryKind.DATA, mode=0o644))
+    _check_unique(files)
+    kept, links = dedupe_files(files)
+    lazy = {}
+    if options.mode is Mode.ONEFILE and options.onefile_extract is Extract.TEMP:
+        lazy = lazy_table(kept, links, analysis.library_needs, eager=[target.libpython_name])
+    return CollectPlan(
+        name=options.name,
+        mode=options.mode,
+        code_items=tuple(code_items),
+        files=tuple(kept),
+        links=tuple(links),
+        externals=tuple(externals),
+        header=PkgHeader(
+            flags=trailer_flags(options),
+            py_version=target.version,
+            libpython=target.libpython_name,
+        ),
+        level=options.compression_level,
+        lazy=lazy,
+    )
+
+
+def _check_unique(files: Sequence[FileItem]) -> None:
+    seen: dict[str, FileItem] = {}
+    for item in files:
+        other = seen.get(item.dest)
+        if other is not None and Path(other.source).resolve() != Path(item.source).resolve():
+            raise AssembleError(
+                f"two different files would be placed at {item.dest}: {other.source} and "
+                f"{item.source}",
+                hint="change the destination of one of them (--add-data SRC:DEST)",
+            )
+        seen[item.dest] = item
+
+
+def measure(path: Path) -> tuple[int, int]:
+    """Total bytes and file count of ``path`` (links count as files, not their targets)."""
+    if path.is_file():
+        return path.stat().st_size, 1
+    size = count = 0
+    for item in path.rglob("*"):
+        if item.is_symlink():
+            count += 1
+        elif item.is_file():
+            size += item.stat().st_size
+            count += 1
+    return size, count
