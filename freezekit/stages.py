@@ -26,6 +26,7 @@ from freezekit.analysis.collect import added_folders
 from freezekit.archive.bytecode import SourceUnit, compile_units
 from freezekit.archive.pkg import PkgHeader, PkgItem
 from freezekit.archive.pyz import CompiledModule, write_pyz
+from freezekit.archive.pyzdict import stdlib_dictionary
 from freezekit.assemble.collect import assemble, check_output_writable
 from freezekit.assemble.lazy import lazy_table
 from freezekit.assemble.plan import (
@@ -348,6 +349,7 @@ def plan_build(
             for m in analysis.pure
         ],
         level=options.compression_level,
+        dictionary=stdlib_dictionary(target),
     )
     base_library = workdir / BASE_LIBRARY
     base_library.write_bytes(write_base_library(analysis.startup, code, target.pyc_magic))

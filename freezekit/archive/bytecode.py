@@ -57,9 +57,16 @@ def default_cache_dir() -> Path:
     return Path(base) / "freezekit" / "bytecode"
 
 
+def _interpreter_flags(target: Target) -> list[str]:
+    """Code objects without column tables (3.11+): a frozen app has no source to point carets
+    into, and they are about a tenth of the PYZ (numpy app: 860 KB compressed)."""
+    return ["-X", "no_debug_ranges"] if target.version >= (3, 11) else []
+
+
 def _cache_key(unit: SourceUnit, source: bytes, target: Target) -> str:
     digest = hashlib.sha256()
-    for part in (f"{target.version[0]}.{target.version[1]}", unit.filename):
+    flags = " ".join(_interpreter_flags(target))
+    for part in (f"{target.version[0]}.{target.version[1]}", flags, unit.filename):
         digest.update(part.encode("utf-8") + b"\x00")
     digest.update(source)
     return digest.hexdigest()
@@ -90,7 +97,7 @@ def compile_units(
 
 def _run_worker(jobs: list[tuple[str, str, str, str]], target: Target) -> None:
     proc = subprocess.run(
-        [str(target.python), "-I", "-S", "-c", _WORKER],
+        [str(target.python), "-I", "-S", *_interpreter_flags(target), "-c", _WORKER],
         input=json.dumps(jobs),
         capture_output=True,
         text=True,
