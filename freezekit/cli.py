@@ -180,9 +180,10 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     _s("--runtime-tmpdir", metavar="DIR", help="onefile: unpack under DIR instead of TMPDIR"),
     _s(
         "--onefile-extract",
-        choices=("temp", "cache"),
+        choices=("temp", "temp-all", "cache"),
         metavar="MODE",
-        help="onefile: temp (unpack per run, default) or cache (unpack once per user)",
+        help="onefile: temp (unpack per run, extension modules on first import; default), "
+        "temp-all (unpack everything per run, before the start) or cache (once per user)",
     ),
     _s(
         "--python-option",
@@ -196,9 +197,11 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         "--strip",
         dest="strip",
         action="store_true",
-        help="strip debug info from shared libraries (default)",
+        help="strip symbol tables and debug info from shared libraries (default)",
     ),
-    _s("--no-strip", dest="strip", action="store_false", help="keep debug info"),
+    _s(
+        "--no-strip", dest="strip", action="store_false", help="bundle shared libraries as they are"
+    ),
     _s("--python", metavar="PATH", help="the target interpreter (default: this one)"),
     _s(
         "--no-lean",
@@ -297,19 +300,21 @@ def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
     parser.add_argument(*flag.names, **kwargs)  # type: ignore[arg-type]
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. With ``command``, the build flags are set up for that command only
+    (setting them up takes longer than a rebuild in which nothing changed)."""
     parser = _Parser(prog="freezekit", description="Freeze a Python program into an app.")
     parser.add_argument("--version", action="version", version=f"freezekit {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full error chain")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     build = sub.add_parser("build", help="freeze a script (or build a .spec file)")
     build.add_argument("scripts", nargs="+", metavar="SCRIPT|SPEC|PYPROJECT")
-    for flag in BUILD_FLAGS:
-        _add_flag(build, flag)
     makespec = sub.add_parser("makespec", help="write a .spec file and build nothing")
     makespec.add_argument("scripts", nargs="+", metavar="SCRIPT")
-    for flag in BUILD_FLAGS:
-        _add_flag(makespec, flag)
+    for name, sub_parser in (("build", build), ("makespec", makespec)):
+        if command in (None, name):
+            for flag in BUILD_FLAGS:
+                _add_flag(sub_parser, flag)
     smoke = sub.add_parser("smoke", help="run the smoke probes built into a frozen app")
     smoke.add_argument("path", type=Path)
     smoke.add_argument("--probe", action="append", help="run only this probe (repeatable)")
@@ -544,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_traceback = "--traceback" in argv
     try:
         try:
-            args = make_parser().parse_args(argv)
+            args = make_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
         except OptionsError as exc:
             if argv and argv[0] in COMMANDS:
                 exc.hint = f"see `freezekit {argv[0]} --help`"

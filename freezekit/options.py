@@ -15,7 +15,8 @@ class Mode(enum.Enum):
 class Extract(enum.Enum):
     """Where a onefile app unpacks itself at start."""
 
-    TEMP = "temp"  # a private _MEI folder removed at exit
+    TEMP = "temp"  # a private _MEI folder removed at exit; extension modules on first import
+    TEMP_ALL = "temp-all"  # the same, with every file unpacked before the app starts
     CACHE = "cache"  # a per-user content-addressed folder reused by later starts
 
 

@@ -115,7 +115,7 @@ KEYS: dict[str, tuple[str, Convert]] = {
     "hooks-dirs": ("hooks_dirs", _paths),
     "runtime-hooks": ("runtime_hooks", _paths),
     "runtime-tmpdir": ("runtime_tmpdir", _string),
-    "onefile-extract": ("onefile_extract", _choice("temp", "cache")),
+    "onefile-extract": ("onefile_extract", _choice("temp", "temp-all", "cache")),
     "python-options": ("python_options", _python_options),
     "strip": ("strip", _boolean),
     "lean": ("lean", _boolean),

@@ -705,9 +705,10 @@ class EXE:
         self.runtime_tmpdir = optional_string("EXE", "runtime_tmpdir", values["runtime_tmpdir"])
         self.exclude_binaries = flag("EXE", "exclude_binaries", values["exclude_binaries"])
         self.onefile_extract = optional_string("EXE", "onefile_extract", values["onefile_extract"])
-        if self.onefile_extract not in ("temp", "cache"):
+        if self.onefile_extract not in ("temp", "temp-all", "cache"):
             raise OptionsError(
-                f"EXE(onefile_extract={self.onefile_extract!r}) must be 'temp' or 'cache'"
+                f"EXE(onefile_extract={self.onefile_extract!r}) must be 'temp', 'temp-all' "
+                "or 'cache'"
             )
         self.smoke_probes = flag("EXE", "smoke_probes", values["smoke_probes"])
         self.reset_subprocess_env = flag(

@@ -269,3 +269,12 @@ def test_a_large_file_is_unpacked_chunk_by_chunk_intact(
     tmp = tmp_path_factory.mktemp("run")
     result = app.run("digest", "big.bin", env=_env(tmp))
     assert result.stdout.strip() == hashlib.sha256(content).hexdigest(), result.stderr
+
+
+def test_temp_all_unpacks_everything_before_the_start(
+    frozen_app: FrozenAppFactory, tmp_path: Path
+) -> None:
+    app = frozen_app("onefile_app", mode=Mode.ONEFILE, onefile_extract=Extract.TEMP_ALL)
+    result = app.run("lazy", env=_env(tmp_path))
+    assert result.stdout.splitlines()[0] == "before True True", result.stderr
+    assert list(tmp_path.iterdir()) == []
