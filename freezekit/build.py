@@ -62,6 +62,8 @@ class Products:
 
 @dataclass(frozen=True, kw_only=True)
 class BuildResult:
+    """What a build produced (or, ``up_to_date``, found produced by the last build)."""
+
     output: Path  # dist/app (a folder for onedir, the file for onefile)
     executable: Path
     size: int  # bytes of everything produced

@@ -22,6 +22,8 @@ class Extract(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class BuildOptions:
+    """Everything that decides what a build produces, and where it goes."""
+
     scripts: tuple[Path, ...]
     name: str
     mode: Mode = Mode.ONEDIR

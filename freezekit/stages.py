@@ -84,16 +84,17 @@ def run(
     size, count, summary = report_size(output, options, analysis, reporter=reporter)
     products = Products(workdir / PRODUCTS_FILE, (target, analysis))
     products.save()
-    outcome = stamp.Outcome(
-        output=os.path.abspath(output),
-        work=tuple(os.path.abspath(p) for p in work_files(options, workdir)),
-        size=size,
-        file_count=count,
-        summary=summary,
-    )
     files, folders = watched(options, analysis, target, bootloader)
-    record = stamp.record(inputs, outcome, files=files, folders=folders, started=started)
-    stamp.write(str(workdir), {**record, "digest": digest})
+    record = stamp.record(
+        inputs,
+        files=files,
+        folders=folders,
+        started=started,
+        output=os.path.abspath(output),
+        work=[os.path.abspath(p) for p in work_files(options, workdir)],
+    )
+    returned = {"size": size, "file_count": count, "summary": summary}
+    stamp.write(str(workdir), {**record, **returned, "digest": digest})
     return BuildResult(
         output=output,
         executable=executable_of(options, output),

@@ -122,3 +122,9 @@ def test_readme_flag_table_is_current() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme.split("<!-- flags:begin -->\n", 1)[1].split("<!-- flags:end -->", 1)[0]
     assert table.strip() == flags_markdown().strip()
+
+
+@pytest.mark.parametrize("command", ["build", "makespec"])
+def test_parser_for_one_command_reads_its_flags_like_the_whole_parser(command: str) -> None:
+    argv = [command, "app.py", "--onefile", "--add-data", "a:b", "--hidden-import", "x", "-y"]
+    assert make_parser(command).parse_args(argv) == make_parser().parse_args(argv)

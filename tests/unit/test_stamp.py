@@ -92,18 +92,15 @@ def built(tmp_path: Path, *, started: int = LATER) -> Built:
     workdir = options.workpath / "app"
     workdir.mkdir(parents=True)
     Products(workdir / PRODUCTS_FILE, fake_products(script)).save()
-    outcome = stamp.Outcome(
-        output=str(options.dist_dir),
-        work=(str(workdir / PRODUCTS_FILE),),
-        size=4,
-        file_count=1,
-        summary="0.0 MB in 1 files",
-    )
-    files = [str(script), str(module), str(project / "pkg" / "__init__.py")]
-    folders = [str(project), str(project / "pkg")]
     record = stamp.record(
-        stamp.inputs(options), outcome, files=files, folders=folders, started=started
+        stamp.inputs(options),
+        files=[str(script), str(module), str(project / "pkg" / "__init__.py")],
+        folders=[str(project), str(project / "pkg")],
+        started=started,
+        output=str(options.dist_dir),
+        work=[str(workdir / PRODUCTS_FILE)],
     )
+    record.update(size=4, file_count=1, summary="0.0 MB in 1 files")
     stamp.write(str(workdir), record)
     return Built(
         options=options,
@@ -237,6 +234,7 @@ def test_stamp_of_another_format_is_ignored(tmp_path: Path) -> None:
 def test_stamp_records_racy_files_and_missing_ones_apart(tmp_path: Path) -> None:
     present, missing = tmp_path / "present.py", tmp_path / "missing.py"
     present.write_text("")
-    outcome = stamp.Outcome(output=str(tmp_path / "out"), work=(), size=0, file_count=0, summary="")
-    record = stamp.record({}, outcome, files=[str(present), str(missing)], folders=[], started=0)
+    record = stamp.record(
+        {}, files=[str(present), str(missing)], folders=[], started=0, output="", work=[]
+    )
     assert record["files"] == {str(tmp_path): {"missing.py": None, "present.py": stamp.RACY}}
