@@ -97,15 +97,18 @@ def _tree_states(top: str, relative: str = ".") -> dict[str, State]:
     """The state of every file and folder under ``top`` (``__pycache__`` left out), by path
     relative to it."""
     found: dict[str, State] = {relative: state(top)}
-    with os.scandir(top) as entries:
-        for entry in entries:
-            name = f"{relative}/{entry.name}"
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name != "__pycache__":
-                    found.update(_tree_states(entry.path, name))
-            else:
-                st = entry.stat(follow_symlinks=False)
-                found[name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    try:
+        with os.scandir(top) as entries:
+            for entry in entries:
+                name = f"{relative}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        found.update(_tree_states(entry.path, name))
+                else:
+                    st = entry.stat(follow_symlinks=False)
+                    found[name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    except OSError:  # not a folder (freezekit run from a zip): never up to date
+        found[relative] = f"unreadable {os.urandom(8).hex()}"
     return found
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from freezekit.build import BuildResult, build
+from freezekit.cli import main
 from freezekit.log import StageNotes
 from freezekit.options import BuildOptions, Mode
 
@@ -189,3 +190,24 @@ def test_rebuild_after_the_executable_is_modified(tmp_path: Path) -> None:
     again, stages = freeze(options(tmp_path, mode=Mode.ONEFILE))
     assert "assemble" in stages and not again.up_to_date
     assert again.executable.stat().st_size == built.size and output(again) == FIRST
+
+
+@pytest.mark.slow
+def test_rebuild_from_the_command_line_says_it_is_up_to_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(tmp_path)
+    argv = [
+        "build",
+        str(tmp_path / "app" / "app.py"),
+        *("--distpath", str(tmp_path / "dist"), "--workpath", str(tmp_path / "build")),
+        *("--paths", str(tmp_path / "plugins"), "--add-data", f"{tmp_path / 'assets'}:assets"),
+        "--noconfirm",
+    ]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("analysis: ")
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[0] for line in lines[:-1]] == ["assemble", "size"]  # no analysis
+    assert lines[0].startswith(f"assemble: {tmp_path / 'dist' / 'app'} is up to date")
+    assert lines[-1] == f"built {tmp_path / 'dist' / 'app' / 'app'}"

@@ -238,3 +238,16 @@ def test_stamp_records_racy_files_and_missing_ones_apart(tmp_path: Path) -> None
         {}, files=[str(present), str(missing)], folders=[], started=0, output="", work=[]
     )
     assert record["files"] == {str(tmp_path): {"missing.py": None, "present.py": stamp.RACY}}
+
+
+def test_stamp_tree_states_see_edits_and_new_files_not_pycache(tmp_path: Path) -> None:
+    (tmp_path / "runtime" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "runtime" / "boot.py").write_text("A = 1\n")
+    before = stamp._tree_states(str(tmp_path))
+    (tmp_path / "runtime" / "__pycache__" / "boot.cpython-311.pyc").write_bytes(b"")
+    assert stamp._tree_states(str(tmp_path)) == before
+    (tmp_path / "runtime" / "boot.py").write_text("A = 2\n")
+    edited = stamp._tree_states(str(tmp_path))
+    assert edited != before
+    (tmp_path / "hook.py").write_text("")
+    assert set(stamp._tree_states(str(tmp_path))) - set(edited) == {"./hook.py"}
