@@ -87,11 +87,14 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
     workdir = options.workpath / options.name
     inputs = stamp.inputs(options)
     record = None if options.clean else stamp.load(str(workdir))
-    reason = "no stamp" if record is None else stamp.changed(record, inputs)
-    if record is not None and reason is None:
+    changed = None if record is None else stamp.changed(record, inputs)
+    if record is not None and changed is None:
         return unchanged(options, record, reporter=reporter)
     from freezekit import stages
 
+    reason = f"{changed} changed since the last build" if changed else "no build stamp"
+    if options.clean:
+        reason = "--clean"
     return stages.run(options, inputs, previous=record, reason=reason, reporter=reporter)
 
 

@@ -15,7 +15,6 @@ import logging
 import os
 import posixpath
 import shutil
-import sys
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,12 +55,12 @@ def run(
     inputs: dict[str, object],
     *,
     previous: dict[str, object] | None,
-    reason: str | None,
+    reason: str,
     reporter: Reporter | None = None,
 ) -> BuildResult:
     """Build, given the quick check's ``inputs`` and the last build's stamp (``previous``)."""
     reporter = reporter or NullReporter()
-    logger.debug("building %s: %s changed since the last build", options.name, reason)
+    logger.debug("building %s: %s", options.name, reason)
     check_output_writable(options.distpath)
     workdir = options.workpath / options.name
     if options.clean and workdir.exists():
@@ -181,9 +180,9 @@ def watched(
     files += [str(m.source) for m in (*analysis.pure, *analysis.startup) if m.source]
     files += [e.source for e in (*analysis.binaries, *analysis.datas) if e.source]
     files.append(str(target.include / "patchlevel.h"))  # part of the bootloader's build key
-    folders = [*analysis.search_path, *(os.path.abspath(p) for p in sys.path)]
+    folders = list(analysis.search_path)
     read_trees = [str(p) for p in options.hooks_dirs]  # freezekit's own: in the inputs
-    read_trees += _bootloader_sources()
+    read_trees += _bootloader_sources() + _dependency_trees()
     for tree in read_trees:
         _walk(tree, folders, files)
     for tree in _package_trees(analysis):
@@ -196,11 +195,31 @@ def watched(
 
 def _walk(top: str, folders: list[str], files: list[str] | None) -> None:
     """Add the folders (and ``files``, if given) under ``top``; ``__pycache__`` is left out."""
+    if files is not None and not os.path.isdir(top):
+        files.append(top)
     for folder, dirs, names in os.walk(top):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         folders.append(folder)
         if files is not None:
             files += [os.path.join(folder, name) for name in names]
+
+
+#: What freezekit runs besides itself: modulegraph2 and what it needs (linked into the analysis
+#: worker), lief (libraries) and zstandard (archives); tomli reads pyproject.toml before 3.11.
+DEPENDENCIES = ("modulegraph2", "objectgraph", "typing_extensions", "lief", "zstandard", "tomli")
+
+
+def _dependency_trees() -> list[str]:
+    """The folder (or file) of each installed dependency, for this interpreter."""
+    import importlib.util
+
+    trees = []
+    for name in DEPENDENCIES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            packaged = spec.submodule_search_locations is not None
+            trees.append(os.path.dirname(spec.origin) if packaged else spec.origin)
+    return trees
 
 
 def _bootloader_sources() -> list[str]:

@@ -9,11 +9,11 @@ takes, and does not import json) holds
   and the environment variables that change a build;
 - ``files``: the state (size, mtime_ns, ctime_ns) of every file the build read: scripts,
   module sources, libraries, data files, runtime hooks, hook files, the bootloader and its
-  sources;
+  sources, and the packages freezekit runs (modulegraph2, lief, zstandard, ...);
 - ``folders``: the state of every folder modules and files were looked for in: the target's
-  and the host's ``sys.path``, every folder of a bundled package, the folders of every file
-  above. A file appearing in one changes the folder's mtime, and could change what the
-  analysis finds (an optional import that was missing, a module shadowing another);
+  ``sys.path``, every folder of a bundled package, the folders of every file above. A file
+  appearing in one changes the folder's mtime, and could change what the analysis finds (an
+  optional import that was missing, a module shadowing another);
 - ``digest`` (added by ``freezekit.stages``): a digest of the inputs with the analysis result,
   target and bootloader, compared when the analysis had to run (a folder changed, say) to skip
   writing an output that would come out the same;
