@@ -181,7 +181,8 @@ def watched(
     files += [e.source for e in (*analysis.binaries, *analysis.datas) if e.source]
     files.append(str(target.include / "patchlevel.h"))  # part of the bootloader's build key
     folders = list(analysis.search_path)
-    read_trees = [str(p) for p in options.hooks_dirs]  # freezekit's own: in the inputs
+    # freezekit's own files are also in the inputs, as this process imported them
+    read_trees = [stamp.PACKAGE_DIR, *(str(p) for p in options.hooks_dirs)]
     read_trees += _bootloader_sources() + _dependency_trees()
     for tree in read_trees:
         _walk(tree, folders, files)

@@ -7,9 +7,10 @@ takes, and does not import json) holds
   folder, freezekit's version and the state of its own files (as this process loaded them),
   the target and host interpreters (path, real path, state, pyvenv.cfg; the host's sys.path),
   and the environment variables that change a build;
-- ``files``: the state (size, mtime_ns, ctime_ns) of every file the build read: scripts,
-  module sources, libraries, data files, runtime hooks, hook files, the bootloader and its
-  sources, and the packages freezekit runs (modulegraph2, lief, zstandard, ...);
+- ``files``: the state (size, mtime_ns, ctime_ns, through symbolic links) of every file the
+  build read: scripts, module sources, libraries, data files, runtime hooks, hook files, the
+  bootloader and its sources, freezekit's own files as they are on disk (the runtime is read
+  from there), and the packages freezekit runs (modulegraph2, lief, zstandard, ...);
 - ``folders``: the state of every folder modules and files were looked for in: the target's
   ``sys.path``, every folder of a bundled package, the folders of every file above. A file
   appearing in one changes the folder's mtime, and could change what the analysis finds (an
@@ -66,18 +67,11 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 State = list[int] | str | None  # [size, mtime_ns, ctime_ns]; None: missing; RACY
 
 
-def state(path: str) -> list[int] | None:
-    """[size, mtime_ns, ctime_ns] of ``path`` (a symbolic link's own), None if missing."""
+def state(path: str, *, follow: bool = True) -> list[int] | None:
+    """[size, mtime_ns, ctime_ns] of ``path``, None if missing. What a build reads is followed
+    through symbolic links (an edited target counts); what it writes is not (``follow``)."""
     try:
-        st = os.lstat(path)
-    except (OSError, ValueError):
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-
-
-def _followed(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
+        st = os.stat(path, follow_symlinks=follow)
     except (OSError, ValueError):
         return None
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
@@ -90,7 +84,7 @@ def _interpreter(path: str) -> list[object]:
         os.path.join(folder, "pyvenv.cfg"),
         os.path.join(os.path.dirname(folder), "pyvenv.cfg"),
     ]
-    return [path, os.path.realpath(path), _followed(path), [state(c) for c in configs]]
+    return [path, os.path.realpath(path), state(path), [state(c) for c in configs]]
 
 
 def _tree_states(top: str, relative: str = ".") -> dict[str, State]:
@@ -105,8 +99,7 @@ def _tree_states(top: str, relative: str = ".") -> dict[str, State]:
                     if entry.name != "__pycache__":
                         found.update(_tree_states(entry.path, name))
                 else:
-                    st = entry.stat(follow_symlinks=False)
-                    found[name] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+                    found[name] = state(entry.path)
     except OSError:  # not a folder (freezekit run from a zip): never up to date
         found[relative] = f"unreadable {os.urandom(8).hex()}"
     return found
@@ -159,7 +152,7 @@ def changed(record: dict[str, object], current: dict[str, object]) -> str | None
         changed_folders(record)
         or changed_files(record)
         or changed_output(record)
-        or _first_changed(record.get("work"))
+        or _first_changed(record.get("work"), follow=False)
     )
 
 
@@ -170,16 +163,16 @@ def _which_input(old: object, new: dict[str, object]) -> str:
     return "build inputs (" + ", ".join(keys) + ")"
 
 
-def _first_changed(states: object, folder: str = "") -> str | None:
+def _first_changed(states: object, folder: str = "", *, follow: bool = True) -> str | None:
     """The first path (``folder`` + name) whose state is not the recorded one. The loop every
     rebuild runs, on hundreds of files: state() inlined."""
     if not isinstance(states, dict):
         return "the stamp"
-    lstat = os.lstat
+    stat = os.stat
     for name, recorded in states.items():
         path = f"{folder}{name}"
         try:
-            st = lstat(path)
+            st = stat(path, follow_symlinks=follow)
         except (OSError, ValueError):
             if recorded is not None:
                 return path
@@ -208,7 +201,7 @@ def changed_folders(record: dict[str, object]) -> str | None:
 
 def changed_output(record: dict[str, object]) -> str | None:
     """The first file or folder of the output (or report) that changed, or None."""
-    return _first_changed(record.get("output"))
+    return _first_changed(record.get("output"), follow=False)
 
 
 def start(workdir: str) -> int:
@@ -249,17 +242,17 @@ def record(
         "files": grouped,
         "folders": {path: _settled(path, started) for path in sorted(set(folders))},
         "output": _output_states(output),
-        "work": {path: state(path) for path in work},
+        "work": {path: state(path, follow=False) for path in work},
     }
 
 
 def _output_states(output: str) -> dict[str, State]:
     """Every file and folder of ``output``, not following links."""
-    found: dict[str, State] = {output: state(output)}
+    found: dict[str, State] = {output: state(output, follow=False)}
     for top, dirs, names in os.walk(output):
         for name in (*dirs, *names):
             path = os.path.join(top, name)
-            found[path] = state(path)
+            found[path] = state(path, follow=False)
     return found
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from freezekit import stamp
+from freezekit import stages, stamp
 from freezekit.analysis import AnalysisResult, PureModule
 from freezekit.build import PRODUCTS_FILE, Products, build
 from freezekit.log import StageNotes
@@ -251,3 +251,43 @@ def test_stamp_tree_states_see_edits_and_new_files_not_pycache(tmp_path: Path) -
     assert edited != before
     (tmp_path / "hook.py").write_text("")
     assert set(stamp._tree_states(str(tmp_path))) - set(edited) == {"./hook.py"}
+
+
+def test_stamp_follows_symbolic_links_to_what_the_build_read(tmp_path: Path) -> None:
+    last = built(tmp_path)
+    real = tmp_path / "elsewhere.py"
+    real.write_text("X = 1\n")
+    last.module.unlink()
+    last.module.symlink_to(real)
+    workdir = str(last.options.workpath / "app")
+    stamp.write(
+        workdir,
+        stamp.record(
+            stamp.inputs(last.options),
+            files=[str(last.module)],
+            folders=[],
+            started=LATER,
+            output=str(last.options.dist_dir),
+            work=[],
+        ),
+    )
+    assert changed(last) is None
+    real.write_text("X = 2\n")  # the link itself is untouched
+    assert changed(last) == str(last.module)
+
+
+def test_stamp_watches_what_the_build_read_and_searched(tmp_path: Path) -> None:
+    last = built(tmp_path)
+    target, analysis = fake_products(last.script)
+    analysis = replace(analysis, search_path=(str(last.script.parent), str(tmp_path / "none")))
+    options = replace(last.options, hooks_dirs=(tmp_path / "hooks",))
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "hook-helper.py").write_text("")
+    files, folders = stages.watched(options, analysis, target, tmp_path / "run")
+    assert {str(last.script), str(last.module), str(tmp_path / "run")} <= set(files)
+    assert str(tmp_path / "hooks" / "hook-helper.py") in files
+    runtime = os.path.join(stamp.PACKAGE_DIR, "runtime", "_bootstrap.py")
+    assert runtime in files  # read from disk by every build, whatever this process imported
+    assert {str(last.script.parent), str(tmp_path / "none"), str(tmp_path / "hooks")} <= set(
+        folders
+    )
