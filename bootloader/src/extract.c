@@ -18,7 +18,9 @@ struct fk_sibling {
     struct fk_archive archive;
 };
 
-/* A symlink target must be relative and stay inside the top directory. */
+/* A symlink target must be relative ('/'-separated, like entry names) and stay inside the top
+ * directory; each part is ".", "..", or a plain name (on Windows: no '\' nor ':', which
+ * would make "..\x" or "C:\x" out of one part). */
 static int is_safe_link(const char *name, const unsigned char *target, size_t length)
 {
     long depth = 0;
@@ -33,11 +35,15 @@ static int is_safe_link(const char *name, const unsigned char *target, size_t le
     for (i = 0; i <= length; i++) {
         if (i == length || target[i] == '/') {
             size_t part = i - start;
-            if (part == 2 && target[start] == '.' && target[start + 1] == '.') {
+            const char *text = (const char *)target + start;
+            if (part == 2 && text[0] == '.' && text[1] == '.') {
                 if (--depth < 0) {
                     return 0;
                 }
-            } else if (part > 0 && !(part == 1 && target[start] == '.')) {
+            } else if (part > 0 && !(part == 1 && text[0] == '.')) {
+                if (!fk_path_is_plain_name(text, part)) {
+                    return 0;
+                }
                 depth++;
             }
             start = i + 1;
@@ -169,8 +175,7 @@ static fk_status open_sibling(const struct fk_context *ctx, struct fk_sibling *s
     if (sibling->archive.file != FK_NO_HANDLE && strcmp(sibling->name, name) == 0) {
         return fk_ok();
     }
-    if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, "..") == 0 ||
-        strlen(name) >= sizeof sibling->name) {
+    if (!fk_path_is_plain_name(name, strlen(name)) || strlen(name) >= sizeof sibling->name) {
         return fk_fail(FK_E_ARCHIVE, 0, "external entry names an invalid sibling app '%s'; "
                        "rebuild the apps", name);
     }
@@ -692,15 +697,12 @@ static void prune_visitor(void *user, const char *parent, const char *name)
 static fk_status cache_root(char *root, size_t size)
 {
     char base[FK_PATH_MAX];
-    const char *xdg = fk_platform_getenv("XDG_CACHE_HOME");
     const char *fix = "remove it or set XDG_CACHE_HOME to a folder of your own";
-    fk_status status;
-    if (xdg != NULL && xdg[0] == '/') {
-        int written = snprintf(base, sizeof base, "%s", xdg);
-        if (written < 0 || (size_t)written >= sizeof base) {
-            return fk_fail(FK_E_ENV, ENAMETOOLONG, "XDG_CACHE_HOME is too long");
-        }
-    } else {
+    fk_status status = fk_platform_getenv_path("XDG_CACHE_HOME", base, sizeof base);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (!fk_path_is_absolute(base, NULL)) {
         char home[FK_PATH_MAX];
         status = fk_platform_home_dir(home, sizeof home);
         if (!FK_FAILED(status)) {
@@ -710,7 +712,7 @@ static fk_status cache_root(char *root, size_t size)
             return status;
         }
     }
-    status = fk_platform_make_dirs("", base + 1);
+    status = fk_path_make_dirs(base);
     if (!FK_FAILED(status)) {
         status = fk_path_join(root, size, base, "freezekit");
     }

@@ -3,7 +3,6 @@
 
 #include "launch.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +64,7 @@ static int run_bootstrap(struct fk_context *ctx, const struct fk_entry *entry, i
     int exit_code = FK_EXIT_FAILURE;
     fk_status status = fk_archive_read(&ctx->archive, entry, &data, &length);
     if (FK_FAILED(status)) {
-        fk_log_startup_error(ctx->exe, &status);
+        fk_log_startup_error(ctx, &status);
         goto cleanup;
     }
     code = py->PyMarshal_ReadObjectFromString((const char *)data, (Py_ssize_t)length);
@@ -108,7 +107,7 @@ static int run_script(struct fk_context *ctx, const struct fk_entry *entry, int 
         status = fk_archive_read(&ctx->archive, entry, &data, &length);
     }
     if (FK_FAILED(status)) {
-        fk_log_startup_error(ctx->exe, &status);
+        fk_log_startup_error(ctx, &status);
         goto cleanup;
     }
     globals = py->PyModule_GetDict(py->PyImport_AddModule("__main__"));
@@ -157,9 +156,7 @@ static int run_python(struct fk_context *ctx)
         exit_code = FK_EXIT_FINALIZE_FAILED;
     }
     if (interrupted) {
-        /* Like the interpreter: an unhandled KeyboardInterrupt ends the process by SIGINT. */
-        signal(SIGINT, SIG_DFL);
-        raise(SIGINT);
+        fk_platform_exit_interrupted(); /* like the interpreter (SIGINT, or 0xC000013A) */
     }
     return exit_code;
 }
@@ -196,7 +193,7 @@ int fk_run(struct fk_context *ctx)
     }
 cleanup:
     if (FK_FAILED(status)) {
-        fk_log_startup_error(ctx->exe, &status);
+        fk_log_startup_error(ctx, &status);
         exit_code = FK_EXIT_FAILURE;
     }
     fk_topdir_release(ctx);

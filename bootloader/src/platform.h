@@ -1,5 +1,5 @@
-/* Everything that differs between operating systems. Only platform_*.c (and main.c's entry
- * points) contain _WIN32 / __APPLE__ conditionals. */
+/* Everything that differs between operating systems. Only this header, platform_*.c (and
+ * main.c's entry points) contain _WIN32 / __APPLE__ conditionals. */
 #ifndef FK_PLATFORM_H
 #define FK_PLATFORM_H
 
@@ -9,7 +9,19 @@
 #include "status.h"
 
 #define FK_PATH_MAX 4096
+
+/* Paths use the platform's separator; names inside the archive always use '/' and
+ * fk_path_join converts them. FK_NAME_FORBIDDEN: characters a single file name may not hold
+ * (on Windows '\' and '/' separate, and ':' makes "C:x" a drive-relative path). */
+#ifdef _WIN32
+#define FK_SEP '\\'
+#define FK_NAME_FORBIDDEN "/\\:"
+#define FK_HAS_DIALOG 1
+#else
 #define FK_SEP '/'
+#define FK_NAME_FORBIDDEN "/"
+#define FK_HAS_DIALOG 0
+#endif
 
 /* An open file or a held directory lock; -1 when none. */
 typedef intptr_t fk_handle;
@@ -21,9 +33,20 @@ fk_status fk_platform_reserve_stdio(void);
 fk_status fk_platform_executable_path(char *out, size_t size);
 
 /* Paths. */
+/* `left` + FK_SEP + `right` (one separator when `left` ends with one); on Windows every '/'
+ * of the result becomes '\', so archive names can be joined as they are. */
 fk_status fk_path_join(char *out, size_t size, const char *left, const char *right);
 fk_status fk_path_dirname(char *out, size_t size, const char *path);
 const char *fk_path_basename(const char *path);
+/* Whether `path` is absolute ("/x"; Windows: "C:\x", "\\server\share\x", "\\?\C:\x");
+ * *root (when not NULL) gets the length of its root without the separator that follows it:
+ * 0 for "/x", 2 for "C:\x". "\x" and "C:x" are relative to a drive: not absolute. */
+int fk_path_is_absolute(const char *path, size_t *root);
+/* mkdir -p of the absolute path `path` (0700). */
+fk_status fk_path_make_dirs(const char *path);
+/* Whether `name` (of `length` bytes) can be one file name: not empty, "." or "..", and
+ * without a character of FK_NAME_FORBIDDEN or a NUL. */
+int fk_path_is_plain_name(const char *name, size_t length);
 int fk_path_exists(const char *path);
 int fk_path_is_dir(const char *path);
 
@@ -73,12 +96,15 @@ int fk_platform_is_own_dir(const char *path);
 
 /* Environment. */
 const char *fk_platform_getenv(const char *name);
+/* The value of `name` as UTF-8 (Windows: from the wide environment, so characters outside the
+ * ANSI code page survive) in `out`; "" when unset. TMPDIR on Windows, unless it holds a full
+ * Windows path, gives the system's temp folder (GetTempPathW: TMP, TEMP, USERPROFILE) in its
+ * long form, without a trailing '\'. */
+fk_status fk_platform_getenv_path(const char *name, char *out, size_t size);
 fk_status fk_platform_setenv(const char *name, const char *value);
 void fk_platform_unsetenv(const char *name);
 fk_status fk_platform_home_dir(char *out, size_t size);
 
-/* Runs `exe` with `argv` as a child, forwarding SIGINT/SIGTERM/SIGHUP to it, waits and gives
- * its exit status (a death by signal n gives 128+n). */
 /* Runs `work(users[k])` for k < count, each on its own thread (k = 0 on the caller's), and
  * waits for all; a thread that cannot be started runs its share on the caller's thread. The
  * workers share nothing mutable: each gets its own `users[k]`. */
@@ -86,7 +112,17 @@ void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **u
 unsigned fk_platform_cpu_count(void);
 unsigned long fk_platform_process_id(void);
 
+/* Runs `exe` with `argv` as a child, forwarding SIGINT/SIGTERM/SIGHUP to it, waits and gives
+ * its exit status (a death by signal n gives 128+n). Windows: the child shares the console,
+ * which sends it Ctrl+C itself; the exit code is passed on whole (0xC000013A included). */
 fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
+/* Ends the process the way the interpreter does after an unhandled KeyboardInterrupt: killed
+ * by SIGINT (POSIX), exit code STATUS_CONTROL_C_EXIT 0xC000013A (Windows). */
+void fk_platform_exit_interrupted(void);
+
+/* A message box with `text` titled `title` (UTF-8), for windowed apps, which have no console;
+ * returns when the user closes it. Only where FK_HAS_DIALOG is 1; elsewhere it does nothing. */
+void fk_platform_show_dialog(const char *title, const char *text);
 
 /* Shared libraries. */
 fk_status fk_platform_load_library(const char *path, void **library);

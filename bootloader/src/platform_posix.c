@@ -452,6 +452,18 @@ const char *fk_platform_getenv(const char *name)
     return getenv(name);
 }
 
+fk_status fk_platform_getenv_path(const char *name, char *out, size_t size)
+{
+    const char *value = getenv(name);
+    int written = snprintf(out, size, "%s", value != NULL ? value : "");
+    if (written < 0 || (size_t)written >= size) {
+        out[0] = '\0';
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "environment variable %s is too long; set it to "
+                       "a shorter path", name);
+    }
+    return fk_ok();
+}
+
 fk_status fk_platform_setenv(const char *name, const char *value)
 {
     if (setenv(name, value, 1) != 0) {
@@ -616,4 +628,16 @@ unsigned fk_platform_cpu_count(void)
 {
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     return online > 0 ? (unsigned)online : 1u;
+}
+
+void fk_platform_show_dialog(const char *title, const char *text)
+{
+    (void)title; /* no dialog here (FK_HAS_DIALOG is 0): stderr is all there is */
+    (void)text;
+}
+
+void fk_platform_exit_interrupted(void)
+{
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
 }

@@ -1,8 +1,10 @@
 /* Windows implementation of platform.h (mingw-w64 and MSVC).
  *
- * Strings inside the bootloader are UTF-8 with '/' separators (main.c converts the wide
- * command line); every Win32 call here takes the wide form. A string that is not valid UTF-8
- * came from the CRT's ANSI environment (getenv) and is converted from the ANSI code page.
+ * Strings inside the bootloader are UTF-8 with '\' separators (FK_SEP; main.c converts the
+ * wide command line, fk_platform_getenv_path the wide environment); every Win32 call here
+ * takes the wide form. A string that is not valid UTF-8 came from the CRT's ANSI environment
+ * (getenv) and is converted from the ANSI code page. File system calls get paths of
+ * FK_LONG_PATH characters and more in the \\?\ form, which has no MAX_PATH (260) limit.
  *
  * Directory locks: a shared lock is an open handle on the folder with read access that
  * shares read, write and delete; an exclusive lock (the sweeper's) shares only delete, so it
@@ -28,6 +30,13 @@
 #endif
 
 #define FK_WIDE_MAX FK_PATH_MAX
+/* CreateDirectoryW allows MAX_PATH - 12 characters (room for an 8.3 file name); from here on
+ * paths get the \\?\ prefix. */
+#define FK_LONG_PATH (MAX_PATH - 12)
+#ifndef STATUS_CONTROL_C_EXIT
+#define STATUS_CONTROL_C_EXIT 0xC000013AL
+#endif
+#define FK_STARTF_HASSHELLDATA 0x400 /* STARTF_HASSHELLDATA, missing from older headers */
 
 /* UTF-8 (else ANSI) to UTF-16; 0 when it does not fit. */
 static int to_wide(const char *text, wchar_t *out, int size)
@@ -53,13 +62,36 @@ static void backslashes(wchar_t *path)
     }
 }
 
-static void slashes(char *path)
+/* A path for the file system calls: UTF-16 with backslashes and, when long, the \\?\ form of
+ * its full path (\\?\C:\... or \\?\UNC\server\share\...); 0 when it does not fit. */
+static int to_wide_path(const char *path, wchar_t *out, int size)
 {
-    for (; *path != '\0'; path++) {
-        if (*path == '\\') {
-            *path = '/';
-        }
+    wchar_t full[FK_WIDE_MAX];
+    const wchar_t *prefix = L"\\\\?\\";
+    const wchar_t *rest = full;
+    DWORD length;
+    if (!to_wide(path, out, size)) {
+        return 0;
     }
+    backslashes(out);
+    if (wcslen(out) < FK_LONG_PATH || wcsncmp(out, L"\\\\?\\", 4) == 0 ||
+        wcsncmp(out, L"\\\\.\\", 4) == 0) {
+        return 1;
+    }
+    length = GetFullPathNameW(out, FK_WIDE_MAX, full, NULL); /* also drops "." and ".." */
+    if (length == 0 || length >= FK_WIDE_MAX) {
+        return 0;
+    }
+    if (full[0] == L'\\' && full[1] == L'\\') {
+        prefix = L"\\\\?\\UNC\\"; /* \\server\share -> \\?\UNC\server\share */
+        rest = full + 2;
+    }
+    if (wcslen(prefix) + wcslen(rest) + 1 > (size_t)size) {
+        return 0;
+    }
+    wcscpy(out, prefix);
+    wcscat(out, rest);
+    return 1;
 }
 
 /* The system's text for a GetLastError() value, without the trailing line break. */
@@ -102,21 +134,26 @@ fk_status fk_platform_executable_path(char *out, size_t size)
         return fk_fail(FK_E_IO, (int)GetLastError(), "the path of the executable is too long; "
                        "move it to a shorter path");
     }
-    slashes(out);
-    return fk_ok();
+    return fk_ok(); /* already with backslashes */
 }
 
 fk_status fk_path_dirname(char *out, size_t size, const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    size_t length = slash ? (size_t)(slash - path) : 1;
-    if (slash != NULL && (length == 0 || (length == 2 && path[1] == ':'))) {
-        length++; /* "/x" -> "/", "C:/x" -> "C:/" */
+    size_t length = (size_t)(fk_path_basename(path) - path);
+    size_t root = 0;
+    if (length == 0) {
+        path = ".";
+        length = 1;
+    } else {
+        length--; /* without the separator */
+        if (length == 0 || (fk_path_is_absolute(path, &root) && length <= root)) {
+            length++; /* "\x" -> "\", "C:\x" -> "C:\", "\\server\share\x" -> ...share\ */
+        }
     }
     if (length >= size) {
         return fk_fail(FK_E_IO, ENAMETOOLONG, "path %s is too long", path);
     }
-    memcpy(out, slash ? path : ".", length);
+    memcpy(out, path, length);
     out[length] = '\0';
     return fk_ok();
 }
@@ -124,7 +161,8 @@ fk_status fk_path_dirname(char *out, size_t size, const char *path)
 static DWORD attributes_of(const char *path)
 {
     wchar_t wide[FK_WIDE_MAX];
-    return to_wide(path, wide, FK_WIDE_MAX) ? GetFileAttributesW(wide) : INVALID_FILE_ATTRIBUTES;
+    return to_wide_path(path, wide, FK_WIDE_MAX) ? GetFileAttributesW(wide)
+                                                  : INVALID_FILE_ATTRIBUTES;
 }
 
 int fk_path_exists(const char *path)
@@ -144,7 +182,7 @@ fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *siz
     LARGE_INTEGER length;
     HANDLE handle;
     char reason[256];
-    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
     handle = CreateFileW(wide, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
@@ -221,7 +259,7 @@ fk_status fk_platform_create_file(const char *path, fk_handle *file)
     wchar_t wide[FK_WIDE_MAX];
     HANDLE handle;
     *file = FK_NO_HANDLE;
-    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
     handle = CreateFileW(wide, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
@@ -277,7 +315,7 @@ fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mod
     if (!CloseHandle((HANDLE)file)) {
         code = GetLastError();
     }
-    if ((failed || code != 0) && to_wide(path, wide, FK_WIDE_MAX)) {
+    if ((failed || code != 0) && to_wide_path(path, wide, FK_WIDE_MAX)) {
         DeleteFileW(wide);
     }
     return code != 0 ? write_error(path, code) : fk_ok();
@@ -288,7 +326,8 @@ fk_status fk_platform_symlink(const char *target, const char *path)
     wchar_t wide_target[FK_WIDE_MAX];
     wchar_t wide_path[FK_WIDE_MAX];
     char reason[256];
-    if (!to_wide(target, wide_target, FK_WIDE_MAX) || !to_wide(path, wide_path, FK_WIDE_MAX)) {
+    if (!to_wide(target, wide_target, FK_WIDE_MAX) ||
+        !to_wide_path(path, wide_path, FK_WIDE_MAX)) {
         return too_long(path);
     }
     backslashes(wide_target); /* link targets are not normalised by the system */
@@ -306,7 +345,7 @@ fk_status fk_platform_make_private_dir(const char *path)
 {
     wchar_t wide[FK_WIDE_MAX];
     char reason[256];
-    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
     if (!CreateDirectoryW(wide, NULL) && GetLastError() != ERROR_ALREADY_EXISTS) {
@@ -326,10 +365,10 @@ fk_status fk_platform_make_dirs(const char *base, const char *relative)
         return status;
     }
     for (i = strlen(base) + 1; path[i] != '\0'; i++) {
-        if (path[i] == '/' && path[i - 1] != ':') {
+        if (path[i] == '\\' && path[i - 1] != ':') { /* fk_path_join made every '/' a '\\' */
             path[i] = '\0';
             status = fk_platform_make_private_dir(path);
-            path[i] = '/';
+            path[i] = '\\';
             if (FK_FAILED(status)) {
                 return status;
             }
@@ -347,9 +386,11 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
     for (attempt = 0; attempt < 100; attempt++) {
         wchar_t wide[FK_WIDE_MAX];
         unsigned int random = 0;
+        char name[64];
         char suffix[7];
         int k;
         int written;
+        fk_status status;
         if (rand_s(&random) != 0) {
             random = (unsigned int)(GetTickCount() * 2654435761u) ^ GetCurrentProcessId();
         }
@@ -358,8 +399,11 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
             random /= 36u;
         }
         suffix[6] = '\0';
-        written = snprintf(out, size, "%s/%s%s", parent, prefix, suffix);
-        if (written < 0 || (size_t)written >= size || !to_wide(out, wide, FK_WIDE_MAX)) {
+        written = snprintf(name, sizeof name, "%s%s", prefix, suffix);
+        status = written < 0 || (size_t)written >= sizeof name
+                     ? fk_fail(FK_E_ENV, ENAMETOOLONG, "folder name %s is too long", prefix)
+                     : fk_path_join(out, size, parent, name);
+        if (FK_FAILED(status) || !to_wide_path(out, wide, FK_WIDE_MAX)) {
             return fk_fail(FK_E_ENV, ENAMETOOLONG, "temp folder path %s is too long; set "
                            "TMPDIR to a shorter path", parent);
         }
@@ -415,7 +459,7 @@ int fk_platform_remove_tree(const char *path)
     wchar_t wide[FK_WIDE_MAX];
     DWORD attributes;
     int failures = 0;
-    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return -1;
     }
     attributes = GetFileAttributesW(wide);
@@ -440,20 +484,21 @@ fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
     wchar_t wide_from[FK_WIDE_MAX];
     wchar_t wide_to[FK_WIDE_MAX];
     char reason[256];
+    DWORD error;
     *lost = 0;
-    if (!to_wide(from, wide_from, FK_WIDE_MAX) || !to_wide(to, wide_to, FK_WIDE_MAX)) {
+    if (!to_wide_path(from, wide_from, FK_WIDE_MAX) || !to_wide_path(to, wide_to, FK_WIDE_MAX)) {
         return too_long(to);
     }
     if (MoveFileExW(wide_from, wide_to, 0)) {
         return fk_ok();
     }
-    if (GetLastError() == ERROR_ALREADY_EXISTS || fk_path_is_dir(to)) {
+    error = GetLastError(); /* before fk_path_is_dir, which sets its own */
+    if (error == ERROR_ALREADY_EXISTS || fk_path_is_dir(to)) {
         *lost = 1;
         return fk_ok();
     }
-    return fk_fail(FK_E_IO, (int)GetLastError(), "cannot rename %s to %s: %s; check the "
-                   "permissions of the cache folder", from, to,
-                   error_text(GetLastError(), reason, sizeof reason));
+    return fk_fail(FK_E_IO, (int)error, "cannot rename %s to %s: %s; check the permissions of "
+                   "the cache folder", from, to, error_text(error, reason, sizeof reason));
 }
 
 unsigned long fk_platform_process_id(void)
@@ -468,7 +513,7 @@ fk_status fk_platform_rename_file(const char *from, const char *to, int *lost)
     char reason[256];
     DWORD error;
     *lost = 0;
-    if (!to_wide(from, wide_from, FK_WIDE_MAX) || !to_wide(to, wide_to, FK_WIDE_MAX)) {
+    if (!to_wide_path(from, wide_from, FK_WIDE_MAX) || !to_wide_path(to, wide_to, FK_WIDE_MAX)) {
         return too_long(to);
     }
     /* No MOVEFILE_REPLACE_EXISTING: a DLL another process has loaded cannot be replaced. */
@@ -513,7 +558,7 @@ fk_status fk_platform_lock_dir(const char *path, int shared, int wait, fk_handle
     char reason[256];
     *busy = 0;
     *lock = FK_NO_HANDLE;
-    if (!to_wide(path, wide, FK_WIDE_MAX)) {
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
     }
     for (;;) {
@@ -552,7 +597,7 @@ void fk_platform_list_dir(const char *path, fk_dir_visitor visit, void *user)
     WIN32_FIND_DATAW found;
     HANDLE search;
     if (FK_FAILED(fk_path_join(pattern, sizeof pattern, path, "*")) ||
-        !to_wide(pattern, wide, FK_WIDE_MAX)) {
+        !to_wide_path(pattern, wide, FK_WIDE_MAX)) {
         return;
     }
     search = FindFirstFileW(wide, &found);
@@ -579,16 +624,68 @@ int fk_platform_is_own_dir(const char *path)
 
 const char *fk_platform_getenv(const char *name)
 {
-    const char *value = getenv(name);
-    /* The shared code asks for TMPDIR (a POSIX name) and falls back to /tmp; on Windows the
-     * temp folder is TEMP (or TMP), unless TMPDIR is set. */
-    if (value == NULL && strcmp(name, "TMPDIR") == 0) {
-        value = getenv("TEMP");
-        if (value == NULL || value[0] == '\0') {
-            value = getenv("TMP");
-        }
+    return getenv(name); /* ANSI: only for values that are ASCII (flags such as "1") */
+}
+
+/* The wide value of `name` in `out` (size in characters): 1 when set, 0 when not (or empty),
+ * -1 when it does not fit. */
+static int wide_getenv(const wchar_t *name, wchar_t *out, DWORD size)
+{
+    DWORD length = GetEnvironmentVariableW(name, out, size);
+    if (length == 0) {
+        out[0] = 0;
+        return 0;
     }
-    return value;
+    return length < size ? 1 : -1;
+}
+
+/* The temp folder as GetTempPathW finds it (TMP, TEMP, USERPROFILE, the Windows folder), in
+ * its long form (TEMP often holds 8.3 names such as C:\Users\JOHNSM~1\...) and without the
+ * trailing backslash. */
+static int temp_folder(wchar_t *out, DWORD size)
+{
+    wchar_t long_form[FK_WIDE_MAX];
+    DWORD length = GetTempPathW(size, out);
+    DWORD long_length;
+    if (length == 0 || length >= size) {
+        return 0;
+    }
+    long_length = GetLongPathNameW(out, long_form, FK_WIDE_MAX);
+    if (long_length > 0 && long_length < FK_WIDE_MAX && long_length < size) {
+        wcscpy(out, long_form);
+        length = long_length;
+    }
+    if (length > 3 && out[length - 1] == L'\\') { /* but "C:\" stays */
+        out[length - 1] = 0;
+    }
+    return 1;
+}
+
+fk_status fk_platform_getenv_path(const char *name, char *out, size_t size)
+{
+    wchar_t wide_name[256];
+    wchar_t wide[FK_WIDE_MAX];
+    int found;
+    out[0] = '\0';
+    if (!to_wide(name, wide_name, 256)) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "environment variable name %s is too long", name);
+    }
+    found = wide_getenv(wide_name, wide, FK_WIDE_MAX);
+    if (found >= 0 && strcmp(name, "TMPDIR") == 0 &&
+        !(found > 0 && to_utf8(wide, out, (int)size) && fk_path_is_absolute(out, NULL))) {
+        /* The shared code asks for TMPDIR (a POSIX name); on Windows the temp folder is TMP or
+         * TEMP, unless TMPDIR holds a full Windows path (MSYS2 shells pass TMPDIR=/tmp). */
+        found = temp_folder(wide, FK_WIDE_MAX) ? 1 : -1;
+    }
+    if (found < 0 || (found > 0 && !to_utf8(wide, out, (int)size))) {
+        out[0] = '\0';
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "environment variable %s is too long; set it to "
+                       "a shorter path", name);
+    }
+    if (found == 0) {
+        out[0] = '\0';
+    }
+    return fk_ok();
 }
 
 fk_status fk_platform_setenv(const char *name, const char *value)
@@ -618,17 +715,15 @@ void fk_platform_unsetenv(const char *name)
 
 fk_status fk_platform_home_dir(char *out, size_t size)
 {
-    const char *home = getenv("LOCALAPPDATA");
-    int written;
-    if (home == NULL || home[0] == '\0') {
+    wchar_t wide[FK_WIDE_MAX];
+    int found = wide_getenv(L"LOCALAPPDATA", wide, FK_WIDE_MAX);
+    if (found == 0) {
         return fk_fail(FK_E_ENV, 0, "LOCALAPPDATA is not set; set it or XDG_CACHE_HOME");
     }
-    written = snprintf(out, size, "%s", home);
-    if (written < 0 || (size_t)written >= size) {
+    if (found < 0 || !to_utf8(wide, out, (int)size)) {
         return fk_fail(FK_E_ENV, ENAMETOOLONG, "LOCALAPPDATA is too long; set XDG_CACHE_HOME "
                        "to a shorter path");
     }
-    slashes(out);
     return fk_ok();
 }
 
@@ -755,6 +850,9 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
     startup.lpReserved = NULL;
     startup.lpReserved2 = NULL; /* not our C runtime's descriptor table: the child has its own */
     startup.cbReserved2 = 0;
+    /* A shortcut's hot key and a shell's monitor travel in hStdInput and hStdOutput: they
+     * cannot go with standard handles (and belong to our window, not the child's). */
+    startup.dwFlags &= ~(DWORD)(STARTF_USEHOTKEY | FK_STARTF_HASSHELLDATA);
     startup.dwFlags |= STARTF_USESTDHANDLES; /* and the same standard handles */
     startup.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
     startup.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
@@ -807,6 +905,7 @@ fk_status fk_platform_load_library(const char *path, void **library)
     wchar_t wide[FK_WIDE_MAX];
     wchar_t *slash;
     HMODULE module;
+    UINT old_mode;
     char reason[256];
     if (!to_wide(path, wide, FK_WIDE_MAX)) {
         return too_long(path);
@@ -820,13 +919,18 @@ fk_status fk_platform_load_library(const char *path, void **library)
         SetDllDirectoryW(wide);
         *slash = L'\\';
     }
+    /* Like Python's own DLL loading: no system message box for a missing or damaged DLL (a
+     * console app would hang on it); the failure is reported below. */
+    old_mode = SetErrorMode(SEM_FAILCRITICALERRORS);
     module = LoadLibraryExW(wide, NULL, LOAD_WITH_ALTERED_SEARCH_PATH);
     if (module == NULL) {
         DWORD code = GetLastError();
+        SetErrorMode(old_mode);
         return fk_fail(FK_E_PYTHON, (int)code, "cannot load %s: %s; the bundle is incomplete "
                        "or was built for another system, rebuild it", path,
                        error_text(code, reason, sizeof reason));
     }
+    SetErrorMode(old_mode);
     *library = (void *)module;
     return fk_ok();
 }
@@ -900,4 +1004,24 @@ unsigned fk_platform_cpu_count(void)
     SYSTEM_INFO info;
     GetSystemInfo(&info);
     return info.dwNumberOfProcessors > 0 ? (unsigned)info.dwNumberOfProcessors : 1u;
+}
+
+void fk_platform_show_dialog(const char *title, const char *text)
+{
+    wchar_t wide_title[FK_WIDE_MAX];
+    wchar_t wide_text[FK_WIDE_MAX + FK_MESSAGE_MAX];
+    if (!to_wide(title, wide_title, FK_WIDE_MAX)) {
+        wcscpy(wide_title, L"freezekit");
+    }
+    if (!to_wide(text, wide_text, FK_WIDE_MAX + FK_MESSAGE_MAX)) {
+        return; /* cannot happen: log.c's text fits; stderr has the message anyway */
+    }
+    MessageBoxW(NULL, wide_text, wide_title, MB_OK | MB_ICONERROR | MB_SETFOREGROUND);
+}
+
+void fk_platform_exit_interrupted(void)
+{
+    /* What python.exe does for an unhandled KeyboardInterrupt: cmd.exe then prints ^C and
+     * offers to end a batch file, and a onefile parent passes the code on. */
+    ExitProcess((UINT)STATUS_CONTROL_C_EXIT);
 }

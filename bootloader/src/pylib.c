@@ -49,7 +49,7 @@ fk_status fk_pylib_load(struct fk_context *ctx)
                        "target Python)", ctx->archive.py_major, ctx->archive.py_minor,
                        PY_MAJOR_VERSION, PY_MINOR_VERSION);
     }
-    if (ctx->archive.libpython[0] == '\0' || strchr(ctx->archive.libpython, '/') != NULL) {
+    if (!fk_path_is_plain_name(ctx->archive.libpython, strlen(ctx->archive.libpython))) {
         return fk_fail(FK_E_ARCHIVE, 0, "the trailer names no valid libpython file ('%s'); "
                        "rebuild the app", ctx->archive.libpython);
     }

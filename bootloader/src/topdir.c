@@ -76,10 +76,11 @@ static fk_status reset_environment(void)
 /* "<content id>:<dir>" with our content id and an existing folder we can lock. */
 static int use_inherited(struct fk_context *ctx)
 {
-    const char *value = fk_platform_getenv(FK_ENV_TOP_DIR);
+    char value[FK_PATH_MAX + 2 * FK_TRAILER_CONTENT_ID_LEN + 2];
     size_t id_length = strlen(ctx->archive.content_hex);
     int busy = 0;
-    if (value == NULL || strncmp(value, ctx->archive.content_hex, id_length) != 0 ||
+    if (FK_FAILED(fk_platform_getenv_path(FK_ENV_TOP_DIR, value, sizeof value)) ||
+        strncmp(value, ctx->archive.content_hex, id_length) != 0 ||
         value[id_length] != ':' || value[id_length + 1] == '\0' ||
         strlen(value + id_length + 1) >= sizeof ctx->top_dir) {
         return 0;
@@ -146,16 +147,19 @@ static fk_status use_onedir(struct fk_context *ctx)
 /* onefile temp mode: extract, run ourselves as the child, remove the folder. */
 static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
 {
-    const char *tmp = ctx->runtime_tmpdir[0] ? ctx->runtime_tmpdir : fk_platform_getenv("TMPDIR");
+    char from_environment[FK_PATH_MAX];
+    const char *tmp = ctx->runtime_tmpdir;
     const char *fix = "set TMPDIR to another folder, or build the app with --runtime-tmpdir";
-    fk_status status;
-    if (tmp == NULL || tmp[0] == '\0') {
-        tmp = "/tmp";
+    fk_status status = fk_ok();
+    if (tmp[0] == '\0') {
+        status = fk_platform_getenv_path("TMPDIR", from_environment, sizeof from_environment);
+        tmp = from_environment[0] != '\0' ? from_environment : "/tmp"; /* Windows: never "" */
+    } else if (fk_path_is_absolute(tmp, NULL)) {
+        (void)fk_path_make_dirs(tmp); /* checked just below */
     }
-    if (ctx->runtime_tmpdir[0] == '/') {
-        (void)fk_platform_make_dirs("", ctx->runtime_tmpdir + 1); /* checked just below */
+    if (!FK_FAILED(status)) {
+        status = fk_platform_check_exec_allowed(tmp, fix);
     }
-    status = fk_platform_check_exec_allowed(tmp, fix);
     if (FK_FAILED(status)) {
         return status;
     }

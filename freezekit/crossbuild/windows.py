@@ -1,21 +1,26 @@
 """The Windows bootloader, cross-compiled on Linux with mingw-w64 and checked under wine.
 
 There is no Windows CPython here, so a Windows app cannot be frozen nor run end to end. What
-is built: ``run.exe`` (console and windowed) and ``archive_check.exe`` for x86_64 and x86,
-from the same C sources as every other bootloader, against CPython's own headers as a Windows
-build sees them (``Include/`` + ``PC/pyconfig.h``, unpacked by scripts/install-mingw.sh) and a
-static zstd compiled from the single-file library that PyPI's ``zstandard`` sdist vendors.
-What runs (x86_64 console, wine64): the archive reader on every fixture archive, and ``run.exe``
-with a good archive appended (onedir and onefile temp mode, up to loading python3XY.dll, which
-does not exist here) and with damaged ones (one line, exit status 1).
+is built: ``run.exe`` (console and windowed), ``archive_check.exe`` and ``win_check.exe`` for
+x86_64 and x86, from the same C sources as every other bootloader, against CPython's own
+headers as a Windows build sees them (``Include/`` + ``PC/pyconfig.h``, unpacked by
+scripts/install-mingw.sh) and a static zstd compiled from the single-file library that PyPI's
+``zstandard`` sdist vendors. What runs (x86_64, wine64): the archive reader on every fixture
+archive; ``win_check.exe`` (paths, the wide environment, long paths, command-line quoting, exit
+codes); and ``run.exe`` with a good archive appended (onedir, onefile temp and cache mode, up
+to loading python3XY.dll, which does not exist here) and with damaged ones: one line, exit
+status 1, paths with backslashes only, and in the windowed build the message box (its text read
+from wine's relay trace of MessageBoxW, or from stderr with FREEZEKIT_NO_DIALOG=1).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import io
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +31,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from freezekit.archive import format as fmt
+from freezekit.archive import reader
+from freezekit.archive.pkg import PkgHeader, PkgItem, write_pkg
 from freezekit.errors import ToolchainError
+from freezekit.toc import Compression, EntryKind
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +179,11 @@ class WindowsBootloader:
     def name(self) -> str:
         return f"windows-{self.arch}{'-windowed' if self.windowed else ''}"
 
+    @property
+    def win_check(self) -> Path:
+        """bootloader/tests/win_check.c, built next to run.exe."""
+        return self.run.with_name("win_check.exe")
+
 
 def build_windows_bootloader(
     arch: str, *, windowed: bool, include: Path, zstd: Path, build_dir: Path
@@ -221,6 +234,31 @@ def pe_machine(path: Path) -> tuple[str, str]:
 # -- archives appended to it, run under wine ---------------------------------------------------
 
 
+def _with_options(fixture: Path, options: Sequence[str]) -> tuple[bytes, fmt.Trailer]:
+    """The PKG of ``fixture`` written again with ``options`` as its option entries."""
+    archive = reader.open_archive(fixture)
+    items = [PkgItem(name=option, kind=EntryKind.OPTION) for option in options]
+    items += [
+        PkgItem(
+            name=entry.name,
+            kind=entry.kind,
+            data=reader.read_entry(archive, entry),
+            mode=entry.mode,
+            compress=entry.compression is Compression.ZSTD,
+        )
+        for entry in archive.entries
+        if entry.kind is not EntryKind.OPTION
+    ]
+    out = io.BytesIO()
+    header = PkgHeader(
+        flags=archive.trailer.flags,
+        py_version=(archive.trailer.py_major, archive.trailer.py_minor),
+        libpython=archive.trailer.libpython,
+    )
+    trailer = write_pkg(out, items, header, pkg_offset=0, level=3)
+    return out.getvalue()[: trailer.pkg_length], trailer
+
+
 def with_archive(
     bootloader: Path,
     fixture: Path,
@@ -229,13 +267,17 @@ def with_archive(
     flags: int | None = None,
     libpython: str | None = None,
     python: tuple[int, int] | None = None,
+    options: Sequence[str] | None = None,
 ) -> Path:
     """``dest`` = the bootloader + the PKG of a fixture archive + its trailer, with the PKG
-    offset rewritten for the new position (and, if given, the flags, the libpython name and
-    the Python version the bootloader was built for)."""
+    offset rewritten for the new position (and, if given, the flags, the libpython name, the
+    Python version the bootloader was built for and the option entries, which replace the
+    fixture's)."""
     data = fixture.read_bytes()
     trailer = fmt.decode_trailer(data[-fmt.TRAILER_SIZE :])
     pkg = data[trailer.pkg_offset : trailer.pkg_offset + trailer.pkg_length]
+    if options is not None:
+        pkg, trailer = _with_options(fixture, options)
     front = bootloader.read_bytes()
     moved = replace(
         trailer,
@@ -296,7 +338,9 @@ def run_wine(
     if wine is None:
         raise ToolchainError("wine64 not found", hint=INSTALL_MINGW)
     environment = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all", **(env or {})}
-    environment.pop("DISPLAY", None)  # no windows: nothing must need a display
+    # No display: a message box fails at once instead of waiting for a click.
+    environment.pop("DISPLAY", None)
+    environment.pop("WAYLAND_DISPLAY", None)
     return subprocess.run(
         [str(wine), str(exe), *args],
         capture_output=True,
@@ -314,11 +358,24 @@ class WineCheck:
     detail: str  # the program's output, or what was wrong
 
 
-def _one_line_failure(done: subprocess.CompletedProcess[str], must_say: str) -> tuple[bool, str]:
+# A Windows path in a message: a drive letter, then anything up to white space, ':' or ';'.
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/][^\s:;]*")
+
+
+def mixed_separators(line: str) -> list[str]:
+    """The Windows paths in ``line`` that hold a '/' (the bootloader joins with '\\' only)."""
+    return [path for path in _WINDOWS_PATH.findall(line) if "/" in path]
+
+
+def one_line_failure(done: subprocess.CompletedProcess[str], must_say: str) -> tuple[bool, str]:
+    """Exit status 1 and one line saying ``must_say``, whose paths use '\\' only."""
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     text = " | ".join(lines) or "(no output)"
-    ok = done.returncode == 1 and len(lines) == 1 and must_say in lines[0]
-    return ok, f"exit {done.returncode}: {text}"
+    mixed = mixed_separators(text)
+    ok = done.returncode == 1 and len(lines) == 1 and must_say in lines[0] and not mixed
+    return ok, f"exit {done.returncode}: {text}" + (
+        f"; mixed separators in {mixed}" if mixed else ""
+    )
 
 
 def _leftovers(prefix: Path) -> list[str]:
@@ -333,7 +390,7 @@ def check_archive_reader(tool: Path, fixtures: Path, *, prefix: Path) -> list[Wi
         if archive.name.startswith("good-"):
             ok, detail = done.returncode == 0, f"exit {done.returncode}: {done.stdout.strip()}"
         else:
-            ok, detail = _one_line_failure(done, archive.name)
+            ok, detail = one_line_failure(done, archive.name)
         checks.append(WineCheck(name=f"archive_check {archive.name}", ok=ok, detail=detail))
     return checks
 
@@ -343,19 +400,20 @@ def check_run(
 ) -> list[WineCheck]:
     """run.exe with archives appended: onedir and onefile (temp, under the prefix's TEMP) get
     as far as loading python3XY.dll, which is not there; damaged and truncated files are
-    refused in one line."""
+    refused in one line. Every path shown is joined with backslashes."""
     dll = f"python{python[0]}{python[1]}.dll"
     good = fixtures / "good-minimal.bin"
     shutil.rmtree(work, ignore_errors=True)
     checks = []
 
     onedir = with_archive(run, good, work / "onedir" / "app.exe", libpython=dll, python=python)
+    top = windows_path(onedir.parent) + "\\_internal"
     done = run_wine(onedir, prefix=prefix)
-    ok, detail = _one_line_failure(done, "_internal is missing")
+    ok, detail = one_line_failure(done, f"folder {top} is missing")
     checks.append(WineCheck(name="onedir without _internal", ok=ok, detail=detail))
     (onedir.parent / "_internal").mkdir()
     done = run_wine(onedir, ["a b", 'q"uote'], prefix=prefix)
-    ok, detail = _one_line_failure(done, f"_internal/{dll}")
+    ok, detail = one_line_failure(done, f"cannot load {top}\\{dll}:")
     checks.append(WineCheck(name="onedir, loading libpython", ok=ok, detail=detail))
 
     onefile = with_archive(
@@ -368,19 +426,20 @@ def check_run(
     )
     before = _leftovers(prefix)
     done = run_wine(onefile, ["x"], prefix=prefix)
-    ok, detail = _one_line_failure(done, f"/{dll}")
+    ok, detail = one_line_failure(done, f"\\{dll}:")
     left = sorted(set(_leftovers(prefix)) - set(before))
+    shown = re.search(r"cannot load ([A-Za-z]:\\\S*\\_MEIfk[a-z0-9]{6}\\python\d+\.dll):", detail)
     checks.append(
         WineCheck(
             name="onefile temp: extract, child via CreateProcessW, wait, remove",
-            ok=ok and not left and "_MEIfk" in detail,
+            ok=ok and not left and shown is not None,
             detail=detail + (f"; left behind: {left}" if left else "; TEMP left clean"),
         )
     )
 
     damaged = with_archive(run, fixtures / "bad-zeroed-toc.bin", work / "damaged" / "app.exe")
     done = run_wine(damaged, prefix=prefix)
-    ok, detail = _one_line_failure(done, "freezekit: cannot start")
+    ok, detail = one_line_failure(done, "freezekit: cannot start")
     checks.append(WineCheck(name="damaged TOC", ok=ok, detail=detail))
 
     whole = onedir.read_bytes()
@@ -388,7 +447,7 @@ def check_run(
     truncated.parent.mkdir()
     truncated.write_bytes(whole[: len(whole) - fmt.TRAILER_SIZE - 100])
     done = run_wine(truncated, prefix=prefix)
-    ok, detail = _one_line_failure(done, "freezekit: cannot start")
+    ok, detail = one_line_failure(done, "freezekit: cannot start")
     checks.append(WineCheck(name="truncated file", ok=ok, detail=detail))
     return checks
 
@@ -399,6 +458,9 @@ def build_and_check(
     """Every Windows bootloader (x86_64 and i686, console and windowed), each checked for its
     PE machine and subsystem; the x86_64 ones run under wine64 (wine64 cannot run 32-bit
     programs without the i386 wine packages, so the i686 ones are built, not run)."""
+    # windows_checks imports this module: imported here, not at the top
+    from freezekit.crossbuild import windows_checks
+
     zstd = fetch_zstd_sources()
     built: list[WindowsBootloader] = []
     checks: list[WineCheck] = []
@@ -414,15 +476,22 @@ def build_and_check(
             checks.append(
                 WineCheck(name=f"{build.name} PE header", ok=found == wanted, detail=str(found))
             )
+            checks.append(windows_checks.check_manifest(build.run, name=build.name))
     console = next(b for b in built if b.arch == "x86_64" and not b.windowed)
     windowed_build = next(b for b in built if b.arch == "x86_64" and b.windowed)
     prefix = default_prefix()
+    runs = work / "runs"
     with wine_session(prefix):
         checks += check_archive_reader(console.archive_check, fixtures, prefix=prefix)
-        checks += check_run(console.run, fixtures, work=work / "runs", prefix=prefix, python=python)
-        damaged = with_archive(
-            windowed_build.run, fixtures / "bad-zeroed-toc.bin", work / "runs" / "gui" / "app.exe"
+        checks += windows_checks.check_win_check(console.win_check, work=runs, prefix=prefix)
+        checks.append(
+            windows_checks.check_windows_version(console.win_check, work=runs, prefix=prefix)
         )
-        ok, detail = _one_line_failure(run_wine(damaged, prefix=prefix), "freezekit: cannot start")
-        checks.append(WineCheck(name="windowed (wWinMain), damaged TOC", ok=ok, detail=detail))
+        checks += check_run(console.run, fixtures, work=runs, prefix=prefix, python=python)
+        checks += windows_checks.check_extract_modes(
+            console.run, fixtures, work=runs, prefix=prefix, python=python
+        )
+        checks += windows_checks.check_dialog(
+            windowed_build.run, console.run, fixtures, work=runs, prefix=prefix, python=python
+        )
     return built, checks
