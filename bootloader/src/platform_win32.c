@@ -479,7 +479,11 @@ int fk_platform_remove_tree(const char *path)
     return delete_file(wide);
 }
 
-fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
+/* MoveFileExW without MOVEFILE_REPLACE_EXISTING (a file another process has loaded cannot be
+ * replaced, and a folder never is): *lost when `to` appeared meanwhile; `is_file` removes
+ * `from` after a failed move. */
+static fk_status move_no_replace(const char *from, const char *to, int is_file, int *lost,
+                                 const char *fix)
 {
     wchar_t wide_from[FK_WIDE_MAX];
     wchar_t wide_to[FK_WIDE_MAX];
@@ -492,13 +496,22 @@ fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
     if (MoveFileExW(wide_from, wide_to, 0)) {
         return fk_ok();
     }
-    error = GetLastError(); /* before fk_path_is_dir, which sets its own */
-    if (error == ERROR_ALREADY_EXISTS || fk_path_is_dir(to)) {
+    error = GetLastError(); /* before the checks below, which set their own */
+    if (is_file) {
+        DeleteFileW(wide_from);
+    }
+    if (error == ERROR_ALREADY_EXISTS || error == ERROR_FILE_EXISTS ||
+        (is_file ? fk_path_exists(to) : fk_path_is_dir(to))) {
         *lost = 1;
         return fk_ok();
     }
-    return fk_fail(FK_E_IO, (int)error, "cannot rename %s to %s: %s; check the permissions of "
-                   "the cache folder", from, to, error_text(error, reason, sizeof reason));
+    return fk_fail(FK_E_IO, (int)error, "cannot rename %s to %s: %s%s", from, to,
+                   error_text(error, reason, sizeof reason), fix);
+}
+
+fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost)
+{
+    return move_no_replace(from, to, 0, lost, "; check the permissions of the cache folder");
 }
 
 unsigned long fk_platform_process_id(void)
@@ -508,26 +521,7 @@ unsigned long fk_platform_process_id(void)
 
 fk_status fk_platform_rename_file(const char *from, const char *to, int *lost)
 {
-    wchar_t wide_from[FK_WIDE_MAX];
-    wchar_t wide_to[FK_WIDE_MAX];
-    char reason[256];
-    DWORD error;
-    *lost = 0;
-    if (!to_wide_path(from, wide_from, FK_WIDE_MAX) || !to_wide_path(to, wide_to, FK_WIDE_MAX)) {
-        return too_long(to);
-    }
-    /* No MOVEFILE_REPLACE_EXISTING: a DLL another process has loaded cannot be replaced. */
-    if (MoveFileExW(wide_from, wide_to, 0)) {
-        return fk_ok();
-    }
-    error = GetLastError();
-    DeleteFileW(wide_from);
-    if (error == ERROR_ALREADY_EXISTS || error == ERROR_FILE_EXISTS || fk_path_exists(to)) {
-        *lost = 1;
-        return fk_ok();
-    }
-    return fk_fail(FK_E_IO, (int)error, "cannot rename %s to %s: %s", from, to,
-                   error_text(error, reason, sizeof reason));
+    return move_no_replace(from, to, 1, lost, "");
 }
 
 fk_status fk_platform_check_private_dir(const char *path, const char *fix)

@@ -71,14 +71,20 @@ def compress(data: bytes, *, level: int, dictionary: bytes | None = None) -> byt
     except OSError:
         pass
     frame = _compress_now(data, level, dictionary)
+    store_in_cache(path, frame)
+    return frame
+
+
+def store_in_cache(path: Path, data: bytes) -> None:
+    """Write a cache file through a private name renamed into place (readers never see half a
+    file); a cache that cannot be written only costs time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(frame)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError:
-        pass  # a cache that cannot be written only costs time
-    return frame
+        pass
 
 
 def write_pyz(

@@ -22,7 +22,7 @@ from pathlib import Path
 import zstandard
 
 from freezekit.archive.bytecode import SourceUnit, compile_units
-from freezekit.archive.pyz import compression_cache_dir
+from freezekit.archive.pyz import compression_cache_dir, store_in_cache
 from freezekit.errors import AnalysisError
 from freezekit.platforms import Target
 
@@ -92,11 +92,5 @@ def stdlib_dictionary(target: Target) -> bytes | None:
         logger.debug("no PYZ dictionary: training failed: %s", exc)
         return None
     if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-            partial.write_bytes(trained)
-            os.replace(partial, cached)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        store_in_cache(cached, trained)
     return trained
