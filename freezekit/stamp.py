@@ -46,18 +46,15 @@ START_FILE = ".build-start"
 _FORMAT = 2
 RACY = "racy"
 
-#: Environment variables read by freezekit, the interpreters it runs or the tools it calls
-#: (strip, the C compiler): a change rebuilds.
+#: Environment variables that change what a build produces or where it finds its inputs. PATH
+#: and the compiler's variables are left out: they only pick the compiler when a bootloader must
+#: be compiled, and the bootloader cache does not depend on them either (the bootloader file is
+#: recorded itself). A build from another shell or an IDE need not start over.
 ENV_NAMES = (
-    "PATH",
     "LD_LIBRARY_PATH",
     "DYLD_LIBRARY_PATH",
     "DYLD_FALLBACK_LIBRARY_PATH",
     "XDG_CACHE_HOME",
-    "CC",
-    "CFLAGS",
-    "LDFLAGS",
-    "CMAKE_TOOLCHAIN_FILE",
     "SOURCE_DATE_EPOCH",
 )
 ENV_PREFIXES = ("FREEZEKIT_", "PYTHON")

@@ -196,6 +196,7 @@ def test_stamp_unrelated_environment_ignored(
 ) -> None:
     last = built(tmp_path)
     monkeypatch.setenv("TERM", "dumb-and-different")
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")  # another shell
     assert changed(last) is None
 
 
