@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -568,6 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`freezekit inspect app | head`): not a bug
+        with contextlib.suppress(OSError, ValueError):  # stdout that is not a file: captured
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush at exit
+        return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
     except Exception:  # the last-resort handler
         if show_traceback:
             traceback.print_exc()

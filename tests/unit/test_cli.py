@@ -128,3 +128,16 @@ def test_readme_flag_table_is_current() -> None:
 def test_parser_for_one_command_reads_its_flags_like_the_whole_parser(command: str) -> None:
     argv = [command, "app.py", "--onefile", "--add-data", "a:b", "--hidden-import", "x", "-y"]
     assert make_parser(command).parse_args(argv) == make_parser().parse_args(argv)
+
+
+def test_a_closed_pipe_on_stdout_is_not_reported_as_a_bug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from freezekit import cli
+
+    def reader_went_away(args: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setitem(cli.COMMANDS, "inspect", reader_went_away)
+    assert main(["inspect", "app"]) == 141
+    assert "bug" not in capsys.readouterr().err
