@@ -2,15 +2,14 @@
 
 A rebuild in which nothing changed returns here, after comparing the build stamp
 (``freezekit.stamp``), without importing the stages: this module and what it imports at the top
-stay light (no analysis, archive, logging or typing), and ``freezekit.stages`` is imported only
-when something has to be built.
+stay light (no analysis, archive, logging, typing or dataclasses), and ``freezekit.stages`` is
+imported only when something has to be built.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from freezekit import stamp
@@ -18,9 +17,13 @@ from freezekit.options import BuildOptions, Mode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+
     from freezekit.analysis import AnalysisResult
     from freezekit.log import Reporter
     from freezekit.platforms import Target
+else:  # the same classes, without importing dataclasses on a rebuild's quick path
+    from freezekit._record import dataclass, field
 
 PRODUCTS_FILE = "build-products.pickle"
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:  # the same classes, without importing dataclasses on a rebuild's quick path
+    from freezekit._record import dataclass, field
 
 
 class Mode(enum.Enum):

@@ -36,9 +36,9 @@ import marshal
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import replace
 
 from freezekit import __version__
+from freezekit._record import replace
 from freezekit.options import BuildOptions
 
 STAMP_FILE = "build-stamp.marshal"
