@@ -1,4 +1,4 @@
-"""The globals of a spec file: TOC, Tree, Analysis, PYZ, EXE, COLLECT, MERGE, BUNDLE.
+"""The build steps of a spec file: Analysis, PYZ, EXE, COLLECT, MERGE, BUNDLE, and its globals.
 
 They are thin. ``Analysis(...)`` runs the analysis stage (through the context) and exposes
 plain PyInstaller-style lists of ``(name, path, typecode)`` that the spec may filter; ``PYZ``,
@@ -7,22 +7,21 @@ turns the records into builds once the spec has run.
 
 The classes the spec sees are subclasses made per run by ``make_globals``, bound to one
 ``SpecSession`` (the context plus the records); nothing here is module-level state.
+``TOC``, ``Tree`` and the ``datas=`` pairs live in ``freezekit.spec_toc``; the keyword tables
+and checks live in ``freezekit.spec_keywords``. Both are re-exported here.
 """
 
 from __future__ import annotations
 
 import builtins
-import difflib
-import fnmatch
-import glob
 import logging
 import os
 import posixpath
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar, SupportsIndex
+from typing import ClassVar
 
 from freezekit.analysis import AnalysisResult, PureModule
 from freezekit.assemble.merge import MergeApp, plan_merge
@@ -30,19 +29,68 @@ from freezekit.assemble.plan import ExternalItem
 from freezekit.errors import OptionsError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
+from freezekit.spec_keywords import (
+    ANALYSIS_IGNORED,
+    ANALYSIS_KNOWN,
+    BUNDLE_IGNORED,
+    BUNDLE_KNOWN,
+    COLLECT_IGNORED,
+    COLLECT_KNOWN,
+    EXE_IGNORED,
+    EXE_KNOWN,
+    Ignored,
+    bind,
+    check_ignored,
+    check_python_option,
+    flag,
+    optional_string,
+    strings,
+)
+from freezekit.spec_toc import (
+    KIND_OF_TYPECODE,
+    TOC,
+    TocTuple,
+    Tree,
+    entry_tuple,
+    file_mode,
+    resolve_pairs,
+    spec_path,
+    toc_tuple,
+)
 from freezekit.toc import EntryKind, TocEntry, check_relative_name
+
+__all__ = [
+    "BUNDLE",
+    "COLLECT",
+    "EXE",
+    "MERGE",
+    "PYZ",
+    "TOC",
+    "Analysis",
+    "Analyzer",
+    "Ignored",
+    "SpecContext",
+    "SpecSession",
+    "Splash",
+    "TocTuple",
+    "Tree",
+    "bind",
+    "check_ignored",
+    "check_python_option",
+    "flag",
+    "make_globals",
+    "optional_string",
+    "resolve_pairs",
+    "spec_path",
+    "strings",
+    "to_entry",
+    "to_module",
+    "to_script",
+]
 
 logger = logging.getLogger(__name__)
 
-TocTuple = tuple[str, "str | None", str]
 Analyzer = Callable[[BuildOptions, Target, Path], AnalysisResult]
-
-_KIND_OF_TYPECODE = {
-    "BINARY": EntryKind.BINARY,
-    "EXTENSION": EntryKind.EXTENSION,
-    "DATA": EntryKind.DATA,
-}
-_TYPECODE_OF_KIND = {kind: code for code, kind in _KIND_OF_TYPECODE.items()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,290 +149,6 @@ class SpecSession:
         logger.warning("%s: " + message, where, *args)
 
 
-# -- keyword checking --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Ignored:
-    """A keyword accepted for compatibility: values in ``harmless`` pass silently."""
-
-    why: str
-    harmless: tuple[object, ...] = (None, False, (), "")
-
-
-def bind(
-    call: str,
-    args: Sequence[object],
-    kwargs: Mapping[str, object],
-    *,
-    positional: Sequence[str],
-    known: Mapping[str, object],
-) -> dict[str, object]:
-    """Match a call's arguments to ``known`` (name → default); unknown names are an error."""
-    if len(args) > len(positional):
-        raise OptionsError(
-            f"{call}() takes at most {len(positional)} positional arguments ({len(args)} given)",
-            hint="pass the others by keyword",
-        )
-    values = dict(known)
-    for name, value in zip(positional[: len(args)], args, strict=True):
-        values[name] = value
-    for name, value in kwargs.items():
-        if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-            hint = (
-                f"did you mean '{close[0]}'?" if close else f"{call}() accepts: {', '.join(known)}"
-            )
-            raise OptionsError(f"unknown keyword '{name}' in {call}()", hint=hint)
-        if name in positional[: len(args)]:
-            raise OptionsError(f"{call}() got '{name}' both by position and by keyword")
-        values[name] = value
-    return values
-
-
-def check_ignored(
-    session: SpecSession, call: str, values: Mapping[str, object], ignored: Mapping[str, Ignored]
-) -> None:
-    for name, rule in ignored.items():
-        value = values.get(name)
-        if isinstance(value, list):
-            value = tuple(value)
-        if isinstance(value, dict) and not value:
-            continue
-        if value not in rule.harmless:
-            session.warn("ignoring %s(%s=%r): %s", call, name, values.get(name), rule.why)
-
-
-def strings(call: str, name: str, value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise OptionsError(f"{call}({name}=...) must be a list of strings, not {value!r}")
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, str):
-            raise OptionsError(f"{call}({name}=...) must be a list of strings; {item!r} is not")
-    return items
-
-
-def flag(call: str, name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise OptionsError(f"{call}({name}=...) must be True or False, not {value!r}")
-    return value
-
-
-def optional_string(call: str, name: str, value: object) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise OptionsError(f"{call}({name}=...) must be a string or None, not {value!r}")
-    return value
-
-
-def check_python_option(option: str) -> str:
-    """A run-time option the bootloader applies: ``v``, ``u``, ``W <action>``, ``X <option>``."""
-    value = option.strip()
-    if value in ("v", "u") or (value[:1] in ("W", "X") and value[1:2] == " " and value[2:].strip()):
-        return value
-    raise OptionsError(
-        f"run-time option {option!r} is not supported",
-        hint="use v (verbose imports), u (unbuffered stdio) or 'W <action>' (e.g. 'W ignore')",
-    )
-
-
-# -- TOC and Tree ------------------------------------------------------------------------------
-
-
-def _toc_tuple(entry: object) -> TocTuple:
-    if (
-        isinstance(entry, Sequence)
-        and not isinstance(entry, str)
-        and len(entry) == 3
-        and isinstance(entry[0], str)
-        and (entry[1] is None or isinstance(entry[1], str))
-        and isinstance(entry[2], str)
-    ):
-        return (entry[0], entry[1], entry[2])
-    raise OptionsError(
-        f"TOC entry {entry!r} is not a (name, path, typecode) tuple",
-        hint="e.g. ('data/readme.txt', 'src/readme.txt', 'DATA')",
-    )
-
-
-class TOC(list[TocTuple]):
-    """A list of ``(name, path, typecode)`` tuples that keeps only the first entry per name.
-
-    ``toc + other`` adds the entries whose names are new; ``toc - other`` removes the entries
-    whose names appear in ``other``. Plain list operations (slicing, comprehensions) work and
-    give plain lists, which every spec global accepts too.
-    """
-
-    def __init__(self, initlist: Iterable[object] | None = None) -> None:
-        super().__init__()
-        if initlist is not None:
-            self.extend(initlist)
-
-    def _names(self) -> set[str]:
-        return {entry[0] for entry in self}
-
-    def append(self, entry: object) -> None:
-        item = _toc_tuple(entry)
-        if item[0] not in self._names():
-            super().append(item)
-
-    def insert(self, index: SupportsIndex, entry: object) -> None:
-        item = _toc_tuple(entry)
-        if item[0] not in self._names():
-            super().insert(index, item)
-
-    def extend(self, entries: Iterable[object]) -> None:
-        names = self._names()
-        for entry in entries:
-            item = _toc_tuple(entry)
-            if item[0] not in names:
-                names.add(item[0])
-                super().append(item)
-
-    def __add__(self, other: Iterable[object]) -> TOC:  # type: ignore[override]
-        result = TOC(self)
-        result.extend(other)
-        return result
-
-    def __radd__(self, other: Iterable[object]) -> TOC:
-        result = TOC(other)
-        result.extend(self)
-        return result
-
-    def __iadd__(self, other: Iterable[object]) -> TOC:  # type: ignore[override]
-        self.extend(other)
-        return self
-
-    def __sub__(self, other: Iterable[object]) -> TOC:
-        drop = {_toc_tuple(entry)[0] for entry in other}
-        return TOC(entry for entry in self if entry[0] not in drop)
-
-    def __isub__(self, other: Iterable[object]) -> TOC:
-        drop = {_toc_tuple(entry)[0] for entry in other}
-        self[:] = [entry for entry in self if entry[0] not in drop]
-        return self
-
-    def copy(self) -> TOC:
-        return TOC(self)
-
-
-class Tree(TOC):
-    """Every file under ``root`` as ``(prefix/relative path, absolute path, typecode)``.
-
-    ``excludes`` are names or glob patterns matched against file and folder names; a matching
-    folder is left out whole. A relative ``root`` is relative to the spec file's folder.
-    """
-
-    base: ClassVar[Path | None] = None  # set on the per-run subclass: the spec's folder
-
-    def __init__(
-        self,
-        root: str | os.PathLike[str] | None = None,
-        prefix: str | None = None,
-        excludes: Sequence[str] | None = None,
-        typecode: str = "DATA",
-    ) -> None:
-        super().__init__()
-        if root is None:
-            raise OptionsError(
-                "Tree() needs a root folder", hint="e.g. Tree('assets', prefix='assets')"
-            )
-        base = self.base or Path.cwd()
-        self.root = spec_path(base, str(root))
-        self.prefix = (prefix or "").replace("\\", "/").strip("/")
-        self.excludes = tuple(strings("Tree", "excludes", excludes))
-        self.typecode = typecode
-        if not self.root.is_dir():
-            raise OptionsError(f"Tree root {self.root} is not a folder", hint="check the path")
-        for path in sorted(_walk(self.root, self.excludes)):
-            relative = path.relative_to(self.root).as_posix()
-            name = posixpath.join(self.prefix, relative) if self.prefix else relative
-            super().append((name, str(path), typecode))
-
-
-def _walk(root: Path, excludes: Sequence[str]) -> Iterable[Path]:
-    def excluded(name: str) -> bool:
-        return any(fnmatch.fnmatch(name, pattern) for pattern in excludes)
-
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not excluded(d))
-        for name in files:
-            if not excluded(name):
-                yield Path(folder) / name
-
-
-# -- datas= and binaries= of Analysis ----------------------------------------------------------
-
-
-def spec_path(base: Path, value: str) -> Path:
-    """``value`` (``/`` or ``\\`` separated, absolute or relative to ``base``), normalised."""
-    return Path(os.path.normpath(base / value.replace("\\", "/")))
-
-
-def _dest_dir(dest: str, source: str) -> str:
-    value = posixpath.normpath(dest.replace("\\", "/")) if dest.strip() else "."
-    if value.startswith("/") or value == ".." or value.startswith("../"):
-        raise OptionsError(
-            f"destination {dest!r} of {source!r} is absolute or climbs out of the top directory",
-            hint="use a folder relative to the top directory, e.g. 'data' or '.'",
-        )
-    return "" if value == "." else value
-
-
-def resolve_pairs(pairs: object, *, base: Path, kind: EntryKind, what: str) -> list[TocEntry]:
-    """Expand ``(source, dest_dir)`` pairs (globs, whole folders) into TOC entries."""
-    if pairs is None:
-        return []
-    if isinstance(pairs, str) or not isinstance(pairs, Iterable):
-        raise OptionsError(f"{what}= must be a list of (source, destination) tuples, not {pairs!r}")
-    entries: list[TocEntry] = []
-    for pair in pairs:
-        if not (
-            isinstance(pair, Sequence)
-            and not isinstance(pair, str)
-            and len(pair) == 2
-            and all(isinstance(p, str) for p in pair)
-        ):
-            raise OptionsError(
-                f"{what}= entry {pair!r} is not a (source, destination) pair of strings",
-                hint="e.g. ('src/README.txt', '.')",
-            )
-        source, dest = str(pair[0]), str(pair[1])
-        dest_dir = _dest_dir(dest, source)
-        pattern = spec_path(base, source)
-        matches = (
-            sorted(glob.glob(str(pattern)))
-            if glob.has_magic(source)
-            else ([str(pattern)] if pattern.exists() else [])
-        )
-        if not matches:
-            raise OptionsError(
-                f"{what} source {source!r} not found ({pattern})",
-                hint="paths in a spec file are relative to the spec file's folder",
-            )
-        for match in matches:
-            entries += _entries_for(Path(match), dest_dir, kind)
-    return entries
-
-
-def _entries_for(path: Path, dest_dir: str, kind: EntryKind) -> list[TocEntry]:
-    if path.is_dir():
-        files = sorted(p for p in _walk(path, ("__pycache__",)) if p.is_file())
-        named = [(posixpath.join(dest_dir, p.relative_to(path).as_posix()), p) for p in files]
-    else:
-        named = [(posixpath.join(dest_dir, path.name), path)]
-    return [
-        TocEntry(name=name, kind=kind, source=str(source.absolute()), mode=_mode(source))
-        for name, source in named
-    ]
-
-
-def _mode(path: Path) -> int:
-    return 0o755 if os.access(path, os.X_OK) else 0o644
-
-
 # -- mapping TOC tuples back to freezekit's values ---------------------------------------------
 
 
@@ -393,7 +157,7 @@ def to_entry(session: SpecSession, item: TocTuple) -> TocEntry:
     if isinstance(known, TocEntry):
         return known
     name, path, typecode = item
-    kind = _KIND_OF_TYPECODE.get(typecode)
+    kind = KIND_OF_TYPECODE.get(typecode)
     if kind is None:
         raise OptionsError(
             f"TOC entry {item!r} has typecode {typecode!r}; expected BINARY, EXTENSION or DATA here"
@@ -408,7 +172,7 @@ def to_entry(session: SpecSession, item: TocTuple) -> TocEntry:
         name=posixpath.normpath(name.replace("\\", "/")),
         kind=kind,
         source=str(Path(path).absolute()),
-        mode=_mode(Path(path)),
+        mode=file_mode(Path(path)),
     )
 
 
@@ -434,45 +198,7 @@ def to_script(session: SpecSession, item: TocTuple) -> Path:
     return Path(item[1]).absolute()
 
 
-def _entry_tuple(entry: TocEntry) -> TocTuple:
-    return (entry.name, entry.source, _TYPECODE_OF_KIND.get(entry.kind, entry.kind.name))
-
-
 # -- Analysis ----------------------------------------------------------------------------------
-
-_ANALYSIS_KNOWN: dict[str, object] = {
-    "scripts": None,
-    "pathex": None,
-    "binaries": None,
-    "datas": None,
-    "hiddenimports": None,
-    "hookspath": None,
-    "hooksconfig": None,
-    "excludes": None,
-    "runtime_hooks": None,
-    "cipher": None,
-    "win_no_prefer_redirects": False,
-    "win_private_assemblies": False,
-    "noarchive": False,
-    "module_collection_mode": None,
-    "optimize": None,
-    # freezekit only
-    "collect_submodules": None,
-    "collect_data": None,
-    "collect_binaries": None,
-    "collect_all": None,
-    "copy_metadata": None,
-    "lean": True,
-}
-_ANALYSIS_IGNORED = {
-    "hooksconfig": Ignored(why="hook options are not supported; write a hook in hookspath"),
-    "cipher": Ignored(why="bytecode encryption is not supported (it protected nothing)"),
-    "win_no_prefer_redirects": Ignored(why="Windows only"),
-    "win_private_assemblies": Ignored(why="Windows only"),
-    "noarchive": Ignored(why="modules always go into the PYZ"),
-    "module_collection_mode": Ignored(why="modules are always collected as bytecode"),
-    "optimize": Ignored(why="bytecode is kept at optimisation level 0", harmless=(None, 0, -1)),
-}
 
 
 class Analysis:
@@ -484,9 +210,9 @@ class Analysis:
     def __init__(self, *args: object, **kwargs: object) -> None:
         session = self.session
         values = bind(
-            "Analysis", args, kwargs, positional=list(_ANALYSIS_KNOWN), known=_ANALYSIS_KNOWN
+            "Analysis", args, kwargs, positional=list(ANALYSIS_KNOWN), known=ANALYSIS_KNOWN
         )
-        check_ignored(session, "Analysis", values, _ANALYSIS_IGNORED)
+        check_ignored(session, "Analysis", values, ANALYSIS_IGNORED)
         base = session.context.spec_dir
         scripts = strings("Analysis", "scripts", values["scripts"])
         if not scripts:
@@ -556,7 +282,7 @@ class Analysis:
         self.datas = TOC()
         for entries, toc in ((result.binaries, self.binaries), (result.datas, self.datas)):
             for entry in entries:
-                item = _entry_tuple(entry)
+                item = entry_tuple(entry)
                 session.known[item] = entry
                 toc.append(item)
         self.zipped_data = TOC()
@@ -593,7 +319,7 @@ def _tocs(call: str, items: Iterable[object]) -> list[TocTuple]:
     for item in items:
         if isinstance(item, str) or not isinstance(item, Iterable):
             raise OptionsError(f"{call}() got {item!r}; expected a list of (name, path, typecode)")
-        found += [_toc_tuple(entry) for entry in item]
+        found += [toc_tuple(entry) for entry in item]
     return found
 
 
@@ -617,71 +343,6 @@ class PYZ:
         )
 
 
-_EXE_KNOWN: dict[str, object] = {
-    "name": None,
-    "console": True,
-    "debug": False,
-    "strip": None,
-    "upx": False,
-    "upx_exclude": None,
-    "runtime_tmpdir": None,
-    "exclude_binaries": False,
-    "bootloader_ignore_signals": False,
-    "disable_windowed_traceback": False,
-    "argv_emulation": False,
-    "target_arch": None,
-    "codesign_identity": None,
-    "entitlements_file": None,
-    "icon": None,
-    "version": None,
-    "uac_admin": False,
-    "uac_uiaccess": False,
-    "manifest": None,
-    "embed_manifest": True,
-    "resources": None,
-    "contents_directory": None,
-    "hide_console": None,
-    "append_pkg": True,
-    "win_no_prefer_redirects": False,
-    "win_private_assemblies": False,
-    "cipher": None,
-    # freezekit only
-    "onefile_extract": "temp",
-    "smoke_probes": True,
-    "reset_subprocess_env": False,
-    "compression_level": None,
-}
-_WINDOWS_ONLY = "Windows only"
-_EXE_IGNORED = {
-    "debug": Ignored(why="use the run-time option ('v', None, 'OPTION') and --log-level DEBUG"),
-    "upx": Ignored(why="UPX is never used", harmless=(None, False, True)),
-    "upx_exclude": Ignored(why="UPX is never used", harmless=(None, False, (), "")),
-    "bootloader_ignore_signals": Ignored(why="the onefile parent always forwards signals"),
-    "disable_windowed_traceback": Ignored(why="windowed tracebacks go to the null stream"),
-    "argv_emulation": Ignored(why="macOS only"),
-    "codesign_identity": Ignored(why="macOS only"),
-    "entitlements_file": Ignored(why="macOS only"),
-    "icon": Ignored(
-        why="icons are used on Windows and macOS only (BUNDLE(icon=...))",
-        harmless=(None, "", "NONE"),
-    ),
-    "version": Ignored(why=_WINDOWS_ONLY),
-    "uac_admin": Ignored(why=_WINDOWS_ONLY),
-    "uac_uiaccess": Ignored(why=_WINDOWS_ONLY),
-    "manifest": Ignored(why=_WINDOWS_ONLY),
-    "embed_manifest": Ignored(why=_WINDOWS_ONLY, harmless=(None, True, False)),
-    "resources": Ignored(why=_WINDOWS_ONLY),
-    "hide_console": Ignored(why=_WINDOWS_ONLY),
-    "win_no_prefer_redirects": Ignored(why=_WINDOWS_ONLY),
-    "win_private_assemblies": Ignored(why=_WINDOWS_ONLY),
-    "append_pkg": Ignored(why="the archive is always appended", harmless=(True,)),
-    "contents_directory": Ignored(
-        why="the top directory is always _internal", harmless=(None, "_internal")
-    ),
-    "cipher": Ignored(why="bytecode encryption is not supported (it protected nothing)"),
-}
-
-
 class EXE:
     """The executable: a PYZ, the scripts, run-time options and (onefile) binaries and datas."""
 
@@ -689,8 +350,8 @@ class EXE:
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         session = self.session
-        values = bind("EXE", (), kwargs, positional=(), known=_EXE_KNOWN)
-        check_ignored(session, "EXE", values, _EXE_IGNORED)
+        values = bind("EXE", (), kwargs, positional=(), known=EXE_KNOWN)
+        check_ignored(session, "EXE", values, EXE_IGNORED)
         arch = values["target_arch"]
         if arch not in (None, session.context.target.machine):
             session.warn(
@@ -773,19 +434,8 @@ class COLLECT:
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         session = self.session
-        values = bind(
-            "COLLECT",
-            (),
-            kwargs,
-            positional=(),
-            known={"name": None, "strip": None, "upx": False, "upx_exclude": None},
-        )
-        check_ignored(
-            session,
-            "COLLECT",
-            values,
-            {"upx": _EXE_IGNORED["upx"], "upx_exclude": _EXE_IGNORED["upx_exclude"]},
-        )
+        values = bind("COLLECT", (), kwargs, positional=(), known=COLLECT_KNOWN)
+        check_ignored(session, "COLLECT", values, COLLECT_IGNORED)
         exes = [arg for arg in args if isinstance(arg, EXE)]
         if len(exes) != 1:
             raise OptionsError(
@@ -864,35 +514,8 @@ class BUNDLE:
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         session = self.session
-        values = bind(
-            "BUNDLE",
-            (),
-            kwargs,
-            positional=(),
-            known={
-                "name": None,
-                "icon": None,
-                "bundle_identifier": None,
-                "info_plist": None,
-                "version": None,
-                "codesign_identity": None,
-                "entitlements_file": None,
-                "strip": None,
-                "upx": False,
-                "upx_exclude": None,
-            },
-        )
-        check_ignored(
-            session,
-            "BUNDLE",
-            values,
-            {
-                "codesign_identity": Ignored(why="signing is done after the build (codesign)"),
-                "entitlements_file": Ignored(why="signing is done after the build (codesign)"),
-                "upx": _EXE_IGNORED["upx"],
-                "upx_exclude": _EXE_IGNORED["upx_exclude"],
-            },
-        )
+        values = bind("BUNDLE", (), kwargs, positional=(), known=BUNDLE_KNOWN)
+        check_ignored(session, "BUNDLE", values, BUNDLE_IGNORED)
         targets = [a for a in args if isinstance(a, (EXE, COLLECT))]
         if not targets:
             raise OptionsError(
