@@ -155,7 +155,7 @@ def _make(cls: type[T]) -> type[T]:
     for name, method in methods.items():
         method.__qualname__ = f"{title}.{name}"
         setattr(cls, name, method)
-    setattr(cls, "__match_args__", ())  # keyword-only: no positional patterns, as dataclasses
+    type.__setattr__(cls, "__match_args__", ())  # keyword-only: no positional patterns
     cls.__dataclass_fields__ = _DataclassFields(specs)  # type: ignore[attr-defined]
     return cls
 

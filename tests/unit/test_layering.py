@@ -12,6 +12,8 @@ LEVELS: dict[str, int] = {
     "freezekit.toc": 0,
     "freezekit.options": 0,
     "freezekit.errors": 0,
+    "freezekit._record": 0,
+    "freezekit.runtime": 0,  # standard library only (the test below)
     "freezekit.log": 0,
     "freezekit.analysis": 1,
     "freezekit.archive": 1,
@@ -30,6 +32,8 @@ LEVELS: dict[str, int] = {
     "freezekit.spec": 3,
     "freezekit.crossbuild": 3,
     "freezekit.spec_api": 3,
+    "freezekit.spec_toc": 3,
+    "freezekit.spec_keywords": 3,
     "freezekit.makespec": 3,
     "freezekit.pyproject": 3,
     "freezekit.cli": 4,
@@ -42,7 +46,7 @@ LEVELS: dict[str, int] = {
 
 def level_of(module: str) -> int:
     parts = module.split(".")
-    for end in range(len(parts), 0, -1):
+    for end in range(len(parts), 1 if len(parts) > 1 else 0, -1):  # a module is not the package
         prefix = ".".join(parts[:end])
         if prefix in LEVELS:
             return LEVELS[prefix]
