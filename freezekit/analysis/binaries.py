@@ -1,7 +1,7 @@
 """Shared libraries: which ones the bundled ELF files need, and how the copies are patched.
 
 ``scan_binaries`` reads ``DT_NEEDED`` of libpython, every extension module and every user
-binary with lief, resolves each name like the Linux dynamic loader does (RPATH, RUNPATH,
+binary (``elfread``), resolves each name like the Linux dynamic loader does (RPATH, RUNPATH,
 ``$ORIGIN``, ``/etc/ld.so.conf``, the default folders; *not* ``LD_LIBRARY_PATH``, which
 belongs to the build machine's shell), and walks the libraries found in turn.
 
@@ -34,6 +34,7 @@ from typing import Any
 from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
 
+from .elfread import read_dynamic, read_ident
 from .strip import has_loadable_layout, strip_unneeded
 
 logger = logging.getLogger(__name__)
@@ -258,21 +259,17 @@ def _lief() -> Any:
 
 
 def read_elf(path: Path) -> _Elf | None:
-    """DT_NEEDED, RPATH, RUNPATH of an ELF file (None if it is not one)."""
-    lief = _lief()
-    binary = lief.ELF.parse(str(path))
-    if binary is None:
+    """DT_NEEDED, RPATH, RUNPATH of an ELF file (None if it is not one): ``elfread``, no lief."""
+    found = read_dynamic(path)
+    if found is None:
         return None
-    tag = lief.ELF.DynamicEntry.TAG
-    rpath: list[str] = []
-    runpath: list[str] = []
-    for entry in binary.dynamic_entries:
-        if entry.tag == tag.RPATH:
-            rpath.extend(entry.paths)
-        elif entry.tag == tag.RUNPATH:
-            runpath.extend(entry.paths)
-    ident = (str(binary.header.identity_class), str(binary.header.machine_type))
-    return _Elf(path=path, needed=list(binary.libraries), rpath=rpath, runpath=runpath, ident=ident)
+    return _Elf(
+        path=path,
+        needed=found.needed,
+        rpath=found.rpath,
+        runpath=found.runpath,
+        ident=found.ident,
+    )
 
 
 class BinaryFormat(enum.Enum):
@@ -410,8 +407,7 @@ class _Resolver:
     def _ident(self, path: Path) -> tuple[str, str] | None:
         key = str(path)
         if key not in self._ident_cache:
-            elf = read_elf(path)
-            self._ident_cache[key] = None if elf is None else elf.ident
+            self._ident_cache[key] = read_ident(path)
         return self._ident_cache[key]
 
 
