@@ -7,15 +7,19 @@ import contextlib
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 from freezekit import __version__
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.options import BuildOptions, Extract, Mode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+    from typing import NoReturn
+else:  # a no-change rebuild from the command line imports neither dataclasses nor inspect
+    from freezekit._record import dataclass
 
 logger = logging.getLogger("freezekit")
 
@@ -432,7 +436,7 @@ def _confirm_replace(options: BuildOptions) -> BuildOptions:
     answer = input(f"{output} exists and will be replaced. Continue? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         raise OptionsError("aborted: existing output kept", hint="pass --noconfirm to replace it")
-    from dataclasses import replace
+    from freezekit._record import replace
 
     return replace(options, noconfirm=True)
 
@@ -561,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except FreezekitError as exc:
         if show_traceback:
+            import traceback
+
             traceback.print_exc()
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
@@ -574,6 +580,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush at exit
         return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
     except Exception:  # the last-resort handler
+        import traceback
+
         if show_traceback:
             traceback.print_exc()
         else:
