@@ -31,7 +31,7 @@ if [ "$(dpkg --print-architecture)" != "amd64" ]; then
 fi
 
 packages=(gcc-multilib "python${version}" "libpython${version}:i386"
-          "libpython${version}-stdlib:i386")
+          "libpython${version}-stdlib:i386" "libzstd1:i386")
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -50,7 +50,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     # taking all of them (amd64 python3.X included) from the release keeps versions equal.
     target=()
     [ -n "$release" ] && target=(-t "$release")
-    $sudo apt-get install -y -qq --no-install-recommends "${target[@]}" "${packages[@]}"
+    # libzstd1:i386 is named because libpython does not always pull it in (a fresh bookworm
+    # machine did not). It must be the version of the installed amd64 libzstd1 (the two are
+    # Multi-Arch: same), which may come from the security suite: pin it to that version.
+    wanted=("${packages[@]}")
+    zstd_amd64="$(dpkg-query -W -f='${Version}' libzstd1:amd64 2>/dev/null || true)"
+    if [ -n "$zstd_amd64" ]; then
+        wanted=("${wanted[@]/#libzstd1:i386/libzstd1:i386=$zstd_amd64}")
+    fi
+    $sudo apt-get install -y -qq --no-install-recommends "${target[@]}" "${wanted[@]}"
 fi
 
 include="$root/include/python${version}"
