@@ -417,12 +417,12 @@ def main() -> None:
         sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
 
         from modulegraph2 import _distributions as mg_distributions
-        from modulegraph2 import _graphbuilder
+        from modulegraph2 import _graphbuilder, _importinfo
 
         from freezekit.analysis._scancache import ScanCache, default_path, list_distributions_once
 
         scans = ScanCache(request.get("scan_cache") or default_path(_mg_version()))
-        scans.install(_graphbuilder)
+        scans.install(_graphbuilder, _importinfo)
         list_distributions_once(mg_distributions)
         builder = _Builder(modulegraph2, request)
         builder.build()
