@@ -37,13 +37,13 @@ class _CachedAst:
         self.filename = filename
 
 
+_NO_ASNAME = object()
+
+
 def _plain_name(name: Any) -> Any:
     """modulegraph2's import_name (a str with an ``asname``) as (name, asname); a str as is."""
     asname = getattr(name, "asname", _NO_ASNAME)
     return name if asname is _NO_ASNAME else (str(name), asname)
-
-
-_NO_ASNAME = object()
 
 
 def to_plain(info: Any) -> Plain:
