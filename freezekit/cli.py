@@ -38,6 +38,22 @@ class Flag:
     choices: tuple[str, ...] | None = None
     const: object = None
     default: object = None
+    group: str = "how to bundle"  # the --help section and README column (GROUPS)
+
+
+#: The topics of `freezekit build --help` and of the README's flag table, in order.
+WHAT = "what to build"
+BUNDLE = "what to bundle"
+HOW = "how to bundle"
+RUNTIME = "run-time behaviour"
+OS_SPECIFIC = "OS-specific"
+GROUPS: dict[str, str] = {
+    WHAT: "the app, where it goes, and what the build prints",
+    BUNDLE: "modules, files and metadata the app gets",
+    HOW: "the interpreter, bootloader, compression and stripping used",
+    RUNTIME: "what the frozen app does when it starts",
+    OS_SPECIFIC: "flags that apply to Windows or macOS apps only",
+}
 
 
 def _s(*names: str, help: str, **kw: object) -> Flag:
@@ -48,12 +64,17 @@ def _i(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
     return Flag(names=names, support="ignored", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
 
 
-def _u(*names: str, why: str, action: str = "store") -> Flag:
-    return Flag(names=names, support="unsupported", why=why, action=action, help=why)
+def _u(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
+    return Flag(names=names, support="unsupported", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
 
 
 BUILD_FLAGS: tuple[Flag, ...] = (
-    _s("-n", "--name", help="name of the app and of its executable (default: the script's)"),
+    _s(
+        "-n",
+        "--name",
+        help="name of the app and of its executable (default: the script's)",
+        group=WHAT,
+    ),
     _s(
         "-D",
         "--onedir",
@@ -61,6 +82,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="store_const",
         const="onedir",
         help="a folder with the executable and _internal/ (default)",
+        group=WHAT,
     ),
     _s(
         "-F",
@@ -69,6 +91,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="store_const",
         const="onefile",
         help="one executable that unpacks itself at start",
+        group=WHAT,
     ),
     _s(
         "-w",
@@ -77,6 +100,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         dest="windowed",
         action="store_true",
         help="no console: standard streams become null streams",
+        group=WHAT,
     ),
     _s(
         "-c",
@@ -85,17 +109,25 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         dest="windowed",
         action="store_false",
         help="console app (default)",
+        group=WHAT,
     ),
-    _s("--distpath", help="where the app goes (default: ./dist)", metavar="DIR"),
-    _s("--workpath", help="where temporary files go (default: ./build)", metavar="DIR"),
-    _s("--specpath", help="where makespec writes the spec (default: .)", metavar="DIR"),
-    _s("-y", "--noconfirm", action="store_true", help="replace existing output without asking"),
-    _s("--clean", action="store_true", help="remove cached analysis before building"),
+    _s("--distpath", help="where the app goes (default: ./dist)", metavar="DIR", group=WHAT),
+    _s("--workpath", help="where temporary files go (default: ./build)", metavar="DIR", group=WHAT),
+    _s("--specpath", help="where makespec writes the spec (default: .)", metavar="DIR", group=WHAT),
+    _s(
+        "-y",
+        "--noconfirm",
+        action="store_true",
+        help="replace existing output without asking",
+        group=WHAT,
+    ),
+    _s("--clean", action="store_true", help="remove cached analysis before building", group=WHAT),
     _s(
         "--log-level",
         help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL",
         metavar="LEVEL",
         choices=("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "DEPRECATION", "ERROR", "FATAL"),
+        group=WHAT,
     ),
     _s(
         "--add-data",
@@ -103,6 +135,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="SRC:DEST",
         help="add a file or folder (globs allowed) under DEST in the top directory",
+        group=BUNDLE,
     ),
     _s(
         "--add-binary",
@@ -110,6 +143,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="SRC:DEST",
         help="add a shared library under DEST",
+        group=BUNDLE,
     ),
     _s(
         "--hidden-import",
@@ -118,6 +152,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="MODULE",
         help="a module the analysis cannot see",
+        group=BUNDLE,
     ),
     _s(
         "--exclude-module",
@@ -125,6 +160,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="MODULE",
         help="leave a module out",
+        group=BUNDLE,
     ),
     _s(
         "-p",
@@ -133,12 +169,14 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="DIR",
         help="extra import paths for the analysis (os.pathsep-separated)",
+        group=BUNDLE,
     ),
     _s(
         "--collect-submodules",
         action="append",
         metavar="PACKAGE",
         help="bundle every submodule of a package",
+        group=BUNDLE,
     ),
     _s(
         "--collect-data",
@@ -147,18 +185,21 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="PACKAGE",
         help="bundle the data files of a package",
+        group=BUNDLE,
     ),
     _s(
         "--collect-binaries",
         action="append",
         metavar="PACKAGE",
         help="bundle the shared libraries of a package",
+        group=BUNDLE,
     ),
     _s(
         "--collect-all",
         action="append",
         metavar="PACKAGE",
         help="submodules, data, binaries and metadata of a package",
+        group=BUNDLE,
     ),
     _s(
         "--copy-metadata",
@@ -167,6 +208,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="DIST",
         help="bundle a distribution's metadata (automatic for bundled ones)",
+        group=BUNDLE,
     ),
     _s(
         "--additional-hooks-dir",
@@ -174,6 +216,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="DIR",
         help="a folder of hook-<module>.py files",
+        group=BUNDLE,
     ),
     _s(
         "--runtime-hook",
@@ -181,14 +224,21 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="FILE",
         help="a script run inside the app before the main script",
+        group=BUNDLE,
     ),
-    _s("--runtime-tmpdir", metavar="DIR", help="onefile: unpack under DIR instead of TMPDIR"),
+    _s(
+        "--runtime-tmpdir",
+        metavar="DIR",
+        help="onefile: unpack under DIR instead of TMPDIR",
+        group=RUNTIME,
+    ),
     _s(
         "--onefile-extract",
         choices=("temp", "temp-all", "cache"),
         metavar="MODE",
         help="onefile: temp (unpack per run, extension modules on first import; default), "
         "temp-all (unpack everything per run, before the start) or cache (once per user)",
+        group=RUNTIME,
     ),
     _s(
         "--python-option",
@@ -196,6 +246,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         action="append",
         metavar="OPTION",
         help="run-time option: v, u, or 'W <action>'",
+        group=RUNTIME,
     ),
     _s(
         "-s",
@@ -213,39 +264,43 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         dest="lean",
         action="store_false",
         help="keep modules a normal app never needs (test, tkinter, ...)",
+        group=BUNDLE,
     ),
     _s(
         "--no-smoke-probes",
         dest="smoke_probes",
         action="store_false",
         help="leave the built-in smoke probes out",
+        group=BUNDLE,
     ),
     _s(
         "--reset-subprocess-env",
         action="store_true",
         help="programs started outside the bundle get the caller's original environment",
+        group=RUNTIME,
     ),
     _s("--bootloader", metavar="PATH", help="use this bootloader instead of the cached one"),
     _s("--compression-level", metavar="N", help="zstd level 1-22 (default 19)"),
-    _i("-i", "--icon", why="icons are used on Windows and macOS only"),
+    _i("-i", "--icon", why="icons are used on Windows and macOS only", group=OS_SPECIFIC),
     _i("--upx-dir", why="UPX slows start-up; freezekit strips and compresses with zstd instead"),
     _i("--noupx", action="store_true", why="UPX is never used"),
     _i("--upx-exclude", action="append", why="UPX is never used"),
     _i("-a", "--ascii", action="store_true", why="codecs are always included"),
-    _i("--uac-admin", action="store_true", why="Windows only"),
-    _i("--uac-uiaccess", action="store_true", why="Windows only"),
-    _i("--version-file", why="Windows only"),
-    _i("-m", "--manifest", why="Windows only"),
-    _i("--hide-console", why="Windows only"),
+    _i("--uac-admin", action="store_true", why="Windows only", group=OS_SPECIFIC),
+    _i("--uac-uiaccess", action="store_true", why="Windows only", group=OS_SPECIFIC),
+    _i("--version-file", why="Windows only", group=OS_SPECIFIC),
+    _i("-m", "--manifest", why="Windows only", group=OS_SPECIFIC),
+    _i("--hide-console", why="Windows only", group=OS_SPECIFIC),
     _i(
         "--disable-windowed-traceback",
         action="store_true",
         why="windowed tracebacks go to the null stream",
+        group=OS_SPECIFIC,
     ),
-    _i("--codesign-identity", why="macOS only"),
-    _i("--osx-entitlements-file", why="macOS only"),
-    _i("--osx-bundle-identifier", why="macOS only (use BUNDLE in a spec)"),
-    _i("--argv-emulation", action="store_true", why="macOS only"),
+    _i("--codesign-identity", why="macOS only", group=OS_SPECIFIC),
+    _i("--osx-entitlements-file", why="macOS only", group=OS_SPECIFIC),
+    _i("--osx-bundle-identifier", why="macOS only (use BUNDLE in a spec)", group=OS_SPECIFIC),
+    _i("--argv-emulation", action="store_true", why="macOS only", group=OS_SPECIFIC),
     _i(
         "--target-architecture",
         "--target-arch",
@@ -253,9 +308,9 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     ),
     _i("-d", "--debug", why="use --log-level DEBUG and --python-option v"),
     _i("--optimize", why="bytecode is kept at optimisation level 0"),
-    _u("--splash", why="splash screens are not implemented"),
+    _u("--splash", why="splash screens are not implemented", group=RUNTIME),
     _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
-    _u("--contents-directory", why="the top directory is always _internal"),
+    _u("--contents-directory", why="the top directory is always _internal", group=RUNTIME),
 )
 
 
