@@ -182,6 +182,8 @@ _importer = PyzImporter(
 _install(_importer)
 sys.frozen = True
 sys._MEIPASS = _freezekit.top_dir
+if getattr(sys, "_stdlib_dir", "") is None:  # 3.11+: getpath finds no stdlib landmark there
+    sys._stdlib_dir = _freezekit.top_dir  # frozen stdlib modules get their __file__ from it
 
 from freezekit.runtime.main import start  # noqa: E402  (needs the importer installed)
 

@@ -29,6 +29,8 @@ def start(importer=None, *, freezekit_module=None, argv=None):
         import _freezekit as freezekit_module
     options = tuple(freezekit_module.options)
     argv = sys.argv if argv is None else argv
+    if importer is not None:  # inside the app (tests call start() without one)
+        set_main_spec(sys.modules["__main__"], freezekit_module)
     ensure_stdio(windowed=OPTION_WINDOWED in options or bool(freezekit_module.windowed))
     if OPTION_RESET_SUBPROCESS_ENV in options:
         from freezekit.runtime import environ
@@ -46,6 +48,67 @@ def start(importer=None, *, freezekit_module=None, argv=None):
         from freezekit.runtime import smoke
 
         raise SystemExit(smoke.run(probe, enabled=OPTION_NO_SMOKE not in options))
+
+
+class ScriptLoader:
+    """Loader of the app's main script, stored in the executable (``__main__.__loader__``).
+
+    ``importlib.util.find_spec("__main__")`` returns its spec, and ``pkgutil.get_data(
+    "__main__", name)`` reads ``name`` next to ``__main__.__file__`` (the top directory).
+    """
+
+    def __init__(self, freezekit_module, name, origin):
+        self._freezekit = freezekit_module
+        self.name = name  # the script's TOC entry
+        self.path = origin
+
+    def __repr__(self):
+        return f"<ScriptLoader {self.name!r}>"
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(self.get_code(module.__name__), module.__dict__)
+
+    def get_code(self, fullname):
+        import marshal
+
+        return marshal.loads(self._freezekit.read(self.name))
+
+    def get_source(self, fullname):
+        return None
+
+    def is_package(self, fullname):
+        return False
+
+    def get_filename(self, fullname):
+        return self.path
+
+    def get_data(self, path):
+        with open(path, "rb") as file:
+            return file.read()
+
+    def get_resource_reader(self, fullname):
+        from freezekit.runtime.pyz import DirectoryReader
+
+        return DirectoryReader(self._freezekit.top_dir)  # the folder of __main__.__file__
+
+
+def set_main_spec(module, freezekit_module):
+    """Give ``__main__`` the spec and loader of the first script (as ``python -m`` would)."""
+    script = next((name for name, kind in freezekit_module.toc() if kind == "script"), None)
+    if script is None:
+        return
+    from _frozen_importlib import ModuleSpec
+
+    separator = "\\" if sys.platform == "win32" else "/"
+    origin = freezekit_module.top_dir + separator + script.replace("/", separator)
+    loader = ScriptLoader(freezekit_module, script, origin)
+    spec = ModuleSpec("__main__", loader, origin=origin)
+    spec.has_location = True
+    module.__spec__ = spec
+    module.__loader__ = loader
 
 
 def looks_like_worker(argv):

@@ -133,7 +133,32 @@ def patch_spawn(spawn) -> None:
         return _run_frozen_main(spawn, main_path, code)
 
     spawn._fixup_main_from_path = _fixup_main_from_path
+    preparation_data = getattr(spawn, "get_preparation_data", None)
+    if preparation_data is not None:
+
+        def get_preparation_data(name):
+            return main_by_path(preparation_data(name))
+
+        spawn.get_preparation_data = get_preparation_data
     spawn._freezekit_patched = True
+
+
+def main_by_path(data: dict) -> dict:
+    """Children find the frozen main script by its path, not by its spec's name.
+
+    The app's ``__main__`` has a spec named ``__main__`` (so that ``find_spec("__main__")``
+    works), which multiprocessing would pass as ``init_main_from_name``: a name children
+    skip, so functions defined in the script could not be unpickled there (spawn), and the
+    fork server would not preload the script (it reads ``main_path``).
+    """
+    main = sys.modules.get("__main__")
+    loader = getattr(getattr(main, "__spec__", None), "loader", None)
+    path = getattr(main, "__file__", None)
+    if data.get("init_main_from_name") == "__main__" and type(loader).__name__ == "ScriptLoader":
+        del data["init_main_from_name"]
+        if path:
+            data["init_main_from_path"] = path
+    return data
 
 
 def frozen_script_code(main_path: str | None, freezekit_module=None):

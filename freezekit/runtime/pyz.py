@@ -10,19 +10,11 @@ import os
 import sys
 
 
-class PyzResourceReader:
-    """Resources of a PYZ module: the files in its folder under the top directory.
+class DirectoryReader:
+    """Resources that are the files of one folder (``files()`` and the older methods)."""
 
-    Implements ``files()`` (``importlib.resources.files``) and the older
-    ``ResourceReader`` methods (``open_resource``, ``resource_path``, ``is_resource``,
-    ``contents``) used by ``importlib.resources`` of Python 3.10.
-    """
-
-    def __init__(self, importer, fullname: str) -> None:
-        if importer.is_package(fullname):
-            self.directory = importer.path_of(fullname)
-        else:
-            self.directory = os.path.dirname(importer.path_of(fullname))
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
 
     def files(self):
         import pathlib
@@ -46,6 +38,21 @@ class PyzResourceReader:
             return iter(sorted(os.listdir(self.directory)))
         except OSError:
             return iter(())
+
+
+class PyzResourceReader(DirectoryReader):
+    """Resources of a PYZ module: the files in its folder under the top directory.
+
+    Implements ``files()`` (``importlib.resources.files``) and the older
+    ``ResourceReader`` methods (``open_resource``, ``resource_path``, ``is_resource``,
+    ``contents``) used by ``importlib.resources`` of Python 3.10.
+    """
+
+    def __init__(self, importer, fullname: str) -> None:
+        if importer.is_package(fullname):
+            super().__init__(importer.path_of(fullname))
+        else:
+            super().__init__(os.path.dirname(importer.path_of(fullname)))
 
 
 def pyz_children(importer, package: str | None) -> list[tuple[str, bool]]:

@@ -138,3 +138,18 @@ def test_main_getenv_without_os(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "os", None)  # start() runs before anything imports os
     assert main.getenv("FK_TEST_VARIABLE") == "x"
     assert main.getenv("FK_TEST_MISSING") is None
+
+
+def test_main_spec_answers_find_spec_and_get_data(tmp_path: Path) -> None:
+    (tmp_path / "data.txt").write_bytes(b"next to the script")
+    module = types.ModuleType("__main__")
+    module.__file__ = str(tmp_path / "app.py")
+    main.set_main_spec(module, fake_freezekit(tmp_path))
+    spec = module.__spec__
+    assert (spec.name, spec.origin, spec.has_location) == ("__main__", module.__file__, True)
+    assert module.__loader__ is spec.loader
+    assert spec.loader.get_data(str(tmp_path / "data.txt")) == b"next to the script"
+    assert spec.loader.get_filename("__main__") == module.__file__
+    assert spec.loader.is_package("__main__") is False
+    reader = spec.loader.get_resource_reader("__main__")
+    assert (reader.files() / "data.txt").read_bytes() == b"next to the script"

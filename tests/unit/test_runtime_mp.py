@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from freezekit.runtime import mp
+from freezekit.runtime import main, mp
 
 APP = "/opt/app/app"
 
@@ -170,3 +170,22 @@ def test_mp_patch_spawn_uses_the_frozen_main_only_when_there_is_one(
     spawn._fixup_main_from_path("/nonexistent/script.py")
     assert calls[-1] == "/nonexistent/script.py"
     assert spawn.freeze_support is mp.freeze_support
+
+
+def test_mp_children_find_the_frozen_main_by_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = types.SimpleNamespace(
+        top_dir=str(tmp_path), toc=lambda: [("app.py", "script")], read=lambda name: b""
+    )
+    module = types.ModuleType("__main__")
+    module.__file__ = str(tmp_path / "app.py")
+    main.set_main_spec(module, fake)
+    monkeypatch.setitem(sys.modules, "__main__", module)
+    data = {"init_main_from_name": "__main__", "sys_path": []}
+    assert mp.main_by_path(dict(data)) == {
+        "init_main_from_path": str(tmp_path / "app.py"),
+        "sys_path": [],
+    }
+    module.__spec__ = None  # anything else is left as multiprocessing made it
+    assert mp.main_by_path(dict(data)) == data

