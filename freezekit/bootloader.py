@@ -56,7 +56,8 @@ def source_dir() -> Path:
     raise ToolchainError(
         f"the bootloader's C sources are not in {PACKAGE_DIR.parent / 'bootloader'} "
         f"nor in {PACKAGE_DIR / '_bootloader_src'}",
-        hint="install a freezekit wheel built for this platform, or use a source checkout",
+        hint="this freezekit install is incomplete: reinstall it "
+        "(`pip install --force-reinstall freezekit`; sdists and wheels carry the sources)",
     )
 
 
