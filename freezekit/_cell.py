@@ -143,13 +143,32 @@ class CellJob:
 
 
 def check_interpreter(cell: Cell) -> None:
-    """The running interpreter must be the cell's Python and bitness."""
+    """The running interpreter must be the cell's Python, bitness, OS and machine."""
+    import os
+    import sysconfig
+
+    from freezekit.interpreters import interpreter_arch, os_of_platform
+
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     bits = struct.calcsize("P") * 8
-    if (running, bits) != (cell.python, cell.bits):
+    os_ = os_of_platform(sys.platform)
+    arch = (
+        interpreter_arch(
+            os_,
+            bits,
+            sysconfig_platform=sysconfig.get_platform(),
+            uname_machine=os.uname().machine if hasattr(os, "uname") else "",
+        )
+        if os_ is not None
+        else "?"
+    )
+    here = f"{os_.value if os_ else sys.platform}-{arch}"
+    if (running, bits, os_, arch) != (cell.python, cell.bits, cell.os, cell.arch):
         raise OptionsError(
-            f"cell {cell.name} runs under Python {running} ({bits}-bit) at {sys.executable}",
-            hint=f"run it with a Python {cell.python} ({cell.bits}-bit) venv",
+            f"cell {cell.name} runs under Python {running} ({bits}-bit, {here}) "
+            f"at {sys.executable}",
+            hint=f"run it with a {cell.os.value}-{cell.arch} Python {cell.python} "
+            f"({cell.bits}-bit) venv",
         )
 
 
@@ -268,6 +287,7 @@ def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
         published.append(
             publish_cell(
                 output,
+                executable=executable,
                 app=output.name,
                 version=job.app.version,
                 cell=cell,

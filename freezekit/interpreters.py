@@ -20,10 +20,17 @@ from freezekit.platforms import Os
 
 logger = logging.getLogger(__name__)
 
+# sysconfig.get_platform, not the platform module: under wine, platform.machine() aborts in
+# _wmi on 3.12+; get_platform() is ``win-amd64``/``win32``/``win-arm64`` on Windows, and the
+# machine elsewhere comes from uname.
 _PROBE = (
-    "import json, struct, sys; print(json.dumps({'version': list(sys.version_info[:3]), "
-    "'bits': struct.calcsize('P') * 8, 'executable': sys.executable}))"
+    "import json, os, struct, sys, sysconfig; print(json.dumps({"
+    "'version': list(sys.version_info[:3]), 'bits': struct.calcsize('P') * 8, "
+    "'executable': sys.executable, 'platform': sys.platform, "
+    "'sysconfig_platform': sysconfig.get_platform(), "
+    "'uname_machine': os.uname().machine if hasattr(os, 'uname') else ''}))"
 )
+_WINDOWS_PLATFORMS = {"win-amd64": "x86_64", "win32": "i686", "win-arm64": "arm64"}
 _PYENV_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(-win32|-amd64)?$")
 _ARCH_ALIASES = {
     "amd64": "x86_64",
@@ -46,10 +53,18 @@ class Interpreter:
     path: Path
     version: tuple[int, int, int]
     bits: int
+    os: Os
+    arch: str  # the cell-style machine name: x86_64, i686, aarch64, arm64
 
     @property
     def minor(self) -> str:
         return f"{self.version[0]}.{self.version[1]}"
+
+    def mismatch(self, os_: Os, arch: str) -> str | None:
+        """None when this interpreter runs ``os_``/``arch`` code; else what it is instead."""
+        if (self.os, self.arch) == (os_, arch):
+            return None
+        return f"{self.path} is a {self.os.value}-{self.arch} Python, not {os_.value}-{arch}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +81,29 @@ def normalize_arch(machine: str, os_: Os) -> str:
     if arch in ("aarch64", "arm64"):
         return "arm64" if os_ is Os.MACOS else "aarch64"
     return arch
+
+
+def os_of_platform(sys_platform: str) -> Os | None:
+    """``sys.platform`` -> Os; None for anything freezekit does not build for."""
+    if sys_platform.startswith("linux"):
+        return Os.LINUX
+    if sys_platform == "darwin":
+        return Os.MACOS
+    if sys_platform in ("win32", "cygwin"):
+        return Os.WINDOWS
+    return None
+
+
+def interpreter_arch(os_: Os, bits: int, *, sysconfig_platform: str, uname_machine: str) -> str:
+    """The machine an interpreter's own code is for: on Windows from sysconfig's platform
+    (``win-amd64``), elsewhere uname's machine narrowed by the pointer size (a 32-bit Python
+    on an x86_64 kernel is i686)."""
+    if os_ is Os.WINDOWS:
+        return _WINDOWS_PLATFORMS.get(sysconfig_platform, sysconfig_platform)
+    arch = normalize_arch(uname_machine, os_)
+    if bits == 32 and arch == "x86_64":
+        return "i686"
+    return arch  # a universal2 macOS build runs as uname's machine
 
 
 def host_platform() -> HostPlatform:
@@ -94,10 +132,22 @@ def probe_interpreter(argv: Sequence[str]) -> Interpreter | None:
     try:
         info = json.loads(proc.stdout)
         major, minor, micro = (int(part) for part in info["version"])
+        bits = int(info["bits"])
+        os_ = os_of_platform(str(info["platform"]))
+        if os_ is None:
+            logger.debug("interpreter %s is for %s", " ".join(argv), info["platform"])
+            return None
         return Interpreter(
             path=Path(str(info["executable"])),
             version=(major, minor, micro),
-            bits=int(info["bits"]),
+            bits=bits,
+            os=os_,
+            arch=interpreter_arch(
+                os_,
+                bits,
+                sysconfig_platform=str(info["sysconfig_platform"]),
+                uname_machine=str(info["uname_machine"]),
+            ),
         )
     except (ValueError, KeyError, TypeError) as exc:
         logger.debug("interpreter %s answered %r: %s", " ".join(argv), proc.stdout, exc)
@@ -162,9 +212,13 @@ def find_interpreter(
     home: Path | None = None,
     probe: Probe = probe_interpreter,
     which: Callable[[str], str | None] = shutil.which,
+    os_: Os | None = None,
+    arch: str | None = None,
 ) -> Interpreter | None:
-    """The first candidate that runs and reports Python ``version`` with ``bits``-bit pointers."""
+    """The first candidate that runs and reports Python ``version`` with ``bits``-bit pointers,
+    built for ``os_`` and ``arch`` (default: the host's OS; any machine of that bitness)."""
     host = host or host_platform()
+    want_os = os_ or host.os
     env = os.environ if env is None else env
     home = Path.home() if home is None else home
     windows = host.os is Os.WINDOWS
@@ -178,7 +232,13 @@ def find_interpreter(
         argvs.append(py_launcher_argv(version, bits))
     for argv in argvs:
         found = probe(argv)
-        if found is not None and found.minor == version and found.bits == bits:
+        if (
+            found is not None
+            and found.minor == version
+            and found.bits == bits
+            and found.os is want_os
+            and (arch is None or found.arch == arch)
+        ):
             logger.debug("Python %s (%d-bit): %s", version, bits, found.path)
             return found
         logger.debug("Python %s (%d-bit): %s does not fit (%s)", version, bits, argv, found)

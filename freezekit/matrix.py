@@ -225,17 +225,31 @@ def host_cells(
     cells: Sequence[Cell], *, host: HostPlatform | None = None, find: Finder | None = None
 ) -> list[tuple[Cell, str | None]]:
     """Each cell with None (runnable here) or the reason it is not."""
-    from freezekit.interpreters import find_interpreter, host_platform
+    from freezekit.interpreters import host_platform
 
     host = host or host_platform()
-    finder: Finder = find or (lambda version, bits: find_interpreter(version, bits, host=host))
     result: list[tuple[Cell, str | None]] = []
     for cell in cells:
         reason = can_host(cell, host)
-        if reason is None and finder(cell.python, cell.bits) is None:
-            reason = describe_search(cell.python, cell.bits, windows=host.os is Os.WINDOWS)
+        if reason is None:
+            reason = interpreter_problem(cell, host, find)
         result.append((cell, reason))
     return result
+
+
+def interpreter_problem(cell: Cell, host: HostPlatform, find: Finder | None = None) -> str | None:
+    """None when the cell's interpreter is found here: the cell's Python and bitness, built
+    for the cell's OS and machine (a Linux Python never freezes a Windows or macOS cell)."""
+    from freezekit.interpreters import find_interpreter
+
+    found = (
+        find(cell.python, cell.bits)
+        if find is not None
+        else find_interpreter(cell.python, cell.bits, host=host, os_=cell.os, arch=cell.arch)
+    )
+    if found is None:
+        return describe_search(cell.python, cell.bits, windows=host.os is Os.WINDOWS)
+    return found.mismatch(cell.os, cell.arch)
 
 
 def github_matrix(cells: Sequence[Cell]) -> dict[str, list[dict[str, object]]]:

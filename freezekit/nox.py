@@ -23,8 +23,16 @@ from typing import Protocol
 from freezekit import __version__
 from freezekit._cell import AppSpec, CellJob
 from freezekit.errors import FreezekitError, OptionsError
-from freezekit.interpreters import Interpreter, find_interpreter, probe_interpreter
-from freezekit.matrix import Cell, format_matrix_table, github_matrix, host_cells, load_matrix
+from freezekit.interpreters import HostPlatform, Interpreter, find_interpreter, probe_interpreter
+from freezekit.matrix import (
+    Cell,
+    can_host,
+    format_matrix_table,
+    github_matrix,
+    host_cells,
+    interpreter_problem,
+    load_matrix,
+)
 from freezekit.matrix import select_cells as _select
 
 __all__ = [
@@ -112,7 +120,12 @@ def ensure_venv(session: Session, interpreter: Interpreter, venv: Path) -> Path:
     """The cell's venv, made with ``interpreter``; reused while it still matches."""
     python = _venv_python(venv)
     found = probe_interpreter([str(python)]) if python.exists() else None
-    if found is None or (found.version, found.bits) != (interpreter.version, interpreter.bits):
+    if found is None or (found.version, found.bits, found.os, found.arch) != (
+        interpreter.version,
+        interpreter.bits,
+        interpreter.os,
+        interpreter.arch,
+    ):
         session.log(f"creating {venv} with {interpreter.path}")
         session.run(str(interpreter.path), "-m", "venv", "--clear", str(venv), external=True)
     return python
@@ -123,14 +136,27 @@ def freeze_cell(
     cell: Cell,
     config: FreezeConfig,
     *,
-    find: Callable[[str, int], Interpreter | None] = find_interpreter,
+    find: Callable[[str, int], Interpreter | None] | None = None,
+    host: HostPlatform | None = None,
 ) -> Path:
-    """One cell: venv, install, then freezekit._cell (bootloader, build, smoke, publish)."""
-    interpreter = find(cell.python, cell.bits)
-    if interpreter is None:
-        reasons = dict((c.name, r) for c, r in host_cells([cell], find=find))
-        _fail_or_skip(session, f"{cell.name}: {reasons[cell.name]}")
+    """One cell: venv, install, then freezekit._cell (bootloader, build, smoke, publish).
+
+    A cell of another OS or machine than the host's is skipped (a failure under CI) with the
+    reason; its interpreter must be built for the cell's OS and machine, not only be the
+    right version and bitness."""
+    from freezekit.interpreters import host_platform
+
+    host = host or host_platform()
+    reason = can_host(cell, host) or interpreter_problem(cell, host, find)
+    if reason is not None:
+        _fail_or_skip(session, f"{cell.name}: {reason}")
         raise AssertionError("unreachable: skip and error raise")  # pragma: no cover
+    interpreter = (
+        find(cell.python, cell.bits)
+        if find is not None
+        else find_interpreter(cell.python, cell.bits, host=host, os_=cell.os, arch=cell.arch)
+    )
+    assert interpreter is not None  # interpreter_problem found it
     session.log(
         f"{cell.name}: Python {'.'.join(map(str, interpreter.version))} at {interpreter.path}"
     )
@@ -158,7 +184,7 @@ def freeze_all(
     config: FreezeConfig,
     *,
     run_cell: Callable[[Session, Cell, FreezeConfig], object] | None = None,
-    find: Callable[[str, int], Interpreter | None] = find_interpreter,
+    find: Callable[[str, int], Interpreter | None] | None = None,
 ) -> list[str]:
     """Every cell this host can run, in turn; returns the names of the cells frozen.
 

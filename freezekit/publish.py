@@ -28,6 +28,7 @@ from freezekit import __version__
 from freezekit.errors import PublishError, SmokeError
 from freezekit.matrix import Cell
 from freezekit.platforms import Os
+from freezekit.platforms.executables import BinaryKind, identify, identify_file, mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -247,8 +248,10 @@ def build_manifest(
     smoke: Sequence[ProbeOutcome],
     commit: str | None,
     epoch: int,
+    binary: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     return {
+        "binary": dict(binary or {}),
         "schema": MANIFEST_SCHEMA,
         "app": app,
         "version": version,
@@ -267,9 +270,34 @@ def dump_json(data: object) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def executable_member(output: Path, executable: Path) -> str:
+    """The executable's name inside the published archive (whose top entry is output.name)."""
+    if executable == output:
+        return output.name
+    try:
+        rel = executable.relative_to(output)
+    except ValueError:
+        raise PublishError(f"the executable {executable} is not inside {output}") from None
+    return f"{output.name}/{rel.as_posix()}"
+
+
+def check_cell_binary(kind: BinaryKind | None, cell: Cell, where: str) -> BinaryKind:
+    """``kind`` must be the cell's OS, machine and bitness; else one line naming ``where``."""
+    wrong = mismatch(kind, os_=cell.os, arch=cell.arch, bits=cell.bits)
+    if wrong is not None or kind is None:
+        raise PublishError(
+            f"cell {cell.name}: {where} is {wrong}, not a {cell.os.value} {cell.arch} "
+            f"({cell.bits}-bit) one",
+            hint="nothing was published; freeze this cell with the cell's own interpreter "
+            "(or its cross path)",
+        )
+    return kind
+
+
 def publish_cell(
     output: Path,
     *,
+    executable: Path,
     app: str,
     version: str,
     cell: Cell,
@@ -281,7 +309,8 @@ def publish_cell(
 ) -> PublishedCell:
     """Archive ``output`` (dist/app or the onefile) into out_dir with SHA256SUMS and manifest.json.
 
-    A failed smoke probe publishes nothing.
+    A failed smoke probe publishes nothing, nor does an ``executable`` (inside ``output``)
+    that is not built for the cell's OS, machine and bitness; its kind goes in the manifest.
     """
     failed = [r for r in smoke if not r.ok]
     if failed:
@@ -291,6 +320,8 @@ def publish_cell(
         )
     if not (output.exists() or output.is_symlink()):
         raise PublishError(f"frozen output {output} does not exist", hint="freeze the app first")
+    member = executable_member(output, executable)
+    kind = check_cell_binary(identify_file(executable), cell, str(executable))
     out_dir.mkdir(parents=True, exist_ok=True)
     epoch = source_date_epoch(env)
     archive = out_dir / artifact_name(app, version, cell)
@@ -307,6 +338,7 @@ def publish_cell(
         smoke=smoke,
         commit=commit,
         epoch=epoch,
+        binary={"member": member, **kind.to_dict()},
     )
     manifest_path = out_dir / MANIFEST
     with _partial(manifest_path) as partial:
@@ -396,6 +428,44 @@ def _checked_archive(manifest_path: Path, data: Mapping[str, object]) -> Path:
     return archive
 
 
+def _archive_head(archive: Path, member: str) -> bytes | None:
+    """The first bytes of ``member`` of a published .zip or .tar.gz; None when it is missing."""
+    size = 4096
+    try:
+        if archive.name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as zipped, zipped.open(member) as handle:
+                return handle.read(size)
+        with tarfile.open(archive, "r:gz") as tar:
+            stream = tar.extractfile(member)
+            return None if stream is None else stream.read(size)
+    except (KeyError, OSError, zipfile.BadZipFile, tarfile.TarError):
+        return None
+
+
+def check_archived_binary(archive: Path, data: Mapping[str, object], cell: Cell) -> None:
+    """The executable a manifest names, read from the archive, is built for ``cell``."""
+    recorded = data.get("cell")
+    if not isinstance(recorded, dict) or (
+        recorded.get("os"),
+        recorded.get("arch"),
+        recorded.get("bits"),
+    ) != (cell.os.value, cell.arch, cell.bits):
+        raise PublishError(f"{archive.name}: its manifest does not describe cell {cell.name}")
+    binary = data.get("binary")
+    member = binary.get("member") if isinstance(binary, dict) else None
+    if not isinstance(member, str) or not member:
+        raise PublishError(
+            f"{archive.name}: its manifest names no executable, so its platform cannot be checked",
+            hint="publish the cell again with this freezekit",
+        )
+    head = _archive_head(archive, member)
+    if head is None:
+        raise PublishError(
+            f"{archive.name}: the executable {member} named by its manifest is not in it"
+        )
+    check_cell_binary(identify(head), cell, f"{member} in {archive.name}")
+
+
 def _smoke_ok(data: Mapping[str, object]) -> bool:
     smoke = data["smoke"]
     assert isinstance(smoke, list)
@@ -433,14 +503,18 @@ def gather_release(
             f"release {version} is incomplete ({'; '.join(what)})",
             hint="rerun those cells, or pass --allow-missing to release without them",
         )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    archives: list[Path] = []
-    entries: list[dict[str, object]] = []
-    for cell in cells:
+    checked: list[tuple[Path, dict[str, object]]] = []
+    for cell in cells:  # every artifact is checked before anything is written
         if cell.name not in found or cell.name in failed:
             continue
         manifest_path, data = found[cell.name]
         archive = _checked_archive(manifest_path, data)
+        check_archived_binary(archive, data, cell)
+        checked.append((archive, data))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archives: list[Path] = []
+    entries: list[dict[str, object]] = []
+    for archive, data in checked:
         copy = out_dir / archive.name
         with _partial(copy) as partial:
             partial.write_bytes(archive.read_bytes())

@@ -441,6 +441,7 @@ def freeze_cell_cross(
         )
     return publish_cell(
         result.output,
+        executable=result.executable,
         app=options.name,
         version=version,
         cell=cell,

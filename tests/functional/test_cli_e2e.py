@@ -108,6 +108,7 @@ def test_published_archive_unpacks_and_runs(frozen_app: FrozenAppFactory, tmp_pa
     cell = find_cell("linux-x86_64-3.11")
     published = publish_cell(
         app.result.output,
+        executable=app.executable,
         app="onefile_app",
         version="1.0.0",
         cell=cell,

@@ -62,7 +62,9 @@ def test_interpreters_find_checks_version_and_bits(tmp_path: Path) -> None:
 
     def probe(argv: Sequence[str]) -> Interpreter | None:
         asked.append(argv)
-        return Interpreter(path=Path(argv[0]), version=(3, 12, 1), bits=64)
+        return Interpreter(
+            path=Path(argv[0]), version=(3, 12, 1), bits=64, os=Os.LINUX, arch="x86_64"
+        )
 
     found = find_interpreter(
         "3.12",
@@ -94,8 +96,16 @@ def test_interpreters_find_uses_path_then_py_launcher_on_windows(tmp_path: Path)
     def probe(argv: Sequence[str]) -> Interpreter | None:
         asked.append(list(argv))
         if argv[0] == "py":
-            return Interpreter(path=Path("C:/Python312-32/python.exe"), version=(3, 12, 4), bits=32)
-        return Interpreter(path=Path(argv[0]), version=(3, 12, 4), bits=64)
+            return Interpreter(
+                path=Path("C:/Python312-32/python.exe"),
+                version=(3, 12, 4),
+                bits=32,
+                os=Os.WINDOWS,
+                arch="i686",
+            )
+        return Interpreter(
+            path=Path(argv[0]), version=(3, 12, 4), bits=64, os=Os.WINDOWS, arch="x86_64"
+        )
 
     found = find_interpreter(
         "3.12",

@@ -45,9 +45,16 @@ SMALL = {
 }
 
 
-def _python(version: str, bits: int) -> Interpreter:
+def _python(version: str, bits: int, os_: Os = Os.LINUX) -> Interpreter:
     major, minor = (int(part) for part in version.split("."))
-    return Interpreter(path=Path(f"/py{version}"), version=(major, minor, 0), bits=bits)
+    arch = "x86_64" if bits == 64 else "i686"
+    return Interpreter(
+        path=Path(f"/py{version}"), version=(major, minor, 0), bits=bits, os=os_, arch=arch
+    )
+
+
+def _windows_python(version: str, bits: int) -> Interpreter:
+    return _python(version, bits, Os.WINDOWS)
 
 
 def test_matrix_repo_file_and_packaged_copy_are_equal() -> None:
@@ -164,7 +171,7 @@ def test_matrix_host_cells_gives_reasons() -> None:
 def test_matrix_host_cells_windows_runs_32_bit_and_arm_needs_arm() -> None:
     cells = load_matrix()
     host = HostPlatform(os=Os.WINDOWS, arch="x86_64")
-    reasons = dict((c.name, r) for c, r in host_cells(cells, host=host, find=_python))
+    reasons = dict((c.name, r) for c, r in host_cells(cells, host=host, find=_windows_python))
     assert reasons["windows-i686-3.13"] is None
     assert reasons["windows-x86_64-3.13"] is None
     linux = HostPlatform(os=Os.LINUX, arch="x86_64")

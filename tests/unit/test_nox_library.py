@@ -12,6 +12,7 @@ from freezekit.interpreters import Interpreter
 from freezekit.matrix import Cell, load_matrix, select_cells
 from freezekit.nox import FreezeConfig, _app_of, app_from_pyproject, freeze_all
 from freezekit.options import Mode
+from freezekit.platforms import Os
 
 
 class Stop(Exception):
@@ -47,7 +48,13 @@ CONFIG = FreezeConfig(app=HELLO)
 def _python(version: str, bits: int) -> Interpreter | None:
     if bits == 32:
         return None
-    return Interpreter(path=Path(f"/py{version}"), version=(3, int(version[2:]), 0), bits=bits)
+    return Interpreter(
+        path=Path(f"/py{version}"),
+        version=(3, int(version[2:]), 0),
+        bits=bits,
+        os=Os.LINUX,
+        arch="x86_64",
+    )
 
 
 def _linux_cells() -> list[Cell]:

@@ -28,6 +28,9 @@ from freezekit.publish import (
 
 LINUX = find_cell("linux-x86_64-3.12", load_matrix())
 WINDOWS = find_cell("windows-i686-3.11", load_matrix())
+BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
+# a real executable of each cell's OS and machine (tests/fixtures/binaries/make_binaries.sh)
+PROGRAM = {LINUX.name: BINARIES / "libfkelf.so", WINDOWS.name: BINARIES / "fkmain32.exe"}
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,11 @@ def app(tmp_path: Path) -> Path:
 
 
 def _publish(app: Path, out: Path, cell=LINUX, smoke=OK, env=None):  # type: ignore[no-untyped-def]
+    exe = app if not app.is_dir() else app / "hello"
+    exe.write_bytes(PROGRAM[cell.name].read_bytes())  # the program the cell built
     return publish_cell(
         app,
+        executable=exe,
         app="hello",
         version="1.2.3",
         cell=cell,
@@ -145,6 +151,7 @@ def test_publish_manifest_schema(app: Path, tmp_path: Path) -> None:
     result = _publish(app, tmp_path / "out")
     data = json.loads(result.manifest.read_text())
     assert set(data) == {
+        "binary",
         "schema",
         "app",
         "version",
@@ -164,6 +171,12 @@ def test_publish_manifest_schema(app: Path, tmp_path: Path) -> None:
         "sha256": result.sha256,
     }
     assert data["content"]["files"] == 4
+    assert data["binary"] == {
+        "member": "hello/hello",
+        "format": "ELF",
+        "machines": ["x86_64"],
+        "bits": 64,
+    }
     assert data["smoke"][0] == {"probe": "hello", "ok": True, "detail": "exit 0"}
     assert read_manifest(result.manifest) == data
 
@@ -238,3 +251,10 @@ def test_publish_tar_round_trips_in_memory(app: Path, tmp_path: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(result.archive.read_bytes())) as tar:
         data = tar.extractfile("hello/_internal/libpython3.12.so.1.0")
         assert data is not None and data.read() == b"lib" * 100
+
+
+def test_publish_onefile_records_itself_as_the_executable(tmp_path: Path) -> None:
+    exe = tmp_path / "hello.exe"
+    result = _publish(exe, tmp_path / "out", cell=WINDOWS)
+    binary = json.loads(result.manifest.read_text())["binary"]
+    assert binary == {"member": "hello.exe", "format": "PE", "machines": ["i686"], "bits": 32}
