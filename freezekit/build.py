@@ -144,6 +144,9 @@ def check_existing_output(options: BuildOptions) -> None:
     output = options.dist_dir
     if (output.exists() or output.is_symlink()) and not options.noconfirm:
         from freezekit.errors import AssembleError
+        from freezekit.platforms import resolve_target
+
+        resolve_target(options.python)  # a bad interpreter is the first thing to fix
 
         raise AssembleError(
             f"output {output} exists and would be replaced",

@@ -61,3 +61,10 @@ class PublishError(FreezekitError):
     """An artifact could not be published or a release could not be gathered."""
 
     exit_code = 8
+
+
+class HostFileError(FreezekitError):
+    """A file or folder of the build machine could not be read or written (permissions, a
+    read-only or full disk, a file in the way): not a bug in freezekit, the path says where."""
+
+    exit_code = 9

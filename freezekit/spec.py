@@ -59,7 +59,7 @@ SPEC_EFFECTIVE = (
     "python",
     "bootloader",
 )
-_NOT_FLAGS = frozenset({"command", "scripts", "traceback"})
+_NOT_FLAGS = frozenset({"command", "scripts", "traceback", "quiet", "verbose"})  # not the app
 _FLAG_SPELLING = {"mode": "--onefile/--onedir", "windowed": "--windowed/--console"}
 
 
@@ -264,8 +264,8 @@ def build_spec(
     if not path.is_file():
         raise OptionsError(f"spec file {path} not found")
     options = spec_options(path, args)
+    target = resolve_target(options.python)  # first: a bad interpreter is reported as such
     check_output_writable(options.distpath)
-    target = resolve_target(options.python)
     context = SpecContext(
         spec=path.absolute(), options=options, target=target, analyze=_staged_analyze(reporter)
     )

@@ -119,21 +119,75 @@ def probe_python(python: Path) -> dict[str, object]:
     return result
 
 
+#: The Python versions freezekit builds for (the analysis worker and the bootloader need them).
+SUPPORTED_VERSIONS: tuple[tuple[int, int], ...] = ((3, 10), (3, 11), (3, 12), (3, 13))
+_VERSION_PROBE = "import sys; sys.stdout.write('%d.%d' % sys.version_info[:2])"
+
+
+def supported_versions() -> str:
+    """``3.10, 3.11, 3.12 and 3.13``."""
+    names = [f"{major}.{minor}" for major, minor in SUPPORTED_VERSIONS]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _ask(python: Path) -> dict[str, object]:
+    """Run the probe under ``python``; one clear OptionsError when it is not a usable Python."""
+    if not python.exists():
+        raise OptionsError(
+            f"target Python {python} does not exist", hint="pass --python with an interpreter path"
+        )
+    if python.is_dir() or not os.access(python, os.X_OK):
+        raise OptionsError(
+            f"target Python {python} is not an executable file",
+            hint="pass --python with the interpreter itself, e.g. .venv/bin/python",
+        )
     try:
-        out = subprocess.run(
-            [str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True, check=True
-        ).stdout
-    except FileNotFoundError as exc:
+        proc = subprocess.run(
+            [str(python), "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=60
+        )
+        result: dict[str, object] = json.loads(proc.stdout)
+        if proc.returncode == 0 and isinstance(result, dict) and "version" in result:
+            return result
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass
+    version = _short_version(python)
+    if version is not None:
         raise OptionsError(
-            f"target Python {python} does not exist", hint="pass --python PATH"
-        ) from exc
-    except subprocess.CalledProcessError as exc:
+            f"target Python {python} is Python {version}, which freezekit does not support",
+            hint=f"freezekit builds for Python {supported_versions()}",
+        )
+    raise OptionsError(
+        f"target Python {python} is not a Python interpreter (it did not answer a version query)",
+        hint="pass --python with a CPython interpreter, e.g. .venv/bin/python",
+    )
+
+
+def _short_version(python: Path) -> str | None:
+    """``X.Y`` from an interpreter too old (or too new) for the full probe, None if it is not
+    a Python at all."""
+    try:
+        proc = subprocess.run(
+            [str(python), "-c", _VERSION_PROBE], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = proc.stdout.strip()
+    major, dot, minor = text.partition(".")
+    if proc.returncode == 0 and dot and major.isdigit() and minor.isdigit():
+        return text
+    return None
+
+
+def check_version(info: dict[str, object], python: Path) -> None:
+    """Refuse an interpreter whose version freezekit does not build for."""
+    version = info.get("version")
+    assert isinstance(version, list)
+    if (int(version[0]), int(version[1])) not in SUPPORTED_VERSIONS:
         raise OptionsError(
-            f"target Python {python} failed to describe itself: {exc.stderr.strip()[-200:]}"
-        ) from exc
-    result: dict[str, object] = json.loads(out)
-    return result
+            f"target Python {python} is Python {version[0]}.{version[1]}, "
+            "which freezekit does not support",
+            hint=f"freezekit builds for Python {supported_versions()}",
+        )
 
 
 def target_from_probe(
@@ -141,6 +195,7 @@ def target_from_probe(
 ) -> Target:
     """The Target an interpreter describes. ``need_libpython=False`` accepts an interpreter
     without a shared libpython (enough to compile the bootloader against its headers)."""
+    check_version(info, python)
     version = info["version"]
     assert isinstance(version, list)
     libdir = Path(str(info["libdir"]))
@@ -148,9 +203,10 @@ def target_from_probe(
     libpython = libdir / name
     if need_libpython and (not info["shared"] or not libpython.exists()):
         raise OptionsError(
-            f"target Python {python} has no shared libpython ({libpython} not found)",
+            f"target Python {python} has no shared libpython ({libpython} not found); "
+            "a frozen app loads the interpreter from it",
             hint="use a Python built with --enable-shared (pyenv: "
-            "PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install X.Y)",
+            f"PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install {version[0]}.{version[1]})",
         )
     return Target(
         os=_os_of(str(info["platform"])),

@@ -1,0 +1,114 @@
+"""A PyInstaller user's first hour: command forms, interpreter checks, quiet builds, errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import APPS
+
+pytestmark = pytest.mark.slow
+HELLO = APPS / "hello" / "hello.py"
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "freezekit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
+def _fake_python(folder: Path, name: str, script: str) -> Path:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_flags_before_the_script_and_a_quiet_build(tmp_path: Path) -> None:
+    app = tmp_path / "hello.py"
+    shutil.copy(HELLO, app)
+    built = _cli("--onefile", "-q", "hello.py", cwd=tmp_path)
+    assert (built.returncode, built.stdout, built.stderr) == (0, "", "")
+    done = subprocess.run([str(tmp_path / "dist" / "hello")], capture_output=True, text=True)
+    assert done.stdout == "hello [] True\n"
+    quiet = _cli("hello.py", "--onefile", "-y", "--log-level", "ERROR", cwd=tmp_path)
+    assert (quiet.returncode, quiet.stdout) == (0, "")
+
+
+def test_makespec_then_build_the_spec(tmp_path: Path) -> None:
+    shutil.copy(HELLO, tmp_path / "hello.py")
+    wrote = _cli("makespec", "--onefile", "hello.py", cwd=tmp_path)
+    assert (wrote.returncode, wrote.stdout) == (0, "wrote hello.spec\n"), wrote.stderr
+    built = _cli("hello.spec", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.splitlines()[-1] == "built dist/hello"
+    refused = _cli("hello.spec", "--onedir", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: --onedir/--onefile cannot be combined with hello.spec")
+
+
+@pytest.mark.parametrize(
+    ("script", "line"),
+    [
+        (None, "error: target Python {python} does not exist"),
+        ('exec /bin/ls "$@"\n', "error: target Python {python} is not a Python interpreter"),
+        (
+            # an old Python: the full probe fails (as Python 2 does on -I) and X.Y is told
+            'case "$1" in -I) echo "unknown option -I" >&2; exit 2;; esac\nprintf 3.7\n',
+            "error: target Python {python} is Python 3.7, which freezekit does not support",
+        ),
+        (
+            # a 3.7 that answers the full probe: the version is checked before the analysis
+            "printf '%s' '" + '{"version": [3, 7], "platform": "linux", "shared": true}' + "'\n",
+            "error: target Python {python} is Python 3.7, which freezekit does not support",
+        ),
+    ],
+)
+def test_a_bad_interpreter_is_one_line_before_existing_output(
+    tmp_path: Path, script: str | None, line: str
+) -> None:
+    python = tmp_path / "python" if script is None else _fake_python(tmp_path, "python", script)
+    (tmp_path / "dist" / "hello").mkdir(parents=True)  # "output exists" must not hide it
+    result = _cli(str(HELLO), "--python", str(python), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(line.format(python=python)), result.stderr
+    if "3.7" in line:
+        assert lines[1] == "hint: freezekit builds for Python 3.10, 3.11, 3.12 and 3.13"
+
+
+def test_an_interpreter_without_a_shared_libpython_says_how_to_get_one(tmp_path: Path) -> None:
+    info = (
+        '{"version": [3, 12], "platform": "linux", "bits": 64, "machine": "x86_64", '
+        '"executable": "/x/python3.12", "shared": false, "ldlibrary": "libpython3.12.a", '
+        '"instsoname": "", "libdir": "/x/lib", "stdlib": "/x/lib/python3.12", "dynload": "", '
+        '"include": "", "ext_suffix": ".so", "prefix": "/x", "soabi": "", "magic": ""}'
+    )
+    python = _fake_python(tmp_path, "python3.12", f"printf '%s' '{info}'\n")
+    result = _cli(str(HELLO), "--python", str(python), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1] == (
+        "hint: use a Python built with --enable-shared "
+        "(pyenv: PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.12)"
+    )
+
+
+def test_a_work_path_that_cannot_be_written_is_one_line_not_a_bug(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _cli(str(HELLO), "--workpath", str(blocker / "build"), cwd=tmp_path)
+    assert result.returncode == 9
+    assert result.stderr.splitlines() == [
+        f"error: {blocker / 'build' / 'hello'}: Not a directory",
+        "hint: something else is in the way at that path: move it, or choose another folder",
+    ]
+    assert not (tmp_path / "dist" / "hello").exists()
