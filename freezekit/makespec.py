@@ -63,7 +63,7 @@ def _analysis(options: BuildOptions, spec_dir: Path) -> str:
         ("runtime_hooks", _list(relative(p, spec_dir) for p in options.runtime_hooks)),
         ("excludes", _list(options.excludes)),
         ("noarchive", "False"),
-        ("optimize", "0"),
+        ("optimize", str(options.bytecode_optimize)),
     ]
     # freezekit only: what PyInstaller's makespec turns into code using its hook utilities
     for key in (

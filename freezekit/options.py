@@ -47,14 +47,14 @@ class BuildOptions:
     collect_binaries: tuple[str, ...] = ()
     collect_all: tuple[str, ...] = ()
     copy_metadata: tuple[str, ...] = ()
-    recursive_copy_metadata: tuple[str, ...] = ()  # and their requirements, as installed
     datas: tuple[tuple[str, str], ...] = ()  # (source, destination folder)
     binaries: tuple[tuple[str, str], ...] = ()
     hooks_dirs: tuple[Path, ...] = ()
     runtime_hooks: tuple[Path, ...] = ()
     runtime_tmpdir: str | None = None
     onefile_extract: Extract = Extract.TEMP
-    python_options: tuple[str, ...] = ()  # "v", "u", "W ignore"
+    python_options: tuple[str, ...] = ()  # "v", "u", "W ignore", "O", "OO"
+    optimize: int | None = None  # bytecode level 0-2; None: the python options' O count, else 0
     strip: bool = True
     smoke_probes: bool = True
     reset_subprocess_env: bool = False
@@ -63,6 +63,20 @@ class BuildOptions:
     bootloader: Path | None = None  # a prebuilt bootloader to use instead of the cached one
     compression_level: int = 19
     extra: dict[str, str] = field(default_factory=dict)  # accepted-and-ignored flags, for notes
+
+    @property
+    def bytecode_optimize(self) -> int:
+        """The level modules are compiled at: ``optimize``, else the run-time ``O`` options."""
+        if self.optimize is not None:
+            return self.optimize
+        return min(2, sum(len(o) for o in self.python_options if o.strip("O") == ""))
+
+    @property
+    def run_time_options(self) -> tuple[str, ...]:
+        """``python_options``, plus ``O``/``OO`` for ``optimize`` when they name no level."""
+        if self.optimize and not any(o.strip("O") == "" for o in self.python_options):
+            return (*self.python_options, "O" * self.optimize)
+        return self.python_options
 
     @property
     def dist_dir(self) -> Path:

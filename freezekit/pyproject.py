@@ -94,6 +94,12 @@ def _python_options(key: str, value: object, base: Path) -> object:
         raise OptionsError(f"{TABLE} {key}: {exc.message}", hint=exc.hint) from exc
 
 
+def _optimize(key: str, value: object, base: Path) -> object:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in (0, 1, 2):
+        raise _fail(key, value, "0, 1 or 2")
+    return value
+
+
 # key → (BuildOptions field, conversion)
 KEYS: dict[str, tuple[str, Convert]] = {
     "scripts": ("scripts", _paths),
@@ -117,6 +123,7 @@ KEYS: dict[str, tuple[str, Convert]] = {
     "runtime-tmpdir": ("runtime_tmpdir", _string),
     "onefile-extract": ("onefile_extract", _choice("temp", "temp-all", "cache")),
     "python-options": ("python_options", _python_options),
+    "optimize": ("optimize", _optimize),
     "strip": ("strip", _boolean),
     "lean": ("lean", _boolean),
     "smoke-probes": ("smoke_probes", _boolean),

@@ -43,6 +43,7 @@ from freezekit.spec_keywords import (
     check_ignored,
     check_python_option,
     flag,
+    optimize_level,
     optional_string,
     strings,
 )
@@ -253,6 +254,7 @@ class Analysis:
             collect_all=strings("Analysis", "collect_all", values["collect_all"]),
             copy_metadata=strings("Analysis", "copy_metadata", values["copy_metadata"]),
             lean=flag("Analysis", "lean", lean),
+            optimize=optimize_level("Analysis", values["optimize"]),
             # user binaries go through the analysis so their own dependencies are found
             binaries=tuple(
                 (str(e.source), posixpath.dirname(e.name) or ".") for e in user_binaries

@@ -97,14 +97,27 @@ def optional_string(call: str, name: str, value: object) -> str | None:
     return value
 
 
+def optimize_level(call: str, value: object) -> int | None:
+    """``optimize=``: 0, 1 or 2; None or -1 (PyInstaller's "as the building Python") is unset."""
+    if value is None or value == -1:
+        return None
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise OptionsError(f"{call}(optimize=...) must be 0, 1, 2 or -1, not {value!r}")
+    return int(value)
+
+
 def check_python_option(option: str) -> str:
-    """A run-time option the bootloader applies: ``v``, ``u``, ``W <action>``, ``X <option>``."""
+    """A run-time option the bootloader applies: ``v``, ``u``, ``O``, ``OO``, ``W <action>``,
+    ``X <option>``."""
     value = option.strip()
-    if value in ("v", "u") or (value[:1] in ("W", "X") and value[1:2] == " " and value[2:].strip()):
+    if value in ("v", "u", "O", "OO") or (
+        value[:1] in ("W", "X") and value[1:2] == " " and value[2:].strip()
+    ):
         return value
     raise OptionsError(
         f"run-time option {option!r} is not supported",
-        hint="use v (verbose imports), u (unbuffered stdio) or 'W <action>' (e.g. 'W ignore')",
+        hint="use v (verbose imports), u (unbuffered stdio), O or OO (optimise), "
+        "'W <action>' (e.g. 'W ignore') or 'X <option>'",
     )
 
 
@@ -141,7 +154,6 @@ ANALYSIS_IGNORED = {
     "win_private_assemblies": Ignored(why="Windows only"),
     "noarchive": Ignored(why="modules always go into the PYZ"),
     "module_collection_mode": Ignored(why="modules are always collected as bytecode"),
-    "optimize": Ignored(why="bytecode is kept at optimisation level 0", harmless=(None, 0, -1)),
 }
 
 

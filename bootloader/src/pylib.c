@@ -137,6 +137,8 @@ static int apply_options(struct fk_context *ctx, PyConfig *config)
             config->verbose++;
         } else if (strcmp(name, "u") == 0) {
             config->buffered_stdio = 0;
+        } else if (strcmp(name, "O") == 0 || strcmp(name, "OO") == 0) {
+            config->optimization_level += (int)strlen(name); /* -O, -OO */
         } else if (strncmp(name, "W ", 2) == 0 && !append_path(py, &config->warnoptions, name + 2)) {
             return 0;
         } else if (strncmp(name, "X ", 2) == 0 && !append_path(py, &config->xoptions, name + 2)) {

@@ -1,7 +1,8 @@
 """Compile sources to marshalled code objects with the *target* Python, through a cache.
 
 The cache is content-addressed (source bytes, the name shown in tracebacks, the target's
-version), so it is shared by every build on this machine and never goes stale.
+version, the optimisation level), so it is shared by every build on this machine and never
+goes stale.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ logger = logging.getLogger(__name__)
 
 _WORKER = r"""
 import json, marshal, os, sys
-jobs = json.load(sys.stdin)
+jobs, optimize = json.load(sys.stdin)
 errors = []
 for key, source, filename, out in jobs:
     try:
         with open(source, "rb") as stream:
             text = stream.read()
-        code = compile(text, filename, "exec", dont_inherit=True, optimize=0)
+        code = compile(text, filename, "exec", dont_inherit=True, optimize=optimize)
     except SyntaxError as exc:
         errors.append({"source": source, "line": exc.lineno, "message": exc.msg})
         continue
@@ -63,9 +64,11 @@ def _interpreter_flags(target: Target) -> list[str]:
     return ["-X", "no_debug_ranges"] if target.version >= (3, 11) else []
 
 
-def _cache_key(unit: SourceUnit, source: bytes, target: Target) -> str:
+def _cache_key(unit: SourceUnit, source: bytes, target: Target, optimize: int = 0) -> str:
     digest = hashlib.sha256()
     flags = " ".join(_interpreter_flags(target))
+    if optimize:  # level 0 keeps the keys it always had
+        flags += f" optimize={optimize}"
     for part in (f"{target.version[0]}.{target.version[1]}", flags, unit.filename):
         digest.update(part.encode("utf-8") + b"\x00")
     digest.update(source)
@@ -73,9 +76,14 @@ def _cache_key(unit: SourceUnit, source: bytes, target: Target) -> str:
 
 
 def compile_units(
-    units: Sequence[SourceUnit], target: Target, *, cache_dir: Path | None = None
+    units: Sequence[SourceUnit],
+    target: Target,
+    *,
+    cache_dir: Path | None = None,
+    optimize: int = 0,
 ) -> dict[str, bytes]:
-    """Marshalled code for each unit, by key. Raises AnalysisError on a syntax error."""
+    """Marshalled code for each unit, by key, compiled at optimisation level ``optimize``
+    (0-2, like ``python -O``/``-OO``). Raises AnalysisError on a syntax error."""
     folder = (cache_dir or default_cache_dir()) / f"py{target.version[0]}{target.version[1]}"
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -85,20 +93,20 @@ def compile_units(
             source = unit.source.read_bytes()
         except OSError as exc:
             raise AnalysisError(f"cannot read {unit.source}: {exc.strerror}") from exc
-        path = folder / f"{_cache_key(unit, source, target)}.marshal"
+        path = folder / f"{_cache_key(unit, source, target, optimize)}.marshal"
         paths[unit.key] = path
         if not path.exists():
             jobs.append((unit.key, str(unit.source), unit.filename, str(path)))
     if jobs:
         logger.debug("compiling %d of %d modules with %s", len(jobs), len(units), target.python)
-        _run_worker(jobs, target)
+        _run_worker(jobs, target, optimize)
     return {key: path.read_bytes() for key, path in paths.items()}
 
 
-def _run_worker(jobs: list[tuple[str, str, str, str]], target: Target) -> None:
+def _run_worker(jobs: list[tuple[str, str, str, str]], target: Target, optimize: int) -> None:
     proc = subprocess.run(
         [str(target.python), "-I", "-S", *_interpreter_flags(target), "-c", _WORKER],
-        input=json.dumps(jobs),
+        input=json.dumps([jobs, optimize]),
         capture_output=True,
         text=True,
         check=False,

@@ -97,7 +97,7 @@ def trailer_flags(options: BuildOptions) -> int:
 
 def option_items(options: BuildOptions) -> list[PkgItem]:
     """Run-time options in the order the bootloader and runtime read them."""
-    names = [*options.python_options, f"{fmt.OPTION_NAME}{options.name}"]
+    names = [*options.run_time_options, f"{fmt.OPTION_NAME}{options.name}"]
     if options.runtime_tmpdir:
         names.append(f"{fmt.OPTION_RUNTIME_TMPDIR}{options.runtime_tmpdir}")
     if options.windowed:

@@ -32,9 +32,32 @@ def _report(app: FrozenApp, tmp: Path, *args: str, **env: str) -> dict[str, obje
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+# onedir is built with --optimize 2, onefile with --python-option O (level 1 for both)
+OPTIMIZE: dict[Mode, dict[str, object]] = {
+    Mode.ONEDIR: {"optimize": 2},
+    Mode.ONEFILE: {"python_options": ("O",)},
+}
+
+
 @pytest.fixture(params=MODES, ids=[m.value for m in MODES])
-def parity(request: pytest.FixtureRequest, frozen_app: FrozenAppFactory) -> FrozenApp:
-    return frozen_app("parity", mode=request.param, datas=((str(PARITY / "parity-data.txt"), "."),))
+def mode(request: pytest.FixtureRequest) -> Mode:
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture()
+def parity(mode: Mode, frozen_app: FrozenAppFactory) -> FrozenApp:
+    datas = ((str(PARITY / "parity-data.txt"), "."),)
+    return frozen_app("parity", mode=mode, datas=datas, **OPTIMIZE[mode])
+
+
+def test_optimize_level_takes_effect(mode: Mode, parity: FrozenApp, tmp_path: Path) -> None:
+    report = _report(parity, tmp_path)
+    level = 2 if mode is Mode.ONEDIR else 1
+    assert report["optimize"] == level  # sys.flags.optimize
+    assert report["asserts"] is False  # the script's bytecode has no assert
+    # -OO: docstrings gone from the script and from a bundled stdlib module (json)
+    assert report["docstring"] == (None if level == 2 else "A docstring that -OO removes.")
+    assert report["stdlib_docstring"] is (level < 2)
 
 
 def test_main_module_has_a_spec_and_get_data_works(parity: FrozenApp, tmp_path: Path) -> None:

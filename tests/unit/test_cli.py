@@ -86,8 +86,26 @@ def test_pyw_script_is_windowed() -> None:
 
 
 def test_bad_python_option(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["build", "app.py", "--python-option", "O"]) == 2
-    assert "run-time option 'O' is not supported" in capsys.readouterr().err
+    assert main(["build", "app.py", "--python-option", "OOO"]) == 2
+    assert "run-time option 'OOO' is not supported" in capsys.readouterr().err
+
+
+def test_optimize_sets_bytecode_and_run_time_levels() -> None:
+    default = _options("app.py")
+    assert (default.bytecode_optimize, default.run_time_options) == (0, ())
+    two = _options("app.py", "--optimize", "2", "--python-option", "u")
+    assert (two.optimize, two.bytecode_optimize, two.run_time_options) == (2, 2, ("u", "OO"))
+    run_time = _options("app.py", "--python-option", "O")  # bytecode follows -O
+    assert (run_time.bytecode_optimize, run_time.run_time_options) == (1, ("O",))
+    both = _options("app.py", "--optimize", "2", "--python-option", "O")  # each as given
+    assert (both.bytecode_optimize, both.run_time_options) == (2, ("O",))
+    zero = _options("app.py", "--optimize", "0", "--python-option", "OO")
+    assert (zero.bytecode_optimize, zero.run_time_options) == (0, ("OO",))
+
+
+def test_bad_optimize_level(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "app.py", "--optimize", "3"]) == 2
+    assert "--optimize" in capsys.readouterr().err
 
 
 def test_unsupported_flag_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:

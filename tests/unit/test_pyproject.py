@@ -46,6 +46,7 @@ copy-metadata = ["requests"]
 runtime-hooks = ["hooks/rth.py"]
 hooks-dirs = ["hooks"]
 python-options = ["u", "W ignore"]
+optimize = 2
 runtime-tmpdir = "/var/tmp"
 onefile-extract = "cache"
 strip = false
@@ -70,7 +71,7 @@ distpath = "out"
         o.copy_metadata,
     ) == (("email",), ("certifi",), ("numpy",), ("rich",), ("requests",))
     assert (o.runtime_hooks, o.hooks_dirs) == ((tmp_path / "hooks/rth.py",), (tmp_path / "hooks",))
-    assert o.python_options == ("u", "W ignore")
+    assert (o.python_options, o.optimize) == (("u", "W ignore"), 2)
     assert (o.runtime_tmpdir, o.onefile_extract) == ("/var/tmp", Extract.CACHE)
     assert (o.strip, o.lean, o.smoke_probes, o.reset_subprocess_env) == (False, False, False, True)
     assert (o.compression_level, o.distpath, o.workpath) == (
@@ -109,8 +110,13 @@ distpath = "out"
             "did you mean 'hidden-imports'?",
         ),
         (
-            'scripts = ["a.py"]\npython-options = ["O"]\n',
-            "[tool.freezekit] python-options: run-time option 'O' is not supported",
+            'scripts = ["a.py"]\npython-options = ["OOO"]\n',
+            "[tool.freezekit] python-options: run-time option 'OOO' is not supported",
+            None,
+        ),
+        (
+            'scripts = ["a.py"]\noptimize = 3\n',
+            "[tool.freezekit] optimize = 3 is not 0, 1 or 2",
             None,
         ),
         ('name = "x"\n', "[tool.freezekit] has no scripts", 'add scripts = ["app.py"]'),

@@ -209,7 +209,7 @@ def test_analysis_keywords_reach_the_analysis_stage(tmp_path: Path) -> None:
     spec.write_text(
         "a = Analysis(['app.py'], pathex=['lib'], hiddenimports=['json'], excludes=['tkinter'],\n"
         "             hookspath=['hooks'], runtime_hooks=['rth.py'], collect_all=['rich'],\n"
-        "             lean=False, optimize=0)\n"
+        "             lean=False, optimize=1)\n"
     )
     context, analyzer = fake_context(tmp_path, spec)
     run(spec, context)
@@ -226,6 +226,7 @@ def test_analysis_keywords_reach_the_analysis_stage(tmp_path: Path) -> None:
         ("rich",),
         False,
     )
+    assert options.optimize == 1
     assert options.distpath == tmp_path / "dist"
 
 

@@ -122,7 +122,7 @@ def test_run_time_options_accepted(option: str) -> None:
     assert check_python_option(option) == option
 
 
-@pytest.mark.parametrize("option", ["O", "W", "Wignore", "B", ""])
+@pytest.mark.parametrize("option", ["OOO", "W", "Wignore", "B", ""])
 def test_run_time_options_refused(option: str) -> None:
     with pytest.raises(OptionsError, match="is not supported"):
         check_python_option(option)

@@ -54,7 +54,6 @@ def main_spec():
 
 
 def main():
-    import os
     import pkgutil
 
     report = {
@@ -63,7 +62,7 @@ def main():
         "asserts": asserts_run(),
         "stdlib_dir": getattr(sys, "_stdlib_dir", None),
         "meipass": getattr(sys, "_MEIPASS", None),
-        "os_docstring": os.path.join.__doc__ is not None,
+        "stdlib_docstring": json.dumps.__doc__ is not None,
         "main_spec": attempt(main_spec),
         "get_data": attempt(lambda: pkgutil.get_data("__main__", "parity-data.txt").decode()),
     }
