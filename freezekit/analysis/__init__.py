@@ -197,6 +197,7 @@ def _files(
         )
         datas += [e for e in datas_or_bins if e.kind is EntryKind.DATA]
         binaries += [e for e in datas_or_bins if e.kind is not EntryKind.DATA]
+    datas += _package_data(graph, target)
     datas += collect.add_files(options.datas, kind=EntryKind.DATA, base=base, origin="--add-data")
     binaries += collect.add_files(
         options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary"
@@ -205,6 +206,19 @@ def _files(
         dict.fromkeys([*hook_runtime, *(p.resolve() for p in options.runtime_hooks)])
     )
     return datas, binaries, runtime_hooks
+
+
+def _package_data(graph: ImportGraph, target: Target) -> list[TocEntry]:
+    """Data files of every bundled regular package outside the standard library."""
+    stdlib = (target.stdlib, target.dynload)
+    datas: list[TocEntry] = []
+    for node in graph.nodes.values():
+        if node.kind != "package" or not node.file or imports.is_under(node.file, stdlib):
+            continue
+        if Path(node.file).name.partition(".")[0] != "__init__":
+            continue
+        datas += collect.package_data(node.name, os.path.dirname(node.file))
+    return datas
 
 
 def _pairs(value: object) -> list[tuple[str, str]]:

@@ -56,6 +56,58 @@ def package_files(
     return entries
 
 
+#: Files in a package folder that are never read at run time: source, stubs, build inputs.
+_NOT_DATA_SUFFIXES = (
+    *_CODE_SUFFIXES,
+    ".pyi",
+    ".pyx",
+    ".pxd",
+    ".pxi",
+    ".c",
+    ".h",
+    ".cpp",
+    ".hpp",
+    ".a",
+    ".lib",
+    ".o",
+)
+_NOT_DATA_NAMES = frozenset({"py.typed"})
+#: Folders of a package that are not its run-time data (a test suite without __init__.py).
+_NOT_DATA_DIRS = frozenset({"__pycache__", "tests", "test", "testing"})
+
+
+def package_data(package: str, folder: str) -> list[TocEntry]:
+    """The data files of a bundled package: every file of its folder that is not code, a stub,
+    a build input or a shared library, and those of its subfolders that are not packages
+    themselves (a subpackage brings its own when it is bundled). Code reads these by path
+    (``Path(__file__).parent / "schemas"``, locale folders, grammar files), which no import
+    reveals."""
+    prefix = PurePosixPath(*package.split("."))
+    root = Path(folder)
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _NOT_DATA_DIRS
+            and not d.endswith((".dist-info", ".egg-info"))
+            and not os.path.exists(os.path.join(dirpath, d, "__init__.py"))
+        )
+        for file_name in sorted(filenames):
+            if (
+                file_name.endswith(_NOT_DATA_SUFFIXES)
+                or file_name in _NOT_DATA_NAMES
+                or is_shared_library(file_name)
+            ):
+                continue
+            source = Path(dirpath, file_name)
+            name = (prefix / source.relative_to(root).as_posix()).as_posix()
+            entries.append(
+                TocEntry(name=name, kind=EntryKind.DATA, source=str(source), mode=_mode(source))
+            )
+    return entries
+
+
 def _mode(source: Path) -> int:
     return 0o755 if os.access(source, os.X_OK) else 0o644
 

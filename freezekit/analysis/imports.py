@@ -451,7 +451,9 @@ def extension_dest(node: Node, target: Target) -> str:
     file_name = Path(node.file).name
     if is_under(node.file, [target.dynload, target.stdlib]):
         return f"lib-dynload/{file_name}"
-    package = node.name.rpartition(".")[0]
+    # a package whose __init__ is an extension (mypyc: black/__init__.cpython-312-...so) keeps
+    # it in its own folder, where the path finder looks for the package
+    package = node.name if node.kind == "package" else node.name.rpartition(".")[0]
     return "/".join([*package.split("."), file_name]) if package else file_name
 
 

@@ -86,6 +86,10 @@ class PyzImporter:
             self._parents = parents
         if fullname not in parents:
             return None
+        folder = self.path_of(fullname) + _SEP + "__init__"
+        for suffix in _fie.EXTENSION_SUFFIXES:
+            if _fie._path_isfile(folder + suffix):
+                return None  # its __init__ is an extension module (mypyc): the path finder's
         spec = _fi.ModuleSpec(fullname, None, is_package=True)
         spec.submodule_search_locations.append(self.path_of(fullname))
         return spec

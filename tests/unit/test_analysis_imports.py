@@ -129,6 +129,11 @@ def test_imports_extension_destinations() -> None:
     assert imports.extension_dest(stdlib_ext, t) == "lib-dynload/_json.so"
     assert imports.extension_dest(pkg_ext, t) == "numpy/core/_multiarray_umath" + t.ext_suffix
     assert imports.extension_dest(top_ext, t) == "_cffi_backend.so"
+    # mypyc compiles a package's __init__ too (black): it stays in the package's folder
+    init_ext = imports.Node(
+        name="black", kind="package", file="/site/black/__init__" + t.ext_suffix
+    )
+    assert imports.extension_dest(init_ext, t) == "black/__init__" + t.ext_suffix
 
 
 def test_imports_other_platform_modules_are_optional() -> None:
