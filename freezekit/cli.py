@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from freezekit import __version__
-from freezekit.errors import FreezekitError, OptionsError
+from freezekit.errors import FreezekitError, HostFileError, OptionsError
 from freezekit.options import BuildOptions, Extract, Mode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from dataclasses import dataclass
     from typing import NoReturn
+
+    from freezekit.log import Reporter
 else:  # a no-change rebuild from the command line imports neither dataclasses nor inspect
     from freezekit._record import dataclass
 
@@ -39,6 +41,7 @@ class Flag:
     const: object = None
     default: object = None
     group: str = "how to bundle"  # the --help section and README column (GROUPS)
+    only: tuple[str, ...] = ()  # "ignored" flags: the target OSes where they would matter
 
 
 #: The topics of `freezekit build --help` and of the README's flag table, in order.
@@ -62,6 +65,11 @@ def _s(*names: str, help: str, **kw: object) -> Flag:
 
 def _i(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
     return Flag(names=names, support="ignored", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
+
+
+def _l(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
+    """Some values work, the others are refused (``check_limited`` says which)."""
+    return Flag(names=names, support="limited", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
 
 
 def _u(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
@@ -122,6 +130,15 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         group=WHAT,
     ),
     _s("--clean", action="store_true", help="remove cached analysis before building", group=WHAT),
+    _s("-q", "--quiet", action="store_true", help="print warnings and errors only", group=WHAT),
+    _s(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more detail: each decision and its reason (-vv: trace); "
+        "unlike PyInstaller's -v, which is --version",
+        group=WHAT,
+    ),
     _s(
         "--log-level",
         help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL",
@@ -203,11 +220,19 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     ),
     _s(
         "--copy-metadata",
-        "--recursive-copy-metadata",
         dest="copy_metadata",
         action="append",
         metavar="DIST",
         help="bundle a distribution's metadata (automatic for bundled ones)",
+        group=BUNDLE,
+    ),
+    _s(
+        "--recursive-copy-metadata",
+        dest="recursive_copy_metadata",
+        action="append",
+        metavar="DIST",
+        help="the metadata of DIST and of its requirements, transitively, as installed "
+        "for the target Python (an extra's requirements when they are installed)",
         group=BUNDLE,
     ),
     _s(
@@ -289,50 +314,123 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     ),
     _s("--bootloader", metavar="PATH", help="use this bootloader instead of the cached one"),
     _s("--compression-level", metavar="N", help="zstd level 1-22 (default 19)"),
-    _i("-i", "--icon", why="icons are used on Windows and macOS only", group=OS_SPECIFIC),
+    _i(
+        "-i",
+        "--icon",
+        why="Linux executables have no icon",
+        group=OS_SPECIFIC,
+        only=("windows", "macos"),
+    ),
     _i("--upx-dir", why="UPX slows start-up; freezekit strips and compresses with zstd instead"),
     _i("--noupx", action="store_true", why="UPX is never used"),
     _i("--upx-exclude", action="append", why="UPX is never used"),
     _i("-a", "--ascii", action="store_true", why="codecs are always included"),
-    _i("--uac-admin", action="store_true", why="Windows only", group=OS_SPECIFIC),
-    _i("--uac-uiaccess", action="store_true", why="Windows only", group=OS_SPECIFIC),
-    _i("--version-file", why="Windows only", group=OS_SPECIFIC),
-    _i("-m", "--manifest", why="Windows only", group=OS_SPECIFIC),
-    _i("--hide-console", why="Windows only", group=OS_SPECIFIC),
+    _i(
+        "--uac-admin", action="store_true", why="Windows only", group=OS_SPECIFIC, only=("windows",)
+    ),
+    _i(
+        "--uac-uiaccess",
+        action="store_true",
+        why="Windows only",
+        group=OS_SPECIFIC,
+        only=("windows",),
+    ),
+    _i("--version-file", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
+    _i("-m", "--manifest", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
+    _i("--hide-console", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
     _i(
         "--disable-windowed-traceback",
         action="store_true",
         why="windowed tracebacks go to the null stream",
         group=OS_SPECIFIC,
+        only=("windows", "macos"),
     ),
-    _i("--codesign-identity", why="macOS only", group=OS_SPECIFIC),
-    _i("--osx-entitlements-file", why="macOS only", group=OS_SPECIFIC),
-    _i("--osx-bundle-identifier", why="macOS only (use BUNDLE in a spec)", group=OS_SPECIFIC),
-    _i("--argv-emulation", action="store_true", why="macOS only", group=OS_SPECIFIC),
+    _i("--codesign-identity", why="macOS only", group=OS_SPECIFIC, only=("macos",)),
+    _i("--osx-entitlements-file", why="macOS only", group=OS_SPECIFIC, only=("macos",)),
     _i(
+        "--osx-bundle-identifier",
+        why="macOS only (use BUNDLE in a spec)",
+        group=OS_SPECIFIC,
+        only=("macos",),
+    ),
+    _i(
+        "-r",
+        "--resource",
+        action="append",
+        why="Windows only",
+        group=OS_SPECIFIC,
+        only=("windows",),
+    ),
+    _i(
+        "--argv-emulation",
+        action="store_true",
+        why="macOS only",
+        group=OS_SPECIFIC,
+        only=("macos",),
+    ),
+    _l(
         "--target-architecture",
         "--target-arch",
-        why="use --python with an interpreter of that architecture",
+        metavar="ARCH",
+        why="this host's architecture only (no effect); another one is refused: use --target "
+        "(a cross build) or --python with an interpreter of that architecture",
     ),
-    _i("-d", "--debug", why="use --log-level DEBUG and --python-option v"),
+    _l(
+        "-d",
+        "--debug",
+        metavar="WHAT",
+        choices=("all", "imports", "bootloader", "noarchive"),
+        why="imports (the same as --python-option v); all, bootloader and noarchive are refused",
+    ),
     _u("--splash", why="splash screens are not implemented", group=RUNTIME),
     _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
     _u("--contents-directory", why="the top directory is always _internal", group=RUNTIME),
+    _u(
+        "--bootloader-ignore-signals",
+        action="store_true",
+        why="the bootloader forwards signals to the app; ignoring them is not implemented",
+        group=RUNTIME,
+    ),
+    _u(
+        "--win-private-assemblies",
+        action="store_true",
+        why="removed in PyInstaller 6, which refuses it too",
+        group=OS_SPECIFIC,
+    ),
+    _u(
+        "--win-no-prefer-redirects",
+        action="store_true",
+        why="removed in PyInstaller 6, which refuses it too",
+        group=OS_SPECIFIC,
+    ),
 )
 
 
 def flags_markdown() -> str:
     """The README's flag table, generated from BUILD_FLAGS (a unit test keeps README true)."""
-    lines = ["| flag | support | notes |", "|---|---|---|"]
-    for flag in BUILD_FLAGS:
-        names = ", ".join(f"`{name}`" for name in flag.names)
-        support = {
-            "supported": "supported",
-            "ignored": "accepted, ignored",
-            "unsupported": "not supported",
-        }[flag.support]
-        lines.append(f"| {names} | {support} | {flag.why or flag.help} |")
+    lines = ["| flag | topic | support | notes |", "|---|---|---|---|"]
+    for group in _groups():
+        for flag in BUILD_FLAGS:
+            if flag.group != group:
+                continue
+            names = ", ".join(f"`{name}`" for name in flag.names)
+            support = SUPPORT_WORDS[flag.support]
+            lines.append(f"| {names} | {group} | {support} | {flag.why or flag.help} |")
     return "\n".join(lines)
+
+
+#: How the README and --help name each kind of support.
+SUPPORT_WORDS = {
+    "supported": "supported",
+    "limited": "some values",
+    "ignored": "no effect here (warns)",
+    "unsupported": "refused",
+}
+
+
+def _groups() -> list[str]:
+    """GROUPS in order, then any group a row names that GROUPS does not (none today)."""
+    return [*GROUPS, *sorted({flag.group for flag in BUILD_FLAGS} - set(GROUPS))]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -352,7 +450,9 @@ def _dest(flag: Flag) -> str:
 def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
     kwargs: dict[str, object] = {"dest": _dest(flag), "help": flag.help}
     if flag.support == "unsupported":
-        kwargs["help"] = f"not supported: {flag.why}"
+        kwargs["help"] = f"refused: {flag.why}"
+    elif flag.support == "ignored":
+        kwargs["help"] = f"no effect here (warns): {flag.why}"
     if flag.action in ("store", "append"):
         kwargs["action"] = flag.action
         if flag.metavar:
@@ -374,29 +474,117 @@ def make_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"freezekit {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full error chain")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    build = sub.add_parser("build", help="freeze a script (or build a .spec file)")
-    build.add_argument("scripts", nargs="+", metavar="SCRIPT|SPEC|PYPROJECT")
-    makespec = sub.add_parser("makespec", help="write a .spec file and build nothing")
-    makespec.add_argument("scripts", nargs="+", metavar="SCRIPT")
+    build = sub.add_parser(
+        "build",
+        help="freeze a script (or build a .spec file or a [tool.freezekit] table)",
+        description="Freeze a script into dist/NAME. `freezekit app.py` and "
+        "`freezekit --onefile app.py` are short for `freezekit build ...`.",
+    )
+    build.add_argument(
+        "scripts",
+        nargs="+",
+        metavar="SCRIPT|SPEC|PYPROJECT",
+        help="the app's script (the first one names the app), a .spec file, or a "
+        "pyproject.toml with a [tool.freezekit] table",
+    )
+    makespec = sub.add_parser(
+        "makespec",
+        help="write a .spec file and build nothing (pyi-makespec)",
+        description="Write NAME.spec (in --specpath) from the same flags as build.",
+    )
+    makespec.add_argument(
+        "scripts",
+        nargs="+",
+        metavar="SCRIPT",
+        help="the app's script (the first one names the app)",
+    )
     for name, sub_parser in (("build", build), ("makespec", makespec)):
         if command in (None, name):
+            sections = {
+                group: sub_parser.add_argument_group(group, GROUPS.get(group))
+                for group in _groups()
+            }
             for flag in BUILD_FLAGS:
-                _add_flag(sub_parser, flag)
+                _add_flag(sections[flag.group], flag)  # type: ignore[arg-type]
     smoke = sub.add_parser("smoke", help="run the smoke probes built into a frozen app")
-    smoke.add_argument("path", type=Path)
-    smoke.add_argument("--probe", action="append", help="run only this probe (repeatable)")
+    smoke.add_argument(
+        "path", type=Path, metavar="EXECUTABLE", help="the frozen executable (not its folder)"
+    )
+    smoke.add_argument(
+        "--probe", action="append", metavar="NAME", help="run only this probe (repeatable)"
+    )
     smoke.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
-    smoke.add_argument("--timeout", type=float, default=60.0)
+    smoke.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="fail a probe that runs longer (default: 60)",
+    )
     inspect = sub.add_parser("inspect", help="list the contents of a frozen executable")
-    inspect.add_argument("path", type=Path)
+    inspect.add_argument(
+        "path",
+        type=Path,
+        metavar="EXECUTABLE",
+        help="a onefile app, or a onedir app's executable",
+    )
     inspect.add_argument("--modules", action="store_true", help="also list the PYZ modules")
+    diff = sub.add_parser(
+        "diff",
+        help="what changed between two frozen apps or their archives",
+        description="Modules, files and shared libraries added, removed and changed, with "
+        "size deltas, and the distributions whose version changed.",
+    )
+    for side, text in (("old", "the earlier app"), ("new", "the later app")):
+        diff.add_argument(
+            side,
+            type=Path,
+            metavar=side.upper(),
+            help=f"{text}: a onedir folder or executable, a onefile executable, or a "
+            "published .tar.gz/.zip",
+        )
+    diff.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or json"
+    )
+    sbom = sub.add_parser(
+        "sbom",
+        help="write a CycloneDX SBOM of a frozen app",
+        description="List the interpreter, bundled distributions and shared libraries of a "
+        "frozen app as CycloneDX 1.6 JSON (published cells get one beside each archive).",
+    )
+    sbom.add_argument(
+        "path",
+        type=Path,
+        metavar="APP",
+        help="a onedir folder or executable, a onefile executable, or a published archive",
+    )
+    sbom.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
     matrix = sub.add_parser("matrix", help="list the matrix cells and which this host can run")
-    matrix.add_argument("--format", choices=("table", "github"), default="table")
-    explain = sub.add_parser("explain", help="show the import chain that pulled a module in")
-    explain.add_argument("module")
-    explain.add_argument("script", type=Path, metavar="SCRIPT")
-    explain.add_argument("--python", type=Path, metavar="PATH", help="the target interpreter")
-    explain.add_argument("--workpath", type=Path, default=Path("build"), metavar="DIR")
+    matrix.add_argument(
+        "--format",
+        choices=("table", "github"),
+        default="table",
+        help="table (default) or github: the JSON for a workflow's strategy.matrix",
+    )
+    explain = sub.add_parser(
+        "explain",
+        help="show the import chain that pulled a module in",
+        description="Print every import from SCRIPT to MODULE: script -> a -> b -> MODULE.",
+    )
+    explain.add_argument("module", metavar="MODULE", help="a module name, e.g. ssl or email.mime")
+    explain.add_argument("script", type=Path, metavar="SCRIPT", help="the app's main script")
+    explain.add_argument(
+        "--python", type=Path, metavar="PATH", help="the target interpreter (default: this one)"
+    )
+    explain.add_argument(
+        "--workpath",
+        type=Path,
+        default=Path("build"),
+        metavar="DIR",
+        help="where a previous build kept its analysis (default: ./build); reused when current",
+    )
     return parser
 
 
@@ -415,11 +603,7 @@ def _many(args: argparse.Namespace, name: str) -> tuple[str, ...]:
 
 def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> BuildOptions:
     """Turn parsed build flags into one BuildOptions value."""
-    for flag in BUILD_FLAGS:
-        if flag.support == "unsupported" and hasattr(args, _dest(flag)):
-            raise OptionsError(f"{flag.names[-1]} is not supported: {flag.why}")
-        if flag.support == "ignored" and hasattr(args, _dest(flag)):
-            logger.warning("ignoring %s: %s", flag.names[-1], flag.why)
+    check_flags(args)
     name = getattr(args, "name", None) or scripts[0].stem
     paths: list[Path] = []
     for entry in _many(args, "paths"):
@@ -444,13 +628,16 @@ def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> Buil
         collect_binaries=_many(args, "collect_binaries"),
         collect_all=_many(args, "collect_all"),
         copy_metadata=_many(args, "copy_metadata"),
+        recursive_copy_metadata=_many(args, "recursive_copy_metadata"),
         datas=tuple(_split_pair(v, "--add-data") for v in _many(args, "add_data")),
         binaries=tuple(_split_pair(v, "--add-binary") for v in _many(args, "add_binary")),
         hooks_dirs=tuple(Path(p) for p in _many(args, "hooks_dir")),
         runtime_hooks=tuple(Path(p) for p in _many(args, "runtime_hook")),
         runtime_tmpdir=getattr(args, "runtime_tmpdir", None),
         onefile_extract=Extract(getattr(args, "onefile_extract", "temp")),
-        python_options=tuple(_python_option(v) for v in _many(args, "python_option")),
+        python_options=tuple(
+            _python_option(v) for v in (*_many(args, "python_option"), *_debug_options(args))
+        ),
         optimize=int(args.optimize) if getattr(args, "optimize", None) is not None else None,
         strip=getattr(args, "strip", True),
         smoke_probes=getattr(args, "smoke_probes", True),
@@ -459,6 +646,76 @@ def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> Buil
         icon=getattr(args, "icon", None),
         bootloader=Path(args.bootloader) if getattr(args, "bootloader", None) else None,
         compression_level=_level(level),
+    )
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse what cannot be honoured, warn about what has no effect for this target."""
+    target_os = _target_os(args)
+    for flag in BUILD_FLAGS:
+        if not hasattr(args, _dest(flag)):
+            continue
+        spelling = flag.names[-1]
+        if flag.support == "unsupported":
+            raise OptionsError(f"{spelling} is not supported: {flag.why}")
+        if flag.support == "ignored" and target_os in flag.only:
+            raise OptionsError(
+                f"{spelling} is not supported for {_OS_NAMES[target_os]} apps yet",
+                hint=f"leave it out; freezekit would build the app without it ({flag.why})",
+            )
+        if flag.support == "ignored":
+            logger.warning("ignoring %s: %s", spelling, flag.why)
+    arch = getattr(args, "target_architecture", None)
+    if arch is not None:
+        _check_target_arch(arch, args)
+
+
+_OS_NAMES = {"linux": "Linux", "windows": "Windows", "macos": "macOS"}
+
+
+def _target_os(args: argparse.Namespace) -> str:
+    """linux, windows or macos: what the app is built for (a cross build's --target, or this
+    host)."""
+    target = str(getattr(args, "target", "") or "").lower()
+    platform = target or sys.platform
+    if platform.startswith("win"):
+        return "windows"
+    if platform.startswith(("darwin", "mac")):
+        return "macos"
+    return "linux"
+
+
+def _check_target_arch(arch: str, args: argparse.Namespace) -> None:
+    """--target-arch: only the architecture the build produces anyway is accepted."""
+    from freezekit.interpreters import host_platform, normalize_arch
+
+    host = host_platform()
+    built = host.arch
+    if getattr(args, "python", None):
+        from freezekit.platforms import resolve_target
+
+        built = normalize_arch(resolve_target(Path(args.python)).machine, host.os)
+    if normalize_arch(arch, host.os) == built:
+        return
+    raise OptionsError(
+        f"--target-arch {arch}: this build makes {built} executables, not {arch}",
+        hint="for another architecture, pass --target (a cross build; see `freezekit build "
+        "--help`) or --python with an interpreter of that architecture",
+    )
+
+
+def _debug_options(args: argparse.Namespace) -> tuple[str, ...]:
+    """PyInstaller's --debug: imports is the run-time option v; the others are refused."""
+    value = getattr(args, "debug", None)
+    if value is None:
+        return ()
+    if value == "imports":
+        return ("v",)
+    raise OptionsError(
+        f"--debug {value} is not supported: the bootloader has no debug build, and modules "
+        "are always in the archive",
+        hint="--debug imports (or --python-option v) traces imports; "
+        "`freezekit inspect APP --modules` lists what is bundled",
     )
 
 
@@ -476,13 +733,23 @@ def _python_option(value: str) -> str:
     return check_python_option(value)
 
 
-def _setup_logging(level_name: str) -> None:
-    level = {
+def log_level(args: argparse.Namespace) -> int:
+    """-q, -v/-vv or --log-level (in that order of precedence) as a logging level."""
+    if getattr(args, "quiet", False):
+        return logging.WARNING
+    verbose = getattr(args, "verbose", 0) or 0
+    if verbose:
+        return logging.DEBUG if verbose == 1 else 5
+    name = getattr(args, "log_level", "INFO")
+    return {
         "TRACE": 5,
         "WARN": logging.WARNING,
         "DEPRECATION": logging.WARNING,
         "FATAL": logging.CRITICAL,
-    }.get(level_name, getattr(logging, level_name, logging.INFO))
+    }.get(name, getattr(logging, name, logging.INFO))
+
+
+def _setup_logging(level: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root = logging.getLogger("freezekit")
@@ -496,6 +763,9 @@ def _confirm_replace(options: BuildOptions) -> BuildOptions:
         return options
     if not sys.stdin.isatty():
         return options  # build() refuses with a hint to pass --noconfirm
+    from freezekit.platforms import resolve_target
+
+    resolve_target(options.python)  # a bad interpreter first, before asking anything
     answer = input(f"{output} exists and will be replaced. Continue? [y/N] ")
     if answer.strip().lower() not in ("y", "yes"):
         raise OptionsError("aborted: existing output kept", hint="pass --noconfirm to replace it")
@@ -504,31 +774,61 @@ def _confirm_replace(options: BuildOptions) -> BuildOptions:
     return replace(options, noconfirm=True)
 
 
-def _cmd_build(args: argparse.Namespace) -> int:
-    from freezekit.log import LineReporter
+def _say(line: str) -> None:
+    """Print a line of the build's own output, unless -q or --log-level WARN and above."""
+    if logger.getEffectiveLevel() <= logging.INFO:
+        print(line)
 
+
+def _reporter() -> Reporter:
+    from freezekit.log import LineReporter, NullReporter
+
+    if logger.getEffectiveLevel() > logging.INFO:
+        return NullReporter()
+    return LineReporter(print)
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
     scripts = [Path(s) for s in args.scripts]
     if scripts[0].suffix == ".toml" or scripts[0].is_dir():
         from freezekit.build import build
         from freezekit.pyproject import options_from_pyproject
 
+        check_app_flags_absent(args, scripts[0], "its [tool.freezekit] table")
         options = _confirm_replace(options_from_pyproject(scripts[0], args))
-        result = build(options, reporter=LineReporter(print))
-        print(f"built {result.executable}")
+        result = build(options, reporter=_reporter())
+        _say(f"built {result.executable}")
         return 0
     if scripts[0].suffix == ".spec":
         from freezekit.spec import build_spec
 
-        results = build_spec(scripts[0], args, reporter=LineReporter(print))
+        check_app_flags_absent(args, scripts[0], "the spec file")
+        results = build_spec(scripts[0], args, reporter=_reporter())
         for result in results:
-            print(f"built {result.output}")
+            _say(f"built {result.output}")
         return 0
     options = _confirm_replace(options_from_args(args, scripts))
     from freezekit.build import build
 
-    result = build(options, reporter=LineReporter(print))
-    print(f"built {result.executable}")
+    result = build(options, reporter=_reporter())
+    _say(f"built {result.executable}")
     return 0
+
+
+def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) -> None:
+    """A spec or pyproject build takes the app from ``source``: a flag that describes the app
+    would be ignored, which changes the result, so it is refused (PyInstaller refuses them too)."""
+    from freezekit.spec import SPEC_EFFECTIVE
+
+    machine = {*SPEC_EFFECTIVE, "command", "scripts", "traceback", "quiet", "verbose"}
+    for flag in BUILD_FLAGS:
+        dest = _dest(flag)
+        if hasattr(args, dest) and dest not in machine:
+            spelling = "/".join(f.names[-1] for f in BUILD_FLAGS if _dest(f) == dest)
+            raise OptionsError(
+                f"{spelling} cannot be combined with {source.name}: the app is described by {what}",
+                hint=f"drop {spelling} and edit {source.name} instead",
+            )
 
 
 def _cmd_makespec(args: argparse.Namespace) -> int:
@@ -573,6 +873,36 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from freezekit.diff import diff_paths, format_json, format_text
+
+    result = diff_paths(args.old, args.new)
+    print(format_json(result) if args.format == "json" else format_text(result))
+    return 0
+
+
+def _cmd_sbom(args: argparse.Namespace) -> int:
+    from freezekit.inventory import read_inventory
+    from freezekit.publish import sha256_file, source_date_epoch
+    from freezekit.sbom import build_sbom
+
+    inventory = read_inventory(args.path)
+    name = args.path.name.split(".")[0] if args.path.is_file() else args.path.name
+    text = build_sbom(
+        inventory,
+        app=name,
+        version="0",
+        python_version=inventory.python,
+        archive_sha256=sha256_file(args.path) if args.path.is_file() else "0" * 64,
+        epoch=source_date_epoch(),
+    )
+    if args.output is None:
+        print(text, end="")
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     import json
 
@@ -605,16 +935,34 @@ COMMANDS = {
     "makespec": _cmd_makespec,
     "smoke": _cmd_smoke,
     "inspect": _cmd_inspect,
+    "diff": _cmd_diff,
+    "sbom": _cmd_sbom,
     "matrix": _cmd_matrix,
     "explain": _cmd_explain,
 }
 
 
+#: What the top-level parser reads itself; anything else first is a build.
+_TOP_LEVEL = ("-h", "--help", "--version")
+_BUILD_SUFFIXES = (".py", ".pyw", ".spec", ".toml")
+
+
+def command_line(argv: Sequence[str]) -> list[str]:
+    """PyInstaller's forms as freezekit's: ``--onefile app.py``, ``app.py --onefile`` and
+    ``app.spec`` are builds (``build`` is put in front); ``--traceback`` may come anywhere."""
+    argv = [arg for arg in argv if arg != "--traceback"]
+    if not argv or argv[0] in COMMANDS or argv[0] in _TOP_LEVEL:
+        return argv
+    first = argv[0]
+    if first.startswith("-") or first.endswith(_BUILD_SUFFIXES) or os.path.isdir(first):
+        return ["build", *argv]
+    return argv  # a mistyped command: argparse names the choices
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0].endswith((".py", ".pyw", ".spec", ".toml")):
-        argv.insert(0, "build")  # `freezekit app.py`, as with pyinstaller
     show_traceback = "--traceback" in argv
+    argv = command_line(argv)
     try:
         try:
             args = make_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
@@ -622,7 +970,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if argv and argv[0] in COMMANDS:
                 exc.hint = f"see `freezekit {argv[0]} --help`"
             raise
-        _setup_logging(getattr(args, "log_level", "INFO"))
+        _setup_logging(log_level(args))
         if not args.command:
             raise OptionsError("no command given", hint="try `freezekit build app.py`")
         return COMMANDS[args.command](args)
@@ -642,6 +990,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError):  # stdout that is not a file: captured
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush at exit
         return 141  # 128 + SIGPIPE, what a shell reports for a killed writer
+    except OSError as exc:  # the build machine's files: permissions, a full or read-only disk
+        if show_traceback:
+            import traceback
+
+            traceback.print_exc()
+        error = host_file_error(exc)
+        print(f"error: {error.message}", file=sys.stderr)
+        print(f"hint: {error.hint}", file=sys.stderr)
+        return error.exit_code
     except Exception:  # the last-resort handler
         import traceback
 
@@ -654,6 +1011,31 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 70
+
+
+def host_file_error(exc: OSError) -> HostFileError:
+    """One line for an OSError on the build machine's files: the path, what failed, the fix."""
+    import errno
+
+    path = exc.filename if exc.filename is not None else exc.filename2
+    reason = exc.strerror or str(exc)
+    where = f"{os.fsdecode(path)}: " if path is not None else ""
+    code = exc.errno
+    if code in (errno.EACCES, errno.EPERM):
+        hint = (
+            "give this user access to that path (or choose another folder: --distpath, --workpath)"
+        )
+    elif code == errno.EROFS:
+        hint = "the disk is read-only: choose a writable folder with --distpath or --workpath"
+    elif code in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space, or put --workpath and --distpath on another disk"
+    elif code in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOTEMPTY):
+        hint = "something else is in the way at that path: move it, or choose another folder"
+    elif code == errno.ENOENT:
+        hint = "the path vanished or never existed: check it (another process may have removed it)"
+    else:
+        hint = "check that path; --traceback shows which step failed"
+    return HostFileError(f"{where}{reason}", hint=hint)
 
 
 def run() -> NoReturn:

@@ -47,6 +47,7 @@ class BuildOptions:
     collect_binaries: tuple[str, ...] = ()
     collect_all: tuple[str, ...] = ()
     copy_metadata: tuple[str, ...] = ()
+    recursive_copy_metadata: tuple[str, ...] = ()  # and their requirements, as installed
     datas: tuple[tuple[str, str], ...] = ()  # (source, destination folder)
     binaries: tuple[tuple[str, str], ...] = ()
     hooks_dirs: tuple[Path, ...] = ()

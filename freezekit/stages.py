@@ -61,13 +61,13 @@ def run(
     """Build, given the quick check's ``inputs`` and the last build's stamp (``previous``)."""
     reporter = reporter or NullReporter()
     logger.debug("building %s: %s", options.name, reason)
+    target = resolve_target(options.python)  # first: a bad interpreter is reported as such
     check_output_writable(options.distpath)
     workdir = options.workpath / options.name
     if options.clean and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     started = stamp.start(str(workdir))
-    target = resolve_target(options.python)
     analysis = analysis_stage(options, target, workdir=workdir, reporter=reporter)
     with reporter.stage("bootloader") as notes:
         bootloader = options.bootloader or find_bootloader(target, windowed=options.windowed)
