@@ -392,6 +392,59 @@ def _distributions(
     return list(result.values()), not_found
 
 
+def requirement_closure(names: list[str]) -> list[str]:
+    """``names`` and their requirements, transitively, as installed for this interpreter: a
+    requirement counts when it is installed and its marker holds here (an extra's requirement
+    when the extra's packages are installed). Names not installed are kept (reported later)."""
+    import importlib.metadata as md
+    import re
+
+    found: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop(0)
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in found:
+            continue
+        found[key] = name
+        try:
+            requires = md.distribution(name).requires or []
+        except md.PackageNotFoundError:
+            continue
+        for line in requires:
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+            if match is None or not _marker_holds(line.partition(";")[2].strip()):
+                continue
+            try:
+                md.distribution(match[1])
+            except md.PackageNotFoundError:
+                continue  # not installed: an extra nobody asked for, or another platform's
+            todo.append(match[1])
+    return list(found.values())
+
+
+def _marker_holds(marker: str) -> bool:
+    """Whether a requirement's environment marker holds here; an ``extra == "x"`` clause holds
+    (the requirement is then taken when installed). Without packaging (or pip's copy) to
+    evaluate it, a marker holds."""
+    if not marker:
+        return True
+    try:
+        from packaging.markers import Marker
+    except ImportError:
+        try:
+            from pip._vendor.packaging.markers import Marker
+        except ImportError:
+            return True
+    import re
+
+    extras = re.findall(r"extra\s*==\s*['\"]([^'\"]+)['\"]", marker) or [""]
+    try:
+        return any(Marker(marker).evaluate({"extra": extra}) for extra in extras)
+    except ValueError:  # an invalid marker in someone's metadata: take the requirement
+        return True
+
+
 def _mg_version() -> str:
     from importlib import metadata
 
@@ -434,7 +487,9 @@ def main() -> None:
             file = node.get("file")
             if file and not file.startswith(stdlib_dirs) and node["kind"] != "script":
                 tops.add(node["name"].partition(".")[0])
-        dists, not_found = _distributions(tops, list(request.get("copy_metadata", [])))
+        forced = list(request.get("copy_metadata", []))
+        forced += requirement_closure(list(request.get("recursive_copy_metadata", [])))
+        dists, not_found = _distributions(tops, forced)
         reply["distributions"] = dists
         reply["errors"] += [{"kind": "metadata", "file": "", "message": n} for n in not_found]  # type: ignore[operator]
     except Exception:

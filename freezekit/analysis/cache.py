@@ -60,6 +60,7 @@ def cache_key(options: BuildOptions, target: Target, *, extra: Mapping[str, obje
             "collect_binaries": options.collect_binaries,
             "collect_all": options.collect_all,
             "copy_metadata": options.copy_metadata,
+            "recursive_copy_metadata": options.recursive_copy_metadata,
             "datas": options.datas,
             "binaries": options.binaries,
             "hooks_dirs": [str(p.resolve()) for p in options.hooks_dirs],

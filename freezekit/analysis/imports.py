@@ -298,6 +298,7 @@ def build_request(
         "lean_excludes": list(lean_excludes(options)),
         "hooks": {name: str(path) for name, path in sorted(hooks.items())},
         "copy_metadata": list(options.copy_metadata),
+        "recursive_copy_metadata": list(options.recursive_copy_metadata),
         "data_packages": data_packages,
         "stdlib_dirs": [str(target.stdlib), str(target.dynload)],
     }

@@ -112,3 +112,20 @@ def test_a_work_path_that_cannot_be_written_is_one_line_not_a_bug(tmp_path: Path
         "hint: something else is in the way at that path: move it, or choose another folder",
     ]
     assert not (tmp_path / "dist" / "hello").exists()
+
+
+def test_recursive_copy_metadata_bundles_the_requirements(tmp_path: Path) -> None:
+    pytest.importorskip("jsonschema")
+    app = APPS / "metadata_app" / "metadata_app.py"
+    plain = _cli(str(app), "--copy-metadata", "jsonschema", "--onefile", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    ran = subprocess.run([str(tmp_path / "dist" / "metadata_app")], capture_output=True, text=True)
+    assert "jsonschema yes\nattrs no\n" in ran.stdout
+    deep = _cli(
+        str(app), "--recursive-copy-metadata", "jsonschema", "--onefile", "-y", cwd=tmp_path
+    )
+    assert deep.returncode == 0, deep.stderr
+    ran = subprocess.run([str(tmp_path / "dist" / "metadata_app")], capture_output=True, text=True)
+    assert ran.stdout == (
+        "jsonschema yes\nattrs yes\nreferencing yes\nrpds-py yes\njsonschema-specifications yes\n"
+    )
