@@ -8,6 +8,8 @@ symbolic links in --add-data folders, and where a onefile app unpacks itself.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -80,3 +82,42 @@ def test_multiprocessing_runs_functions_of_the_main_script(
             "child": [child_main, 42],
             "exitcode": 0,
         }, method
+
+
+# -- Tcl/Tk -----------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def tclapp(mode: Mode, frozen_app: FrozenAppFactory) -> FrozenApp:
+    pytest.importorskip("tkinter", reason="the target Python has no tkinter")
+    return frozen_app("tclapp", mode=mode)
+
+
+def _check_tcl(report: dict[str, object]) -> None:
+    top = str(report["meipass"])
+    assert report["library"] == report["TCL_LIBRARY"] == f"{top}/_tcl_data"
+    assert report["TK_LIBRARY"] == f"{top}/_tk_data"
+    assert str(report["msgcat_file"]).startswith(f"{top}/tcl8/8.")  # a Tcl module (tcl8/8.x)
+    assert (report["clock"], report["encoding"]) == ("1970-01-02", True)  # clock.tcl, encoding/
+
+
+def test_tcl_runs_from_the_bundled_library_without_a_display(
+    tclapp: FrozenApp, tmp_path: Path
+) -> None:
+    _check_tcl(_report(tclapp, tmp_path))  # no DISPLAY in _env()
+
+
+def test_tk_window_under_xvfb(tclapp: FrozenApp, tmp_path: Path) -> None:
+    if not shutil.which("xvfb-run"):
+        pytest.skip("Xvfb is not installed (apt-get install xvfb xauth)")
+    result = subprocess.run(
+        ["xvfb-run", "-a", str(tclapp.executable), "tk"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    _check_tcl(report)
+    assert report["tk_library"] == f"{report['meipass']}/_tk_data"
