@@ -252,6 +252,12 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         group=BUNDLE,
     ),
     _s(
+        "--ignore-hook-errors",
+        action="store_true",
+        help="build on without a hook that fails (a warning names it) instead of stopping",
+        group=BUNDLE,
+    ),
+    _s(
         "--runtime-tmpdir",
         metavar="DIR",
         help="onefile: unpack under DIR instead of TMPDIR",
@@ -633,6 +639,7 @@ def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> Buil
         binaries=tuple(_split_pair(v, "--add-binary") for v in _many(args, "add_binary")),
         hooks_dirs=tuple(Path(p) for p in _many(args, "hooks_dir")),
         runtime_hooks=tuple(Path(p) for p in _many(args, "runtime_hook")),
+        ignore_hook_errors=bool(getattr(args, "ignore_hook_errors", False)),
         runtime_tmpdir=getattr(args, "runtime_tmpdir", None),
         onefile_extract=Extract(getattr(args, "onefile_extract", "temp")),
         python_options=tuple(

@@ -52,6 +52,8 @@ class BuildOptions:
     binaries: tuple[tuple[str, str], ...] = ()
     hooks_dirs: tuple[Path, ...] = ()
     runtime_hooks: tuple[Path, ...] = ()
+    hooks_config: dict[str, dict[str, object]] = field(default_factory=dict)  # spec hooksconfig
+    ignore_hook_errors: bool = False  # a failing hook is skipped with a warning
     runtime_tmpdir: str | None = None
     onefile_extract: Extract = Extract.TEMP
     python_options: tuple[str, ...] = ()  # "v", "u", "W ignore", "O", "OO"

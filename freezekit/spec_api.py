@@ -43,6 +43,7 @@ from freezekit.spec_keywords import (
     check_ignored,
     check_python_option,
     flag,
+    hooks_config,
     optimize_level,
     optional_string,
     strings,
@@ -246,6 +247,7 @@ class Analysis:
                 spec_path(base, p)
                 for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
             ),
+            hooks_config=hooks_config("Analysis", values["hooksconfig"]),
             collect_submodules=strings(
                 "Analysis", "collect_submodules", values["collect_submodules"]
             ),

@@ -97,6 +97,25 @@ def optional_string(call: str, name: str, value: object) -> str | None:
     return value
 
 
+def hooks_config(call: str, value: object) -> dict[str, dict[str, object]]:
+    """``hooksconfig=``: ``{module: {key: value}}`` read by hooks (``get_hook_config``); the
+    values must be plain data (they are handed to the analysis as JSON)."""
+    import json
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, dict) for k, v in value.items()
+    ):
+        raise OptionsError(f"{call}(hooksconfig=...) must be a dict of module name -> dict")
+    try:
+        return json.loads(json.dumps(value))  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise OptionsError(
+            f"{call}(hooksconfig=...) must hold strings, numbers, lists and dicts only: {exc}"
+        ) from exc
+
+
 def optimize_level(call: str, value: object) -> int | None:
     """``optimize=``: 0, 1 or 2; None or -1 (PyInstaller's "as the building Python") is unset."""
     if value is None or value == -1:
@@ -148,7 +167,6 @@ ANALYSIS_KNOWN: dict[str, object] = {
     "lean": True,
 }
 ANALYSIS_IGNORED = {
-    "hooksconfig": Ignored(why="hook options are not supported; write a hook in hookspath"),
     "cipher": Ignored(why="bytecode encryption is not supported (it protected nothing)"),
     "win_no_prefer_redirects": Ignored(why="Windows only"),
     "win_private_assemblies": Ignored(why="Windows only"),

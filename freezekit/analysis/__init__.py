@@ -30,7 +30,7 @@ from .binaries import (
     scan_binaries,
     top_relative_for,
 )
-from .hooks import find_hooks
+from .hooks import find_hooks, host_support_dirs
 from .imports import LEAN_EXCLUDES, ImportGraph
 from .metadata import metadata_entries
 from .result import AnalysisResult, MissingModule, PureModule, write_warnings
@@ -69,6 +69,7 @@ def analyze(
         extra={
             "policy": [policy.exclude, policy.include],
             "hooks": {k: str(v) for k, v in hooks.items()},
+            **_hook_key(options),
         },
     )
     if cache_dir is not None:
@@ -202,10 +203,29 @@ def _files(
     binaries += collect.add_files(
         options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary"
     )
+    # PyInstaller's order: the user's runtime hooks first, then those of the hooks/rthooks.dat
     runtime_hooks = tuple(
-        dict.fromkeys([*hook_runtime, *(p.resolve() for p in options.runtime_hooks)])
+        dict.fromkeys([*(p.resolve() for p in options.runtime_hooks), *hook_runtime])
     )
     return datas, binaries, runtime_hooks
+
+
+def _hook_key(options: BuildOptions) -> dict[str, object]:
+    """What else decides the hooks' outcome: their options, and freezekit's own copies of
+    pyinstaller-hooks-contrib and packaging (a hook folder's changes are seen by the cache's
+    folder signatures; the target's site-packages are among them)."""
+    support = {}
+    for name, folder in host_support_dirs().items():
+        try:
+            stamp = os.stat(os.path.join(folder, name)).st_mtime_ns
+        except OSError:
+            stamp = 0
+        support[name] = [folder, stamp]
+    return {
+        "hook_support": support,
+        "hooks_config": options.hooks_config,
+        "ignore_hook_errors": options.ignore_hook_errors,
+    }
 
 
 def _package_data(graph: ImportGraph, target: Target) -> list[TocEntry]:

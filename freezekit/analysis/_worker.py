@@ -175,7 +175,14 @@ class _Builder:
         self.hooks_mod = hooks
         self.request = request
         self.graph = _fast_graph_class(mg)()
-        self.hook_files: dict[str, str] = dict(request.get("hooks", {}))
+        self.shim = hooks.PyInstallerShim(dict(request.get("hook_support", {})))
+        self.index = _hook_index(hooks, request, self.shim)
+        self.hook_files: dict[str, str] = self.index.hooks()
+        self.pre_safe: dict[str, str] = self.index.pre_safe_hooks()
+        self.hooks_config: dict[str, dict[str, object]] = dict(request.get("hooks_config", {}))
+        self.ignore_hook_errors = bool(request.get("ignore_hook_errors"))
+        self.skipped: list[dict[str, str]] = []
+        self.rthooks_done: set[str] = set()
         self.outcomes: list[dict[str, object]] = []
         self.hook_excludes: list[tuple[str, list[str]]] = []
         self.errors: list[dict[str, str]] = []
@@ -185,21 +192,27 @@ class _Builder:
 
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
+        pre = self.pre_safe.pop(node.name, None)
+        if pre is not None:
+            self._run_pre_safe(graph, node, pre)
         hook_file = self.hook_files.get(node.name)
-        if hook_file is None or _kind(self.mg, node) not in (
-            "package",
-            "module",
-            "namespace",
-            "extension",
-            "bytecode",
-        ):
+        if hook_file is None or _kind(self.mg, node) not in _REAL_KINDS:
             return  # an excluded module may come back later: keep its hook for then
         del self.hook_files[node.name]
         module_dir = self._module_dir(node)
+        search_path = getattr(node, "search_path", None)
         try:
-            outcome = self.hooks_mod.run_hook(hook_file, node.name, module_dir=module_dir)
+            outcome = self.hooks_mod.run_hook(
+                hook_file,
+                node.name,
+                module_dir=module_dir,
+                module_file=_real(node.filename) if node.filename is not None else None,
+                search_path=[_real(p) for p in search_path] if search_path else None,
+                hooks_config=self.hooks_config,
+                shim=self.shim,
+            )
         except self.hooks_mod.HookError as exc:
-            self.errors.append({"kind": "hook", "file": exc.hook_file, "message": exc.message})
+            self._hook_failed(exc)
             return
         self.outcomes.append(outcome.to_json())
         if outcome.excludedimports:
@@ -209,6 +222,54 @@ class _Builder:
                 graph.import_module(node, name)
             except Exception as exc:
                 _debug(f"hook {hook_file}: cannot import {name!r}: {exc}")
+
+    def _run_pre_safe(self, graph: Any, node: Any, hook_file: str) -> None:
+        try:
+            outcome, notes = self.hooks_mod.run_pre_safe_hook(hook_file, node.name, shim=self.shim)
+        except self.hooks_mod.HookError as exc:
+            self._hook_failed(exc)
+            return
+        for note in notes:
+            _debug(f"pre_safe_import_module hook {hook_file}: {note}")
+        self.outcomes.append(outcome.to_json())
+        for name in outcome.hiddenimports:
+            try:
+                graph.import_module(node, name)
+            except Exception as exc:
+                _debug(f"hook {hook_file}: cannot import {name!r}: {exc}")
+
+    def _hook_failed(self, exc: Any) -> None:
+        """A failed hook: fatal, or (``--ignore-hook-errors``) skipped with a warning."""
+        (self.skipped if self.ignore_hook_errors else self.errors).append(exc.to_json())
+
+    def _apply_runtime_hooks(self) -> None:
+        """``rthooks.dat`` of the hook folders: the runtime hooks of every module in the
+        graph, added as scripts so their own imports are bundled (rounds until none is new)."""
+        for _ in range(10):
+            present = sorted(
+                n.identifier
+                for n in self._roots_reachable()
+                if n.identifier not in self.rthooks_done and _kind(self.mg, n) in _REAL_KINDS
+            )
+            added = False
+            for name in present:
+                found = self.index.runtime_hooks(name)
+                self.rthooks_done.add(name)
+                if found is None:
+                    continue
+                dat, paths = found
+                scripts = [p for p in paths if os.path.isfile(p)]
+                for missing in sorted(set(paths) - set(scripts)):
+                    _debug(f"{dat}: runtime hook {missing} of {name} does not exist")
+                outcome = self.hooks_mod.HookOutcome(
+                    module=name, hook_file=dat, runtime_hooks=scripts
+                )
+                self.outcomes.append(outcome.to_json())
+                for script in scripts:
+                    _guarded(self.graph, self.graph.add_script, script)
+                    added = True
+            if not added:
+                return
 
     def _module_dir(self, node: Any) -> Any:
         from pathlib import Path
@@ -230,10 +291,35 @@ class _Builder:
                 _guarded(graph, graph.add_module, name)
         for name in self.request.get("modules", []):
             _guarded(graph, graph.add_module, name)
+        self._add_extension_imports()
+        for script in self.request.get("runtime_hook_scripts", []):
+            _guarded(graph, graph.add_script, script)  # their imports are the app's too
+        self._apply_runtime_hooks()
         for _ in range(10):
             if not self._reinclude_needed():
                 break
+        self._apply_runtime_hooks()
         self._apply_hook_excludes()
+
+    def _add_extension_imports(self) -> None:
+        """Modules that compiled extensions import from C (analysis/extscan.py)."""
+        from freezekit.analysis import extscan
+        from freezekit.analysis._scancache import default_path
+
+        scan_cache = self.request.get("scan_cache") or default_path(_mg_version())
+        cache = extscan.ExtensionScanCache(extscan.default_path(scan_cache))
+        excluded = [*self.request.get("excludes", []), *self.soft]
+        added = extscan.add_extension_imports(
+            self.mg,
+            self.graph,
+            excluded=excluded,
+            stdlib_dirs=self.request.get("stdlib_dirs", []),
+            cache=cache,
+            drain=lambda: _drain(self.graph),
+        )
+        cache.save()
+        for extension, name in added:
+            _debug(f"extension {extension} imports {name} (a string in its file)")
 
     def _roots_reachable(self) -> list[Any]:
         return [n for n in self.graph.iter_graph() if not isinstance(n, self.mg.PyPIDistribution)]
@@ -334,7 +420,39 @@ class _Builder:
             "hooks": [o for o in self.outcomes if o["module"] in names],
             "packages": packages,
             "errors": self.errors,
+            "hooks_skipped": self.skipped,
+            "hook_log": [[level, text] for level, text in self.hooks_mod.HOOK_LOG],
+            "hook_problems": self.index.problems,
         }
+
+
+_REAL_KINDS = ("package", "module", "namespace", "extension", "bytecode")
+
+
+def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> Any:
+    """Every hook folder with its priority: the user's, those registered through the
+    ``pyinstaller40`` entry point in the target environment (or, when that environment has no
+    pyinstaller-hooks-contrib, freezekit's own copy of it), the built-in ones."""
+    index = hooks.HookIndex()
+    for folder in request.get("user_hook_dirs", []):
+        index.add_dir(folder, hooks.PRIORITY_USER)
+    folders, dists, problems = hooks.entry_point_hook_dirs()
+    index.problems.extend(problems)
+    if hooks.CONTRIB_DISTRIBUTION not in dists and "_pyinstaller_hooks_contrib" in shim.tops:
+        try:
+            with shim:
+                import importlib
+
+                contrib = importlib.import_module("_pyinstaller_hooks_contrib")
+                folders += [(str(d), hooks.PRIORITY_CONTRIB) for d in contrib.get_hook_dirs()]
+        except Exception as exc:
+            index.problems.append(f"freezekit's pyinstaller-hooks-contrib cannot be used: {exc}")
+    for folder, priority in folders:
+        index.add_dir(folder, priority)
+    builtin = request.get("builtin_hooks_dir")
+    if builtin:
+        index.add_dir(builtin, hooks.PRIORITY_BUILTIN)
+    return index
 
 
 def _under(name: str, prefix: str) -> bool:
@@ -433,7 +551,7 @@ def _marker_holds(marker: str) -> bool:
         from packaging.markers import Marker
     except ImportError:
         try:
-            from pip._vendor.packaging.markers import Marker
+            from pip._vendor.packaging.markers import Marker  # type: ignore[assignment]
         except ImportError:
             return True
     import re

@@ -25,9 +25,21 @@ or a function ``hook(api)`` receiving a :class:`HookApi`, for anything computed:
 
 Hooks run inside the analysis worker, under the *target* interpreter, with the standard
 library available and the analysed packages importable. A hook that raises stops the build
-with an ``AnalysisError`` naming the hook file. User hook folders (``--additional-hooks-dir``,
-``options.hooks_dirs``) come before the built-in ones in ``freezekit/hooks/``; the first hook
-found for a module wins.
+with an ``AnalysisError`` naming the hook file.
+
+PyInstaller hook files run unchanged: the same module globals (plus ``module_collection_mode``
+and ``warn_on_missing_hiddenimports``), a ``hook(hook_api)`` whose api also answers to
+PyInstaller's names, ``pre_safe_import_module`` hooks, ``rthooks.dat``. While a hook runs, its
+``import PyInstaller...`` finds freezekit's own implementation (``pyinstaller_api``) through
+:class:`PyInstallerShim`. This module is the ONE place where what a hook left behind (either
+dialect) becomes a :class:`HookOutcome`; nothing outside the worker sees the difference.
+
+Where hooks come from, and which one wins for a module (PyInstaller 6's rule): every hook
+folder has a priority -- user folders (``--additional-hooks-dir``, spec ``hookspath``) 1000,
+folders that installed packages register through the ``pyinstaller40`` entry point 0 (those of
+``pyinstaller-hooks-contrib`` -1000), freezekit's built-in hooks -2000; a hook file may set
+its own with a ``# $PyInstaller-Hook-Priority: N`` comment line. The highest wins; on a tie
+the folder listed first. Exactly one hook runs per module (:class:`HookIndex`).
 
 This module must stay importable under every target Python (>= 3.10) with the standard
 library only: the worker imports it.
@@ -35,15 +47,32 @@ library only: the worker imports it.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import pkgutil
+import re
+import sys
+import traceback
+import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 BUILTIN_HOOKS_DIR = Path(__file__).resolve().parent.parent / "hooks"
+PYINSTALLER_API_DIR = Path(__file__).resolve().parent / "pyinstaller_api"
 HOOK_PREFIX = "hook-"
+
+#: Priorities of hook folders (PyInstaller 6's values): the highest wins for a module.
+PRIORITY_USER = 1000
+PRIORITY_UPSTREAM = 0  # registered by a package through the pyinstaller40 entry point
+PRIORITY_CONTRIB = -1000  # pyinstaller-hooks-contrib
+PRIORITY_BUILTIN = -2000  # freezekit/hooks/
+CONTRIB_DISTRIBUTION = "pyinstaller-hooks-contrib"
+_PRIORITY_LINE = re.compile(r"^\s*#\s*\$PyInstaller-Hook-Priority:\s*(-?\d+)")
 
 
 @dataclass(kw_only=True)
@@ -73,20 +102,66 @@ class HookOutcome:
 
 
 class HookError(Exception):
-    """A hook file failed; carries the hook file name. Turned into AnalysisError by the host."""
+    """A hook file failed; carries the hook file name. Turned into AnalysisError by the host.
 
-    def __init__(self, hook_file: str, message: str) -> None:
+    ``unsupported`` names a ``PyInstaller`` module or name the hook imports that freezekit
+    does not provide; ``detail`` is the traceback (shown with ``--log-level DEBUG``)."""
+
+    def __init__(
+        self,
+        hook_file: str,
+        message: str,
+        *,
+        module: str = "",
+        unsupported: str = "",
+        detail: str = "",
+    ) -> None:
         super().__init__(f"{hook_file}: {message}")
         self.hook_file = hook_file
         self.message = message
+        self.module = module
+        self.unsupported = unsupported
+        self.detail = detail
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "kind": "hook",
+            "file": self.hook_file,
+            "message": self.message,
+            "module": self.module,
+            "unsupported": self.unsupported,
+            "detail": self.detail,
+        }
 
 
 class HookApi:
-    """What ``hook(api)`` may use. Every ``add_*`` call accumulates; nothing is applied early."""
+    """What ``hook(api)`` may use. Every ``add_*`` call accumulates; nothing is applied early.
 
-    def __init__(self, outcome: HookOutcome, *, module_dir: Path | None) -> None:
+    The same object is PyInstaller's ``hook_api``: ``__name__``, ``__file__``, ``__path__``,
+    ``add_imports``, ``del_imports``, ``add_datas``, ``add_binaries`` (pairs or
+    ``(name, path, typecode)`` triples), ``set_module_collection_mode`` and
+    ``analysis.hooksconfig``. ``graph``, ``node`` and ``co`` (modulegraph objects in
+    PyInstaller) are None here."""
+
+    def __init__(
+        self,
+        outcome: HookOutcome,
+        *,
+        module_dir: Path | None,
+        module_file: str | None = None,
+        search_path: Sequence[str] | None = None,
+        hooks_config: dict[str, dict[str, object]] | None = None,
+    ) -> None:
         self._outcome = outcome
         self.module_dir = module_dir  # folder of the hooked module (package folder for packages)
+        self.__name__ = outcome.module
+        self.__file__ = module_file
+        self.__path__ = list(search_path) if search_path else None
+        self.analysis = types.SimpleNamespace(hooksconfig=dict(hooks_config or {}))
+        self.graph = None
+        self.node = None
+        self.co = None
+        self.collection_modes: dict[str, str] = {}
 
     @property
     def module(self) -> str:
@@ -99,15 +174,23 @@ class HookApi:
     def exclude_imports(self, *names: str) -> None:
         self._outcome.excludedimports.extend(names)
 
-    def add_datas(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def del_imports(self, *names: str) -> None:
+        """PyInstaller's name: the hooked module's imports of ``names`` are not followed."""
+        self._outcome.excludedimports.extend(names)
+
+    def add_datas(self, pairs: Iterable[Sequence[str]]) -> None:
         self._outcome.datas.extend(_resolve_pairs(pairs, self.module_dir))
 
-    def add_binaries(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def add_binaries(self, pairs: Iterable[Sequence[str]]) -> None:
         self._outcome.binaries.extend(_resolve_pairs(pairs, self.module_dir))
 
     def add_runtime_hooks(self, *paths: str) -> None:
         base = Path(self._outcome.hook_file).parent
         self._outcome.runtime_hooks.extend(str(base / p) for p in paths)
+
+    def set_module_collection_mode(self, name: str | None, mode: str | None) -> None:
+        """PyInstaller's name (see ``module_collection_mode`` in :func:`run_hook`)."""
+        self.collection_modes[name or self.module] = mode or "pyz"
 
     def collect_data(self, package: str | None = None) -> None:
         """Bundle every non-Python file of ``package`` (default: the hooked module)."""
@@ -118,10 +201,45 @@ class HookApi:
         return walk_package(package)
 
 
+class PreSafeImportApi:
+    """The ``api`` of a PyInstaller ``pre_safe_import_module(api)`` hook. It runs when the
+    module first appears in the graph (PyInstaller runs it just before), so only what can be
+    said then is honoured: an alias becomes a hidden import of the real module; runtime
+    modules/packages (modules that exist only at run time) need nothing bundled; an extra
+    package path is not supported (logged)."""
+
+    def __init__(self, outcome: HookOutcome) -> None:
+        self._outcome = outcome
+        self.module_name = outcome.module
+        self.module_basename = outcome.module.rpartition(".")[2]
+        self.parent_package = None
+        self.module_graph = None
+        self.notes: list[str] = []
+
+    def add_alias_module(self, real_module_name: str, alias_module_name: str) -> None:
+        self._outcome.hiddenimports.append(real_module_name)
+
+    def add_runtime_module(self, module_name: str) -> None:
+        self.notes.append(f"runtime module {module_name} (nothing to bundle)")
+
+    def add_runtime_package(self, package_name: str) -> None:
+        self.notes.append(f"runtime package {package_name} (nothing to bundle)")
+
+    def append_package_path(self, directory: str) -> None:
+        self.notes.append(f"extra package path {directory} is not supported; ignored")
+
+
 def _resolve_pairs(pairs: Iterable[Sequence[str]], base: Path | None) -> list[tuple[str, str]]:
+    """``(source, destination folder)`` pairs; PyInstaller's TOC triples
+    ``(destination name, source, typecode)`` are accepted too."""
     resolved = []
     for pair in pairs:
-        source, dest = str(pair[0]), str(pair[1])
+        if isinstance(pair, str) or len(pair) not in (2, 3):
+            raise TypeError(f"not a (source, destination) pair: {pair!r}")
+        if len(pair) == 3:
+            source, dest = str(pair[1]), os.path.dirname(str(pair[0])) or "."
+        else:
+            source, dest = str(pair[0]), str(pair[1])
         if not os.path.isabs(source) and base is not None:
             source = str(base / source)
         resolved.append((source, dest))
@@ -154,6 +272,22 @@ def _walk(paths: list[str], prefix: str) -> list[str]:
     return sorted(set(names))
 
 
+def host_support_dirs() -> dict[str, str]:
+    """Folders (of freezekit's own environment) holding ``packaging`` and
+    ``pyinstaller-hooks-contrib``'s package: hooks import them, PyInstaller depends on them,
+    and the target environment may not have them (``PyInstallerShim`` fallbacks). Found
+    without importing either."""
+    found: dict[str, str] = {}
+    for name in ("packaging", "_pyinstaller_hooks_contrib"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            found[name] = os.path.dirname(os.path.abspath(list(spec.submodule_search_locations)[0]))
+    return found
+
+
 def find_hooks(dirs: Sequence[Path]) -> dict[str, Path]:
     """Module name -> hook file, for the given folders then the built-in ones (first wins)."""
     found: dict[str, Path] = {}
@@ -166,25 +300,136 @@ def find_hooks(dirs: Sequence[Path]) -> dict[str, Path]:
     return found
 
 
-def run_hook(hook_file: str, module: str, *, module_dir: Path | None) -> HookOutcome:
-    """Execute one hook file and return what it asked for; any failure → HookError."""
+def run_hook(
+    hook_file: str,
+    module: str,
+    *,
+    module_dir: Path | None,
+    module_file: str | None = None,
+    search_path: Sequence[str] | None = None,
+    hooks_config: dict[str, dict[str, object]] | None = None,
+    shim: PyInstallerShim | None = None,
+) -> HookOutcome:
+    """Execute one hook file (either dialect) and return what it asked for; any failure →
+    HookError, with nothing of the hook applied."""
     outcome = HookOutcome(module=module, hook_file=hook_file)
     namespace: dict[str, object] = {"__name__": f"freezekit_hook_{module}", "__file__": hook_file}
+    api = HookApi(
+        outcome,
+        module_dir=module_dir,
+        module_file=module_file,
+        search_path=search_path,
+        hooks_config=hooks_config,
+    )
     try:
-        source = Path(hook_file).read_text(encoding="utf-8")
-        exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
-        _apply_lists(namespace, outcome, module_dir)
-        func = namespace.get("hook")
-        if func is not None:
-            if not callable(func):
-                raise TypeError("'hook' is not a function")
-            hook_func: Callable[[HookApi], object] = func
-            hook_func(HookApi(outcome, module_dir=module_dir))
+        with shim or PyInstallerShim():
+            source = Path(hook_file).read_text(encoding="utf-8")
+            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            _apply_lists(namespace, outcome, module_dir)
+            func = namespace.get("hook")
+            if func is not None:
+                if not callable(func):
+                    raise TypeError("'hook' is not a function")
+                hook_func: Callable[[HookApi], object] = func
+                hook_func(api)
+            modes = _collection_modes(namespace.get("module_collection_mode"), module)
+            modes.update(api.collection_modes)
+            for name, mode in modes.items():
+                outcome.datas.extend(_source_datas(name, mode))
     except HookError:
         raise
     except BaseException as exc:  # a hook may even call sys.exit(); report it as its fault
-        raise HookError(hook_file, f"{type(exc).__name__}: {exc}") from exc
+        raise _hook_error(hook_file, module, exc) from exc
     return outcome
+
+
+def run_pre_safe_hook(
+    hook_file: str, module: str, *, shim: PyInstallerShim | None = None
+) -> tuple[HookOutcome, list[str]]:
+    """Run a PyInstaller ``pre_safe_import_module`` hook; (outcome, notes) or HookError."""
+    outcome = HookOutcome(module=module, hook_file=hook_file)
+    api = PreSafeImportApi(outcome)
+    namespace: dict[str, object] = {"__name__": f"freezekit_pre_{module}", "__file__": hook_file}
+    try:
+        with shim or PyInstallerShim():
+            source = Path(hook_file).read_text(encoding="utf-8")
+            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            func = namespace.get("pre_safe_import_module")
+            if callable(func):
+                func(api)
+    except BaseException as exc:
+        raise _hook_error(hook_file, module, exc) from exc
+    return outcome, api.notes
+
+
+def _hook_error(hook_file: str, module: str, exc: BaseException) -> HookError:
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    missing = unsupported_name(exc)
+    if missing:
+        message = f"it uses {missing}, which freezekit's PyInstaller API does not provide"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    return HookError(hook_file, message, module=module, unsupported=missing, detail=detail)
+
+
+def unsupported_name(exc: BaseException) -> str:
+    """The ``PyInstaller`` module or name whose absence raised ``exc``, or ``""``."""
+    if isinstance(exc, ImportError):
+        name = exc.name or ""
+        if not (name == "PyInstaller" or name.startswith("PyInstaller.")):
+            return ""
+        if isinstance(exc, ModuleNotFoundError):
+            return name
+        match = re.search(r"cannot import name '([^']+)'", str(exc))
+        return f"{name}.{match.group(1)}" if match else name
+    if isinstance(exc, AttributeError):
+        obj = getattr(exc, "obj", None)
+        owner = getattr(obj, "__name__", "") if isinstance(obj, types.ModuleType) else ""
+        if owner == "PyInstaller" or owner.startswith("PyInstaller."):
+            return f"{owner}.{getattr(exc, 'name', '?')}"
+    return ""
+
+
+def _collection_modes(value: object, module: str) -> dict[str, str]:
+    """PyInstaller's ``module_collection_mode``: a mode for the hooked module, or a dict of
+    module name (``None``: the hooked module) → mode."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {module: value}
+    if isinstance(value, dict):
+        return {str(k) if k else module: str(v) for k, v in value.items() if v}
+    raise TypeError(f"module_collection_mode must be a str or a dict, not {type(value).__name__}")
+
+
+_SOURCE_MODES = ("py", "py+pyz", "pyz+py")
+
+
+def _source_datas(name: str, mode: str) -> list[tuple[str, str]]:
+    """The translation of a collection mode. freezekit always bundles bytecode in the
+    archive; a mode that asks for source files (``py``, ``py+pyz``) also bundles the ``.py``
+    files where the module's ``__file__`` points in the app, so ``inspect.getsource`` and
+    readers of the source work. ``pyz``/``pyc`` need nothing more."""
+    if mode not in _SOURCE_MODES:
+        return []
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    dest = name.replace(".", "/")
+    pairs: list[tuple[str, str]] = []
+    if spec.submodule_search_locations is not None:
+        for folder in spec.submodule_search_locations:
+            for root, dirs, files in os.walk(folder):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                rel = os.path.relpath(root, folder)
+                target = dest if rel == "." else f"{dest}/{rel.replace(os.sep, '/')}"
+                pairs += [(os.path.join(root, f), target) for f in files if f.endswith(".py")]
+    elif spec.origin and spec.origin.endswith(".py"):
+        pairs.append((spec.origin, dest.rpartition("/")[0] or "."))
+    return pairs
 
 
 def _apply_lists(
@@ -194,7 +439,7 @@ def _apply_lists(
         value = namespace.get(key)
         if value is None:
             continue
-        if not isinstance(value, (list, tuple, set)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
             raise TypeError(f"{key} must be a list, not {type(value).__name__}")
         items = list(value)
         if key == "hiddenimports":
@@ -208,3 +453,265 @@ def _apply_lists(
         else:
             base = Path(outcome.hook_file).parent
             outcome.runtime_hooks.extend(str(base / str(v)) for v in items)
+
+
+# -- where hooks come from -----------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    priority: int
+    order: int
+    path: str
+
+    def effective(self) -> int:
+        """The folder's priority, or the file's own ``$PyInstaller-Hook-Priority`` line."""
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as stream:
+                for _, line in zip(range(200), stream, strict=False):
+                    match = _PRIORITY_LINE.match(line)
+                    if match:
+                        return int(match.group(1))
+        except OSError:
+            pass
+        return self.priority
+
+
+def _best(candidates: list[_Candidate]) -> _Candidate:
+    if len(candidates) == 1:  # no contest: the file is not even opened
+        return candidates[0]
+    return max(candidates, key=lambda c: (c.effective(), -c.order))
+
+
+class HookIndex:
+    """Hook folders, each listed once (never imported): ``hook-*.py`` files,
+    ``pre_safe_import_module/hook-*.py``, and ``rthooks.dat`` with its ``rthooks/`` scripts.
+    Exactly one hook per module: the highest priority (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.dirs: list[tuple[str, int]] = []
+        self._hooks: dict[str, list[_Candidate]] = {}
+        self._pre_safe: dict[str, list[_Candidate]] = {}
+        self._rthooks: dict[str, list[tuple[_Candidate, list[str]]]] = {}
+        self.problems: list[str] = []
+
+    def add_dir(self, folder: str, priority: int) -> None:
+        order = len(self.dirs)
+        self.dirs.append((folder, priority))
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return
+        _index_hooks(folder, names, self._hooks, priority, order)
+        if "pre_safe_import_module" in names:
+            sub = os.path.join(folder, "pre_safe_import_module")
+            with contextlib.suppress(OSError):
+                _index_hooks(sub, os.listdir(sub), self._pre_safe, priority, order)
+        if "rthooks.dat" in names:
+            dat = os.path.join(folder, "rthooks.dat")
+            try:
+                table = ast.literal_eval(Path(dat).read_text(encoding="utf-8"))
+                if not isinstance(table, dict):
+                    raise ValueError("not a dict")
+            except (OSError, ValueError, SyntaxError) as exc:
+                self.problems.append(f"{dat} cannot be read, ignored: {exc}")
+                return
+            for module, files in table.items():
+                paths = [os.path.join(folder, "rthooks", str(f)) for f in files]
+                self._rthooks.setdefault(str(module), []).append(
+                    (_Candidate(priority, order, dat), paths)
+                )
+
+    def hooks(self) -> dict[str, str]:
+        """Module name → the hook file that wins."""
+        return {module: _best(c).path for module, c in self._hooks.items()}
+
+    def pre_safe_hooks(self) -> dict[str, str]:
+        return {module: _best(c).path for module, c in self._pre_safe.items()}
+
+    def runtime_hooks(self, module: str) -> tuple[str, list[str]] | None:
+        """(rthooks.dat, runtime hook scripts) for ``module``, from the highest folder."""
+        entries = self._rthooks.get(module)
+        if not entries:
+            return None
+        dat, paths = max(entries, key=lambda e: (e[0].priority, -e[0].order))
+        return dat.path, paths
+
+
+def _index_hooks(
+    folder: str, names: list[str], into: dict[str, list[_Candidate]], priority: int, order: int
+) -> None:
+    for name in sorted(names):
+        if name.startswith(HOOK_PREFIX) and name.endswith(".py"):
+            module = name[len(HOOK_PREFIX) : -len(".py")]
+            into.setdefault(module, []).append(
+                _Candidate(priority, order, os.path.join(folder, name))
+            )
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def entry_point_hook_dirs() -> tuple[list[tuple[str, int]], set[str], list[str]]:
+    """Hook folders registered through the ``pyinstaller40`` entry point group
+    (``hook-dirs = module:function``) of the running (target) interpreter: ``(folders with
+    priorities, names of the distributions that registered some, problems)``.
+    ``pyinstaller-hooks-contrib``'s tiny module is imported here; other packages' functions
+    run in one child interpreter, so their packages are not imported into the analysis."""
+    import importlib.metadata as md
+
+    found: list[tuple[str, int]] = []
+    dists: set[str] = set()
+    problems: list[str] = []
+    in_child: list[tuple[str, int]] = []
+    for ep in md.entry_points(group="pyinstaller40"):
+        if ep.name != "hook-dirs":
+            continue
+        dist_name = ep.dist.name if ep.dist is not None else ""
+        dists.add(_normalize(dist_name))
+        contrib = _normalize(dist_name) == CONTRIB_DISTRIBUTION
+        priority = PRIORITY_CONTRIB if contrib else PRIORITY_UPSTREAM
+        if ep.module == "_pyinstaller_hooks_contrib":
+            try:
+                found += [(str(d), priority) for d in ep.load()()]
+            except Exception as exc:
+                problems.append(f"hook-dirs entry point {ep.value} failed, ignored: {exc}")
+        else:
+            in_child.append((ep.value, priority))
+    if in_child:
+        found += _child_hook_dirs(in_child, problems)
+    return found, dists, problems
+
+
+_CHILD_ENTRY_POINTS = r"""
+import importlib, json, sys
+sys.path[:] = json.loads(sys.argv[1])
+out = []
+for value in json.loads(sys.argv[2]):
+    module, _, attr = value.partition(":")
+    try:
+        func = importlib.import_module(module.strip())
+        for part in attr.strip().split("."):
+            func = getattr(func, part)
+        out.append([value, [str(d) for d in func()], ""])
+    except Exception as exc:
+        out.append([value, [], type(exc).__name__ + ": " + str(exc)])
+sys.__stdout__.write("\n" + json.dumps(out))
+"""
+
+
+def _child_hook_dirs(points: list[tuple[str, int]], problems: list[str]) -> list[tuple[str, int]]:
+    import json
+    import subprocess
+
+    priorities = dict(points)
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-I",
+                "-B",
+                "-c",
+                _CHILD_ENTRY_POINTS,
+                json.dumps(sys.path),
+                json.dumps([p for p, _ in points]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        replies = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        problems.append(f"hook-dirs entry points could not be read, ignored: {exc}")
+        return []
+    found: list[tuple[str, int]] = []
+    for value, folders, error in replies:
+        if error:
+            problems.append(f"hook-dirs entry point {value} failed, ignored: {error}")
+        found += [(d, priorities[value]) for d in folders]
+    return found
+
+
+# -- the PyInstaller API, for hooks only ---------------------------------------------------------
+
+HOOK_LOG: list[tuple[int, str]] = []  # (level, message) logged by hooks through PyInstaller.log
+
+
+class _LogCollector:
+    """A logging handler (duck-typed: set up once) that keeps what hooks log."""
+
+    installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        if cls.installed:
+            return
+        import logging
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                try:
+                    HOOK_LOG.append((record.levelno, record.getMessage()))
+                except Exception:  # a bad format string in a hook's message
+                    HOOK_LOG.append((record.levelno, str(record.msg)))
+
+        logger = logging.getLogger("PyInstaller")
+        logger.addHandler(Handler())
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        cls.installed = True
+
+
+class PyInstallerShim(importlib.abc.MetaPathFinder):
+    """While active (``with shim:``), ``import PyInstaller...`` finds freezekit's
+    ``pyinstaller_api`` -- before any PyInstaller installed in the environment -- and each
+    name of ``fallbacks`` (top-level package → folder holding it: ``packaging`` and
+    ``_pyinstaller_hooks_contrib`` from freezekit's own environment) is found there if the
+    environment lacks it. On leaving, those modules go out of ``sys.modules`` (kept for the
+    next hook), so the analysis of the app's own imports never sees them."""
+
+    def __init__(self, fallbacks: dict[str, str] | None = None) -> None:
+        self.tops: dict[str, str] = {"PyInstaller": str(PYINSTALLER_API_DIR)}
+        for name, folder in (fallbacks or {}).items():
+            if name in sys.modules:
+                continue
+            try:
+                present = importlib.machinery.PathFinder.find_spec(name, sys.path) is not None
+            except (ImportError, ValueError):
+                present = False
+            if not present:
+                self.tops[name] = folder
+        self._saved: dict[str, types.ModuleType] = {}
+        self._depth = 0
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        folder = self.tops.get(fullname)
+        if folder is None:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [folder])
+
+    def __enter__(self) -> PyInstallerShim:
+        self._depth += 1
+        if self._depth == 1:
+            _LogCollector.install()
+            sys.meta_path.insert(0, self)
+            sys.modules.update(self._saved)
+            self._saved.clear()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._depth -= 1
+        if self._depth:
+            return
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for name in list(sys.modules):
+            if name.partition(".")[0] in self.tops:
+                self._saved[name] = sys.modules.pop(name)

@@ -25,6 +25,7 @@ from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 
+from .hooks import BUILTIN_HOOKS_DIR, host_support_dirs
 from .result import MissingModule, PureModule
 
 logger = logging.getLogger(__name__)
@@ -296,7 +297,14 @@ def build_request(
         "startup": list(startup),
         "excludes": list(options.excludes),
         "lean_excludes": list(lean_excludes(options)),
-        "hooks": {name: str(path) for name, path in sorted(hooks.items())},
+        # the worker indexes the hook folders itself (entry-point ones are the target's);
+        # ``hooks`` (the user's and built-in files) is the host's view, for the cache key
+        "user_hook_dirs": [str(p.resolve()) for p in options.hooks_dirs],
+        "builtin_hooks_dir": str(BUILTIN_HOOKS_DIR),
+        "hook_support": host_support_dirs(),
+        "hooks_config": dict(options.hooks_config),
+        "ignore_hook_errors": options.ignore_hook_errors,
+        "runtime_hook_scripts": [str(p.resolve()) for p in options.runtime_hooks],
         "copy_metadata": list(options.copy_metadata),
         "recursive_copy_metadata": list(options.recursive_copy_metadata),
         "data_packages": data_packages,
@@ -345,9 +353,13 @@ def check_errors(reply: Mapping[str, object]) -> None:
     for error in errors:
         kind, file, message = error["kind"], error["file"], error["message"]
         if kind == "hook":
+            if error.get("detail"):
+                logger.debug("hook %s:\n%s", file, str(error["detail"]).rstrip())
             raise AnalysisError(
-                f"hook {file} failed: {message}",
-                hint="fix or remove the hook file; run with --log-level DEBUG for details",
+                hook_failure(error),
+                hint="--ignore-hook-errors builds without that hook; a hook of your own for "
+                "the module in --additional-hooks-dir replaces it; --log-level DEBUG shows "
+                "the traceback",
             )
         if kind == "metadata":
             raise AnalysisError(
@@ -359,8 +371,27 @@ def check_errors(reply: Mapping[str, object]) -> None:
         )
 
 
+def hook_failure(error: Mapping[str, object]) -> str:
+    """One line: the hook file, the module (package) it is for, what went wrong."""
+    module = f" (for {error['module']})" if error.get("module") else ""
+    return f"hook {error['file']}{module} failed: {error['message']}"
+
+
+def log_hook_messages(reply: Mapping[str, object]) -> None:
+    """What the hooks said (through PyInstaller's logger), skipped hooks, unreadable folders."""
+    for error in reply.get("hooks_skipped") or []:  # type: ignore[attr-defined]
+        if error.get("detail"):
+            logger.debug("hook %s:\n%s", error["file"], str(error["detail"]).rstrip())
+        logger.warning("%s; skipped (--ignore-hook-errors)", hook_failure(error))
+    for problem in reply.get("hook_problems") or []:  # type: ignore[attr-defined]
+        logger.warning("%s", problem)
+    for level, text in reply.get("hook_log") or []:  # type: ignore[attr-defined]
+        logger.log(logging.WARNING if level >= logging.WARNING else logging.DEBUG, "hook: %s", text)
+
+
 def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
     check_errors(reply)
+    log_hook_messages(reply)
     raw_nodes: list[dict[str, object]] = reply["nodes"]  # type: ignore[assignment]
     nodes = {
         str(n["name"]): Node(
@@ -407,6 +438,8 @@ def build_graph(
     graph = parse_reply(run_worker(request, target))
     for line in graph.log:
         logger.debug("modulegraph2: %s", line)
+    for outcome in graph.hooks:
+        logger.debug("hook %s applied (for %s)", outcome["hook_file"], outcome["module"])
     return graph
 
 

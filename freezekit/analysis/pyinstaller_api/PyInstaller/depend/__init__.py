@@ -1,0 +1,1 @@
+"""``PyInstaller.depend`` (freezekit stand-in)."""

@@ -1,0 +1,1 @@
+"""``PyInstaller.utils`` (freezekit stand-in)."""
