@@ -934,6 +934,12 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         print(f"{args.module} is not in the app")
         return 1
     print(" -> ".join(chain))
+    if chain[0] != args.script.name:
+        print(
+            f"({args.module} is not imported by {args.script.name}: {chain[0]} is a seed of the "
+            "analysis, i.e. a hidden import, an interpreter start-up module or a module "
+            "freezekit's run time needs)"
+        )
     return 0
 
 

@@ -548,16 +548,27 @@ def _display(name: str) -> str:
 
 
 def import_chain(graph: ImportGraph, module: str) -> list[str] | None:
-    """Shortest chain of imports from a root (script first) to ``module``, or None."""
+    """Shortest chain of imports to ``module``, every hop: from a script when one imports it
+    (even when the module is also a seed of the analysis: a hidden import, a start-up module),
+    else from the seed it comes from; None if it is not in the graph."""
     outgoing: dict[str, list[str]] = {}
     for edge in graph.edges:
         outgoing.setdefault(edge.source, []).append(edge.target)
     if module not in graph.nodes:
         return None
-    roots = sorted(
-        graph.roots,
-        key=lambda r: graph.nodes.get(r, Node(name=r, kind="", file=None)).kind != "script",
-    )
+    unknown = Node(name="", kind="", file=None)
+    scripts = [r for r in graph.roots if graph.nodes.get(r, unknown).kind == "script"]
+    others = [r for r in graph.roots if r not in scripts]
+    for roots in (scripts, others):
+        chain = _shortest_chain(outgoing, roots, module)
+        if chain is not None:
+            return [_display(n) for n in chain]
+    return None
+
+
+def _shortest_chain(
+    outgoing: Mapping[str, list[str]], roots: list[str], module: str
+) -> list[str] | None:
     previous: dict[str, str | None] = {r: None for r in roots}
     queue = deque(roots)
     while queue:
@@ -566,7 +577,7 @@ def import_chain(graph: ImportGraph, module: str) -> list[str] | None:
             chain = [name]
             while (before := previous[chain[-1]]) is not None:
                 chain.append(before)
-            return [_display(n) for n in reversed(chain)]
+            return chain[::-1]
         for nxt in sorted(outgoing.get(name, [])):
             if nxt not in previous:
                 previous[nxt] = name

@@ -33,12 +33,25 @@ _KILL_GRACE = 3.0
 _NEW_GROUP_FLAG: int = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
 
 
+SKIPPED_PREFIX = "skipped: "
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProbeResult:
+    """One probe's outcome. ``ok`` is "did not fail"; ``status`` tells a probe that ran and
+    passed (ok) from one that had nothing to check in this app (skipped, ``detail`` says why)."""
+
     probe: str
     ok: bool
     detail: str
     seconds: float
+
+    @property
+    def status(self) -> str:
+        """ok, skipped or failed."""
+        if not self.ok:
+            return "failed"
+        return "skipped" if self.detail.startswith(SKIPPED_PREFIX) else "ok"
 
 
 def check_is_freezekit_executable(path: Path) -> Trailer:
@@ -83,13 +96,7 @@ def run_smoke(
     results = []
     for name in names:
         result = run_probe(executable, name, timeout=timeout)
-        logger.debug(
-            "smoke %s: %s (%.1f s) %s",
-            name,
-            "ok" if result.ok else "FAILED",
-            result.seconds,
-            result.detail,
-        )
+        logger.debug("smoke %s: %s (%.1f s) %s", name, result.status, result.seconds, result.detail)
         results.append(result)
     return results
 
@@ -156,6 +163,8 @@ def parse_probe_output(
         return ProbeResult(probe=probe, ok=False, detail=detail, seconds=seconds)
     ok = bool(reported.get("ok")) and returncode == 0
     detail = str(reported.get("detail", ""))
+    if reported.get("status") == "skipped" and not detail.startswith(SKIPPED_PREFIX):
+        detail = SKIPPED_PREFIX + detail
     if bool(reported.get("ok")) and returncode != 0:
         detail = f"{detail} (but exit status {returncode}; stderr: {_tail(stderr)})"
     return ProbeResult(probe=probe, ok=ok, detail=detail, seconds=seconds)
@@ -197,23 +206,36 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
 
 
 def format_table(results: Sequence[ProbeResult]) -> str:
-    """A plain-text table: probe, result, seconds, detail; then a summary line."""
+    """A plain-text table: probe, result (ok, skipped, FAILED), seconds, detail (a skipped
+    probe's reason); then a summary line."""
     width = max([len("probe"), *(len(r.probe) for r in results)])
-    lines = [f"{'probe':<{width}}  result  seconds  detail"]
+    lines = [f"{'probe':<{width}}  result   seconds  detail"]
     for r in results:
-        status = "ok" if r.ok else "FAILED"
-        lines.append(f"{r.probe:<{width}}  {status:<6}  {r.seconds:7.1f}  {r.detail}")
-    failed = sum(not r.ok for r in results)
-    lines.append(
-        f"{len(results)} probes, {failed} failed" if failed else f"{len(results)} probes, all ok"
-    )
+        status = "FAILED" if r.status == "failed" else r.status
+        detail = r.detail.removeprefix(SKIPPED_PREFIX)
+        lines.append(f"{r.probe:<{width}}  {status:<7}  {r.seconds:7.1f}  {detail}")
+    lines.append(summary_line(results))
     return "\n".join(lines)
 
 
+def summary_line(results: Sequence[ProbeResult]) -> str:
+    """``9 probes: 7 ok, 2 skipped, 0 failed``."""
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+    return f"{len(results)} probes: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+STATUSES = ("ok", "skipped", "failed")
+
+
 def results_json(results: Sequence[ProbeResult]) -> str:
-    """``{"ok": all ok, "results": [{"probe", "ok", "detail", "seconds"}, ...]}``."""
+    """``{"ok": none failed, "passed"/"skipped"/"failed": counts, "results": [{"probe", "ok",
+    "status", "detail", "seconds"}, ...]}``."""
     payload = {
         "ok": all(r.ok for r in results),
-        "results": [{**asdict(r), "seconds": round(r.seconds, 3)} for r in results],
+        **{status: sum(r.status == status for r in results) for status in ("skipped", "failed")},
+        "passed": sum(r.status == "ok" for r in results),
+        "results": [
+            {**asdict(r), "status": r.status, "seconds": round(r.seconds, 3)} for r in results
+        ],
     }
     return json.dumps(payload, indent=2, sort_keys=True) + "\n"

@@ -66,7 +66,7 @@ def test_smoke_cli_passes_on_a_good_app_and_fails_on_a_broken_hook(
 ) -> None:
     good = frozen_app("hello")
     assert main(["smoke", str(good.executable), "--json", str(tmp_path / "smoke.json")]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "8 probes, all ok"
+    assert capsys.readouterr().out.splitlines()[-1] == "8 probes: 5 ok, 3 skipped, 0 failed"
     assert '"ok": true' in (tmp_path / "smoke.json").read_text()
     broken = frozen_app("broken_hook", runtime_hooks=(APPS / "broken_hook" / "rthook_broken.py",))
     assert broken.run().returncode == 1

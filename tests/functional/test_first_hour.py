@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -129,3 +130,28 @@ def test_recursive_copy_metadata_bundles_the_requirements(tmp_path: Path) -> Non
     assert ran.stdout == (
         "jsonschema yes\nattrs yes\nreferencing yes\nrpds-py yes\njsonschema-specifications yes\n"
     )
+
+
+def test_smoke_reports_skipped_probes_as_skipped(tmp_path: Path) -> None:
+    built = _cli(str(HELLO), "-q", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    report = tmp_path / "smoke.json"
+    smoke = _cli("smoke", "dist/hello/hello", "--json", str(report), cwd=tmp_path)
+    assert smoke.returncode == 0, smoke.stdout
+    rows = {line.split()[0]: line.split()[1] for line in smoke.stdout.splitlines()[1:-1]}
+    # hello does not bundle multiprocessing: its probes have nothing to check
+    assert rows["mp-spawn"] == "skipped" and rows["data"] == "ok"
+    assert "the app does not bundle multiprocessing" in smoke.stdout
+    skipped = sum(status == "skipped" for status in rows.values())
+    assert smoke.stdout.splitlines()[-1] == (
+        f"{len(rows)} probes: {len(rows) - skipped} ok, {skipped} skipped, 0 failed"
+    )
+    assert json.loads(report.read_text())["skipped"] == skipped
+
+
+def test_explain_prints_every_hop_from_the_script(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import json\n")
+    first = _cli("explain", "json", "app.py", cwd=tmp_path)
+    assert (first.returncode, first.stdout) == (0, "app.py -> json\n"), first.stderr
+    deep = _cli("explain", "json.scanner", "app.py", cwd=tmp_path)
+    assert deep.stdout == "app.py -> json -> json.decoder -> json.scanner\n"

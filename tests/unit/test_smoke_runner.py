@@ -36,6 +36,7 @@ def _trailer() -> bytes:
             py_major=3,
             py_minor=12,
             content_id=b"\x01" * 16,
+            payload_xxh64=0,
             libpython="libpython3.12.so.1.0",
         )
     )
@@ -130,27 +131,51 @@ def test_smoke_no_result_line_fails_with_stderr() -> None:
 RESULTS = [
     ProbeResult(probe="data", ok=True, detail="12 entries", seconds=0.25),
     ProbeResult(probe="mp-spawn", ok=False, detail="timed out", seconds=60.0),
+    ProbeResult(probe="ssl", ok=True, detail="skipped: the app does not bundle ssl", seconds=0.1),
 ]
 
 
-def test_smoke_format_table() -> None:
+def test_smoke_format_table_tells_ok_skipped_and_failed_apart() -> None:
     assert format_table(RESULTS) == (
-        "probe     result  seconds  detail\n"
-        "data      ok          0.2  12 entries\n"
-        "mp-spawn  FAILED     60.0  timed out\n"
-        "2 probes, 1 failed"
+        "probe     result   seconds  detail\n"
+        "data      ok           0.2  12 entries\n"
+        "mp-spawn  FAILED      60.0  timed out\n"
+        "ssl       skipped      0.1  the app does not bundle ssl\n"
+        "3 probes: 1 ok, 1 skipped, 1 failed"
     )
 
 
 def test_smoke_results_json() -> None:
     assert json.loads(results_json(RESULTS)) == {
         "ok": False,
+        "passed": 1,
+        "skipped": 1,
+        "failed": 1,
         "results": [
-            {"probe": "data", "ok": True, "detail": "12 entries", "seconds": 0.25},
-            {"probe": "mp-spawn", "ok": False, "detail": "timed out", "seconds": 60.0},
+            {"probe": "data", "ok": True, "status": "ok", "detail": "12 entries", "seconds": 0.25},
+            {
+                "probe": "mp-spawn",
+                "ok": False,
+                "status": "failed",
+                "detail": "timed out",
+                "seconds": 60.0,
+            },
+            {
+                "probe": "ssl",
+                "ok": True,
+                "status": "skipped",
+                "detail": "skipped: the app does not bundle ssl",
+                "seconds": 0.1,
+            },
         ],
     }
     assert json.loads(results_json(RESULTS[:1]))["ok"] is True
+
+
+def test_smoke_a_status_key_marks_a_skip() -> None:
+    stdout = '{"probe": "tls", "ok": true, "status": "skipped", "detail": "no ssl here"}\n'
+    result = parse_probe_output("tls", 0, stdout, "", seconds=0.1)
+    assert (result.status, result.detail) == ("skipped", "skipped: no ssl here")
 
 
 def test_smoke_probes_are_unique() -> None:
