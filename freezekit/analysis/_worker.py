@@ -292,6 +292,7 @@ class _Builder:
         for name in self.request.get("modules", []):
             _guarded(graph, graph.add_module, name)
         self._add_extension_imports()
+        self._add_extension_imports()
         for script in self.request.get("runtime_hook_scripts", []):
             _guarded(graph, graph.add_script, script)  # their imports are the app's too
         self._apply_runtime_hooks()
@@ -300,6 +301,26 @@ class _Builder:
                 break
         self._apply_runtime_hooks()
         self._apply_hook_excludes()
+
+    def _add_extension_imports(self) -> None:
+        """Modules that compiled extensions import from C (analysis/extscan.py)."""
+        from freezekit.analysis import extscan
+        from freezekit.analysis._scancache import default_path
+
+        scan_cache = self.request.get("scan_cache") or default_path(_mg_version())
+        cache = extscan.ExtensionScanCache(extscan.default_path(scan_cache))
+        excluded = [*self.request.get("excludes", []), *self.soft]
+        added = extscan.add_extension_imports(
+            self.mg,
+            self.graph,
+            excluded=excluded,
+            stdlib_dirs=self.request.get("stdlib_dirs", []),
+            cache=cache,
+            drain=lambda: _drain(self.graph),
+        )
+        cache.save()
+        for extension, name in added:
+            _debug(f"extension {extension} imports {name} (a string in its file)")
 
     def _add_extension_imports(self) -> None:
         """Modules that compiled extensions import from C (analysis/extscan.py)."""

@@ -1,10 +1,13 @@
-"""General patterns the analysis follows without hooks: package data read by path."""
+"""General patterns the analysis follows without hooks: package data read by path, imports
+made by compiled extension modules."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from freezekit.analysis.collect import package_data
+from freezekit.analysis.extscan import ExtensionScanCache, ModuleFinder, candidate_names
 from freezekit.toc import EntryKind
 
 
@@ -36,3 +39,43 @@ def test_package_data_keeps_data_folders_and_leaves_code_and_subpackages(tmp_pat
     }
     assert all(e.kind is EntryKind.DATA for e in entries)
     assert package_data("top.pkg.sub", str(pkg / "sub"))[0].name == "top/pkg/sub/table.dat"
+
+
+def test_extension_strings_whole_c_strings_only() -> None:
+    data = (
+        b"\x7fELF\x00PyImport_ImportModule\x00uuid\x00json\x00lxml._elementpath\x00"
+        b"not a name\x00xuuid-1\x00PyInit_orjson\x00.hidden\x00a\x00tail"
+    )
+    assert candidate_names(data) == ["PyImport_ImportModule", "json", "lxml._elementpath", "uuid"]
+    # a file that never calls the import C API imports nothing by name
+    assert candidate_names(data.replace(b"PyImport_", b"PyOther__")) == []
+
+
+def test_extension_module_finder_resolves_without_importing(tmp_path: Path) -> None:
+    _write(tmp_path / "fkpkg_probe" / "__init__.py", "raise SystemExit('executed')")
+    _write(tmp_path / "fkpkg_probe" / "_helper.py")
+    (tmp_path / "fknamespace_probe").mkdir()  # a bare folder: a namespace package
+    sys.path.insert(0, str(tmp_path))
+    try:
+        finder = ModuleFinder(["tkinter"])
+        assert finder.exists("fkpkg_probe._helper")  # its package's __init__ is not run
+        assert not finder.exists("fkpkg_probe._missing")
+        assert not finder.exists("fknamespace_probe")
+        assert finder.exists("json") and finder.exists("sys")  # stdlib, built-in
+        assert not finder.exists("tkinter.ttk")  # excluded by the build
+        assert not finder.exists("antigravity")  # importable, never an extension's import
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_extension_scan_cache_reads_a_file_once(tmp_path: Path) -> None:
+    ext = tmp_path / "mod.so"
+    ext.write_bytes(b"\x00PyImport_Import\x00enum\x00")
+    cache_file = tmp_path / "cache" / "ext.marshal"
+    cache = ExtensionScanCache(str(cache_file))
+    assert "enum" in cache.names(str(ext))
+    cache.save()
+    again = ExtensionScanCache(str(cache_file))
+    assert not again.dirty and "enum" in again.names(str(ext)) and not again.dirty
+    ext.write_bytes(b"\x00PyImport_Import\x00dataclasses\x00")  # changed: read again
+    assert "dataclasses" in again.names(str(ext))

@@ -1,0 +1,266 @@
+"""Imports made by compiled extension modules, found in their read-only strings.
+
+An extension module imports from C (``PyImport_ImportModule("uuid")``, Cython's string table,
+cffi's ``_cffi_backend``, pyo3's ``py.import("json")``), which no source scanner sees; a
+missing one fails at import time, or crashes (orjson dereferences the NULL it gets back). The
+names are C strings in the file: NUL on both sides, an identifier or dotted identifiers. This
+module lists those strings (``candidate_names``) and keeps the ones that name a module the
+target Python can find on its path without running anything (``ModuleFinder``); the worker
+adds them to the graph as optional imports of the extension.
+
+Bounds, so junk stays out: only files that call ``PyImport_*`` are read; a candidate must be
+a whole C string; it must resolve to a real module file or package on the target's path (or a
+built-in module); names the build excludes (``LEAN_EXCLUDES`` and ``--exclude-module``) and
+the modules in ``NEVER`` are skipped. Results are cached per file (path, size, mtime) like the
+scan cache, since a 10 MB extension takes tens of milliseconds to read.
+
+Cython >= 3.1 may compress its string table (LZSS, zlib): then the names are not in the file
+as text, and only hooks (or the sibling rule in the worker) see them.
+
+Standard library only; runs under the target Python inside the analysis worker.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import marshal
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+_FORMAT = 1
+#: a whole C string that is an identifier or dotted identifiers (2 to 120 characters)
+_NAME = re.compile(
+    rb"(?<=\x00)[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,6}(?=\x00)"
+)
+#: an extension that never calls the import C API imports nothing by name
+_IMPORT_API = b"PyImport_"
+#: importable, but never what an extension's string means: demos, tests, and the modules
+#: PEP 594 deprecated (short words such as ``chunk`` and ``uu`` are common C strings)
+NEVER = frozenset(
+    {"this", "antigravity", "__hello__", "__phello__", "__main__", "test", "tests", "idlelib"}
+    | {"aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib"}
+    | {"nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu"}
+    | {"xdrlib", "trace"}
+)
+
+
+def candidate_names(data: bytes) -> list[str]:
+    """Whole C strings of an extension file that look like module names (sorted, unique)."""
+    if _IMPORT_API not in data:
+        return []
+    names = {m.group().decode("ascii") for m in _NAME.finditer(data)}
+    return sorted(n for n in names if len(n) >= 2 and not n.startswith("PyInit_"))
+
+
+class ExtensionScanCache:
+    """``path -> ((size, mtime_ns), names)`` in one marshal file."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.entries: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        self.dirty = False
+        if path is None:
+            return
+        try:
+            with open(path, "rb") as stream:
+                fmt, entries = marshal.loads(stream.read())
+            if fmt == _FORMAT and isinstance(entries, dict):
+                self.entries = entries
+        except (OSError, EOFError, ValueError, TypeError):
+            self.entries = {}
+
+    def names(self, filename: str) -> list[str]:
+        try:
+            st = os.stat(filename)
+        except OSError:
+            return []
+        stamp = (st.st_size, st.st_mtime_ns)
+        entry = self.entries.get(filename)
+        if entry is not None and tuple(entry[0]) == stamp:
+            return list(entry[1])
+        try:
+            with open(filename, "rb") as stream:
+                names = candidate_names(stream.read())
+        except OSError:
+            return []
+        self.entries[filename] = (stamp, names)
+        self.dirty = True
+        return names
+
+    def save(self) -> None:
+        if not self.dirty or self.path is None:
+            return
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            tmp = f"{self.path}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as stream:
+                stream.write(marshal.dumps((_FORMAT, self.entries)))
+            os.replace(tmp, self.path)
+        except (OSError, ValueError):
+            pass  # only costs time on the next build
+
+
+class ModuleFinder:
+    """Whether a module exists on ``sys.path``, found the way the path finder would, without
+    importing (or running) any package on the way."""
+
+    def __init__(self, excluded: Iterable[str]) -> None:
+        self.excluded = set(excluded) | NEVER
+        self._found: dict[str, list[str] | None] = {}  # name -> search locations ([] module)
+
+    def is_excluded(self, name: str) -> bool:
+        parts = name.split(".")
+        return any(".".join(parts[: i + 1]) in self.excluded for i in range(len(parts)))
+
+    def exists(self, name: str) -> bool:
+        if self.is_excluded(name):
+            return False
+        return self._locate(name) is not None
+
+    def _locate(self, name: str) -> list[str] | None:
+        if name in self._found:
+            return self._found[name]
+        parent, _, _ = name.rpartition(".")
+        result: list[str] | None = None
+        if not parent:
+            builtin = name in sys.builtin_module_names
+            result = [] if builtin else self._spec_locations(name, None)
+        else:
+            search = self._locate(parent)
+            if search:
+                result = self._spec_locations(name, search)
+        self._found[name] = result
+        return result
+
+    @staticmethod
+    def _spec_locations(name: str, search: list[str] | None) -> list[str] | None:
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, search)
+        except (ImportError, ValueError, OSError):
+            return None
+        if spec is None:
+            return None
+        if not spec.origin or not os.path.isfile(spec.origin):
+            return None  # a namespace package: any folder of that name, never a C import
+        if spec.submodule_search_locations is not None:
+            return list(spec.submodule_search_locations)
+        return []
+
+
+def default_path(scan_cache_path: str) -> str:
+    """Next to the import scan cache (the strings do not depend on the Python version)."""
+    return os.path.join(os.path.dirname(scan_cache_path), f"extensions-{_FORMAT}.marshal")
+
+
+def _requirement_name(requirement: str) -> str | None:
+    """The distribution a ``Requires-Dist`` line names, unless only an extra needs it."""
+    name, _, marker = requirement.partition(";")
+    if "extra" in marker:
+        return None
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", name.strip())
+    return _normalize(match.group()) if match else None
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class Neighbours:
+    """Top-level names an extension of package ``top`` may import: its own package, the
+    standard library, and the packages of the distributions its distribution requires (not an
+    extra). orjson's ``numpy`` string (used only when numpy is there) stays out; cffi's
+    ``_cffi_backend`` for argon2-cffi-bindings (which requires cffi) goes in."""
+
+    def __init__(self) -> None:
+        import importlib.metadata as md
+
+        self._md = md
+        self._by_top = md.packages_distributions()
+        self._tops_of: dict[str, set[str]] = {}
+        for top, dists in self._by_top.items():
+            for dist in dists:
+                self._tops_of.setdefault(_normalize(dist), set()).add(top)
+        self._allowed: dict[str, frozenset[str]] = {}
+        self.stdlib = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(
+            sys.builtin_module_names
+        )
+
+    def allowed(self, top: str) -> frozenset[str]:
+        found = self._allowed.get(top)
+        if found is None:
+            tops = {top}
+            for dist in self._by_top.get(top, ()):
+                try:
+                    requires = self._md.distribution(dist).requires or []
+                except Exception:  # a broken dist-info must not stop the analysis
+                    requires = []
+                for requirement in requires:
+                    name = _requirement_name(requirement)
+                    if name is not None:
+                        tops |= self._tops_of.get(name, set())
+            found = self._allowed[top] = frozenset(tops)
+        return found
+
+    def may_import(self, extension: str, name: str) -> bool:
+        top = name.partition(".")[0]
+        return top in self.stdlib or top in self.allowed(extension.partition(".")[0])
+
+
+def extension_file(mg: Any, node: Any) -> str | None:
+    """The file of an extension module node, or of a package whose __init__ is one."""
+    if isinstance(node, mg.ExtensionModule):
+        return str(node.filename) if node.filename else None
+    if isinstance(node, mg.Package) and isinstance(node.init_module, mg.ExtensionModule):
+        return str(node.init_module.filename) if node.init_module.filename else None
+    return None
+
+
+def add_extension_imports(
+    mg: Any,
+    graph: Any,
+    *,
+    excluded: Iterable[str],
+    stdlib_dirs: Iterable[str],
+    cache: ExtensionScanCache,
+    drain: Callable[[], None],
+) -> list[tuple[str, str]]:
+    """Add the modules each non-stdlib extension module of ``graph`` names (and that exist)
+    as optional imports of it, until no new extension turns up; returns the (extension,
+    module) pairs added."""
+    from modulegraph2._depinfo import DependencyInfo
+
+    optional = DependencyInfo(True, True, False, None)
+    finder = ModuleFinder(excluded)
+    neighbours = Neighbours()
+    stdlib = tuple(os.path.join(d, "") for d in stdlib_dirs)
+    seen: set[str] = set()
+    added: list[tuple[str, str]] = []
+    while True:
+        todo = []
+        for node in list(graph.iter_graph()):
+            file = extension_file(mg, node)
+            if file and node.identifier not in seen and not file.startswith(stdlib):
+                todo.append((node, file))
+        if not todo:
+            return added
+        for node, file in todo:
+            seen.add(node.identifier)
+            for name in cache.names(file):
+                if name == node.identifier or not neighbours.may_import(node.identifier, name):
+                    continue
+                known = graph.find_node(name)
+                if known is not None and not isinstance(known, mg.MissingModule):
+                    continue
+                if not finder.exists(name):
+                    continue
+                try:
+                    # import_module() would add a non-optional edge as well
+                    target = graph._find_module(name) or graph._find_or_load_module(node, name)
+                    graph.add_edge(node, target, optional)
+                except Exception:  # modulegraph2 refused it: leave it out
+                    continue
+                added.append((node.identifier, name))
+            drain()
