@@ -22,6 +22,11 @@ from freezekit.matrix import Cell, find_cell, load_matrix
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target
 from freezekit.publish import ProbeOutcome, PublishedCell, dump_json, git_commit, publish_cell
+from freezekit.smoke.checks import Check, parse_checks, run_checks
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from freezekit.build import BuildResult
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,8 @@ class AppSpec:
     pyproject: Path | None = None
     install: tuple[str, ...] = ()
     options: Mapping[str, object] = field(default_factory=dict)
+    # the app's own checks, as tables with the keys of [[tool.freezekit.checks]]
+    checks: tuple[Mapping[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         given = [s for s in (self.script, self.spec, self.pyproject) if s is not None]
@@ -75,14 +82,18 @@ class AppSpec:
             "pyproject": _path_str(self.pyproject),
             "install": list(self.install),
             "options": dict(self.options),
+            "checks": [dict(check) for check in self.checks],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> AppSpec:
         options = data.get("options") or {}
         install = data.get("install") or []
+        checks = data.get("checks") or []
         if not isinstance(options, dict) or not isinstance(install, list):
             raise OptionsError("job: app.options must be a table and app.install a list")
+        if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+            raise OptionsError("job: app.checks must be a list of tables")
         return cls(
             name=str(data["name"]),
             version=str(data.get("version", "0.0.0")),
@@ -91,7 +102,21 @@ class AppSpec:
             pyproject=_opt_path(data.get("pyproject")),
             install=tuple(str(item) for item in install),
             options=options,
+            checks=tuple(checks),
         )
+
+
+def app_checks(app: AppSpec) -> tuple[Check, ...]:
+    """The app's own checks: ``AppSpec.checks`` and the pyproject's [[tool.freezekit.checks]]."""
+    checks = parse_checks(list(app.checks), where=f"app {app.name!r}") if app.checks else ()
+    if app.pyproject is not None:
+        from freezekit.pyproject import read_table
+
+        path = app.pyproject / "pyproject.toml" if app.pyproject.is_dir() else app.pyproject
+        table = read_table(path)
+        if "checks" in table:
+            checks += parse_checks(table["checks"], where=f"{path.name} [tool.freezekit]")
+    return checks
 
 
 def _path_str(path: Path | None) -> str | None:
@@ -233,8 +258,19 @@ def find_bootloader_for(target: Target, *, windowed: bool) -> Path:
     return path
 
 
-def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path]]:
-    """Freeze the job's app; returns (output, executable) for each app built."""
+def library_sources(result: BuildResult) -> dict[str, str]:
+    """Entry name -> file on the build machine, for the shared libraries (the SBOM's owners)."""
+    from freezekit.toc import EntryKind
+
+    return {
+        entry.name: entry.source
+        for entry in result.analysis.binaries
+        if entry.kind is EntryKind.BINARY and entry.source
+    }
+
+
+def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path, dict[str, str]]]:
+    """Freeze the job's app; returns (output, executable, library sources) for each app."""
     from freezekit.build import build
     from freezekit.platforms import resolve_target
 
@@ -248,7 +284,7 @@ def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path]]:
             ["build", str(app.spec), "--distpath", str(distpath), "--workpath", str(workpath), "-y"]
         )
         results = build_spec(app.spec, args, reporter=reporter)
-        return [(r.output, r.executable) for r in results]
+        return [(r.output, r.executable, library_sources(r)) for r in results]
     if app.pyproject is not None:
         from freezekit.pyproject import options_from_pyproject
 
@@ -263,7 +299,7 @@ def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path]]:
     target = resolve_target(options.python)
     bootloader = options.bootloader or find_bootloader_for(target, windowed=options.windowed)
     result = build(replace(options, bootloader=bootloader), reporter=reporter)
-    return [(result.output, result.executable)]
+    return [(result.output, result.executable, library_sources(result))]
 
 
 def run_probes(executable: Path) -> list[ProbeOutcome]:
@@ -276,13 +312,15 @@ def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
     """Freeze, smoke-test and publish one cell."""
     cell = find_cell(job.cell, load_matrix(job.matrix))
     check_interpreter(cell)
+    checks = app_checks(job.app)  # a bad check table fails before the freeze
     published = []
-    for output, executable in freeze_app(job, reporter=reporter):
+    for output, executable, libraries in freeze_app(job, reporter=reporter):
         smoke: Sequence[ProbeOutcome] = run_probes(executable) if job.smoke else []
-        for result in smoke:
-            logger.info(
-                "smoke %s: %s %s", result.probe, "ok" if result.ok else "FAILED", result.detail
-            )
+        checked = run_checks(executable, checks)
+        for what, results in (("smoke", smoke), ("app", checked)):
+            for result in results:
+                status = "ok" if result.ok else "FAILED"
+                logger.info("%s %s: %s %s", what, result.probe, status, result.detail)
         out_dir = job.publish_dir if output.name == job.app.name else job.publish_dir / output.name
         published.append(
             publish_cell(
@@ -293,6 +331,8 @@ def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
                 cell=cell,
                 python_version=platform.python_version(),
                 smoke=smoke,
+                checks=checked,
+                library_sources=libraries,
                 out_dir=out_dir,
                 commit=git_commit(),
             )

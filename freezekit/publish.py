@@ -57,6 +57,7 @@ class PublishedCell:
     manifest: Path
     sha256: str
     size: int
+    sbom: Path | None = None
 
 
 def artifact_name(app: str, version: str, cell: Cell) -> str:
@@ -249,6 +250,8 @@ def build_manifest(
     commit: str | None,
     epoch: int,
     binary: Mapping[str, object] | None = None,
+    checks: Sequence[ProbeOutcome] = (),
+    sbom: Path | None = None,
 ) -> dict[str, object]:
     return {
         "binary": dict(binary or {}),
@@ -263,6 +266,8 @@ def build_manifest(
         "artifact": {"name": archive.name, "size": archive.stat().st_size, "sha256": sha256},
         "content": {"size": content[0], "files": content[1]},
         "smoke": [{"probe": r.probe, "ok": bool(r.ok), "detail": r.detail} for r in smoke],
+        "checks": [{"check": r.probe, "ok": bool(r.ok), "detail": r.detail} for r in checks],
+        "sbom": None if sbom is None else {"name": sbom.name, "sha256": sha256_file(sbom)},
     }
 
 
@@ -306,17 +311,28 @@ def publish_cell(
     out_dir: Path,
     commit: str | None = None,
     env: Mapping[str, str] | None = None,
+    checks: Sequence[ProbeOutcome] = (),
+    library_sources: Mapping[str, str] | None = None,
 ) -> PublishedCell:
-    """Archive ``output`` (dist/app or the onefile) into out_dir with SHA256SUMS and manifest.json.
+    """Archive ``output`` (dist/app or the onefile) into out_dir with its SBOM, SHA256SUMS and
+    manifest.json.
 
-    A failed smoke probe publishes nothing, nor does an ``executable`` (inside ``output``)
-    that is not built for the cell's OS, machine and bitness; its kind goes in the manifest.
+    A failed smoke probe or app check publishes nothing, nor does an ``executable`` (inside
+    ``output``) that is not built for the cell's OS, machine and bitness; its kind, the probes'
+    and the checks' results go in the manifest.
     """
     failed = [r for r in smoke if not r.ok]
     if failed:
         raise SmokeError(
             f"cell {cell.name}: smoke probe {failed[0].probe} failed: {failed[0].detail}",
             hint="nothing was published for this cell; fix the app or the probe and freeze again",
+        )
+    failed = [r for r in checks if not r.ok]
+    if failed:
+        raise SmokeError(
+            f"cell {cell.name}: {failed[0].probe} failed: {failed[0].detail}",
+            hint="nothing was published for this cell; the app's own check failed on the "
+            "frozen executable: fix the app (or the check) and freeze again",
         )
     if not (output.exists() or output.is_symlink()):
         raise PublishError(f"frozen output {output} does not exist", hint="freeze the app first")
@@ -327,6 +343,16 @@ def publish_cell(
     archive = out_dir / artifact_name(app, version, cell)
     write_archive(output, archive, arcname=output.name, mtime=epoch)
     sha256 = sha256_file(archive)
+    sbom = write_cell_sbom(
+        output,
+        archive,
+        app=app,
+        version=version,
+        python_version=python_version,
+        sha256=sha256,
+        epoch=epoch,
+        library_sources=library_sources,
+    )
     manifest = build_manifest(
         app=app,
         version=version,
@@ -339,11 +365,13 @@ def publish_cell(
         commit=commit,
         epoch=epoch,
         binary={"member": member, **kind.to_dict()},
+        checks=checks,
+        sbom=sbom,
     )
     manifest_path = out_dir / MANIFEST
     with _partial(manifest_path) as partial:
         partial.write_text(dump_json(manifest), encoding="utf-8", newline="\n")
-    sums = write_sha256sums([archive, manifest_path], out_dir / SHA256SUMS)
+    sums = write_sha256sums([archive, sbom, manifest_path], out_dir / SHA256SUMS)
     logger.info("published %s (%d bytes, sha256 %s)", archive.name, archive.stat().st_size, sha256)
     return PublishedCell(
         archive=archive,
@@ -351,7 +379,43 @@ def publish_cell(
         manifest=manifest_path,
         sha256=sha256,
         size=archive.stat().st_size,
+        sbom=sbom,
     )
+
+
+def write_cell_sbom(
+    output: Path,
+    archive: Path,
+    *,
+    app: str,
+    version: str,
+    python_version: str,
+    sha256: str,
+    epoch: int,
+    library_sources: Mapping[str, str] | None,
+) -> Path:
+    """The CycloneDX SBOM beside ``archive``, read from the frozen ``output``; when it cannot be
+    written the archive is removed too (nothing half-published)."""
+    from freezekit.inventory import read_inventory
+    from freezekit.sbom import build_sbom, sbom_path
+
+    dest = sbom_path(archive)
+    try:
+        text = build_sbom(
+            read_inventory(output, strict=False),
+            app=app,
+            version=version,
+            python_version=python_version,
+            archive_sha256=sha256,
+            epoch=epoch,
+            library_sources=library_sources,
+        )
+        with _partial(dest) as partial:
+            partial.write_text(text, encoding="utf-8", newline="\n")
+    except BaseException:
+        archive.unlink(missing_ok=True)
+        raise
+    return dest
 
 
 def read_manifest(path: Path) -> dict[str, object]:
@@ -388,6 +452,7 @@ class Release:
     sums: Path
     manifest: Path
     notes: Path
+    sboms: tuple[Path, ...] = ()
     missing: tuple[str, ...]  # declared cells with no artifact
     failed: tuple[str, ...]  # cells whose smoke probes failed (left out)
 
@@ -468,8 +533,32 @@ def check_archived_binary(archive: Path, data: Mapping[str, object], cell: Cell)
 
 def _smoke_ok(data: Mapping[str, object]) -> bool:
     smoke = data["smoke"]
-    assert isinstance(smoke, list)
-    return bool(smoke) and all(isinstance(r, dict) and r.get("ok") is True for r in smoke)
+    checks = data.get("checks") or []
+    assert isinstance(smoke, list) and isinstance(checks, list)
+    return bool(smoke) and all(
+        isinstance(r, dict) and r.get("ok") is True for r in [*smoke, *checks]
+    )
+
+
+def _checked_sbom(manifest_path: Path, data: Mapping[str, object]) -> Path | None:
+    """The SBOM a manifest names (None for manifests written before SBOMs), checked."""
+    sbom = data.get("sbom")
+    if not isinstance(sbom, dict):
+        return None
+    path = manifest_path.parent / str(sbom["name"])
+    if not path.is_file() or sha256_file(path) != sbom.get("sha256"):
+        raise PublishError(
+            f"{path} is missing or does not match the sha256 in {manifest_path}",
+            hint="the download is damaged or mixed up; fetch the artifacts again",
+        )
+    return path
+
+
+def _copy(path: Path, out_dir: Path) -> Path:
+    copy = out_dir / path.name
+    with _partial(copy) as partial:
+        partial.write_bytes(path.read_bytes())
+    return copy
 
 
 def gather_release(
@@ -504,6 +593,7 @@ def gather_release(
             hint="rerun those cells, or pass --allow-missing to release without them",
         )
     checked: list[tuple[Path, dict[str, object]]] = []
+    sboms: list[Path] = []
     for cell in cells:  # every artifact is checked before anything is written
         if cell.name not in found or cell.name in failed:
             continue
@@ -511,15 +601,16 @@ def gather_release(
         archive = _checked_archive(manifest_path, data)
         check_archived_binary(archive, data, cell)
         checked.append((archive, data))
+        sbom = _checked_sbom(manifest_path, data)
+        if sbom is not None:
+            sboms.append(sbom)
     out_dir.mkdir(parents=True, exist_ok=True)
     archives: list[Path] = []
     entries: list[dict[str, object]] = []
     for archive, data in checked:
-        copy = out_dir / archive.name
-        with _partial(copy) as partial:
-            partial.write_bytes(archive.read_bytes())
-        archives.append(copy)
+        archives.append(_copy(archive, out_dir))
         entries.append(data)
+    sbom_copies = [_copy(sbom, out_dir) for sbom in sboms]
     manifest = out_dir / MANIFEST
     release = {
         "schema": MANIFEST_SCHEMA,
@@ -532,7 +623,7 @@ def gather_release(
     }
     with _partial(manifest) as partial:
         partial.write_text(dump_json(release), encoding="utf-8", newline="\n")
-    sums = write_sha256sums([*archives, manifest], out_dir / SHA256SUMS)
+    sums = write_sha256sums([*archives, *sbom_copies, manifest], out_dir / SHA256SUMS)
     notes = out_dir / "RELEASE_NOTES.md"
     with _partial(notes) as partial:
         partial.write_text(
@@ -541,6 +632,7 @@ def gather_release(
     return Release(
         out_dir=out_dir,
         archives=tuple(archives),
+        sboms=tuple(sbom_copies),
         sums=sums,
         manifest=manifest,
         notes=notes,

@@ -133,6 +133,11 @@ KEYS: dict[str, tuple[str, Convert]] = {
 }
 
 
+#: keys of the table that are not build options: the app's own checks (freezekit.smoke.checks),
+#: read by the cell job
+NOT_OPTIONS = ("checks",)
+
+
 def read_table(path: Path) -> Mapping[str, object]:
     """The ``[tool.freezekit]`` table of ``path``."""
     try:
@@ -155,6 +160,8 @@ def options_from_table(table: Mapping[str, object], base: Path) -> BuildOptions:
     """BuildOptions from a ``[tool.freezekit]`` table whose paths are relative to ``base``."""
     values: dict[str, object] = {}
     for key, value in table.items():
+        if key in NOT_OPTIONS:
+            continue
         if key not in KEYS:
             close = difflib.get_close_matches(key, list(KEYS), n=1, cutoff=0.6)
             raise OptionsError(

@@ -163,6 +163,8 @@ def test_publish_manifest_schema(app: Path, tmp_path: Path) -> None:
         "artifact",
         "content",
         "smoke",
+        "checks",
+        "sbom",
     }
     assert data["cell"]["name"] == "linux-x86_64-3.12" and data["python"] == "3.12.1"
     assert data["artifact"] == {
@@ -187,7 +189,11 @@ def test_publish_sha256sums_verified_by_sha256sum(app: Path, tmp_path: Path) -> 
     proc = subprocess.run(
         ["sha256sum", "-c", "SHA256SUMS"], cwd=result.sums.parent, capture_output=True, text=True
     )
-    assert (proc.returncode, proc.stdout) == (0, f"{result.archive.name}: OK\nmanifest.json: OK\n")
+    assert result.sbom is not None
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        f"{result.sbom.name}: OK\n{result.archive.name}: OK\nmanifest.json: OK\n",
+    )
 
 
 def test_publish_smoke_failure_publishes_nothing(app: Path, tmp_path: Path) -> None:
@@ -214,9 +220,15 @@ def test_publish_release_gathers_and_refuses_missing(app: Path, tmp_path: Path) 
     assert "linux-x86_64-3.13: no artifact" in result.notes.read_text()
     sums = result.sums.read_text().splitlines()
     assert [line.split("  ")[1] for line in sums] == [
+        "hello-1.2.3-linux-x86_64-py312.cdx.json",
         "hello-1.2.3-linux-x86_64-py312.tar.gz",
+        "hello-1.2.3-windows-i686-py311.cdx.json",
         "hello-1.2.3-windows-i686-py311.zip",
         "manifest.json",
+    ]
+    assert [p.name for p in result.sboms] == [
+        "hello-1.2.3-linux-x86_64-py312.cdx.json",
+        "hello-1.2.3-windows-i686-py311.cdx.json",
     ]
     again = gather_release(dist, dist / "release", version="1.2.3", cells=cells, allow_missing=True)
     assert again.sums.read_bytes() == result.sums.read_bytes()
