@@ -36,6 +36,7 @@ struct fk_archive {
     unsigned py_major;
     unsigned py_minor;
     unsigned char content_id[FK_TRAILER_CONTENT_ID_LEN];
+    uint64_t payload_xxh64; /* XXH64 of the whole PKG (fk_archive_verify) */
     char content_hex[2 * FK_TRAILER_CONTENT_ID_LEN + 1];
     char libpython[FK_LIBPYTHON_FIELD];
     unsigned char *toc;
@@ -73,6 +74,9 @@ struct fk_pyz {
 void fk_archive_init(struct fk_archive *archive);
 fk_status fk_archive_open(struct fk_archive *archive, const char *path);
 void fk_archive_close(struct fk_archive *archive);
+/* Reads the whole PKG and compares its XXH64 with the trailer's: damage anywhere in the
+ * payload (data, PYZ, TOC) is found before anything is unpacked or run. */
+fk_status fk_archive_verify(const struct fk_archive *archive);
 /* kind 0 matches any kind. */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
                                        unsigned kind);

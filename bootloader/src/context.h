@@ -29,6 +29,10 @@ struct fk_context {
     int inherited;             /* top_dir came from _FREEZEKIT_TOP_DIR (a worker) */
 
     struct fk_python *python;  /* NULL until libpython is loaded */
+    /* The first damage found while Python runs (_freezekit raised OSError for it): an
+     * OSError that ends the bootstrap or a script is then reported as this one line. */
+    fk_status damage;
+    int damaged;
 };
 
 #endif /* FK_CONTEXT_H */

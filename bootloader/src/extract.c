@@ -18,55 +18,60 @@ struct fk_sibling {
     struct fk_archive archive;
 };
 
-/* A symlink target must be relative ('/'-separated, like entry names) and stay inside the top
- * directory; each part is ".", "..", or a plain name (on Windows: no '\' nor ':', which
- * would make "..\x" or "C:\x" out of one part). */
-static int is_safe_link(const char *name, const unsigned char *target, size_t length)
+/* A symlink target must be relative ('/'-separated, like entry names), each part ".", ".." or
+ * a plain name (on Windows: no '\' nor ':', which would make "..\x" or "C:\x" out of one
+ * part), and, resolved part by part from the link's folder, never leave the top directory nor
+ * pass through a folder that is itself a symbolic link of the archive (another link could
+ * point anywhere: "d/l -> .." then "m -> d/l/../../x" would climb out). A link to a link
+ * (libfoo.so -> libfoo.so.1 -> ...) is fine: each one is checked the same way. */
+static int is_safe_link(const struct fk_archive *archive, const char *name,
+                        const unsigned char *target, size_t length)
 {
-    long depth = 0;
-    size_t i;
-    size_t start = 0;
-    for (i = 0; name[i] != '\0'; i++) {
-        depth += name[i] == '/';
-    }
-    if (length == 0 || target[0] == '/' || memchr(target, '\0', length) != NULL) {
+    char resolved[FK_PATH_MAX]; /* where the walk is, relative to the top directory */
+    const char *slash = strrchr(name, '/');
+    size_t used = slash ? (size_t)(slash - name) : 0;
+    size_t i, start = 0;
+    if (length == 0 || target[0] == '/' || memchr(target, '\0', length) != NULL ||
+        used >= sizeof resolved) {
         return 0;
     }
+    memcpy(resolved, name, used);
+    resolved[used] = '\0';
     for (i = 0; i <= length; i++) {
-        if (i == length || target[i] == '/') {
-            size_t part = i - start;
-            const char *text = (const char *)target + start;
-            if (part == 2 && text[0] == '.' && text[1] == '.') {
-                if (--depth < 0) {
-                    return 0;
-                }
-            } else if (part > 0 && !(part == 1 && text[0] == '.')) {
-                if (!fk_path_is_plain_name(text, part)) {
-                    return 0;
-                }
-                depth++;
-            }
-            start = i + 1;
+        size_t part;
+        const char *text;
+        if (i < length && target[i] != '/') {
+            continue;
         }
+        part = i - start;
+        text = (const char *)target + start;
+        start = i + 1;
+        if (part == 0 || (part == 1 && text[0] == '.')) {
+            continue;
+        }
+        if (used > 0 && fk_archive_find(archive, resolved, FK_KIND_SYMLINK) != NULL) {
+            return 0; /* going through (or up from) a folder that is a link */
+        }
+        if (part == 2 && text[0] == '.' && text[1] == '.') {
+            char *up = strrchr(resolved, '/');
+            if (used == 0) {
+                return 0; /* above the top directory */
+            }
+            used = up ? (size_t)(up - resolved) : 0;
+            resolved[used] = '\0';
+            continue;
+        }
+        if (!fk_path_is_plain_name(text, part) || used + 1 + part >= sizeof resolved) {
+            return 0;
+        }
+        if (used > 0) {
+            resolved[used++] = '/';
+        }
+        memcpy(resolved + used, text, part);
+        used += part;
+        resolved[used] = '\0';
     }
     return 1;
-}
-
-static fk_status make_parent(const char *dest, const char *name)
-{
-    char parent[FK_PATH_MAX];
-    const char *slash = strrchr(name, '/');
-    size_t length;
-    if (slash == NULL) {
-        return fk_ok();
-    }
-    length = (size_t)(slash - name);
-    if (length >= sizeof parent) {
-        return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", name);
-    }
-    memcpy(parent, name, length);
-    parent[length] = '\0';
-    return fk_platform_make_dirs(dest, parent);
 }
 
 struct file_sink {
@@ -80,12 +85,13 @@ static fk_status append_to_file(void *user, const void *data, size_t length)
     return fk_platform_append(sink->file, sink->path, data, length);
 }
 
-/* Writes a file entry to `path` as it decompresses; a failure removes the partial file. */
+/* Writes a file entry to `dest`/`relative` as it decompresses; a failure removes the partial
+ * file. `path` is the same file as one path (for messages and the clean-up). */
 static fk_status stream_to_file(const struct fk_archive *archive, const struct fk_entry *entry,
-                                const char *path)
+                                const char *dest, const char *relative, const char *path)
 {
     struct file_sink sink;
-    fk_status status = fk_platform_create_file(path, &sink.file);
+    fk_status status = fk_platform_create_beneath(dest, relative, &sink.file);
     if (FK_FAILED(status)) {
         return status;
     }
@@ -108,12 +114,8 @@ static fk_status write_entry(const struct fk_archive *archive, const struct fk_e
     if (FK_FAILED(status)) {
         goto cleanup;
     }
-    status = make_parent(dest, entry->name);
-    if (FK_FAILED(status)) {
-        goto cleanup;
-    }
     if (entry->kind != FK_KIND_SYMLINK) {
-        status = stream_to_file(archive, entry, path);
+        status = stream_to_file(archive, entry, dest, entry->name, path);
         goto cleanup;
     }
     status = fk_archive_read(archive, entry, &data, &length);
@@ -122,15 +124,15 @@ static fk_status write_entry(const struct fk_archive *archive, const struct fk_e
     }
     {
         char target[FK_PATH_MAX];
-        if (length >= sizeof target || !is_safe_link(entry->name, data, length)) {
+        if (length >= sizeof target || !is_safe_link(archive, entry->name, data, length)) {
             status = fk_fail(FK_E_ARCHIVE, 0, "symbolic link %s points outside the top "
-                             "directory or is malformed; refusing it, rebuild the app",
+                             "directory, through another link, or is malformed" FK_DAMAGED,
                              entry->name);
             goto cleanup;
         }
         memcpy(target, data, length);
         target[length] = '\0';
-        status = fk_platform_symlink(target, path);
+        status = fk_platform_symlink_beneath(target, dest, entry->name);
     }
 cleanup:
     free(data);
@@ -144,6 +146,7 @@ static fk_status write_entry_atomic(const struct fk_archive *archive,
 {
     char path[FK_PATH_MAX];
     char partial[FK_PATH_MAX];
+    char partial_name[FK_PATH_MAX];
     int lost = 0;
     int written;
     fk_status status = fk_path_join(path, sizeof path, dest, entry->name);
@@ -153,13 +156,14 @@ static fk_status write_entry_atomic(const struct fk_archive *archive,
     if (entry->kind == FK_KIND_SYMLINK) {
         return write_entry(archive, entry, dest);
     }
-    written = snprintf(partial, sizeof partial, "%s.%lu.part", path, fk_platform_process_id());
-    if (written < 0 || (size_t)written >= sizeof partial) {
+    written = snprintf(partial_name, sizeof partial_name, "%s.%lu.part", entry->name,
+                       fk_platform_process_id());
+    if (written < 0 || (size_t)written >= sizeof partial_name) {
         return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", entry->name);
     }
-    status = make_parent(dest, entry->name);
+    status = fk_path_join(partial, sizeof partial, dest, partial_name);
     if (!FK_FAILED(status)) {
-        status = stream_to_file(archive, entry, partial);
+        status = stream_to_file(archive, entry, dest, partial_name, partial);
     }
     if (!FK_FAILED(status)) {
         status = fk_platform_rename_file(partial, path, &lost);
@@ -328,16 +332,17 @@ static fk_status open_split(const struct fk_archive *archive, const char *dest, 
     if (FK_FAILED(status)) {
         return status;
     }
+    char relative[FK_PATH_MAX];
     (void)archive;
-    written = atomic ? snprintf(split->path, sizeof split->path, "%s.%lu.part", split->final,
+    written = atomic ? snprintf(relative, sizeof relative, "%s.%lu.part", split->entry->name,
                                 fk_platform_process_id())
-                     : snprintf(split->path, sizeof split->path, "%s", split->final);
-    if (written < 0 || (size_t)written >= sizeof split->path) {
+                     : snprintf(relative, sizeof relative, "%s", split->entry->name);
+    if (written < 0 || (size_t)written >= sizeof relative) {
         return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", split->entry->name);
     }
-    status = make_parent(dest, split->entry->name);
+    status = fk_path_join(split->path, sizeof split->path, dest, relative);
     if (!FK_FAILED(status)) {
-        status = fk_platform_create_file(split->path, &split->file);
+        status = fk_platform_create_beneath(dest, relative, &split->file);
     }
     return status;
 }
@@ -503,7 +508,7 @@ static fk_status lazy_marks(const struct fk_archive *archive, unsigned char **ma
             const struct fk_entry *entry = fk_archive_find(archive, (const char *)table + start, 0);
             if (entry == NULL || !fk_archive_is_file_kind(entry->kind)) {
                 status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table names %s, which is not a file "
-                                 "of the archive; the executable is damaged, rebuild it",
+                                 "of the archive" FK_DAMAGED,
                                  (const char *)table + start);
             } else {
                 (*marks)[entry - archive->entries] = 1;
@@ -513,8 +518,7 @@ static fk_status lazy_marks(const struct fk_archive *archive, unsigned char **ma
         start = i + 1;
     }
     if (!FK_FAILED(status) && start != length) {
-        status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table does not end a row; the executable "
-                         "is damaged, rebuild it");
+        status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table does not end a row" FK_DAMAGED);
     }
     free(table);
     if (FK_FAILED(status)) {
@@ -729,6 +733,101 @@ static fk_status cache_root(char *root, size_t size)
     return status;
 }
 
+/* Cache mode's completion marker, written last into a fully extracted folder:
+ * "freezekit-cache 1 <content id> <entries> <bytes>\n" (the file, link and external entries
+ * and the sum of the files' sizes). A folder is reused only when the marker is there and
+ * every entry still is what was unpacked: a file of its size, a link, and nothing changed
+ * (POSIX: status change time; Windows: write time) after the marker was written. */
+#define FK_CACHE_MARKER ".freezekit-complete"
+
+static void marker_text(const struct fk_archive *archive, char *out, size_t size)
+{
+    uint64_t entries = 0, bytes = 0;
+    size_t i;
+    for (i = 0; i < archive->count; i++) {
+        const struct fk_entry *entry = &archive->entries[i];
+        if (fk_archive_is_file_kind(entry->kind)) {
+            bytes += entry->raw_size;
+        }
+        entries += fk_archive_is_file_kind(entry->kind) || entry->kind == FK_KIND_SYMLINK ||
+                   entry->kind == FK_KIND_EXTERNAL;
+    }
+    snprintf(out, size, "freezekit-cache 1 %s %llu %llu\n", archive->content_hex,
+             (unsigned long long)entries, (unsigned long long)bytes);
+}
+
+static fk_status write_marker(const struct fk_archive *archive, const char *dir)
+{
+    char text[256];
+    char path[FK_PATH_MAX];
+    fk_handle file;
+    fk_status status = fk_path_join(path, sizeof path, dir, FK_CACHE_MARKER);
+    marker_text(archive, text, sizeof text);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_create_beneath(dir, FK_CACHE_MARKER, &file);
+    }
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    status = fk_platform_append(file, path, text, strlen(text));
+    return fk_platform_finish_file(file, path, 0444, FK_FAILED(status));
+}
+
+/* Whether the cache folder `dir` is complete and unchanged; `why` says what is not. */
+static int cache_is_intact(const struct fk_archive *archive, const char *dir, char *why,
+                           size_t why_size)
+{
+    char expected[256];
+    char found[256];
+    char path[FK_PATH_MAX];
+    struct fk_file_info marker;
+    fk_handle file = FK_NO_HANDLE;
+    uint64_t size = 0;
+    size_t i;
+    marker_text(archive, expected, sizeof expected);
+    if (FK_FAILED(fk_path_join(path, sizeof path, dir, FK_CACHE_MARKER))) {
+        snprintf(why, why_size, "path too long");
+        return 0;
+    }
+    fk_platform_file_info(path, &marker);
+    if (marker.kind != FK_FILE_REGULAR || marker.size != strlen(expected) ||
+        FK_FAILED(fk_platform_open_read(path, &file, &size)) ||
+        FK_FAILED(fk_platform_read_at(file, path, 0, found, (size_t)marker.size)) ||
+        memcmp(found, expected, (size_t)marker.size) != 0) {
+        fk_platform_close(file);
+        snprintf(why, why_size, "no valid completion marker");
+        return 0;
+    }
+    fk_platform_close(file);
+    for (i = 0; i < archive->count; i++) {
+        const struct fk_entry *entry = &archive->entries[i];
+        struct fk_file_info info;
+        int want;
+        if (fk_archive_is_file_kind(entry->kind)) {
+            want = FK_FILE_REGULAR;
+        } else if (entry->kind == FK_KIND_SYMLINK) {
+            want = FK_FILE_LINK;
+        } else if (entry->kind == FK_KIND_EXTERNAL) {
+            want = FK_FILE_MISSING; /* anything but missing */
+        } else {
+            continue;
+        }
+        if (FK_FAILED(fk_path_join(path, sizeof path, dir, entry->name))) {
+            snprintf(why, why_size, "path too long");
+            return 0;
+        }
+        fk_platform_file_info(path, &info);
+        if (want == FK_FILE_MISSING ? info.kind == FK_FILE_MISSING
+                                    : (info.kind != want || info.changed > marker.changed ||
+                                       (want == FK_FILE_REGULAR &&
+                                        info.size != entry->raw_size))) {
+            snprintf(why, why_size, "%s is missing or was changed", entry->name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* One attempt: extract into a locked temporary sibling and rename it into place. */
 static fk_status cache_create(struct fk_context *ctx, const char *root, const char *final,
                               const char *leaf, int *lost)
@@ -748,6 +847,9 @@ static fk_status cache_create(struct fk_context *ctx, const char *root, const ch
     fk_log_debug("extracting into %s", temp);
     status = fk_extract_archive(ctx, temp, 0);
     if (!FK_FAILED(status)) {
+        status = write_marker(&ctx->archive, temp); /* last: the folder is complete */
+    }
+    if (!FK_FAILED(status)) {
         status = fk_platform_rename_dir(temp, final, lost);
     }
     if (FK_FAILED(status) || *lost) {
@@ -759,11 +861,32 @@ static fk_status cache_create(struct fk_context *ctx, const char *root, const ch
     return fk_ok();
 }
 
+/* Renames the damaged cache folder `dir` to "<dir>.tmpbad<pid>" (a name the pruning
+ * sweeps); a folder that cannot be moved is an error naming it. */
+static fk_status set_aside(const char *dir, const char *why)
+{
+    char aside[FK_PATH_MAX];
+    int lost = 0;
+    fk_status status;
+    int written = snprintf(aside, sizeof aside, "%s.tmpbad%lu", dir, fk_platform_process_id());
+    if (written < 0 || (size_t)written >= sizeof aside) {
+        return fk_fail(FK_E_ENV, ENAMETOOLONG, "cache folder %s is damaged (%s); delete it",
+                       dir, why);
+    }
+    status = fk_platform_rename_dir(dir, aside, &lost);
+    if (FK_FAILED(status) && fk_path_is_dir(dir)) {
+        return fk_fail(FK_E_ENV, status.err, "cache folder %s is damaged (%s) and cannot be "
+                       "replaced: %s; delete the folder %s", dir, why, status.message, dir);
+    }
+    return fk_ok(); /* moved, or another process moved it first */
+}
+
 fk_status fk_extract_cache(struct fk_context *ctx)
 {
     char root[FK_PATH_MAX];
     char leaf[FK_APP_NAME_MAX + 64];
     char prefix[FK_APP_NAME_MAX + 2];
+    char why[FK_PATH_MAX + 64];
     struct fk_prune prune;
     int attempt;
     int busy;
@@ -785,10 +908,19 @@ fk_status fk_extract_cache(struct fk_context *ctx)
     for (attempt = 0; attempt < FK_ATTEMPTS && !FK_FAILED(status); attempt++) {
         if (fk_path_is_dir(ctx->top_dir)) {
             status = fk_platform_lock_dir(ctx->top_dir, 1, 1, &ctx->top_lock, &busy);
-            if (!FK_FAILED(status)) {
+            if (FK_FAILED(status)) {
+                status = fk_ok(); /* swept under us: try again */
+                continue;
+            }
+            if (cache_is_intact(&ctx->archive, ctx->top_dir, why, sizeof why)) {
                 break;
             }
-            status = fk_ok(); /* swept under us: try again */
+            /* Damaged (a deleted or changed file, an unfinished copy): move it aside, where
+             * the pruning below removes it once nobody uses it, and extract again. */
+            fk_log_debug("cache folder %s: %s; extracting again", ctx->top_dir, why);
+            status = set_aside(ctx->top_dir, why);
+            fk_platform_unlock(ctx->top_lock);
+            ctx->top_lock = FK_NO_HANDLE;
             continue;
         }
         status = cache_create(ctx, root, ctx->top_dir, leaf, &lost);

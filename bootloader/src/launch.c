@@ -43,10 +43,18 @@ static fk_status open_own_archive(struct fk_context *ctx)
     return fk_topdir_read_options(ctx);
 }
 
-/* Prints the pending exception like the interpreter does; SystemExit exits from here. */
-static int report_exception(struct fk_python *py, int *interrupted)
+/* Prints the pending exception like the interpreter does; SystemExit exits from here. An
+ * OSError after _freezekit found the executable damaged is that damage's one line instead
+ * of a traceback, like every other damage (docs/internals.md, step 2). */
+static int report_exception(struct fk_context *ctx, int *interrupted)
 {
+    struct fk_python *py = ctx->python;
     *interrupted = py->PyErr_ExceptionMatches(*py->PyExc_KeyboardInterrupt);
+    if (ctx->damaged && py->PyErr_ExceptionMatches(*py->PyExc_OSError)) {
+        py->PyErr_Clear();
+        fk_log_startup_error(ctx, &ctx->damage);
+        return FK_EXIT_FAILURE;
+    }
     py->PyErr_Print();
     return FK_EXIT_FAILURE;
 }
@@ -74,12 +82,12 @@ static int run_bootstrap(struct fk_context *ctx, const struct fk_entry *entry, i
         py->PyDict_SetItemString(globals, "__builtins__", builtins) != 0 ||
         !(result = py->PyUnicode_FromString("__freezekit_bootstrap__")) ||
         py->PyDict_SetItemString(globals, "__name__", result) != 0) {
-        exit_code = report_exception(py, interrupted);
+        exit_code = report_exception(ctx, interrupted);
         goto cleanup;
     }
     py->Py_DecRef(result);
     result = py->PyEval_EvalCode(code, globals, globals);
-    exit_code = result != NULL ? 0 : report_exception(py, interrupted);
+    exit_code = result != NULL ? 0 : report_exception(ctx, interrupted);
 cleanup:
     free(data);
     py->Py_DecRef(result);
@@ -117,11 +125,11 @@ static int run_script(struct fk_context *ctx, const struct fk_entry *entry, int 
     if (globals == NULL || code == NULL || file == NULL || none == NULL ||
         py->PyDict_SetItemString(globals, "__file__", file) != 0 ||
         py->PyDict_SetItemString(globals, "__cached__", none) != 0) {
-        exit_code = report_exception(py, interrupted);
+        exit_code = report_exception(ctx, interrupted);
         goto cleanup;
     }
     result = py->PyEval_EvalCode(code, globals, globals);
-    exit_code = result != NULL ? 0 : report_exception(py, interrupted);
+    exit_code = result != NULL ? 0 : report_exception(ctx, interrupted);
 cleanup:
     free(data);
     py->Py_DecRef(result);

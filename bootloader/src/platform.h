@@ -48,6 +48,15 @@ fk_status fk_path_make_dirs(const char *path);
  * without a character of FK_NAME_FORBIDDEN or a NUL. */
 int fk_path_is_plain_name(const char *name, size_t length);
 int fk_path_exists(const char *path);
+/* What is at `path`, without following a final symbolic link. */
+enum { FK_FILE_MISSING, FK_FILE_REGULAR, FK_FILE_LINK, FK_FILE_DIR, FK_FILE_OTHER };
+struct fk_file_info {
+    int kind;         /* FK_FILE_* */
+    uint64_t size;
+    int64_t changed;  /* ns; POSIX: status change time (ctime, which no user can set back);
+                       * Windows: last write time */
+};
+void fk_platform_file_info(const char *path, struct fk_file_info *info);
 int fk_path_is_dir(const char *path);
 
 /* Files. */
@@ -55,6 +64,10 @@ fk_status fk_platform_open_read(const char *path, fk_handle *file, uint64_t *siz
 fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset, void *buffer,
                               size_t length);
 void fk_platform_close(fk_handle file);
+/* Maps the first `size` bytes of `file` read-only (*data), or returns 0 where that is not
+ * possible (the caller then reads with fk_platform_read_at); fk_platform_unmap undoes it. */
+int fk_platform_map(fk_handle file, uint64_t size, const unsigned char **data);
+void fk_platform_unmap(const unsigned char *data, uint64_t size);
 /* An incremental writer for one new file (it must not exist): create, append any number of
  * times, then finish, which sets the mode and closes it; with `failed`, or when anything went
  * wrong, finish removes the file. */
@@ -66,6 +79,14 @@ fk_status fk_platform_write_at(fk_handle file, const char *path, uint64_t offset
                                const void *data, size_t length);
 fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed);
 fk_status fk_platform_symlink(const char *target, const char *path);
+/* Like fk_platform_create_file and fk_platform_symlink for the archive name `relative`
+ * ('/'-separated) below the folder `base`, making its missing parent folders (0700). The
+ * path is resolved one component at a time and a symbolic link (Windows: a reparse point) is
+ * never followed, so nothing can be written outside `base`; a parent that is a link gives an
+ * FK_E_ARCHIVE status. */
+fk_status fk_platform_create_beneath(const char *base, const char *relative, fk_handle *file);
+fk_status fk_platform_symlink_beneath(const char *target, const char *base,
+                                      const char *relative);
 /* mkdir -p of `relative` below the existing folder `base` (0700). */
 fk_status fk_platform_make_dirs(const char *base, const char *relative);
 fk_status fk_platform_make_private_dir(const char *path);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
@@ -24,12 +25,20 @@
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
 #endif
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 extern char **environ;
 
 fk_status fk_platform_reserve_stdio(void)
 {
     int fd;
+#ifdef SIGXFSZ
+    /* A file size limit (ulimit -f) must not kill the launcher mid-extraction: writes fail
+     * with EFBIG instead, reported like a full disk, and the partial folder is removed. */
+    signal(SIGXFSZ, SIG_IGN);
+#endif
     for (fd = 0; fd < 3; fd++) {
         int opened;
         if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) {
@@ -101,6 +110,26 @@ int fk_path_exists(const char *path)
     return stat(path, &info) == 0;
 }
 
+void fk_platform_file_info(const char *path, struct fk_file_info *info)
+{
+    struct stat st;
+    memset(info, 0, sizeof *info);
+    if (lstat(path, &st) != 0) {
+        info->kind = FK_FILE_MISSING;
+        return;
+    }
+    info->kind = S_ISREG(st.st_mode)   ? FK_FILE_REGULAR
+                 : S_ISLNK(st.st_mode) ? FK_FILE_LINK
+                 : S_ISDIR(st.st_mode) ? FK_FILE_DIR
+                                       : FK_FILE_OTHER;
+    info->size = (uint64_t)st.st_size;
+#if defined(__APPLE__)
+    info->changed = (int64_t)st.st_ctimespec.tv_sec * 1000000000 + st.st_ctimespec.tv_nsec;
+#else
+    info->changed = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+#endif
+}
+
 int fk_path_is_dir(const char *path)
 {
     struct stat info;
@@ -139,14 +168,33 @@ fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset,
                            (unsigned long long)offset, strerror(errno));
         }
         if (got == 0) {
-            return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu; the file is "
-                           "incomplete, rebuild or recopy it", (unsigned long long)offset);
+            return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu"
+                           FK_DAMAGED, (unsigned long long)offset);
         }
         cursor += got;
         offset += (uint64_t)got;
         length -= (size_t)got;
     }
     return fk_ok();
+}
+
+int fk_platform_map(fk_handle file, uint64_t size, const unsigned char **data)
+{
+    void *address;
+    if (size == 0 || size > SIZE_MAX) {
+        return 0;
+    }
+    address = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, (int)file, 0);
+    if (address == MAP_FAILED) {
+        return 0;
+    }
+    *data = address;
+    return 1;
+}
+
+void fk_platform_unmap(const unsigned char *data, uint64_t size)
+{
+    munmap((void *)data, (size_t)size);
 }
 
 void fk_platform_close(fk_handle file)
@@ -158,7 +206,7 @@ void fk_platform_close(fk_handle file)
 
 static fk_status write_error(const char *path, int err)
 {
-    const char *fix = (err == ENOSPC || err == EDQUOT)
+    const char *fix = (err == ENOSPC || err == EDQUOT || err == EFBIG)
                           ? "free some disk space, or point TMPDIR (temp mode) or "
                             "XDG_CACHE_HOME (cache mode) to a folder with room"
                           : "check the permissions and free space of the folder";
@@ -225,6 +273,109 @@ fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mod
         unlink(path);
     }
     return err != 0 ? write_error(path, err) : fk_ok();
+}
+
+/* The folder that holds `relative` below `base`, as a descriptor: each parent component is
+ * made if missing (0700) and opened with O_NOFOLLOW | O_DIRECTORY relative to the previous
+ * one, so a symbolic link anywhere on the way stops the walk. *leaf: the last component. */
+static fk_status open_parent_beneath(const char *base, const char *relative, int *dir_fd,
+                                     const char **leaf)
+{
+    char part[FK_PATH_MAX];
+    const char *cursor = relative;
+    int dir = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+        return fk_fail(FK_E_IO, errno, "cannot open folder %s: %s", base, strerror(errno));
+    }
+    for (;;) {
+        const char *slash = strchr(cursor, '/');
+        size_t length = slash ? (size_t)(slash - cursor) : strlen(cursor);
+        int next;
+        if (length == 0 || length >= sizeof part ||
+            (length <= 2 && cursor[0] == '.' && (length == 1 || cursor[1] == '.'))) {
+            close(dir);
+            return fk_fail(FK_E_ARCHIVE, 0, "entry name %s is not a plain relative path"
+                           FK_DAMAGED, relative);
+        }
+        if (slash == NULL) {
+            *dir_fd = dir;
+            *leaf = cursor;
+            return fk_ok();
+        }
+        memcpy(part, cursor, length);
+        part[length] = '\0';
+        if (mkdirat(dir, part, 0700) != 0 && errno != EEXIST) {
+            int err = errno;
+            close(dir);
+            return write_error(base, err);
+        }
+        next = openat(dir, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            int err = errno;
+            close(dir);
+            if (err == ELOOP || err == ENOTDIR) {
+                return fk_fail(FK_E_ARCHIVE, 0, "entry %s passes through a symbolic link or a "
+                               "file (%.*s), which would write outside the folder"
+                               FK_DAMAGED, relative,
+                               (int)(slash - relative), relative);
+            }
+            return fk_fail(FK_E_IO, err, "cannot open folder %s/%.*s: %s", base,
+                           (int)(slash - relative), relative, strerror(err));
+        }
+        close(dir);
+        dir = next;
+        cursor = slash + 1;
+    }
+}
+
+fk_status fk_platform_create_beneath(const char *base, const char *relative, fk_handle *file)
+{
+    const char *leaf;
+    int dir = -1, fd;
+    fk_status status = open_parent_beneath(base, relative, &dir, &leaf);
+    *file = FK_NO_HANDLE;
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    /* O_EXCL: an existing name, a symbolic link included, is never opened */
+    fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int err = errno;
+        close(dir);
+        return fk_fail(FK_E_IO, err, "cannot write %s/%s: %s; %s", base, relative,
+                       strerror(err), err == EEXIST ? "the archive names it twice, or the "
+                       "folder was changed during extraction" : "check the permissions and "
+                       "free space of the folder");
+    }
+    close(dir);
+    *file = (fk_handle)fd;
+    return fk_ok();
+}
+
+fk_status fk_platform_symlink_beneath(const char *target, const char *base,
+                                      const char *relative)
+{
+    const char *leaf;
+    int dir = -1;
+    fk_status status = open_parent_beneath(base, relative, &dir, &leaf);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (symlinkat(target, dir, leaf) != 0) {
+        int err = errno;
+        char path[FK_PATH_MAX];
+        close(dir);
+        snprintf(path, sizeof path, "%s/%s", base, relative);
+        if (err == EPERM || err == ENOSYS || err == EOPNOTSUPP) {
+            return fk_fail(FK_E_IO, err, "cannot create symbolic link %s -> %s: %s; this "
+                           "filesystem does not support symbolic links, set TMPDIR (or build "
+                           "with --runtime-tmpdir) to a folder on one that does",
+                           path, target, strerror(err));
+        }
+        return write_error(path, err);
+    }
+    close(dir);
+    return fk_ok();
 }
 
 fk_status fk_platform_symlink(const char *target, const char *path)
@@ -518,6 +669,7 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
     pid_t waited;
     int wait_status = 0;
     size_t i;
+    pid_t parent = getpid();
 
     child = fork();
     if (child < 0) {
@@ -525,6 +677,15 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
                        "or memory", strerror(errno));
     }
     if (child == 0) {
+#ifdef __linux__
+        /* The app dies with its launcher, even when the launcher is killed with SIGKILL and
+         * cannot forward anything; the next start sweeps the folder. Kept across execv. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(1); /* the launcher is already gone */
+        }
+#else
+        (void)parent;
+#endif
         execv(exe, argv);
         fprintf(stderr, "freezekit: cannot start %s: exec failed: %s; check that the file is "
                 "still there and executable\n", exe, strerror(errno));

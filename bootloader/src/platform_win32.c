@@ -226,8 +226,8 @@ fk_status fk_platform_read_at(fk_handle file, const char *path, uint64_t offset,
             }
         }
         if (got == 0) {
-            return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu; the file is "
-                           "incomplete, rebuild or recopy it", (unsigned long long)offset);
+            return fk_fail(FK_E_ARCHIVE, 0, "archive truncated at offset %llu"
+                           FK_DAMAGED, (unsigned long long)offset);
         }
         cursor += got;
         offset += got;
@@ -252,6 +252,39 @@ static fk_status write_error(const char *path, DWORD code)
                           : "check the permissions and free space of the folder";
     return fk_fail(FK_E_IO, (int)code, "cannot write %s: %s; %s", path,
                    error_text(code, reason, sizeof reason), fix);
+}
+
+void fk_platform_file_info(const char *path, struct fk_file_info *info)
+{
+    wchar_t wide[FK_WIDE_MAX];
+    WIN32_FILE_ATTRIBUTE_DATA data;
+    memset(info, 0, sizeof *info);
+    if (!to_wide_path(path, wide, FK_WIDE_MAX) ||
+        !GetFileAttributesExW(wide, GetFileExInfoStandard, &data)) {
+        info->kind = FK_FILE_MISSING;
+        return;
+    }
+    info->kind = (data.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)  ? FK_FILE_LINK
+                 : (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? FK_FILE_DIR
+                                                                       : FK_FILE_REGULAR;
+    info->size = ((uint64_t)data.nFileSizeHigh << 32) | data.nFileSizeLow;
+    /* 100 ns units since 1601; only compared with each other */
+    info->changed = (int64_t)((((uint64_t)data.ftLastWriteTime.dwHighDateTime << 32) |
+                               data.ftLastWriteTime.dwLowDateTime) * 100u);
+}
+
+int fk_platform_map(fk_handle file, uint64_t size, const unsigned char **data)
+{
+    (void)file; /* not mapped here: fk_archive_verify reads the file in blocks instead */
+    (void)size;
+    (void)data;
+    return 0;
+}
+
+void fk_platform_unmap(const unsigned char *data, uint64_t size)
+{
+    (void)data;
+    (void)size;
 }
 
 fk_status fk_platform_create_file(const char *path, fk_handle *file)
@@ -339,6 +372,64 @@ fk_status fk_platform_symlink(const char *target, const char *path)
                        "onedir mode", path, target, error_text(code, reason, sizeof reason));
     }
     return fk_ok();
+}
+
+/* Makes the missing parent folders of `relative` below `base` and checks that each one is a
+ * plain folder, not a reparse point (symbolic link, junction), so that the file created next
+ * cannot land outside `base`; `path` gets base\relative. */
+static fk_status parents_beneath(const char *base, const char *relative, char *path,
+                                 size_t size)
+{
+    size_t i;
+    fk_status status = fk_path_join(path, size, base, relative);
+    for (i = strlen(base) + 1; !FK_FAILED(status) && path[i] != '\0'; i++) {
+        DWORD attributes;
+        if (path[i] != '\\') {
+            continue;
+        }
+        path[i] = '\0';
+        status = fk_platform_make_private_dir(path);
+        attributes = attributes_of(path);
+        if (!FK_FAILED(status) && (attributes == INVALID_FILE_ATTRIBUTES ||
+                                   !(attributes & FILE_ATTRIBUTE_DIRECTORY) ||
+                                   (attributes & FILE_ATTRIBUTE_REPARSE_POINT))) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s passes through a link or a file (%s), "
+                             "which would write outside the folder" FK_DAMAGED, relative, path);
+        }
+        path[i] = '\\';
+    }
+    return status;
+}
+
+fk_status fk_platform_create_beneath(const char *base, const char *relative, fk_handle *file)
+{
+    char path[FK_PATH_MAX];
+    wchar_t wide[FK_WIDE_MAX];
+    HANDLE handle;
+    fk_status status = parents_beneath(base, relative, path, sizeof path);
+    *file = FK_NO_HANDLE;
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
+        return too_long(path);
+    }
+    /* CREATE_NEW never opens an existing name; the flag keeps a reparse point unfollowed */
+    handle = CreateFileW(wide, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    if (handle == INVALID_HANDLE_VALUE) {
+        return write_error(path, GetLastError());
+    }
+    *file = (fk_handle)handle;
+    return fk_ok();
+}
+
+fk_status fk_platform_symlink_beneath(const char *target, const char *base,
+                                      const char *relative)
+{
+    char path[FK_PATH_MAX];
+    fk_status status = parents_beneath(base, relative, path, sizeof path);
+    return FK_FAILED(status) ? status : fk_platform_symlink(target, path);
 }
 
 fk_status fk_platform_make_private_dir(const char *path)

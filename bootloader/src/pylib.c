@@ -253,6 +253,10 @@ static PyObject *raise_os_error(struct fk_context *ctx, const fk_status *status)
 {
     struct fk_python *py = ctx->python;
     char message[FK_MESSAGE_MAX + FK_PATH_MAX + 32];
+    if (status->code == FK_E_ARCHIVE && !ctx->damaged) {
+        ctx->damage = *status;
+        ctx->damaged = 1;
+    }
     snprintf(message, sizeof message, "%s: %s", ctx->exe, status->message);
     py->PyErr_SetString(*py->PyExc_OSError, message);
     return NULL;

@@ -49,6 +49,7 @@
     X(PyObject *, PyErr_Occurred, (void))                                                      \
     X(int, PyErr_ExceptionMatches, (PyObject *))                                               \
     X(void, PyErr_Print, (void))                                                               \
+    X(void, PyErr_Clear, (void))                                                               \
     X(void, PyErr_SetString, (PyObject *, const char *))                                       \
     X(void, PyErr_SetObject, (PyObject *, PyObject *))                                         \
     X(PyObject *, Py_BuildValue, (const char *, ...))                                          \

@@ -3,6 +3,9 @@
 #define FK_STATUS_H
 
 #define FK_MESSAGE_MAX 1024
+/* The end of every FK_E_ARCHIVE message: "<what>" FK_DAMAGED, so that any damage reads
+ * "freezekit: cannot start <exe>: <what> — rebuild or recopy it" (exit status 1). */
+#define FK_DAMAGED " \xe2\x80\x94 rebuild or recopy it"
 
 enum fk_code {
     FK_OK = 0,

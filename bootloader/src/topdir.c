@@ -191,6 +191,11 @@ fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code
         fk_log_debug("reusing inherited top directory %s", ctx->top_dir);
         return fk_ok();
     }
+    /* a new instance (not a worker of a checked one): the whole payload, before any use */
+    status = fk_archive_verify(&ctx->archive);
+    if (FK_FAILED(status)) {
+        return status;
+    }
     if (!ctx->onefile) {
         status = use_onedir(ctx);
     } else if (ctx->extract_cache) {

@@ -60,6 +60,9 @@ static fk_status check_file(const char *path, size_t *entries)
     fk_status status;
     fk_archive_init(&archive);
     status = fk_archive_open(&archive, path);
+    if (!FK_FAILED(status)) {
+        status = fk_archive_verify(&archive);
+    }
     for (i = 0; !FK_FAILED(status) && i < archive.count; i++) {
         const struct fk_entry *entry = &archive.entries[i];
         unsigned char *data = NULL;

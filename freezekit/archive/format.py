@@ -8,13 +8,21 @@ Trailer (``TRAILER`` fields, ``TRAILER_SIZE`` bytes):
     magic, format version, flags, PKG offset (from the start of the file) and length,
     TOC offset (from the PKG start) and length, TOC entry count, CRC-32 of the TOC bytes,
     the target Python's major and minor version, a content id (first 16 bytes of the
-    SHA-256 of the PKG, the name of the cache-mode extraction folder), the libpython file
-    name, and last a CRC-32 of all preceding trailer bytes.
+    SHA-256 of the PKG, the name of the cache-mode extraction folder), the XXH64 (seed 0) of
+    the whole PKG, which the bootloader checks before it unpacks or runs anything, the
+    libpython file name, and last a CRC-32 of all preceding trailer bytes.
 
 TOC entry (``TOC_ENTRY`` header, then the UTF-8 name, a NUL, zero padding to 8 bytes):
     entry length (header + name + padding), kind code, compression code, name length,
     file mode, CRC-32 of the stored bytes, data offset (from the PKG start), stored size,
-    raw (uncompressed) size.
+    raw (uncompressed) size. A zstd entry's raw size is at most ``MAX_ZSTD_RATIO`` times its
+    stored size (zstd's own limit: a 128 KiB block takes at least 4 bytes), and an entry
+    read whole into memory (code, the PYZ, link targets) at most ``MAX_MEMORY_ENTRY`` bytes;
+    readers refuse larger sizes before allocating anything.
+
+Symbolic link entries: the data is a relative target; resolved from the link's folder one
+    part at a time it must stay inside the top directory and never go through a folder that
+    is itself a link entry (``check_link_target``). A link to a link is allowed.
 
 Chunked file entries: a zstd entry whose raw size is at least ``CHUNKED_MIN_SIZE`` is stored
     as independent zstd frames of ``CHUNK_RAW_SIZE`` raw bytes each (the last one shorter),
@@ -42,17 +50,23 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
+
+import xxhash
 
 from freezekit.errors import ArchiveFormatError
 from freezekit.toc import Compression, EntryKind
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the trailer holds the XXH64 of the PKG
+PYZ_VERSION = 1
 MAGIC = b"FRZKIT\x00\x01"
 PYZ_MAGIC = b"FKPYZ\x00\x00\x01"
 NAME_ALIGN = 8
 MAX_NAME_LENGTH = 4096
 LIBPYTHON_FIELD = 64
+MAX_ZSTD_RATIO = 32768  # 131072-byte block / 4-byte RLE block
+MAX_MEMORY_ENTRY = 1 << 30
 
 # Trailer flags.
 FLAG_ONEFILE = 1 << 0
@@ -116,6 +130,7 @@ TRAILER: tuple[tuple[str, str], ...] = (
     ("py_minor", "B"),
     ("reserved", "H"),
     ("content_id", "16s"),
+    ("payload_xxh64", "Q"),
     ("libpython", f"{LIBPYTHON_FIELD}s"),
     ("trailer_crc32", "I"),
 )
@@ -172,6 +187,44 @@ def crc32(data: bytes) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
 
 
+def payload_hasher() -> xxhash.xxh64:
+    """The digest of the trailer's ``payload_xxh64``: feed it every PKG byte in order."""
+    return xxhash.xxh64(seed=0)
+
+
+def check_sizes(name: str, compression: Compression, stored_size: int, raw_size: int) -> None:
+    """Refuse sizes no real entry has, before anything is allocated for them."""
+    if compression is Compression.ZSTD and raw_size > stored_size * MAX_ZSTD_RATIO:
+        raise ArchiveFormatError(
+            f"entry {name!r}: {raw_size} bytes cannot come from {stored_size} zstd bytes"
+        )
+
+
+def check_link_target(name: str, target: str, links: Collection[str]) -> None:
+    """Refuse a symbolic link entry ``name -> target`` that leaves the top directory or goes
+    through another link (``links``: the names of every link entry), after resolving it from
+    the link's folder one part at a time (a link to a link is fine: each is checked)."""
+    resolved = name.split("/")[:-1]
+    if not target or target.startswith("/") or "\x00" in target or "\\" in target:
+        raise ArchiveFormatError(f"symbolic link {name!r} -> {target!r} is not relative")
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if resolved and "/".join(resolved) in links:
+            raise ArchiveFormatError(
+                f"symbolic link {name!r} -> {target!r} goes through the link "
+                f"{'/'.join(resolved)!r}; point it at the real folder"
+            )
+        if part == "..":
+            if not resolved:
+                raise ArchiveFormatError(
+                    f"symbolic link {name!r} -> {target!r} leaves the top directory"
+                )
+            resolved.pop()
+        else:
+            resolved.append(part)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Trailer:
     flags: int
@@ -184,6 +237,7 @@ class Trailer:
     py_major: int
     py_minor: int
     content_id: bytes
+    payload_xxh64: int
     libpython: str
     version: int = FORMAT_VERSION
 
@@ -240,6 +294,7 @@ def encode_trailer(trailer: Trailer) -> bytes:
         trailer.py_minor,
         0,
         trailer.content_id,
+        trailer.payload_xxh64,
         libpython,
         0,
     )
@@ -271,6 +326,7 @@ def decode_trailer(data: bytes) -> Trailer:
         py_major=fields["py_major"],
         py_minor=fields["py_minor"],
         content_id=fields["content_id"],
+        payload_xxh64=fields["payload_xxh64"],
         libpython=libpython,
     )
 
@@ -349,7 +405,7 @@ def encode_pyz_header(
     *, count: int, index_offset: int, index_length: int, index_crc32: int, dict_length: int = 0
 ) -> bytes:
     return PYZ_HEADER_STRUCT.pack(
-        PYZ_MAGIC, FORMAT_VERSION, count, index_offset, index_length, index_crc32, dict_length
+        PYZ_MAGIC, PYZ_VERSION, count, index_offset, index_length, index_crc32, dict_length
     )
 
 
@@ -391,7 +447,7 @@ def decode_pyz(data: bytes) -> list[RawPyzEntry]:
     )
     if magic != PYZ_MAGIC:
         raise ArchiveFormatError("PYZ has a wrong magic")
-    if version != FORMAT_VERSION:
+    if version != PYZ_VERSION:
         raise ArchiveFormatError(f"PYZ format version {version} is not supported")
     if index_offset < PYZ_HEADER_SIZE or index_offset + index_length != len(data):
         raise ArchiveFormatError(
@@ -467,12 +523,15 @@ def render_c_header() -> str:
         "#define FK_ARCHIVE_FORMAT_H",
         "",
         f"#define FK_FORMAT_VERSION {FORMAT_VERSION}",
+        f"#define FK_PYZ_VERSION {PYZ_VERSION}",
         f"#define FK_MAGIC_BYTES {_c_bytes(MAGIC)}",
         f"#define FK_PYZ_MAGIC_BYTES {_c_bytes(PYZ_MAGIC)}",
         f"#define FK_MAGIC_LEN {len(MAGIC)}",
         f"#define FK_NAME_ALIGN {NAME_ALIGN}",
         f"#define FK_MAX_NAME_LENGTH {MAX_NAME_LENGTH}",
         f"#define FK_LIBPYTHON_FIELD {LIBPYTHON_FIELD}",
+        f"#define FK_MAX_ZSTD_RATIO {MAX_ZSTD_RATIO}u",
+        f"#define FK_MAX_MEMORY_ENTRY {MAX_MEMORY_ENTRY}u",
         "",
         f"#define FK_FLAG_ONEFILE {FLAG_ONEFILE}u",
         f"#define FK_FLAG_WINDOWED {FLAG_WINDOWED}u",

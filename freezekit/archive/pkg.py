@@ -85,10 +85,16 @@ def write_pkg(
 ) -> fmt.Trailer:
     """Write PKG data, TOC and trailer to ``out`` (positioned at ``pkg_offset``)."""
     sha = hashlib.sha256()
+    digest = fmt.payload_hasher()
     raw_entries: list[fmt.RawTocEntry] = []
     position = 0
     seen: set[tuple[EntryKind, str]] = set()
-    for item in order_items(items):
+    items = order_items(items)
+    links = {item.name for item in items if item.kind is EntryKind.SYMLINK}
+    for item in items:
+        if item.kind is EntryKind.SYMLINK:
+            fmt.check_link_target(item.name, item.content().decode("utf-8"), links)
+    for item in items:
         key = (item.kind, item.name)
         if key in seen:
             raise ValueError(f"duplicate PKG entry {item.kind.value} {item.name!r}")
@@ -98,6 +104,7 @@ def write_pkg(
         stored = compress_entry(raw, level=level) if compression is Compression.ZSTD else raw
         out.write(stored)
         sha.update(stored)
+        digest.update(stored)
         raw_entries.append(
             fmt.RawTocEntry(
                 name=item.name,
@@ -114,6 +121,7 @@ def write_pkg(
     toc = b"".join(fmt.encode_toc_entry(entry) for entry in raw_entries)
     out.write(toc)
     sha.update(toc)
+    digest.update(toc)
     trailer = fmt.Trailer(
         flags=header.flags,
         pkg_offset=pkg_offset,
@@ -125,6 +133,7 @@ def write_pkg(
         py_major=header.py_version[0],
         py_minor=header.py_version[1],
         content_id=sha.digest()[:16],
+        payload_xxh64=digest.intdigest(),
         libpython=header.libpython,
     )
     out.write(fmt.encode_trailer(trailer))

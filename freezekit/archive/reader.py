@@ -55,8 +55,20 @@ def _pread(fd: int, offset: int, length: int) -> bytes:
     return b"".join(chunks)
 
 
+def _payload_digest(fd: int, offset: int, length: int) -> int:
+    hasher = fmt.payload_hasher()
+    while length > 0:
+        block = os.pread(fd, min(length, 1 << 20), offset)
+        if not block:
+            break
+        hasher.update(block)
+        offset += len(block)
+        length -= len(block)
+    return hasher.intdigest()
+
+
 def open_archive(path: Path) -> Archive:
-    """Parse and check the trailer and TOC of ``path``."""
+    """Parse and check the trailer, the payload digest and the TOC of ``path``."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
@@ -88,11 +100,18 @@ def open_archive(path: Path) -> Archive:
         for entry in entries:
             if entry.data_offset + entry.stored_size > trailer.toc_offset:
                 raise _fail(path, f"entry {entry.name!r} lies outside the PKG data")
+            try:
+                fmt.check_sizes(entry.name, entry.compression, entry.stored_size, entry.raw_size)
+            except ArchiveFormatError as exc:
+                raise _fail(path, exc.message) from exc
             if entry.kind is not EntryKind.OPTION:
                 try:
                     check_relative_name(entry.name)
                 except ValueError as exc:
                     raise _fail(path, str(exc)) from exc
+        # last: the more precise checks above name the fault when they find it
+        if _payload_digest(fd, trailer.pkg_offset, trailer.pkg_length) != trailer.payload_xxh64:
+            raise _fail(path, "payload checksum mismatch")
         return Archive(path=path, size=size, trailer=trailer, entries=tuple(entries))
     finally:
         os.close(fd)
@@ -121,6 +140,12 @@ def _decode(
 ) -> bytes:
     if fmt.crc32(stored) != crc:
         raise _fail(path, f"entry {name!r} checksum mismatch")
+    try:
+        fmt.check_sizes(name, compression, len(stored), raw_size)
+    except ArchiveFormatError as exc:
+        raise _fail(path, exc.message) from exc
+    if raw_size > fmt.MAX_MEMORY_ENTRY:
+        raise _fail(path, f"entry {name!r} of {raw_size} bytes is over the in-memory limit")
     if compression is Compression.NONE:
         data = stored
     else:

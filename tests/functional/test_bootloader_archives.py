@@ -87,4 +87,4 @@ def test_archive_check_rejects_bad_archive(archive_check: Path, name: str) -> No
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"{ARCHIVES / name}: ")
-    assert "; " in lines[0]  # "<what>; <fix>"
+    assert lines[0].endswith(" \u2014 rebuild or recopy it"), lines[0]

@@ -127,8 +127,9 @@ def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> 
     top = Path(first.stdout.strip())
     assert top.parent == tmp_path / "cache" / "freezekit"
     assert top.name.startswith("onefile_app-")
-    # Proof that a later start does not read the payload: a copy whose payload is zeroed
-    # still starts from the cache, and fails with a clean error without it.
+    assert cached.run("meipass", env=env).stdout == first.stdout
+    # A copy whose payload is zeroed is refused before the cache is used (the payload
+    # digest is checked on every start), with or without a cache folder.
     broken = tmp_path / "broken"
     data = bytearray(cached.executable.read_bytes())
     archive = open_archive(cached.executable)
@@ -140,7 +141,8 @@ def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> 
     second = subprocess.run(
         [str(broken), "meipass"], env=env, capture_output=True, text=True, timeout=60
     )
-    assert (second.returncode, second.stdout) == (0, first.stdout)
+    assert (second.returncode, second.stdout) == (1, "")
+    assert "payload checksum mismatch" in second.stderr
     fresh = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "fresh"))
     third = subprocess.run(
         [str(broken), "meipass"], env=fresh, capture_output=True, text=True, timeout=60
@@ -148,7 +150,7 @@ def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> 
     assert third.returncode == 1
     assert third.stderr.startswith(f"freezekit: cannot start {broken}")
     assert len(third.stderr.splitlines()) == 1
-    assert [p for p in (tmp_path / "fresh" / "freezekit").iterdir()] == []
+    assert not (tmp_path / "fresh").exists()  # refused before the cache folder is made
 
 
 def test_sixteen_concurrent_first_starts(cached: FrozenApp, tmp_path: Path) -> None:
