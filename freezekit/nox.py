@@ -243,17 +243,25 @@ def show_matrix(session: Session, cells: Sequence[Cell]) -> None:
     session.log("\n" + format_matrix_table(cells, reasons))
 
 
+RELEASE_USAGE = "usage: nox -s release -- VERSION [--allow-missing] [--from DIR] [--upload]"
+
+
 def release(session: Session, cells: Sequence[Cell], config: FreezeConfig) -> None:
-    """``nox -s release -- VERSION [--allow-missing] [--from DIR]``: gather dist/ into a release."""
-    from freezekit.publish import gather_release, git_commit
+    """``nox -s release -- VERSION [--allow-missing] [--from DIR] [--upload]``: gather dist/
+    into a release; with ``--upload``, create the GitHub release from what was gathered."""
+    from freezekit.publish import gather_release, git_commit, upload_command
 
     args = list(session.posargs)
     allow = "--allow-missing" in args
     source = Path(args[args.index("--from") + 1]) if "--from" in args else config.dist
     versions = [a for a in args if not a.startswith("--") and str(source) != a]
     if len(versions) != 1:
-        session.error("usage: nox -s release -- VERSION [--allow-missing] [--from DIR]")
-    version = versions[0].removeprefix("v")
+        session.error(RELEASE_USAGE)
+    tag = versions[0]
+    version = tag.removeprefix("v")
+    if "--upload" in args:  # the bytes gathered (and attested) before, checked, never rebuilt
+        session.run(*upload_command(source / "release", tag=tag, version=version), external=True)
+        return
     result = gather_release(
         source,
         source / "release",

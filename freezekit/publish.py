@@ -641,6 +641,48 @@ def gather_release(
     )
 
 
+def upload_command(release_dir: Path, *, tag: str, version: str) -> list[str]:
+    """``gh release create`` for a gathered release, after checking it is the one for ``version``
+    and that every file still matches SHA256SUMS (nothing is gathered again here)."""
+    manifest = release_dir / MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PublishError(
+            f"no gathered release in {release_dir} ({exc})",
+            hint="run `nox -s release -- VERSION --from DIR` first",
+        ) from exc
+    if data.get("version") != version:
+        raise PublishError(
+            f"{manifest} is release {data.get('version')}, not {version}",
+            hint="gather this version first",
+        )
+    files = []
+    for line in (release_dir / SHA256SUMS).read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        path = release_dir / name
+        if not path.is_file() or sha256_file(path) != digest:
+            raise PublishError(
+                f"{path} is missing or does not match {release_dir / SHA256SUMS}",
+                hint="gather the release again; nothing was uploaded",
+            )
+        files.append(str(path))
+    files.append(str(release_dir / SHA256SUMS))
+    notes = release_dir / "RELEASE_NOTES.md"
+    return [
+        "gh",
+        "release",
+        "create",
+        tag,
+        *files,
+        "--verify-tag",
+        "--title",
+        f"{tag}",
+        "--notes-file",
+        str(notes),
+    ]
+
+
 def render_release_notes(
     version: str,
     entries: Sequence[Mapping[str, object]],

@@ -270,3 +270,27 @@ def test_publish_onefile_records_itself_as_the_executable(tmp_path: Path) -> Non
     result = _publish(exe, tmp_path / "out", cell=WINDOWS)
     binary = json.loads(result.manifest.read_text())["binary"]
     assert binary == {"member": "hello.exe", "format": "PE", "machines": ["i686"], "bits": 32}
+
+
+def test_publish_upload_command_checks_the_gathered_bytes(app: Path, tmp_path: Path) -> None:
+    from freezekit.publish import upload_command
+
+    dist = tmp_path / "dist"
+    _publish(app, dist / "freeze-linux-x86_64-3.12")
+    result = gather_release(dist, dist / "release", version="1.2.3", cells=[LINUX])
+    command = upload_command(result.out_dir, tag="v1.2.3", version="1.2.3")
+    assert command[:4] == ["gh", "release", "create", "v1.2.3"]
+    uploaded = {Path(arg).name for arg in command if arg.startswith(str(result.out_dir))}
+    assert uploaded == {
+        "hello-1.2.3-linux-x86_64-py312.tar.gz",
+        "hello-1.2.3-linux-x86_64-py312.cdx.json",
+        "manifest.json",
+        "SHA256SUMS",
+        "RELEASE_NOTES.md",
+    }
+    assert "--verify-tag" in command
+    with pytest.raises(PublishError, match="is release 1.2.3, not 2.0.0"):
+        upload_command(result.out_dir, tag="v2.0.0", version="2.0.0")
+    result.archives[0].write_bytes(b"swapped")
+    with pytest.raises(PublishError, match="does not match"):
+        upload_command(result.out_dir, tag="v1.2.3", version="1.2.3")
