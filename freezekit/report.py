@@ -1,11 +1,10 @@
 """The size report printed at the end of a build: where the bytes of the app come from.
 
-``size_report(output, analysis)`` adds up the bundled files by *package* (the top-level
-import name; a wheel's vendored ``<name>.libs`` folder counts for ``<name>``) and lists the
-largest single binaries. A file's bytes are its size in the onedir output when it is there
-(after stripping), else its source's size (onefile, where everything is inside the
-executable). Python modules count with the size of their source: the PYZ holds them
-compressed, so the report ranks packages rather than predicting the download.
+Sizes are what the output holds (*stored*): a onedir file's size on disk (after stripping), a
+onefile entry's compressed size in the executable, a module's compressed size in the PYZ. For
+onefile each package also has its *unpacked* size: what a start writes to disk. ``stored_items``
+reads them from the output; ``size_report`` adds them up by *package* (the top-level import name;
+a wheel's vendored ``<name>.libs`` folder counts for ``<name>``) and lists the largest binaries.
 """
 
 from __future__ import annotations
@@ -13,18 +12,22 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from freezekit.toc import TocEntry
+from freezekit.toc import EntryKind, TocEntry
 
 #: Groups for files that belong to no package.
 SHARED_LIBRARIES = "(shared libraries)"
 STDLIB_EXTENSIONS = "(stdlib extensions)"
 STDLIB = "(python stdlib)"
 METADATA = "(metadata)"
-REPORT_VERSION = 1
+SCRIPTS = "(scripts)"
+FREEZEKIT = "(bootloader and run time)"  # the launcher, the bootstrap, tables and options
+REPORT_VERSION = 2
+BASE_LIBRARY = "base_library.zip"  # the start-up modules of the stdlib, as a zip
 
 
 class _Module(Protocol):
@@ -44,38 +47,56 @@ class _Analysis(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Stored:
+    """One item of the output: a file under the top directory, a PYZ module, or a part of
+    the executable (``kind``)."""
+
+    name: str
+    kind: EntryKind | None  # None: the executable's own code (the bootloader)
+    stored: int  # bytes in the output
+    unpacked: int  # bytes once unpacked (onefile); ``stored`` for a file on disk
+
+
+@dataclass(frozen=True, kw_only=True)
 class SizeItem:
     name: str
-    bytes: int
+    bytes: int  # stored: what the output holds
+    unpacked: int  # what a onefile start writes (equal to ``bytes`` for onedir)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SizeReport:
     output: str
     output_bytes: int  # what was written (the onedir folder, or the onefile executable)
+    onefile: bool
     packages: tuple[SizeItem, ...]  # largest first
     binaries: tuple[SizeItem, ...]  # largest first
 
     def summary(self, top: int = 5) -> list[str]:
         """A few lines for the end of a build."""
         lines = [f"size: {_mb(self.output_bytes)} in {self.output}"]
-        lines.append(
-            "  largest packages: "
-            + ", ".join(f"{i.name} {_mb(i.bytes)}" for i in self.packages[:top])
-        )
-        lines.append(
-            "  largest binaries: "
-            + ", ".join(f"{i.name} {_mb(i.bytes)}" for i in self.binaries[:top])
-        )
+        lines.append("  largest packages: " + ", ".join(self._item(i) for i in self.packages[:top]))
+        lines.append("  largest binaries: " + ", ".join(self._item(i) for i in self.binaries[:top]))
         return lines
 
+    def _item(self, item: SizeItem) -> str:
+        if self.onefile:
+            return f"{item.name} {_mb(item.bytes)} ({_mb(item.unpacked)} unpacked)"
+        return f"{item.name} {_mb(item.bytes)}"
+
     def to_json(self) -> dict[str, object]:
+        def items(values: Sequence[SizeItem]) -> list[dict[str, object]]:
+            return [
+                {"name": i.name, "bytes": i.bytes, "unpacked_bytes": i.unpacked} for i in values
+            ]
+
         return {
             "version": REPORT_VERSION,
             "output": self.output,
             "output_bytes": self.output_bytes,
-            "packages": [{"name": i.name, "bytes": i.bytes} for i in self.packages],
-            "binaries": [{"name": i.name, "bytes": i.bytes} for i in self.binaries],
+            "mode": "onefile" if self.onefile else "onedir",
+            "packages": items(self.packages),
+            "binaries": items(self.binaries),
         }
 
 
@@ -83,25 +104,116 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def size_report(result_output: Path, analysis: _Analysis, *, top: int = 20) -> SizeReport:
-    """Top packages and top binaries by bytes, for a build's output and its analysis."""
-    top_dir = result_output / "_internal" if result_output.is_dir() else None
-    packages: Counter[str] = Counter()
-    binaries: dict[str, int] = {}
-    for entry in (*analysis.binaries, *analysis.datas):
-        size = _entry_size(entry, top_dir)
-        packages[package_of(entry.name)] += size
-        if entry in analysis.binaries:
-            binaries[entry.name] = size
-    for module in analysis.pure:
-        if module.source is not None and module.source.is_file():
-            packages[_module_group(module.name, module.source)] += module.source.stat().st_size
+def stored_items(output: Path, executable: Path) -> list[Stored]:
+    """What ``output`` holds: the entries of the executable's archive (the PYZ as its modules,
+    with their compressed sizes) and, for onedir, the files of the folder."""
+    from freezekit.archive import format as fmt
+    from freezekit.archive.reader import open_archive, read_entry
+
+    archive = open_archive(executable)
+    items: list[Stored] = []
+    for entry in archive.entries:
+        if entry.kind is EntryKind.PYZ:
+            for module in fmt.decode_pyz(read_entry(archive, entry)):
+                items.append(
+                    Stored(
+                        name=module.name,
+                        kind=EntryKind.PYZ,
+                        stored=module.stored_size,
+                        unpacked=module.raw_size,
+                    )
+                )
+        else:
+            items.append(
+                Stored(
+                    name=entry.name,
+                    kind=entry.kind,
+                    stored=entry.stored_size,
+                    unpacked=entry.raw_size,
+                )
+            )
+    archived = sum(entry.stored_size for entry in archive.entries)
+    launcher = max(0, executable.stat().st_size - archived)
+    items.append(Stored(name=executable.name, kind=None, stored=launcher, unpacked=launcher))
+    if output.is_dir():
+        items += _folder_files(output, executable)
+    return items
+
+
+def _folder_files(output: Path, executable: Path) -> Iterable[Stored]:
+    """The files of a onedir folder besides the executable, named under the top directory."""
+    top = output / "_internal"
+    for path in sorted(output.rglob("*")):
+        if path == executable or path.is_symlink() or not path.is_file():
+            continue
+        relative = path.relative_to(top if path.is_relative_to(top) else output)
+        size = path.stat().st_size
+        yield Stored(name=relative.as_posix(), kind=EntryKind.DATA, stored=size, unpacked=size)
+
+
+def size_report(
+    output: Path,
+    analysis: _Analysis,
+    *,
+    executable: Path | None = None,
+    items: Sequence[Stored] | None = None,
+    top: int = 20,
+) -> SizeReport:
+    """Top packages and top binaries by stored bytes, for a build's output and its analysis
+    (``items``: what the output holds, read from it when not given)."""
+    onefile = output.is_file()
+    if items is None:
+        items = stored_items(output, executable or _executable(output))
+    sources = {module.name: module.source for module in analysis.pure}
+    binary_names = {entry.name for entry in analysis.binaries}
+    stored: Counter[str] = Counter()
+    unpacked: Counter[str] = Counter()
+    binaries: dict[str, SizeItem] = {}
+    for item in items:
+        group = _group(item, sources)
+        stored[group] += item.stored
+        unpacked[group] += item.unpacked
+        if item.name in binary_names or item.kind in (EntryKind.BINARY, EntryKind.EXTENSION):
+            binaries[item.name] = SizeItem(
+                name=item.name, bytes=item.stored, unpacked=item.unpacked
+            )
+    packages = [SizeItem(name=g, bytes=stored[g], unpacked=unpacked[g]) for g in stored]
     return SizeReport(
-        output=str(result_output),
-        output_bytes=_tree_size(result_output),
+        output=str(output),
+        output_bytes=_tree_size(output),
+        onefile=onefile,
         packages=_largest(packages, top),
-        binaries=_largest(binaries, top),
+        binaries=_largest(binaries.values(), top),
     )
+
+
+def _executable(output: Path) -> Path:
+    """A onefile output, or the onedir folder's executable (named as the folder, else the one
+    top-level file that is a freezekit executable)."""
+    if output.is_file():
+        return output
+    named = output / output.name
+    if named.is_file():
+        return named
+    for path in sorted(output.iterdir()):
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    return named
+
+
+def _group(item: Stored, sources: dict[str, Path | None]) -> str:
+    if item.kind is None or item.kind in (EntryKind.BOOTSTRAP, EntryKind.OPTION, EntryKind.LAZY):
+        return FREEZEKIT
+    if item.kind in (EntryKind.SCRIPT, EntryKind.RUNTIME_HOOK):
+        return SCRIPTS
+    if item.kind is EntryKind.PYZ:
+        source = sources.get(item.name)
+        if source is None:
+            return item.name.split(".")[0]
+        return _module_group(item.name, source)
+    if item.name == BASE_LIBRARY:
+        return STDLIB
+    return package_of(item.name)
 
 
 def package_of(name: str) -> str:
@@ -129,25 +241,14 @@ def _module_group(name: str, source: Path) -> str:
     return STDLIB if "lib" in source.parts else name.split(".")[0]
 
 
-def _entry_size(entry: TocEntry, top_dir: Path | None) -> int:
-    if top_dir is not None:
-        built = top_dir / entry.name
-        if built.is_file() and not built.is_symlink():
-            return built.stat().st_size
-    if entry.source and os.path.isfile(entry.source):
-        return os.stat(entry.source).st_size
-    return 0
-
-
 def _tree_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _largest(sizes: dict[str, int], top: int) -> tuple[SizeItem, ...]:
-    ranked = sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return tuple(SizeItem(name=k, bytes=v) for k, v in ranked)
+def _largest(items: Iterable[SizeItem], top: int) -> tuple[SizeItem, ...]:
+    return tuple(sorted(items, key=lambda i: (-i.bytes, i.name))[:top])
 
 
 def write_report_json(report: SizeReport, path: Path) -> None:

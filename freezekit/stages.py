@@ -110,11 +110,7 @@ def analysis_stage(
     with reporter.stage("analysis") as notes:
         analysis = analyze(options, target, cache_dir=workdir)
         write_warnings(analysis, workdir / f"warn-{options.name}.txt")
-        notes.summary = (
-            f"{len(analysis.pure) + len(analysis.startup)} modules, "
-            f"{len(analysis.binaries)} binaries, {len(analysis.datas)} data files, "
-            f"{len(analysis.missing)} missing"
-        )
+        notes.summary = analysis.summary()  # the same line as a spec build's
     return analysis
 
 
@@ -254,7 +250,7 @@ def report_size(
 ) -> tuple[int, int, str]:
     """The size report (printed, and written beside the warnings file): (bytes, files, line)."""
     size, count = measure(output)
-    report = size_report(output, analysis)
+    report = size_report(output, analysis, executable=executable_of(options, output))
     write_report_json(report, options.workpath / options.name / f"report-{options.name}.json")
     largest = "; ".join(line.strip() for line in report.summary(3)[1:])
     summary = f"{size / 1e6:.1f} MB in {count} files; {largest}"

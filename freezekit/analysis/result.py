@@ -55,9 +55,14 @@ class AnalysisResult:
         return tuple(m for m in self.missing if not m.optional)
 
     def summary(self) -> str:
-        """``412 modules, 37 binaries, 3 missing``: the INFO line of the stage."""
+        """``412 modules, 37 binaries, 2 data files, 5 missing (4 optional)``: the INFO line of
+        the stage; the missing count is the number of lines of the warnings file."""
         modules = len(self.pure) + len(self.startup)
-        return f"{modules} modules, {len(self.binaries)} binaries, {len(self.problems)} missing"
+        optional = len(self.missing) - len(self.problems)
+        return (
+            f"{modules} modules, {len(self.binaries)} binaries, {len(self.datas)} data files, "
+            f"{len(self.missing)} missing ({optional} optional)"
+        )
 
 
 def write_warnings(result: AnalysisResult, path: Path) -> None:

@@ -43,6 +43,12 @@ def test_flags_before_the_script_and_a_quiet_build(tmp_path: Path) -> None:
     assert done.stdout == "hello [] True\n"
     quiet = _cli("hello.py", "--onefile", "-y", "--log-level", "ERROR", cwd=tmp_path)
     assert (quiet.returncode, quiet.stdout) == (0, "")
+    # the size report counts what the executable holds: compressed entries and PYZ modules
+    report = json.loads((tmp_path / "build" / "hello" / "report-hello.json").read_text())
+    stored = sum(package["bytes"] for package in report["packages"])
+    assert 0.97 * report["output_bytes"] <= stored <= report["output_bytes"]
+    libpython = next(b for b in report["binaries"] if b["name"].startswith("libpython"))
+    assert libpython["bytes"] < libpython["unpacked_bytes"]
 
 
 def test_makespec_then_build_the_spec(tmp_path: Path) -> None:
@@ -52,6 +58,9 @@ def test_makespec_then_build_the_spec(tmp_path: Path) -> None:
     built = _cli("hello.spec", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert built.stdout.splitlines()[-1] == "built dist/hello"
+    warnings = (tmp_path / "build" / "hello" / "warn-hello.txt").read_text()
+    missing = warnings.count("\nmissing module named ")
+    assert missing > 0 and f", {missing} missing (" in built.stdout
     refused = _cli("hello.spec", "--onedir", cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: --onedir/--onefile cannot be combined with hello.spec")

@@ -51,7 +51,7 @@ def test_result_warnings_file_lines(tmp_path: Path) -> None:
 
 
 def test_result_summary_counts_only_problems() -> None:
-    assert sample().summary() == "3 modules, 1 binaries, 1 missing"
+    assert sample().summary() == "3 modules, 1 binaries, 1 data files, 2 missing (1 optional)"
 
 
 def test_result_json_round_trip() -> None:

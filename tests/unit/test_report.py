@@ -10,6 +10,7 @@ from freezekit.report import (
     METADATA,
     SHARED_LIBRARIES,
     STDLIB_EXTENSIONS,
+    Stored,
     package_of,
     size_report,
     write_report_json,
@@ -74,45 +75,70 @@ def test_report_package_of_groups_files() -> None:
     assert package_of("base_library.zip") == "base_library.zip"
 
 
-def test_report_ranks_packages_and_binaries(tmp_path: Path) -> None:
+def _items(analysis: Analysis, *, compressed: float) -> list[Stored]:
+    """What an output of ``analysis`` holds, each file stored at ``compressed`` of its size."""
+    items = [
+        Stored(name="app", kind=None, stored=100, unpacked=100),
+        Stored(name="app.py", kind=EntryKind.SCRIPT, stored=10, unpacked=20),
+    ]
+    for entry in (*analysis.binaries, *analysis.datas):
+        size = Path(str(entry.source)).stat().st_size
+        kind = entry.kind if compressed < 1 else EntryKind.DATA  # onedir: files on disk
+        items.append(
+            Stored(name=entry.name, kind=kind, stored=int(size * compressed), unpacked=size)
+        )
+    for module in analysis.pure:
+        if module.source is not None:
+            size = module.source.stat().st_size
+            items.append(
+                Stored(name=module.name, kind=EntryKind.PYZ, stored=size // 5, unpacked=size)
+            )
+    return items
+
+
+def test_report_onefile_counts_compressed_bytes_and_unpacked_ones(tmp_path: Path) -> None:
     analysis = _analysis(tmp_path / "src")
-    output = _file(tmp_path / "dist" / "app", 12345)  # onefile: sizes come from sources
-    report = size_report(output, analysis)
-    assert report.output_bytes == 12345
-    assert [(i.name, i.bytes) for i in report.packages] == [
-        ("numpy", 24500),
-        (SHARED_LIBRARIES, 9000),
-        ("certifi", 2000),
-        (STDLIB_EXTENSIONS, 300),
-        ("(python stdlib)", 70),
-        (METADATA, 40),
+    output = _file(tmp_path / "dist" / "app", 12345)
+    report = size_report(output, analysis, items=_items(analysis, compressed=0.5))
+    assert report.output_bytes == 12345 and report.onefile
+    assert [(i.name, i.bytes, i.unpacked) for i in report.packages] == [
+        ("numpy", 12100, 24500),
+        (SHARED_LIBRARIES, 4500, 9000),
+        ("certifi", 1000, 2000),
+        (STDLIB_EXTENSIONS, 150, 300),
+        ("(bootloader and run time)", 100, 100),
+        (METADATA, 20, 40),
+        ("(python stdlib)", 14, 70),
+        ("(scripts)", 10, 20),
     ]
-    assert [i.name for i in report.binaries] == [
-        "numpy.libs/libopenblas-1234.so",
-        "libpython3.12.so.1.0",
-        "numpy/_core/_multiarray_umath.so",
-        "lib-dynload/_ssl.so",
+    assert [(i.name, i.bytes) for i in report.binaries] == [
+        ("numpy.libs/libopenblas-1234.so", 10000),
+        ("libpython3.12.so.1.0", 4500),
+        ("numpy/_core/_multiarray_umath.so", 2000),
+        ("lib-dynload/_ssl.so", 150),
     ]
-    lines = report.summary(top=2)
+    lines = report.summary(top=1)
     assert lines[0] == f"size: 0.0 MB in {output}"
-    assert lines[1] == "  largest packages: numpy 0.0 MB, (shared libraries) 0.0 MB"
+    assert lines[1] == "  largest packages: numpy 0.0 MB (0.0 MB unpacked)"
 
 
-def test_report_prefers_built_onedir_sizes(tmp_path: Path) -> None:
+def test_report_onedir_counts_files_as_they_are(tmp_path: Path) -> None:
     analysis = _analysis(tmp_path / "src")
     output = tmp_path / "dist" / "app"
     _file(output / "app", 100)
-    _file(output / "_internal" / "libpython3.12.so.1.0", 7000)  # stripped copy
-    report = size_report(output, analysis)
-    assert {i.name: i.bytes for i in report.binaries}["libpython3.12.so.1.0"] == 7000
-    assert report.output_bytes == 7100
+    report = size_report(output, analysis, items=_items(analysis, compressed=1))
+    assert not report.onefile
+    assert {i.name: i.bytes for i in report.binaries}["libpython3.12.so.1.0"] == 9000
+    assert report.summary(top=1)[2] == "  largest binaries: numpy.libs/libopenblas-1234.so 0.0 MB"
 
 
 def test_report_json_is_written_atomically(tmp_path: Path) -> None:
-    report = size_report(_file(tmp_path / "app", 10), _analysis(tmp_path / "src"), top=1)
+    analysis = _analysis(tmp_path / "src")
+    output = _file(tmp_path / "app", 10)
+    report = size_report(output, analysis, items=_items(analysis, compressed=0.5), top=1)
     path = tmp_path / "build" / "app" / "report-app.json"
     write_report_json(report, path)
     data = json.loads(path.read_text())
-    assert data["version"] == 1
-    assert data["packages"] == [{"name": "numpy", "bytes": 24500}]
+    assert data["version"] == 2 and data["mode"] == "onefile"
+    assert data["packages"] == [{"name": "numpy", "bytes": 12100, "unpacked_bytes": 24500}]
     assert [p.name for p in path.parent.iterdir()] == ["report-app.json"]
