@@ -39,7 +39,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(venv_backend="none", tags=["lint"])
 def lint(session: nox.Session) -> None:
     """Formatting, lint, types, the layering rule and the archive-header drift check."""
-    paths = ["freezekit", "tests", "bench", "noxfile.py", "tasks.py"]
+    paths = ["freezekit", "tests", "bench", "corpus", "noxfile.py", "tasks.py"]
     session.run(PYTHON, "-m", "ruff", "format", "--check", *paths, external=True)
     session.run(PYTHON, "-m", "ruff", "check", *paths, external=True)
     session.run(PYTHON, "-m", "mypy", external=True)
@@ -112,6 +112,13 @@ def bench(session: nox.Session) -> None:
         external=True,
     )
     session.run(str(python), str(ROOT / "bench" / "run.py"), *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", tags=["corpus"])
+def corpus(session: nox.Session) -> None:
+    """Popular PyPI packages frozen with no flags by freezekit and PyInstaller, side by side
+    (`-- --only babel,pytz --no-pyinstaller --jobs N --python 3.13 --smoke --write-docs`)."""
+    session.run(PYTHON, str(ROOT / "corpus" / "run.py"), *session.posargs, external=True)
 
 
 # -- beyond linux-x86_64: cross-bitness freeze and the Windows bootloader ----------------------

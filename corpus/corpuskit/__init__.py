@@ -1,0 +1,1 @@
+"""The corpus runner's modules (corpus/run.py puts corpus/ on sys.path)."""
