@@ -1,5 +1,8 @@
 """charset_normalizer: the mess detector may be a compiled module imported indirectly."""
 
+# Wins over pyinstaller-hooks-contrib's (-1000), which names only the mypyc helper module.
+# $PyInstaller-Hook-Priority: -500
+
 import importlib.util
 
 

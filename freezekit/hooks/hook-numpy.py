@@ -5,6 +5,10 @@ vendored OpenBLAS and gfortran (numpy.libs/) are found through the extensions' R
 The core's test extensions are left to the analysis: only numpy's own test suite imports
 them (_simd alone is 3 MB). An app that imports one by name still gets it."""
 
+# Wins over numpy's own hook (registered through the pyinstaller40 entry point, priority 0),
+# which lacks the numpy._core helpers, as PyInstaller's core hook does.
+# $PyInstaller-Hook-Priority: 1
+
 # numpy._core (numpy 2) or numpy.core (numpy 1) extension modules built for numpy's tests
 TEST_EXTENSIONS = (
     "_simd",

@@ -491,6 +491,31 @@ def collect_entry_point(name: str) -> tuple[Pairs, list[str]]:
     return datas, imports
 
 
+def collect_all(
+    package_name: str,
+    include_py_files: bool = True,
+    filter_submodules: Callable[[str], bool] | None = None,
+    exclude_datas: Sequence[str] | None = None,
+    include_datas: Sequence[str] | None = None,
+    on_error: str = "warn once",
+) -> tuple[Pairs, Pairs, list[str]]:
+    """``(datas, binaries, hiddenimports)``: the package's data files, the metadata of the
+    distributions that provide it, its shared libraries and its submodules."""
+    datas = collect_data_files(
+        package_name, include_py_files, excludes=exclude_datas, includes=include_datas
+    )
+    top = package_name.split(".")[0]
+    dist_names = importlib.metadata.packages_distributions().get(top) or [package_name]
+    for dist_name in dict.fromkeys(dist_names):
+        try:
+            datas += copy_metadata(dist_name)
+        except importlib.metadata.PackageNotFoundError:
+            logger.debug("collect_all: no distribution named %s", dist_name)
+    binaries = collect_dynamic_libs(package_name)
+    hiddenimports = collect_submodules(package_name, filter=filter_submodules, on_error=on_error)
+    return datas, binaries, hiddenimports
+
+
 def _version_of(name: str, version_attr: str | None) -> str | None:
     if _normalize(name) == "pyinstaller":
         from ... import __version__

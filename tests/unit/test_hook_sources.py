@@ -1,0 +1,142 @@
+"""Where hooks come from and which one wins, through the real analysis worker.
+
+``tests/fixtures/pyi_plugin_site`` holds ``fkprec`` and a distribution registering a hook folder
+through the ``pyinstaller40`` entry point (``fkprec_hooks``, with an ``rthooks.dat``); the
+project ``pyi-precedence`` has its own hook folder. pyinstaller-hooks-contrib is a freezekit
+dependency, so it is there too.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from freezekit.analysis import imports
+from freezekit.analysis.hooks import BUILTIN_HOOKS_DIR, find_hooks
+from freezekit.analysis.imports import ImportGraph
+from freezekit.errors import AnalysisError
+from freezekit.options import BuildOptions
+from freezekit.platforms import Target, host_target
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PLUGIN_SITE = FIXTURES / "pyi_plugin_site"
+PROJECT = FIXTURES / "projects" / "pyi-precedence"
+EP_HOOKS = PLUGIN_SITE / "fkprec_hooks" / "hooks"
+
+
+@functools.cache
+def target() -> Target:
+    return host_target()
+
+
+def options(**changes: object) -> BuildOptions:
+    base = BuildOptions(
+        scripts=(PROJECT / "main.py",),
+        name="main",
+        paths=(PLUGIN_SITE,),
+        hooks_dirs=(PROJECT / "hooks",),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def reply_for(opts: BuildOptions) -> dict[str, object]:
+    request = imports.build_request(opts, target(), hooks=find_hooks(opts.hooks_dirs), startup=())
+    return imports.run_worker(request, target())
+
+
+def applied(graph: ImportGraph) -> dict[str, str]:
+    """Module -> the hook file that ran for it (runtime hooks of rthooks.dat aside)."""
+    return {
+        str(o["module"]): str(o["hook_file"])
+        for o in graph.hooks
+        if not str(o["hook_file"]).endswith("rthooks.dat")
+    }
+
+
+@functools.cache
+def precedence_graph() -> ImportGraph:
+    return imports.parse_reply(reply_for(options()))
+
+
+def test_user_folder_beats_entry_point_folder() -> None:
+    graph = precedence_graph()
+    assert applied(graph)["fkprec"] == str((PROJECT / "hooks" / "hook-fkprec.py").resolve())
+    assert "fkprec.from_user" in graph.nodes
+    assert "fkprec.from_entry_point" not in graph.nodes  # exactly one hook per module
+
+
+def test_priority_line_beats_user_folder() -> None:
+    graph = precedence_graph()
+    assert applied(graph)["fkprec.marked"] == str(EP_HOOKS / "hook-fkprec.marked.py")
+    assert "fkprec.from_marked_ep" in graph.nodes
+    assert "fkprec.from_marked_user" not in graph.nodes
+
+
+def test_package_hook_beats_contrib_and_builtin() -> None:
+    # certifi has a hook in contrib (-1000), in freezekit (-2000) and in fkprec_hooks (0)
+    graph = precedence_graph()
+    assert applied(graph)["certifi"] == str(EP_HOOKS / "hook-certifi.py")
+    assert "fkprec.from_ep_certifi" in graph.nodes
+
+
+def test_rthooks_dat_adds_runtime_hooks_and_their_imports() -> None:
+    graph = precedence_graph()
+    runtime = [o for o in graph.hooks if str(o["hook_file"]).endswith("rthooks.dat")]
+    assert [o["module"] for o in runtime] == ["fkprec"]
+    assert runtime[0]["runtime_hooks"] == [str(EP_HOOKS / "rthooks" / "pyi_rth_fkprec.py")]
+    assert "fkprec.rt_only" in graph.nodes  # imported by the runtime hook only
+
+
+def test_contrib_beats_builtin_unless_the_builtin_says_otherwise(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text("import certifi\nimport zoneinfo\n")
+    graph = imports.parse_reply(
+        reply_for(BuildOptions(scripts=(script,), name="app", hooks_dirs=()))
+    )
+    hooks = applied(graph)
+    assert "_pyinstaller_hooks_contrib" in hooks["certifi"]
+    # freezekit's zoneinfo hook carries '$PyInstaller-Hook-Priority: -500' (contrib: -1000)
+    assert hooks["zoneinfo"] == str(BUILTIN_HOOKS_DIR / "hook-zoneinfo.py")
+
+
+def _broken_hooks(tmp_path: Path, body: str) -> Path:
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    (folder / "hook-fkprec.py").write_text(body)
+    return folder
+
+
+def test_a_failing_hook_stops_the_build_with_one_line(tmp_path: Path) -> None:
+    folder = _broken_hooks(tmp_path, "hiddenimports = ['fkprec.from_user']\nraise KeyError('x')\n")
+    reply = reply_for(options(hooks_dirs=(folder,)))
+    with pytest.raises(AnalysisError) as info:
+        imports.parse_reply(reply)
+    message = str(info.value)
+    assert message == f"hook {folder / 'hook-fkprec.py'} (for fkprec) failed: KeyError: 'x'"
+    assert info.value.exit_code == 3
+    assert "--ignore-hook-errors" in (info.value.hint or "")
+
+
+def test_ignore_hook_errors_skips_only_that_hook(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = _broken_hooks(
+        tmp_path, "from PyInstaller.utils.hooks import collect_everything_fk\nhiddenimports = []\n"
+    )
+    reply = reply_for(options(hooks_dirs=(folder,), ignore_hook_errors=True))
+    with caplog.at_level(logging.WARNING, logger="freezekit.analysis.imports"):
+        graph = imports.parse_reply(reply)
+    assert "fkprec" not in applied(graph)  # nothing of the failed hook is applied
+    assert "fkprec.from_user" not in graph.nodes and "fkprec.from_entry_point" not in graph.nodes
+    assert "fkprec.marked" in applied(graph)  # the other hooks ran
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        "PyInstaller.utils.hooks.collect_everything_fk" in w
+        and "hook-fkprec.py" in w
+        and "skipped" in w
+        for w in warnings
+    ), warnings
