@@ -62,7 +62,7 @@ EXPECTED = {
     "cryptography": "frozen secret\nba7816bf8f01cfea",
     "yaml": "True yaml.cyaml {'a': 1, 'b': ['x', 'y']}\n{a: 1, b: [x, y]}",
     "certifi": "ca file True certificates>100 True\nverify True",
-    "tcl": "1970-01-01 00:00\n1.6.1\nbundled True tcl8.6",
+    "tcl": "1970-01-01 00:00\n1.6.1\nbundled True _tcl_data",
     "click": "HELLO FROZEN APP\nHELLO FROZEN APP",
     "tk": "frozen tk 1 8.6",
     "qt": "offscreen True True\nPNG True 40 20 True\nJPEG True 40 20 True\nbuffer True True",
