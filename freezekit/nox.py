@@ -273,6 +273,48 @@ def release(session: Session, cells: Sequence[Cell], config: FreezeConfig) -> No
     session.log(f"release {version}: {len(result.archives)} archives in {result.out_dir}")
 
 
+def check_reproducible(session: Session, cells: Sequence[Cell], config: FreezeConfig) -> None:
+    """Freeze one cell twice, each time from empty work and publish folders, and compare every
+    published file byte for byte (archive, SBOM, manifest, SHA256SUMS)."""
+    import shutil
+
+    from freezekit.interpreters import host_platform
+
+    wanted = list(session.posargs)
+    if wanted:
+        chosen = [cell for cell in cells if cell.name in wanted]
+        if len(chosen) != len(wanted):
+            session.error(f"unknown cell among {', '.join(wanted)}: see `nox -s matrix`")
+    else:
+        host = host_platform()
+        chosen = [c for c in cells if can_host(c, host) is None][:1]
+        if not chosen:
+            session.error("no cell of the matrix runs on this host")
+    root = config.build.parent / "reproducible"
+    for cell in chosen:
+        runs = []
+        for run in ("1", "2"):
+            shutil.rmtree(root / run, ignore_errors=True)
+            runs.append(
+                freeze_cell(
+                    session,
+                    cell,
+                    replace(config, build=root / run / "build", dist=root / run / "dist"),
+                )
+            )
+        first = sorted(p.relative_to(runs[0]) for p in runs[0].rglob("*") if p.is_file())
+        second = sorted(p.relative_to(runs[1]) for p in runs[1].rglob("*") if p.is_file())
+        if first != second:
+            session.error(f"{cell.name}: the two runs published different files")
+        differ = [p for p in first if (runs[0] / p).read_bytes() != (runs[1] / p).read_bytes()]
+        if differ:
+            session.error(
+                f"{cell.name}: not reproducible: {', '.join(map(str, differ))} differ between "
+                f"{runs[0]} and {runs[1]} (`freezekit diff` shows what changed)"
+            )
+        session.log(f"{cell.name}: reproducible ({len(first)} files byte-identical in two runs)")
+
+
 def declare_freeze_sessions(
     app: AppSpec | Path | str,
     *,
@@ -321,6 +363,11 @@ def declare_freeze_sessions(
         "release": (
             "Gather every cell's artifact into a release: -- VERSION [--allow-missing].",
             lambda session: release(session, chosen, config),
+        ),
+        "reproducible": (
+            "Freeze a cell twice from empty work folders; its files must be byte-identical: "
+            "-- [CELL] (default: the first cell this host runs).",
+            lambda session: check_reproducible(session, chosen, config),
         ),
     }
     for name, (doc, func) in sessions.items():

@@ -265,10 +265,20 @@ def build_manifest(
         "source_date_epoch": epoch,
         "artifact": {"name": archive.name, "size": archive.stat().st_size, "sha256": sha256},
         "content": {"size": content[0], "files": content[1]},
-        "smoke": [{"probe": r.probe, "ok": bool(r.ok), "detail": r.detail} for r in smoke],
-        "checks": [{"check": r.probe, "ok": bool(r.ok), "detail": r.detail} for r in checks],
+        "smoke": [_outcome("probe", r) for r in smoke],
+        "checks": [_outcome("check", r) for r in checks],
         "sbom": None if sbom is None else {"name": sbom.name, "sha256": sha256_file(sbom)},
     }
+
+
+def _outcome(key: str, result: ProbeOutcome) -> dict[str, object]:
+    """A probe's or check's result for the manifest. Details of passing ones (timings, the
+    build folder's path) stay in the log: the manifest is the same in every clean run."""
+    status = str(getattr(result, "status", "ok" if result.ok else "failed"))
+    entry: dict[str, object] = {key: result.probe, "ok": bool(result.ok), "status": status}
+    if status != "ok":
+        entry["detail"] = result.detail
+    return entry
 
 
 def dump_json(data: object) -> str:

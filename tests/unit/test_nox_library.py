@@ -209,6 +209,7 @@ def test_nox_declares_sessions_per_cell(monkeypatch: pytest.MonkeyPatch) -> None
             "freeze",
             "matrix",
             "release",
+            "reproducible",
         ]
         func = registry.get()["freeze-linux-x86_64-3.12"]
         assert func.tags == ["freeze", "smoke"] and func.venv_backend == "none"
