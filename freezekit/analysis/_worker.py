@@ -291,7 +291,7 @@ class _Builder:
                 _guarded(graph, graph.add_module, name)
         for name in self.request.get("modules", []):
             _guarded(graph, graph.add_module, name)
-        self._add_extension_imports()
+        self._add_named_modules()
         self._add_extension_imports()
         for script in self.request.get("runtime_hook_scripts", []):
             _guarded(graph, graph.add_script, script)  # their imports are the app's too
@@ -302,25 +302,22 @@ class _Builder:
         self._apply_runtime_hooks()
         self._apply_hook_excludes()
 
-    def _add_extension_imports(self) -> None:
-        """Modules that compiled extensions import from C (analysis/extscan.py)."""
-        from freezekit.analysis import extscan
-        from freezekit.analysis._scancache import default_path
+    def _add_named_modules(self) -> None:
+        """Modules the app's own code names in strings (analysis/userstrings.py)."""
+        from freezekit.analysis import userstrings
 
-        scan_cache = self.request.get("scan_cache") or default_path(_mg_version())
-        cache = extscan.ExtensionScanCache(extscan.default_path(scan_cache))
-        excluded = [*self.request.get("excludes", []), *self.soft]
-        added = extscan.add_extension_imports(
+        app_dirs = [str(p) for p in self.request.get("paths", [])]
+        other = [p for p in sys.path if p not in app_dirs and p not in _SHIMS]
+        added = userstrings.add_named_modules(
             self.mg,
             self.graph,
-            excluded=excluded,
-            stdlib_dirs=self.request.get("stdlib_dirs", []),
-            cache=cache,
+            app_dirs=app_dirs,
+            other_dirs=[*other, *self.request.get("stdlib_dirs", [])],
+            excluded=[*self.request.get("excludes", []), *self.soft],
             drain=lambda: _drain(self.graph),
         )
-        cache.save()
-        for extension, name in added:
-            _debug(f"extension {extension} imports {name} (a string in its file)")
+        for module, name in added:
+            _debug(f"{module} names module {name} in a string")
 
     def _add_extension_imports(self) -> None:
         """Modules that compiled extensions import from C (analysis/extscan.py)."""

@@ -1,0 +1,13 @@
+"""SQLAlchemy: dialects are loaded by name from the URL (``sqlite://`` imports
+``sqlalchemy.dialects.sqlite`` and its ``pysqlite`` driver module through a plugin loader),
+and ``util.preloaded`` imports the modules named in ``preload_module(...)`` strings.
+
+Every SQLAlchemy module is bundled except the test suite support and the mypy plugin; the
+database drivers themselves (psycopg, pymysql, ...) are imported inside functions and so are
+bundled when installed."""
+
+
+def hook(api):
+    left_out = ("sqlalchemy.testing", "sqlalchemy.ext.mypy")
+    api.add_imports(*(n for n in api.submodules("sqlalchemy") if not n.startswith(left_out)))
+    api.exclude_imports("pytest", "mypy", "sqlalchemy.testing")
