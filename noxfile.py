@@ -87,6 +87,19 @@ def bootloader(session: nox.Session) -> None:
     )
 
 
+@nox.session(venv_backend="none", tags=["fuzz"])
+def fuzz(session: nox.Session) -> None:
+    """libFuzzer (ASan + UBSan) over the bootloader's archive reader and extraction
+    (`-- --seconds N`, `-- --runs N`); needs clang: `bash scripts/install-fuzz.sh`."""
+    import shutil
+
+    if not any(shutil.which(f"clang{v}") for v in ("", "-14", "-15", "-16", "-17", "-18")):
+        _missing(session, "clang is not installed; run `bash scripts/install-fuzz.sh`")
+    session.run(
+        PYTHON, str(ROOT / "bootloader" / "fuzz" / "fuzz.py"), *session.posargs, external=True
+    )
+
+
 @nox.session(python=False, tags=["bench"])
 def bench(session: nox.Session) -> None:
     """freezekit vs PyInstaller vs cx_Freeze, side by side in one run (`-- --quick`: hello only)."""
