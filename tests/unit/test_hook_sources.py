@@ -140,3 +140,29 @@ def test_ignore_hook_errors_skips_only_that_hook(
         and "skipped" in w
         for w in warnings
     ), warnings
+
+
+FAKE_PYINSTALLER = FIXTURES / "pyi_fake_pyinstaller"
+
+
+def test_an_installed_pyinstaller_is_not_what_hooks_get(tmp_path: Path) -> None:
+    """Hooks always get freezekit's API (the same behaviour with or without PyInstaller in the
+    environment); the app's own ``import PyInstaller`` still finds the installed one."""
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    (folder / "hook-fkprec.py").write_text(
+        "import PyInstaller\n"
+        "from PyInstaller.utils.hooks import collect_submodules\n"
+        "assert PyInstaller.FREEZEKIT_SHIM\n"
+        "hiddenimports = [m for m in collect_submodules('fkprec') if m.endswith('from_user')]\n"
+    )
+    script = tmp_path / "app.py"
+    script.write_text("import fkprec\nimport PyInstaller\n")
+    opts = BuildOptions(
+        scripts=(script,), name="app", paths=(PLUGIN_SITE, FAKE_PYINSTALLER), hooks_dirs=(folder,)
+    )
+    graph = imports.parse_reply(reply_for(opts))
+    assert applied(graph)["fkprec"] == str(folder / "hook-fkprec.py")
+    assert "fkprec.from_user" in graph.nodes
+    node = graph.nodes["PyInstaller"]
+    assert node.file == str(FAKE_PYINSTALLER / "PyInstaller" / "__init__.py")
