@@ -21,7 +21,7 @@ from pathlib import Path
 
 from freezekit import stamp
 from freezekit.analysis import AnalysisResult, PureModule, analyze, write_warnings
-from freezekit.analysis.collect import added_folders
+from freezekit.analysis.collect import added_folders, link_target
 from freezekit.archive.bytecode import SourceUnit, compile_units
 from freezekit.archive.pkg import PkgHeader, PkgItem
 from freezekit.archive.pyz import CompiledModule, write_pyz
@@ -32,6 +32,7 @@ from freezekit.assemble.plan import (
     CollectPlan,
     ExternalItem,
     FileItem,
+    LinkItem,
     dedupe_files,
     option_items,
     trailer_flags,
@@ -394,11 +395,17 @@ def plan_build(
     files += [
         FileItem(dest=entry.name, source=Path(entry.source), kind=EntryKind.DATA, mode=entry.mode)
         for entry in analysis.datas
-        if entry.source is not None
+        if entry.source is not None and entry.kind is not EntryKind.SYMLINK
+    ]
+    data_links = [  # symbolic links kept from --add-data folders
+        LinkItem(dest=entry.name, target=link_target(entry.source))
+        for entry in analysis.datas
+        if entry.source is not None and entry.kind is EntryKind.SYMLINK
     ]
     files.append(FileItem(dest=BASE_LIBRARY, source=base_library, kind=EntryKind.DATA, mode=0o644))
     _check_unique(files)
     kept, links = dedupe_files(files)
+    links = sorted([*links, *data_links], key=lambda link: link.dest)
     lazy = {}
     if options.mode is Mode.ONEFILE and options.onefile_extract is Extract.TEMP:
         lazy = lazy_table(kept, links, analysis.library_needs, eager=[target.libpython_name])

@@ -199,7 +199,9 @@ def _files(
         datas += [e for e in datas_or_bins if e.kind is EntryKind.DATA]
         binaries += [e for e in datas_or_bins if e.kind is not EntryKind.DATA]
     datas += _package_data(graph, target)
-    datas += collect.add_files(options.datas, kind=EntryKind.DATA, base=base, origin="--add-data")
+    datas += collect.add_files(
+        options.datas, kind=EntryKind.DATA, base=base, origin="--add-data", keep_links=True
+    )
     binaries += collect.add_files(
         options.binaries, kind=EntryKind.BINARY, base=base, origin="--add-binary"
     )

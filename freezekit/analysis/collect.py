@@ -6,8 +6,9 @@ Every function returns TOC entries whose ``name`` is the path under the top dire
 from __future__ import annotations
 
 import glob
+import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from freezekit.errors import AnalysisError
@@ -15,6 +16,8 @@ from freezekit.toc import EntryKind, TocEntry, check_relative_name
 
 _CODE_SUFFIXES = (".py", ".pyc", ".pyo")
 _SKIPPED_DIRS = frozenset({"__pycache__"})
+
+logger = logging.getLogger(__name__)
 
 
 def is_shared_library(name: str) -> bool:
@@ -118,10 +121,19 @@ def _dest_name(dest_dir: str, relative: str) -> str:
 
 
 def add_files(
-    pairs: Iterable[tuple[str, str]], *, kind: EntryKind, base: Path, origin: str
+    pairs: Iterable[tuple[str, str]],
+    *,
+    kind: EntryKind,
+    base: Path,
+    origin: str,
+    keep_links: bool = False,
 ) -> list[TocEntry]:
     """Expand ``(source, destination folder)`` pairs: a file goes into the folder, a folder's
-    contents go into it (recursively), a glob adds each matching file."""
+    contents go into it (recursively), a glob adds each matching file.
+
+    With ``keep_links``, a symbolic link inside an added folder that points into that folder
+    (a file or a whole folder) stays a link (a ``symlink`` entry whose source is the link);
+    one that points out of it is bundled as a copy, with a warning."""
     entries: list[TocEntry] = []
     for source, dest_dir in pairs:
         pattern = source if os.path.isabs(source) else str(base / source)
@@ -136,7 +148,14 @@ def add_files(
             )
         for match in matches:
             path = Path(match)
-            if path.is_dir():
+            if path.is_dir() and keep_links:
+                for rel_name, found, is_link in _tree_with_links(path, origin):
+                    name = _dest_name(dest_dir, rel_name.replace(os.sep, "/"))
+                    if is_link:
+                        entries.append(TocEntry(name=name, kind=EntryKind.SYMLINK, source=found))
+                    else:
+                        entries.append(_entry(name, kind, Path(found), origin))
+            elif path.is_dir():
                 for file in sorted(p for p in path.rglob("*") if p.is_file()):
                     if _SKIPPED_DIRS.intersection(file.relative_to(path).parts):
                         continue
@@ -145,6 +164,82 @@ def add_files(
             else:
                 entries.append(_entry(_dest_name(dest_dir, path.name), kind, path, origin))
     return entries
+
+
+def _tree_with_links(root: Path, origin: str) -> Iterator[tuple[str, str, bool]]:
+    """``(relative name, path, is_link)`` for the files and kept links under ``root``."""
+    real_root = os.path.realpath(root)
+
+    def inside(path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == real_root or real.startswith(os.path.join(real_root, ""))
+
+    for dirpath, dirnames, filenames in os.walk(root):  # does not descend into linked folders
+        rel_dir = os.path.relpath(dirpath, root)
+        dirnames.sort()
+        for name in list(dirnames):
+            full = os.path.join(dirpath, name)
+            if name in _SKIPPED_DIRS:
+                dirnames.remove(name)
+            elif os.path.islink(full):
+                dirnames.remove(name)
+                yield from _linked(full, os.path.join(rel_dir, name), inside(full), origin)
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.normpath(os.path.join(rel_dir, name))
+            if not os.path.islink(full):
+                yield rel, full, False
+            else:
+                yield from _linked(full, rel, inside(full), origin)
+
+
+def _linked(link: str, rel: str, inside: bool, origin: str) -> Iterator[tuple[str, str, bool]]:
+    rel = os.path.normpath(rel)
+    target = os.path.realpath(link)
+    if inside and os.path.exists(link):
+        yield rel, link, True
+        return
+    if not os.path.exists(link):
+        logger.warning("%s: skipping %s, a symbolic link to a missing %s", origin, link, target)
+        return
+    if os.path.isfile(link):
+        logger.warning(
+            "%s: %s is a symbolic link out of the added folder (to %s): bundled as a copy",
+            origin,
+            link,
+            target,
+        )
+        yield rel, link, False
+        return
+    if os.path.commonpath([target, os.path.realpath(os.path.dirname(link))]) == target:
+        logger.warning(
+            "%s: skipping %s, a symbolic link to its own parent %s", origin, link, target
+        )
+        return
+    logger.warning(
+        "%s: %s is a symbolic link out of the added folder (to %s): its files are bundled as "
+        "copies",
+        origin,
+        link,
+        target,
+    )
+    for dirpath, dirnames, filenames in os.walk(link, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if os.path.isfile(full):
+                yield os.path.normpath(os.path.join(rel, os.path.relpath(full, link))), full, False
+
+
+def link_target(link: str) -> str:
+    """The relative target a kept link gets in the app: its own target when that is relative
+    and goes through no other link, else the path from its folder to what it resolves to."""
+    folder = os.path.realpath(os.path.dirname(link))
+    real = os.path.realpath(link)
+    raw = os.readlink(link)
+    if not os.path.isabs(raw) and os.path.normpath(os.path.join(folder, raw)) == real:
+        return raw.replace(os.sep, "/")
+    return os.path.relpath(real, folder).replace(os.sep, "/")
 
 
 def added_folders(pairs: Iterable[tuple[str, str]], *, base: Path) -> list[str]:

@@ -8,6 +8,7 @@ symbolic links in --add-data folders, and where a onefile app unpacks itself.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -121,3 +122,48 @@ def test_tk_window_under_xvfb(tclapp: FrozenApp, tmp_path: Path) -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     _check_tcl(report)
     assert report["tk_library"] == f"{report['meipass']}/_tk_data"
+
+
+# -- symbolic links in --add-data folders ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def link_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tree/ with links to a file, up a level, to a whole folder, absolute, and out of it."""
+    root = tmp_path_factory.mktemp("links")
+    tree, outside = root / "tree", root / "outside"
+    (tree / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (tree / "real.txt").write_text("real\n")
+    (tree / "sub" / "inner.txt").write_text("inner\n")
+    (outside / "o.txt").write_text("outside\n")
+    (tree / "link.txt").symlink_to("real.txt")
+    (tree / "sub" / "up.txt").symlink_to("../real.txt")
+    (tree / "sub-link").symlink_to("sub", target_is_directory=True)
+    (tree / "abs.txt").symlink_to(tree / "real.txt")  # absolute, inside: made relative
+    (tree / "out.txt").symlink_to("../outside/o.txt")  # out of the tree: a copy
+    return tree
+
+
+EXPECTED_TREE = {
+    "abs.txt": ["link", "real.txt", False],
+    "link.txt": ["link", "real.txt", False],
+    "out.txt": ["file", "outside\n"],
+    "real.txt": ["file", "real\n"],
+    "sub": ["dir"],
+    "sub-link": ["link", "sub", True],
+    "sub/inner.txt": ["file", "inner\n"],
+    "sub/up.txt": ["link", "../real.txt", False],
+    "via-dir-link": "inner\n",
+}
+
+
+def test_add_data_keeps_symbolic_links(
+    mode: Mode, link_tree: Path, frozen_app: FrozenAppFactory, tmp_path: Path
+) -> None:
+    app = frozen_app("linkapp", mode=mode, datas=((str(link_tree), "tree"),))
+    assert _report(app, tmp_path) == EXPECTED_TREE
+    if mode is Mode.ONEDIR:
+        top = app.result.output / "_internal" / "tree"
+        assert os.readlink(top / "sub" / "up.txt") == "../real.txt"
+        assert (top / "real.txt").is_file() and not (top / "real.txt").is_symlink()
