@@ -16,7 +16,7 @@ import os
 import posixpath
 import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from freezekit import stamp
@@ -129,9 +129,11 @@ def produce(
         code = compile_all(options, analysis, target, workdir=workdir)
         notes.summary = f"{len(code)} code objects"
     with reporter.stage("archive") as notes:
-        plan = plan_build(options, analysis, code, target, workdir=workdir)
+        plan = plan_build(options, analysis, code, target, workdir=workdir, progress=notes.progress)
         notes.summary = f"{len(plan.files)} files, {len(plan.links)} links"
     with reporter.stage("assemble") as notes:
+        # the output being written (assemble.collect's partial name), for the progress line
+        notes.watch(options.distpath / f".{options.name}.partial-{os.getpid()}")
         output = assemble(plan, bootloader, options.distpath)
         notes.summary = str(output)
     return output
@@ -333,13 +335,18 @@ def write_base_library(
 
 
 def _prepare_binaries(
-    entries: Sequence[TocEntry], options: BuildOptions, workdir: Path
+    entries: Sequence[TocEntry],
+    options: BuildOptions,
+    workdir: Path,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> list[FileItem]:
     from freezekit.analysis.binaries import prepare_binary
 
     items = []
     prepared: dict[str, Path] = {}  # one prepared copy per original file (the shallowest)
-    for entry in sorted(entries, key=lambda e: (e.name.count("/"), e.name)):
+    for done, entry in enumerate(sorted(entries, key=lambda e: (e.name.count("/"), e.name))):
+        if progress is not None:
+            progress(done, len(entries), "binaries prepared")
         assert entry.source is not None
         origin = str(Path(entry.source).resolve())
         dest = prepared.get(origin)
@@ -360,6 +367,7 @@ def plan_build(
     *,
     workdir: Path,
     externals: Sequence[ExternalItem] = (),
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> CollectPlan:
     pyz = write_pyz(
         [
@@ -391,7 +399,7 @@ def plan_build(
         ),
         PkgItem(name="PYZ", kind=EntryKind.PYZ, data=pyz),
     ]
-    files = _prepare_binaries(analysis.binaries, options, workdir)
+    files = _prepare_binaries(analysis.binaries, options, workdir, progress)
     files += [
         FileItem(dest=entry.name, source=Path(entry.source), kind=EntryKind.DATA, mode=entry.mode)
         for entry in analysis.datas
