@@ -104,6 +104,12 @@ fk_status fk_platform_rename_file(const char *from, const char *to, int *lost);
 fk_status fk_platform_check_private_dir(const char *path, const char *fix);
 /* Fails when the folder lies on a filesystem mounted noexec. */
 fk_status fk_platform_check_exec_allowed(const char *path, const char *fix);
+#ifndef _WIN32
+/* The folder a temp-mode onefile app unpacks under, found like Python's
+ * tempfile.gettempdir(): the first of TMPDIR, TEMP, TMP, /tmp, /var/tmp, /usr/tmp and the
+ * current folder that is a folder we can write in. Fails when none is. */
+fk_status fk_platform_temp_base(char *out, size_t size);
+#endif
 
 /* Directory locks (flock on the folder itself). With wait == 0 a busy lock gives *busy = 1.
  * The lock is verified to still refer to `path` (a sweeper may have removed it). */

@@ -534,6 +534,42 @@ fk_status fk_platform_check_exec_allowed(const char *path, const char *fix)
     return fk_ok();
 }
 
+static int is_writable_dir(const char *path)
+{
+    struct stat info;
+    return path[0] != '\0' && stat(path, &info) == 0 && S_ISDIR(info.st_mode) &&
+           access(path, W_OK | X_OK) == 0;
+}
+
+fk_status fk_platform_temp_base(char *out, size_t size)
+{
+    static const char *const variables[] = {"TMPDIR", "TEMP", "TMP", NULL};
+    static const char *const folders[] = {"/tmp", "/var/tmp", "/usr/tmp", NULL};
+    const char *tmpdir = getenv("TMPDIR");
+    size_t i;
+    for (i = 0; variables[i] != NULL; i++) {
+        const char *value = getenv(variables[i]);
+        if (value != NULL && strlen(value) < size && is_writable_dir(value)) {
+            memcpy(out, value, strlen(value) + 1);
+            return fk_ok();
+        }
+    }
+    for (i = 0; folders[i] != NULL; i++) {
+        if (strlen(folders[i]) < size && is_writable_dir(folders[i])) {
+            memcpy(out, folders[i], strlen(folders[i]) + 1);
+            return fk_ok();
+        }
+    }
+    if (getcwd(out, size) != NULL && is_writable_dir(out)) {
+        return fk_ok();
+    }
+    out[0] = '\0';
+    return fk_fail(FK_E_ENV, ENOENT, "found no folder to unpack into: TMPDIR%s%s%s, TEMP, TMP, "
+                   "/tmp, /var/tmp, /usr/tmp and the current folder are not writable folders; "
+                   "set TMPDIR to one", tmpdir ? " (" : "", tmpdir ? tmpdir : "",
+                   tmpdir ? ")" : "");
+}
+
 fk_status fk_platform_lock_dir(const char *path, int shared, int wait, fk_handle *lock,
                                int *busy)
 {

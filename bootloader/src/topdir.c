@@ -152,8 +152,14 @@ static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
     const char *fix = "set TMPDIR to another folder, or build the app with --runtime-tmpdir";
     fk_status status = fk_ok();
     if (tmp[0] == '\0') {
+#ifdef _WIN32
         status = fk_platform_getenv_path("TMPDIR", from_environment, sizeof from_environment);
         tmp = from_environment[0] != '\0' ? from_environment : "/tmp"; /* Windows: never "" */
+#else
+        /* like tempfile.gettempdir(): a TMPDIR that is missing or not writable is passed over */
+        status = fk_platform_temp_base(from_environment, sizeof from_environment);
+        tmp = from_environment;
+#endif
     } else if (fk_path_is_absolute(tmp, NULL)) {
         (void)fk_path_make_dirs(tmp); /* checked just below */
     }

@@ -167,3 +167,58 @@ def test_add_data_keeps_symbolic_links(
         top = app.result.output / "_internal" / "tree"
         assert os.readlink(top / "sub" / "up.txt") == "../real.txt"
         assert (top / "real.txt").is_file() and not (top / "real.txt").is_symlink()
+
+
+# -- where a onefile app unpacks: TMPDIR fallback, non-ASCII paths ---------------------------
+
+
+def _unusable_tmpdirs(tmp: Path) -> list[Path]:
+    missing = tmp / "missing"
+    a_file = tmp / "a-file"
+    a_file.write_text("")
+    found = [missing, a_file]
+    if os.geteuid() != 0:  # root writes into read-only folders
+        read_only = tmp / "read-only"
+        read_only.mkdir(mode=0o555)
+        found.append(read_only)
+    return found
+
+
+def test_unusable_tmpdir_falls_back_like_tempfile(
+    mode: Mode, parity: FrozenApp, tmp_path: Path
+) -> None:
+    fallback = tmp_path / "fallback"
+    fallback.mkdir()
+    for tmpdir in _unusable_tmpdirs(tmp_path):
+        report = _report(parity, tmp_path, TMPDIR=str(tmpdir), TEMP=str(fallback))
+        top = Path(str(report["meipass"]))
+        if mode is Mode.ONEFILE:  # TEMP is next after TMPDIR, as in tempfile.gettempdir()
+            assert top.parent == fallback and top.name.startswith("_MEI"), tmpdir
+        else:
+            assert top == parity.result.output / "_internal"
+    assert list(fallback.iterdir()) == []  # removed at exit
+
+
+def test_non_ascii_paths_with_the_c_locale(mode: Mode, parity: FrozenApp, tmp_path: Path) -> None:
+    home = tmp_path / "dïr ünïcødé"
+    tmpdir = tmp_path / "tëmp ü"
+    tmpdir.mkdir()
+    if mode is Mode.ONEFILE:
+        executable = home / "äpp"
+        home.mkdir()
+        shutil.copy2(parity.executable, executable)
+    else:
+        shutil.copytree(parity.result.output, home, symlinks=True)
+        executable = home / parity.executable.name
+    result = subprocess.run(
+        [str(executable)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmpdir, LC_ALL="C"),
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    top = Path(str(report["meipass"]))
+    assert top.parent == (tmpdir if mode is Mode.ONEFILE else home)
+    assert report["get_data"] == "data next to the script\n"
