@@ -158,10 +158,19 @@ def _decode(
     return data
 
 
+def _frame(frame: bytes, raw_size: int) -> None:
+    """Refuse a frame whose header declares another size than the entry (before zstandard
+    allocates what the header says)."""
+    declared = zstandard.frame_content_size(frame)
+    if declared not in (-1, raw_size):
+        raise ArchiveFormatError(f"zstd frame declares {declared} bytes, expected {raw_size}")
+
+
 def _decompress(stored: bytes, raw_size: int, dictionary: bytes | None = None) -> bytes:
     """One zstd frame, or the frames of a chunked entry (checked against its index)."""
     chunks = fmt.decode_chunk_index(stored)
     if chunks is None:
+        _frame(stored, raw_size)
         dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
         return zstandard.ZstdDecompressor(dict_data=dict_data).decompress(
             stored, max_output_size=raw_size
@@ -170,6 +179,7 @@ def _decompress(stored: bytes, raw_size: int, dictionary: bytes | None = None) -
     offset = fmt.CHUNK_INDEX_STRUCT.size + len(chunks) * fmt.CHUNK_STRUCT.size
     for stored_size, chunk_raw in chunks:
         frame = stored[offset : offset + stored_size]
+        _frame(frame, chunk_raw)
         part = zstandard.ZstdDecompressor().decompress(frame, max_output_size=chunk_raw)
         if len(frame) != stored_size or len(part) != chunk_raw:
             raise ArchiveFormatError("a chunk does not match the chunk index")
@@ -189,6 +199,8 @@ def read_pyz(archive: Archive) -> dict[str, tuple[bool, bytes]]:
     try:
         entries = fmt.decode_pyz(blob)
         stored_dict = fmt.pyz_dictionary(blob)
+        if stored_dict and not 0 < zstandard.frame_content_size(stored_dict) <= 4 << 20:
+            raise ArchiveFormatError("PYZ dictionary frame declares no size or over 4 MiB")
         dictionary = zstandard.ZstdDecompressor().decompress(stored_dict) if stored_dict else None
     except ArchiveFormatError as exc:
         raise _fail(archive.path, exc.message) from exc
