@@ -8,6 +8,7 @@ from pathlib import Path
 
 from freezekit.analysis.collect import package_data
 from freezekit.analysis.extscan import ExtensionScanCache, ModuleFinder, candidate_names
+from freezekit.analysis.userstrings import dotted_strings, is_app_file, module_named
 from freezekit.toc import EntryKind
 
 
@@ -79,3 +80,39 @@ def test_extension_scan_cache_reads_a_file_once(tmp_path: Path) -> None:
     assert not again.dirty and "enum" in again.names(str(ext)) and not again.dirty
     ext.write_bytes(b"\x00PyImport_Import\x00dataclasses\x00")  # changed: read again
     assert "dataclasses" in again.names(str(ext))
+
+
+def test_user_strings_name_modules_and_attributes(tmp_path: Path) -> None:
+    source = (
+        b'"""Doc string."""\n'
+        b'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "fksite_probe.settings")\n'
+        b'APPS = ["fksite_probe.apps.PollsConfig", "json", "e.g", "fksite_probe.asgi:app"]\n'
+    )
+    strings = dotted_strings(source, "manage.py")
+    assert strings == [
+        "e.g",
+        "fksite_probe.apps.PollsConfig",
+        "fksite_probe.asgi:app",
+        "fksite_probe.settings",
+    ]
+    for name in ("__init__.py", "settings.py", "apps.py", "asgi.py"):
+        _write(tmp_path / "fksite_probe" / name)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        finder = ModuleFinder(())
+        named = {s: module_named(s, finder) for s in strings}
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert named == {
+        "e.g": None,
+        "fksite_probe.apps.PollsConfig": "fksite_probe.apps",  # a class: its module
+        "fksite_probe.asgi:app": "fksite_probe.asgi",
+        "fksite_probe.settings": "fksite_probe.settings",
+    }
+
+
+def test_user_strings_only_in_the_apps_own_files() -> None:
+    app, venv = "/proj", "/proj/.venv/lib/python3.12/site-packages"
+    assert is_app_file("/proj/mysite/settings.py", [app], [venv, "/usr/lib/python3.12"])
+    assert not is_app_file(f"{venv}/django/conf/global_settings.py", [app], [venv])
+    assert not is_app_file("/usr/lib/python3.12/json/__init__.py", [app], ["/usr/lib/python3.12"])
