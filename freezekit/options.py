@@ -39,6 +39,7 @@ class BuildOptions:
     noconfirm: bool = False
     clean: bool = False
     python: Path | None = None  # target interpreter; None means the running one
+    target: str = ""  # a cross build's platform, e.g. windows-x86_64-3.12; "" for this host
     hidden_imports: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     paths: tuple[Path, ...] = ()

@@ -123,6 +123,7 @@ KEYS: dict[str, tuple[str, Convert]] = {
     "runtime-tmpdir": ("runtime_tmpdir", _string),
     "onefile-extract": ("onefile_extract", _choice("temp", "temp-all", "cache")),
     "python-options": ("python_options", _python_options),
+    "target": ("target", _string),
     "optimize": ("optimize", _optimize),
     "strip": ("strip", _boolean),
     "lean": ("lean", _boolean),
@@ -206,6 +207,8 @@ def options_from_pyproject(path: Path, args: argparse.Namespace | None = None) -
     for key in ("distpath", "workpath", "python", "bootloader"):
         if given.get(key):
             changes[key] = Path(str(given[key]))
+    if getattr(args, "target", None):
+        changes["target"] = str(args.target)
     for key in ("noconfirm", "clean"):
         if key in given:
             changes[key] = bool(given[key])

@@ -94,7 +94,10 @@ def cross_problems(minor: str) -> list[str]:
         problems.append(
             f"the checked Windows CPython {minor} (`{windows_python.INSTALL_SCRIPT} {minor}`)"
         )
-    if header_source(minor) is None:
+    if (
+        header_source(minor) is None
+        or not (windows.windows_root() / "include" / "python3.11" / "pyconfig.h").is_file()
+    ):
         problems.append(
             f"CPython {minor} headers for the Windows bootloader (a Python {minor} on this host, "
             f"and the Windows pyconfig.h from `{windows.INSTALL_MINGW}`)"
@@ -553,11 +556,11 @@ def build_windows(
         notes.summary = str(bootloader)
     with reporter.stage("assemble") as notes:
         output = assemble(plan, bootloader, options.distpath)
-        output = _windows_names(output, options)
         notes.summary = str(output)
     result = stages.finish(output, options, target=target, analysis=analysis, reporter=reporter)
+    output = _windows_names(output, options)  # after the size report, which reads app/app
     executable = output if options.mode is Mode.ONEFILE else output / f"{options.name}.exe"
-    return replace(result, executable=executable)
+    return replace(result, output=output, executable=executable)
 
 
 def _windows_names(output: Path, options: BuildOptions) -> Path:
@@ -575,3 +578,48 @@ def _windows_names(output: Path, options: BuildOptions) -> Path:
 
 def describe(result: BuildResult) -> str:
     return json.dumps({"output": str(result.output), "executable": str(result.executable)})
+
+
+def project_requirements(pyproject: Path | None) -> tuple[str, ...]:
+    """[project] dependencies of a pyproject.toml: the app's dependencies to fetch as wheels."""
+    if pyproject is None:
+        return ()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on 3.10
+        import tomli as tomllib
+
+    path = pyproject / "pyproject.toml" if pyproject.is_dir() else pyproject
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OptionsError(f"cannot read {path}: {exc}") from exc
+    dependencies = data.get("project", {}).get("dependencies", [])
+    return tuple(str(d) for d in dependencies)
+
+
+def load_cross_python(target_name: str) -> windows_python.WindowsPython:
+    """The checked CPython for ``target_name``; one line naming what is missing otherwise."""
+    minor = parse_target(target_name)
+    problems = cross_problems(minor)
+    if problems:
+        raise ToolchainError(
+            f"cannot cross-freeze for {target_name}: missing {'; '.join(problems)}",
+            hint=f"run `{windows.INSTALL_MINGW}` as root, then `{windows_python.INSTALL_SCRIPT}`",
+        )
+    return windows_python.load(minor)
+
+
+def build_for_target(
+    options: BuildOptions, *, pyproject: Path | None = None, reporter: Reporter | None = None
+) -> BuildResult:
+    """``freezekit build --target windows-x86_64-3.12`` (or ``target =`` in [tool.freezekit])."""
+    if sys.platform == "win32":
+        raise OptionsError(
+            f"--target {options.target} is for cross builds from Linux",
+            hint="on Windows, freeze with that Python itself (--python PATH)",
+        )
+    py = load_cross_python(options.target)
+    return build_windows(
+        options, py, requirements=project_requirements(pyproject), reporter=reporter
+    )

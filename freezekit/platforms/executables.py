@@ -5,6 +5,9 @@ release checks every gathered archive again (no cell may publish another OS's bi
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,3 +111,22 @@ def mismatch(kind: BinaryKind | None, *, os_: Os, arch: str, bits: int) -> str |
     if not any(_same_arch(machine, arch) for machine in kind.machines):
         return f"a {kind.describe()} executable (for {kind.os.value})"
     return None
+
+
+def wine_launcher(path: Path) -> tuple[list[str], dict[str, str]] | None:
+    """(argv prefix, extra environment) that runs the Windows program ``path`` on a Linux host
+    under wine64 (the per-user prefix freezekit's Windows tools share, unless WINEPREFIX is
+    set); None when ``path`` runs as it is (or there is no wine64)."""
+    if sys.platform == "win32":
+        return None
+    kind = identify_file(path)
+    if kind is None or kind.os is not Os.WINDOWS:
+        return None
+    wine = shutil.which("wine64") or "/usr/lib/wine/wine64"
+    if not os.path.isfile(wine):
+        return None
+    env = {"WINEDEBUG": os.environ.get("WINEDEBUG", "-all")}
+    if not os.environ.get("WINEPREFIX"):
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        env["WINEPREFIX"] = os.path.join(base, "freezekit", "wineprefix")
+    return [wine], env

@@ -125,11 +125,14 @@ def run_probe(
     clock: Callable[[], float] = time.monotonic,
 ) -> ProbeResult:
     """Run one probe; a timeout kills the whole process group and fails the probe."""
-    command = [str(executable)]
+    from freezekit.platforms.executables import wine_launcher
+
+    launcher, extra = wine_launcher(executable) or ([], {})  # a Windows app on Linux: wine64
+    command = [*launcher, str(executable)]
     started = clock()
     with subprocess.Popen(
         command,
-        env=probe_environment(probe),
+        env={**probe_environment(probe), **extra},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -168,13 +168,16 @@ def _problems(check: Check, code: int, out: str, err: str, cwd: Path) -> list[st
 
 def run_check(executable: Path, check: Check) -> CheckResult:
     """Run one check in a fresh working folder; a hang is killed at its timeout."""
+    from freezekit.platforms.executables import wine_launcher
+
     start = time.monotonic()
+    launcher, extra = wine_launcher(executable) or ([], {})  # a Windows app on Linux: wine64
     with tempfile.TemporaryDirectory(prefix="freezekit-check-") as scratch:
         cwd = Path(scratch)
         process = subprocess.Popen(
-            [str(executable.resolve()), *check.args],
+            [*launcher, str(executable.resolve()), *check.args],
             cwd=cwd,
-            env={**os.environ, **check.env},
+            env={**os.environ, **extra, **check.env},
             stdin=subprocess.PIPE if check.stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
