@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from freezekit import __version__
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dataclasses import dataclass
     from typing import NoReturn
 
+    from freezekit.build import BuildResult
     from freezekit.log import Reporter
 else:  # a no-change rebuild from the command line imports neither dataclasses nor inspect
     from freezekit._record import dataclass
@@ -298,6 +299,12 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         "--no-strip", dest="strip", action="store_false", help="bundle shared libraries as they are"
     ),
     _s("--python", metavar="PATH", help="the target interpreter (default: this one)"),
+    _s(
+        "--target",
+        metavar="PLATFORM",
+        help="cross-freeze for windows-x86_64-3.11 or windows-x86_64-3.12 from Linux "
+        "(wine64 and scripts/install-windows-python.sh)",
+    ),
     _s(
         "--no-lean",
         dest="lean",
@@ -626,6 +633,7 @@ def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> Buil
         noconfirm=getattr(args, "noconfirm", False),
         clean=getattr(args, "clean", False),
         python=Path(args.python) if getattr(args, "python", None) else None,
+        target=getattr(args, "target", None) or "",
         hidden_imports=_many(args, "hidden_import"),
         excludes=_many(args, "exclude_module"),
         paths=tuple(paths),
@@ -787,56 +795,49 @@ def _say(line: str) -> None:
         print(line)
 
 
-@contextlib.contextmanager
-def _reporter() -> Iterator[Reporter]:
-    """The build's stage lines and progress on stdout (nothing with -q); the closing total
-    line when the build succeeded."""
-    from freezekit.log import NullReporter, ProgressReporter
+def _reporter() -> Reporter:
+    from freezekit.log import LineReporter, NullReporter
 
     if logger.getEffectiveLevel() > logging.INFO:
-        yield NullReporter()
-        return
-    reporter = ProgressReporter(sys.stdout, interactive=_is_terminal(sys.stdout))
-    try:
-        yield reporter
-    finally:
-        reporter.close()
-    print(reporter.total())
-
-
-def _is_terminal(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        return NullReporter()
+    return LineReporter(print)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     scripts = [Path(s) for s in args.scripts]
     if scripts[0].suffix == ".toml" or scripts[0].is_dir():
-        from freezekit.build import build
         from freezekit.pyproject import options_from_pyproject
 
         check_app_flags_absent(args, scripts[0], "its [tool.freezekit] table")
         options = _confirm_replace(options_from_pyproject(scripts[0], args))
-        with _reporter() as reporter:
-            result = build(options, reporter=reporter)
+        result = _build_any(options, _reporter(), pyproject=scripts[0])
         _say(f"built {result.executable}")
         return 0
     if scripts[0].suffix == ".spec":
         from freezekit.spec import build_spec
 
         check_app_flags_absent(args, scripts[0], "the spec file")
-        with _reporter() as reporter:
-            results = build_spec(scripts[0], args, reporter=reporter)
+        results = build_spec(scripts[0], args, reporter=_reporter())
         for result in results:
             _say(f"built {result.output}")
         return 0
     options = _confirm_replace(options_from_args(args, scripts))
-    from freezekit.build import build
-
-    with _reporter() as reporter:
-        result = build(options, reporter=reporter)
+    result = _build_any(options, _reporter())
     _say(f"built {result.executable}")
     return 0
+
+
+def _build_any(
+    options: BuildOptions, reporter: Reporter, *, pyproject: Path | None = None
+) -> BuildResult:
+    """build(), or a cross build when the options name a --target."""
+    if options.target:
+        from freezekit.crossbuild.windows_cross import build_for_target
+
+        return build_for_target(options, pyproject=pyproject, reporter=reporter)
+    from freezekit.build import build
+
+    return build(options, reporter=reporter)
 
 
 def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) -> None:
