@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from freezekit import __version__
@@ -795,12 +795,26 @@ def _say(line: str) -> None:
         print(line)
 
 
-def _reporter() -> Reporter:
-    from freezekit.log import LineReporter, NullReporter
+@contextlib.contextmanager
+def _reporter() -> Iterator[Reporter]:
+    """The build's stage lines and progress on stdout (nothing with -q); the closing total
+    line when the build succeeded."""
+    from freezekit.log import NullReporter, ProgressReporter
 
     if logger.getEffectiveLevel() > logging.INFO:
-        return NullReporter()
-    return LineReporter(print)
+        yield NullReporter()
+        return
+    reporter = ProgressReporter(sys.stdout, interactive=_is_terminal(sys.stdout))
+    try:
+        yield reporter
+    finally:
+        reporter.close()
+    print(reporter.total())
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -810,19 +824,22 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
         check_app_flags_absent(args, scripts[0], "its [tool.freezekit] table")
         options = _confirm_replace(options_from_pyproject(scripts[0], args))
-        result = _build_any(options, _reporter(), pyproject=scripts[0])
+        with _reporter() as reporter:
+            result = _build_any(options, reporter, pyproject=scripts[0])
         _say(f"built {result.executable}")
         return 0
     if scripts[0].suffix == ".spec":
         from freezekit.spec import build_spec
 
         check_app_flags_absent(args, scripts[0], "the spec file")
-        results = build_spec(scripts[0], args, reporter=_reporter())
+        with _reporter() as reporter:
+            results = build_spec(scripts[0], args, reporter=reporter)
         for result in results:
             _say(f"built {result.output}")
         return 0
     options = _confirm_replace(options_from_args(args, scripts))
-    result = _build_any(options, _reporter())
+    with _reporter() as reporter:
+        result = _build_any(options, reporter)
     _say(f"built {result.executable}")
     return 0
 
