@@ -29,8 +29,9 @@ def start(importer=None, *, freezekit_module=None, argv=None):
         import _freezekit as freezekit_module
     options = tuple(freezekit_module.options)
     argv = sys.argv if argv is None else argv
+    entries = freezekit_module.toc()  # read once: a onefile app lists every file here
     if importer is not None:  # inside the app (tests call start() without one)
-        set_main_spec(sys.modules["__main__"], freezekit_module)
+        set_main_spec(sys.modules["__main__"], freezekit_module, entries)
     ensure_stdio(windowed=OPTION_WINDOWED in options or bool(freezekit_module.windowed))
     if OPTION_RESET_SUBPROCESS_ENV in options:
         from freezekit.runtime import environ
@@ -38,7 +39,7 @@ def start(importer=None, *, freezekit_module=None, argv=None):
         environ.install_subprocess_reset()
     # Runtime hooks run in every process of the app, workers and smoke probes included, so a
     # probe proves the app starts with its hooks, and a worker sees what the hooks set up.
-    run_runtime_hooks(freezekit_module)
+    run_runtime_hooks(freezekit_module, entries)
     if looks_like_worker(argv):
         from freezekit.runtime import mp
 
@@ -95,9 +96,11 @@ class ScriptLoader:
         return DirectoryReader(self._freezekit.top_dir)  # the folder of __main__.__file__
 
 
-def set_main_spec(module, freezekit_module):
+def set_main_spec(module, freezekit_module, entries=None):
     """Give ``__main__`` the spec and loader of the first script (as ``python -m`` would)."""
-    script = next((name for name, kind in freezekit_module.toc() if kind == "script"), None)
+    if entries is None:
+        entries = freezekit_module.toc()
+    script = next((name for name, kind in entries if kind == "script"), None)
     if script is None:
         return
     from _frozen_importlib import ModuleSpec
@@ -165,13 +168,13 @@ def ensure_stdio(*, windowed=False):
             setattr(sys, dunder, null)
 
 
-def run_runtime_hooks(freezekit_module):
+def run_runtime_hooks(freezekit_module, entries=None):
     """Run every ``runtime_hook`` TOC entry, in TOC order, each in its own namespace."""
     import marshal
 
     top = freezekit_module.top_dir
     separator = "\\" if sys.platform == "win32" else "/"
-    for name, kind in freezekit_module.toc():
+    for name, kind in freezekit_module.toc() if entries is None else entries:
         if kind != "runtime_hook":
             continue
         code = marshal.loads(freezekit_module.read(name))
