@@ -308,6 +308,28 @@ def run_probes(executable: Path) -> list[ProbeOutcome]:
     return list(run_smoke(executable))
 
 
+def sign_executable(executable: Path, cell: Cell, env: Mapping[str, str] | None = None) -> None:
+    """Sign the cell's executable when a certificate is configured (freezekit.sign); else one
+    log line says why not. A configured signature that fails fails the cell."""
+    from freezekit.platforms import Os
+    from freezekit.sign import macos_identity, sign_macos, sign_windows, windows_signing
+
+    if cell.os is Os.WINDOWS:
+        config = windows_signing(env)
+        if isinstance(config, str):
+            logger.info("%s", config)
+            return
+        sign_windows(executable, config, description=executable.stem)
+        logger.info("signed %s (Authenticode)", executable.name)
+    elif cell.os is Os.MACOS:
+        identity = macos_identity(env)
+        if identity is None:
+            logger.info("macOS signing skipped: FREEZEKIT_CODESIGN_IDENTITY is not set")
+            return
+        sign_macos(executable, identity)
+        logger.info("signed %s (codesign, hardened runtime)", executable.name)
+
+
 def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
     """Freeze, smoke-test and publish one cell."""
     cell = find_cell(job.cell, load_matrix(job.matrix))
@@ -315,6 +337,7 @@ def run_job(job: CellJob, *, reporter: Reporter) -> list[PublishedCell]:
     checks = app_checks(job.app)  # a bad check table fails before the freeze
     published = []
     for output, executable, libraries in freeze_app(job, reporter=reporter):
+        sign_executable(executable, cell)  # before the probes: they run what is published
         smoke: Sequence[ProbeOutcome] = run_probes(executable) if job.smoke else []
         checked = run_checks(executable, checks)
         for what, results in (("smoke", smoke), ("app", checked)):

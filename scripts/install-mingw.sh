@@ -21,7 +21,7 @@ if ! command -v dpkg >/dev/null || ! command -v apt-get >/dev/null; then
     echo "install-mingw: needs a Debian/Ubuntu host (dpkg, apt-get)" >&2
     exit 1
 fi
-packages=(gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 cmake ninja-build)
+packages=(gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 cmake ninja-build osslsigncode openssl)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

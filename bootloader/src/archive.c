@@ -231,6 +231,62 @@ static fk_status decode_entry(struct fk_archive *archive, size_t index, uint64_t
     return fk_ok();
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* A Windows executable signed after the build carries Authenticode's certificate table at its
+ * end (the PE security directory locates it), after zero padding to 8 bytes: the archive ends
+ * before both. Sets archive->file_size to where the trailer ends; unsigned files are left as
+ * they are. (freezekit/archive/reader.py's archive_end is the same rule.) */
+static void skip_signature(struct fk_archive *archive)
+{
+    static const unsigned char magic[FK_MAGIC_LEN] = FK_MAGIC_BYTES;
+    unsigned char head[4096];
+    unsigned char found[FK_MAGIC_LEN];
+    uint64_t size = archive->file_size, table, table_size, end;
+    uint32_t pe, directories;
+    unsigned padding;
+
+    if (size < sizeof head ||
+        FK_FAILED(fk_platform_read_at(archive->file, archive->path, 0, head, sizeof head)) ||
+        head[0] != 'M' || head[1] != 'Z') {
+        return;
+    }
+    pe = le32(head + 0x3C);
+    if (pe > sizeof head - 26 || memcmp(head + pe, "PE\0\0", 4) != 0) {
+        return;
+    }
+    if (head[pe + 24] == 0x0B && head[pe + 25] == 0x01) {
+        directories = pe + 24 + 96; /* PE32 */
+    } else if (head[pe + 24] == 0x0B && head[pe + 25] == 0x02) {
+        directories = pe + 24 + 112; /* PE32+ */
+    } else {
+        return;
+    }
+    if (directories + 40 > sizeof head || le32(head + directories - 4) <= 4) {
+        return;
+    }
+    table = le32(head + directories + 32);
+    table_size = le32(head + directories + 36);
+    if (table == 0 || table_size == 0 || table + table_size != size) {
+        return;
+    }
+    for (padding = 0; padding < 8; padding++) {
+        end = table - padding;
+        if (end < FK_TRAILER_SIZE) {
+            return;
+        }
+        if (!FK_FAILED(fk_platform_read_at(archive->file, archive->path, end - FK_TRAILER_SIZE,
+                                           found, sizeof found)) &&
+            memcmp(found, magic, sizeof found) == 0) {
+            archive->file_size = end;
+            return;
+        }
+    }
+}
+
 fk_status fk_archive_open(struct fk_archive *archive, const char *path)
 {
     uint64_t position = 0;
@@ -247,6 +303,7 @@ fk_status fk_archive_open(struct fk_archive *archive, const char *path)
     if (FK_FAILED(status)) {
         goto cleanup;
     }
+    skip_signature(archive);
     status = read_trailer(archive);
     if (FK_FAILED(status)) {
         goto cleanup;

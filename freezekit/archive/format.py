@@ -1,7 +1,9 @@
 """The only definition of the executable's archive layout.
 
 An executable is ``bootloader | PKG | trailer``. The PKG holds the data of every TOC entry
-followed by the TOC itself; the fixed-size trailer sits at the very end of the file. All
+followed by the TOC itself; the fixed-size trailer sits at the very end of the file (in a
+Windows executable signed after the build: right before Authenticode's certificate table and
+its padding to 8 bytes, which the PE header's security directory locates). All
 integers are little-endian; all offsets and sizes are 64-bit.
 
 Trailer (``TRAILER`` fields, ``TRAILER_SIZE`` bytes):

@@ -67,6 +67,41 @@ def _payload_digest(fd: int, offset: int, length: int) -> int:
     return hasher.intdigest()
 
 
+def _u16(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 2], "little")
+
+
+def _u32(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 4], "little")
+
+
+def archive_end(fd: int, size: int) -> int:
+    """Where the archive ends: the end of the file, or, in a PE executable signed after it was
+    built (Authenticode appends its certificate table, after padding to 8 bytes), the start of
+    that table less the padding. The bootloader finds it the same way (archive.c)."""
+    head = _pread(fd, 0, 4096)
+    if len(head) < 0x40 or head[:2] != b"MZ":
+        return size
+    pe = _u32(head, 0x3C)
+    if pe + 24 + 2 > len(head) or head[pe : pe + 4] != b"PE\0\0":
+        return size
+    magic = _u16(head, pe + 24)
+    directories = pe + 24 + {0x10B: 96, 0x20B: 112}.get(magic, -1)
+    if directories < pe + 24 or _u32(head, directories - 4) <= 4:  # NumberOfRvaAndSizes
+        return size
+    table, table_size = _u32(head, directories + 32), _u32(head, directories + 36)
+    if table == 0 or table_size == 0 or table + table_size != size or table > size:
+        return size
+    for padding in range(8):  # the end of our trailer is the table's start less the padding
+        end = table - padding
+        if (
+            end >= fmt.TRAILER_SIZE
+            and _pread(fd, end - fmt.TRAILER_SIZE, len(fmt.MAGIC)) == fmt.MAGIC
+        ):
+            return end
+    return size
+
+
 def open_archive(path: Path) -> Archive:
     """Parse and check the trailer, the payload digest and the TOC of ``path``."""
     try:
@@ -74,7 +109,7 @@ def open_archive(path: Path) -> Archive:
     except OSError as exc:
         raise ArchiveFormatError(f"cannot open {path}: {exc.strerror}") from exc
     try:
-        size = os.fstat(fd).st_size
+        size = archive_end(fd, os.fstat(fd).st_size)
         if size < fmt.TRAILER_SIZE:
             raise _fail(path, f"file is {size} bytes, too small to hold a freezekit trailer")
         try:

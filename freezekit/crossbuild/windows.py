@@ -494,4 +494,7 @@ def build_and_check(
         checks += windows_checks.check_dialog(
             windowed_build.run, console.run, fixtures, work=runs, prefix=prefix, python=python
         )
+        checks += windows_checks.check_signed_archive(
+            console.archive_check, console.run, fixtures, work=runs, prefix=prefix
+        )
     return built, checks

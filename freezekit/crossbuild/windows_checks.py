@@ -318,3 +318,41 @@ def check_extract_modes(
         )
     )
     return checks
+
+
+def check_signed_archive(
+    archive_check: Path, run: Path, fixtures: Path, *, work: Path, prefix: Path
+) -> list[WineCheck]:
+    """The bootloader's archive reader on an executable signed after the build: the bootloader
+    with a fixture archive, signed with a throwaway self-signed certificate (osslsigncode),
+    verified, then read by archive_check.exe under wine (the archive ends before Authenticode's
+    certificate table)."""
+    from freezekit.sign import make_test_certificate, sign_windows, verify_windows, windows_signing
+
+    if shutil.which("osslsigncode") is None or shutil.which("openssl") is None:
+        return [
+            WineCheck(
+                name="signed executable",
+                ok=False,
+                detail="osslsigncode or openssl missing (scripts/install-mingw.sh installs them)",
+            )
+        ]
+    folder = work / "signed"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    exe = with_archive(run, fixtures / "good-minimal.bin", folder / "signed.exe")
+    pfx, ca = make_test_certificate(folder)
+    config = windows_signing({"FREEZEKIT_SIGN_PFX": str(pfx), "FREEZEKIT_SIGN_PASSWORD": "test"})
+    assert not isinstance(config, str)
+    sign_windows(exe, config, description="freezekit check")
+    verified, detail = verify_windows(exe, ca_file=ca)
+    checks = [WineCheck(name="signed executable verifies", ok=verified, detail=detail)]
+    done = run_wine(archive_check, [windows_path(exe)], prefix=prefix)
+    checks.append(
+        WineCheck(
+            name="archive_check on a signed executable",
+            ok=done.returncode == 0,
+            detail=f"exit {done.returncode}: {(done.stdout + done.stderr).strip()[:200]}",
+        )
+    )
+    return checks

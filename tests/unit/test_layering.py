@@ -30,6 +30,7 @@ LEVELS: dict[str, int] = {
     "freezekit.inventory": 2,
     "freezekit.sbom": 2,
     "freezekit.diff": 2,
+    "freezekit.sign": 2,
     "freezekit.build": 3,
     "freezekit.stages": 3,
     "freezekit.spec": 3,
