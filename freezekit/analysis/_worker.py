@@ -176,7 +176,12 @@ class _Builder:
         self.request = request
         self.graph = _fast_graph_class(mg)()
         self.shim = hooks.PyInstallerShim(dict(request.get("hook_support", {})))
-        self.index = _hook_index(hooks, request, self.shim)
+        self.index, pending = _hook_index(hooks, request, self.shim)
+        self.pending: dict[str, list[Any]] = {}  # top-level name -> entry points to call
+        for entry in pending:
+            for top in entry.tops:
+                self.pending.setdefault(top, []).append(entry)
+        self.hooks_done: set[str] = set()
         self.hook_files: dict[str, str] = self.index.hooks()
         self.pre_safe: dict[str, str] = self.index.pre_safe_hooks()
         self.hooks_config: dict[str, dict[str, object]] = dict(request.get("hooks_config", {}))
@@ -192,13 +197,17 @@ class _Builder:
 
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
+        if self.pending and node.name.partition(".")[0] in self.pending:
+            self._load_entry_points(node.name.partition(".")[0])
         pre = self.pre_safe.pop(node.name, None)
         if pre is not None:
+            self.hooks_done.add(f"pre:{node.name}")
             self._run_pre_safe(graph, node, pre)
         hook_file = self.hook_files.get(node.name)
         if hook_file is None or _kind(self.mg, node) not in _REAL_KINDS:
             return  # an excluded module may come back later: keep its hook for then
         del self.hook_files[node.name]
+        self.hooks_done.add(node.name)
         module_dir = self._module_dir(node)
         search_path = getattr(node, "search_path", None)
         try:
@@ -222,6 +231,35 @@ class _Builder:
                 graph.import_module(node, name)
             except Exception as exc:
                 _debug(f"hook {hook_file}: cannot import {name!r}: {exc}")
+
+    def _load_entry_points(self, top: str) -> None:
+        """A package with a ``hook-dirs`` entry point enters the graph: call it (the package
+        is being analysed anyway), index its folders, let its hooks compete for the modules
+        whose hook has not run yet."""
+        entries = self.pending.pop(top)
+        for entry in entries:
+            for other in entry.tops:
+                rest = [e for e in self.pending.get(other, []) if e is not entry]
+                if rest:
+                    self.pending[other] = rest
+                else:
+                    self.pending.pop(other, None)
+            try:
+                folders = self.hooks_mod.call_entry_point(entry.value)
+            except Exception as exc:
+                self.index.problems.append(
+                    f"hook-dirs entry point {entry.value} failed, ignored: {exc}"
+                )
+                continue
+            _debug(f"hook-dirs entry point {entry.value}: {folders}")
+            for folder in folders:
+                self.index.add_dir(folder, entry.priority)
+        for module, hook_file in self.index.hooks().items():
+            if module not in self.hooks_done:
+                self.hook_files[module] = hook_file
+        for module, hook_file in self.index.pre_safe_hooks().items():
+            if f"pre:{module}" not in self.hooks_done:
+                self.pre_safe[module] = hook_file
 
     def _run_pre_safe(self, graph: Any, node: Any, hook_file: str) -> None:
         try:
@@ -447,14 +485,15 @@ class _Builder:
 _REAL_KINDS = ("package", "module", "namespace", "extension", "bytecode")
 
 
-def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> Any:
+def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> tuple[Any, list[Any]]:
     """Every hook folder with its priority: the user's, those registered through the
     ``pyinstaller40`` entry point in the target environment (or, when that environment has no
-    pyinstaller-hooks-contrib, freezekit's own copy of it), the built-in ones."""
+    pyinstaller-hooks-contrib, freezekit's own copy of it), the built-in ones; and the
+    packages' entry points left to call when the package enters the graph."""
     index = hooks.HookIndex()
     for folder in request.get("user_hook_dirs", []):
         index.add_dir(folder, hooks.PRIORITY_USER)
-    folders, dists, problems = hooks.entry_point_hook_dirs()
+    folders, pending, dists, problems = hooks.entry_point_hook_dirs()
     index.problems.extend(problems)
     if hooks.CONTRIB_DISTRIBUTION not in dists and "_pyinstaller_hooks_contrib" in shim.tops:
         try:
@@ -470,7 +509,7 @@ def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> Any:
     builtin = request.get("builtin_hooks_dir")
     if builtin:
         index.add_dir(builtin, hooks.PRIORITY_BUILTIN)
-    return index
+    return index, pending
 
 
 def _under(name: str, prefix: str) -> bool:

@@ -553,85 +553,124 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def entry_point_hook_dirs() -> tuple[list[tuple[str, int]], set[str], list[str]]:
+@dataclass
+class PendingEntryPoint:
+    """A ``hook-dirs`` entry point of a package, not called yet: it is called (in the
+    worker) when one of the package's own top-level modules (``tops``) enters the graph."""
+
+    value: str  # module:function
+    priority: int
+    tops: set[str]
+
+
+def entry_point_hook_dirs() -> tuple[
+    list[tuple[str, int]], list[PendingEntryPoint], set[str], list[str]
+]:
     """Hook folders registered through the ``pyinstaller40`` entry point group
     (``hook-dirs = module:function``) of the running (target) interpreter: ``(folders with
-    priorities, names of the distributions that registered some, problems)``.
-    ``pyinstaller-hooks-contrib``'s tiny module is imported here; other packages' functions
-    run in one child interpreter, so their packages are not imported into the analysis."""
-    import importlib.metadata as md
+    priorities, entry points left for later, names of the distributions that registered
+    some, problems)``.
 
+    pyinstaller-hooks-contrib's tiny module is imported and called now. A package's own entry
+    point (numpy's is ``numpy._pyinstaller``, which imports numpy) is only called when the
+    package is in the graph: calling them all up front cost 0.4-0.6 s per analysis in
+    environments holding numpy, for apps that do not use it."""
     found: list[tuple[str, int]] = []
+    pending: list[PendingEntryPoint] = []
     dists: set[str] = set()
     problems: list[str] = []
-    in_child: list[tuple[str, int]] = []
-    for ep in md.entry_points(group="pyinstaller40"):
-        if ep.name != "hook-dirs":
-            continue
-        dist_name = ep.dist.name if ep.dist is not None else ""
-        dists.add(_normalize(dist_name))
-        contrib = _normalize(dist_name) == CONTRIB_DISTRIBUTION
-        priority = PRIORITY_CONTRIB if contrib else PRIORITY_UPSTREAM
-        if ep.module == "_pyinstaller_hooks_contrib":
+    for dist_name, meta_dir, value in _hook_dir_entry_points():
+        dists.add(dist_name)
+        module = value.partition(":")[0].strip()
+        if dist_name == CONTRIB_DISTRIBUTION or module == "_pyinstaller_hooks_contrib":
             try:
-                found += [(str(d), priority) for d in ep.load()()]
+                found += [(str(d), PRIORITY_CONTRIB) for d in call_entry_point(value)]
             except Exception as exc:
-                problems.append(f"hook-dirs entry point {ep.value} failed, ignored: {exc}")
+                problems.append(f"hook-dirs entry point {value} failed, ignored: {exc}")
         else:
-            in_child.append((ep.value, priority))
-    if in_child:
-        found += _child_hook_dirs(in_child, problems)
-    return found, dists, problems
+            tops = {module.split(".")[0]} | _top_levels(meta_dir)
+            pending.append(PendingEntryPoint(value, PRIORITY_UPSTREAM, tops))
+    return found, pending, dists, problems
 
 
-_CHILD_ENTRY_POINTS = r"""
-import importlib, json, sys
-sys.path[:] = json.loads(sys.argv[1])
-out = []
-for value in json.loads(sys.argv[2]):
-    module, _, attr = value.partition(":")
-    try:
-        func = importlib.import_module(module.strip())
-        for part in attr.strip().split("."):
-            func = getattr(func, part)
-        out.append([value, [str(d) for d in func()], ""])
-    except Exception as exc:
-        out.append([value, [], type(exc).__name__ + ": " + str(exc)])
-sys.__stdout__.write("\n" + json.dumps(out))
-"""
+def _hook_dir_entry_points() -> list[tuple[str, str, str]]:
+    """``(normalized distribution name, metadata folder, module:function)`` of every
+    ``pyinstaller40``/``hook-dirs`` entry point on ``sys.path`` (the first distribution of a
+    name wins, as in importlib.metadata). Only ``entry_points.txt`` files are read: 1 ms where
+    ``importlib.metadata.entry_points()`` takes 20."""
+    import configparser
 
-
-def _child_hook_dirs(points: list[tuple[str, int]], problems: list[str]) -> list[tuple[str, int]]:
-    import json
-    import subprocess
-
-    priorities = dict(points)
-    try:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-I",
-                "-B",
-                "-c",
-                _CHILD_ENTRY_POINTS,
-                json.dumps(sys.path),
-                json.dumps([p for p, _ in points]),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        replies = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
-        problems.append(f"hook-dirs entry points could not be read, ignored: {exc}")
-        return []
-    found: list[tuple[str, int]] = []
-    for value, folders, error in replies:
-        if error:
-            problems.append(f"hook-dirs entry point {value} failed, ignored: {error}")
-        found += [(d, priorities[value]) for d in folders]
+    seen: set[str] = set()
+    found: list[tuple[str, str, str]] = []
+    for folder in sys.path:
+        try:
+            names = sorted(os.listdir(folder or "."))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                dist = name[: -len(".dist-info")].rpartition("-")[0] or name
+            elif name.endswith(".egg-info"):
+                dist = name.split("-")[0]
+            else:
+                continue
+            key = _normalize(dist)
+            if key in seen:
+                continue
+            seen.add(key)
+            meta_dir = os.path.join(folder, name)
+            try:
+                with open(os.path.join(meta_dir, "entry_points.txt"), encoding="utf-8") as stream:
+                    text = stream.read()
+            except OSError:
+                continue
+            if "pyinstaller40" not in text:
+                continue
+            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+            parser.optionxform = str  # type: ignore[assignment,method-assign]
+            try:
+                parser.read_string(text)
+                value = parser.get("pyinstaller40", "hook-dirs", fallback="")
+            except configparser.Error:
+                continue
+            if value.strip():
+                found.append((key, meta_dir, value.strip()))
     return found
+
+
+def _top_levels(meta_dir: str) -> set[str]:
+    """The top-level module names a distribution installs (top_level.txt, else RECORD)."""
+    try:
+        with open(os.path.join(meta_dir, "top_level.txt"), encoding="utf-8") as stream:
+            return {line.strip() for line in stream if line.strip()}
+    except OSError:
+        pass
+    tops: set[str] = set()
+    try:
+        with open(os.path.join(meta_dir, "RECORD"), encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+    except OSError:
+        return tops
+    for line in lines:
+        first = line.split(",")[0].replace("\\", "/").split("/")[0]
+        if first.endswith((".dist-info", ".egg-info", ".pth")) or first in ("..", ""):
+            continue
+        tops.add(first.split(".")[0])
+    return tops
+
+
+def call_entry_point(value: str) -> list[str]:
+    """Call ``module:function`` (in this process) and return the folders it lists."""
+    import importlib
+
+    module, _, attr = value.partition(":")
+    func: object = importlib.import_module(module.strip())
+    for part in attr.strip().split("."):
+        if part:
+            func = getattr(func, part)
+    if not callable(func):
+        raise TypeError(f"{value} is not a function")
+    return [str(d) for d in func()]
 
 
 # -- the PyInstaller API, for hooks only ---------------------------------------------------------
