@@ -39,17 +39,21 @@ static void read_everything(const struct fk_archive *archive)
         struct fk_chunk *chunks = NULL;
         size_t count = 0, c;
         uint64_t total = 0;
-        if (!FK_FAILED(fk_archive_read(archive, entry, &data, &length)) &&
+        /* whole reads are for small entries (code, tables, links); files are streamed */
+        if ((!fk_archive_is_file_kind(entry->kind) || entry->raw_size <= (1u << 20)) &&
+            !FK_FAILED(fk_archive_read(archive, entry, &data, &length)) &&
             length != entry->raw_size) {
             abort(); /* a successful read gives exactly the declared size */
         }
         free(data);
         if (fk_archive_is_file_kind(entry->kind)) {
-            (void)fk_archive_stream(archive, entry, discard, &total);
-            if (!FK_FAILED(fk_archive_chunks(archive, entry, &chunks, &count))) {
-                for (c = 0; c < count; c++) {
-                    (void)fk_archive_stream_chunk(archive, entry, &chunks[c], discard, &total);
-                }
+            /* chunked: chunk by chunk, like the extraction; otherwise as one stream */
+            (void)fk_archive_chunks(archive, entry, &chunks, &count);
+            if (count == 0) {
+                (void)fk_archive_stream(archive, entry, discard, &total);
+            }
+            for (c = 0; c < count; c++) {
+                (void)fk_archive_stream_chunk(archive, entry, &chunks[c], discard, &total);
             }
             free(chunks);
         }
