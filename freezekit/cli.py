@@ -350,6 +350,13 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     ),
     _i("--version-file", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
     _i("-m", "--manifest", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
+    _i(
+        "--no-embed-manifest",
+        action="store_true",
+        why="Windows only",
+        group=OS_SPECIFIC,
+        only=("windows",),
+    ),
     _i("--hide-console", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
     _i(
         "--disable-windowed-traceback",
@@ -396,6 +403,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
         why="imports (the same as --python-option v); all, bootloader and noarchive are refused",
     ),
     _u("--splash", why="splash screens are not implemented", group=RUNTIME),
+    _u("--splash-center", why="splash screens are not implemented", group=RUNTIME),
     _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
     _u("--contents-directory", why="the top directory is always _internal", group=RUNTIME),
     _u(
