@@ -32,7 +32,7 @@ from corpuskit.catalog import (  # noqa: E402
     select,
 )
 from corpuskit.jobs import Job, reference_run, run_job  # noqa: E402
-from corpuskit.report import load_results, markdown_page, write_results  # noqa: E402
+from corpuskit.report import load_results, markdown_page, update_results  # noqa: E402
 from corpuskit.results import (  # noqa: E402
     FREEZEKIT,
     ONEDIR,
@@ -40,7 +40,6 @@ from corpuskit.results import (  # noqa: E402
     PYINSTALLER,
     Result,
     RunOutput,
-    merge,
     summary_lines,
 )
 
@@ -55,6 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated apps (or package names) to run")
     parser.add_argument("--no-pyinstaller", action="store_true", help="freezekit only")
+    parser.add_argument(
+        "--no-freezekit", action="store_true", help="PyInstaller only (its baseline)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="jobs at a time (default 2)")
     parser.add_argument("--python", default="3.12", help="3.12 (pyenv or PATH) or a path")
     parser.add_argument(
@@ -69,6 +71,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.no_pyinstaller and args.no_freezekit:
+        parser.error("--no-pyinstaller and --no-freezekit leave nothing to run")
     return args
 
 
@@ -108,7 +112,7 @@ def make_envs(args: argparse.Namespace, base: Path, work: Path) -> tuple[Path, P
 
 
 def plan_jobs(
-    apps: Sequence[CorpusApp], fk: Path, pyi: Path | None, work: Path, *, smoke: bool
+    apps: Sequence[CorpusApp], fk: Path | None, pyi: Path | None, work: Path, *, smoke: bool
 ) -> list[Job]:
     """freezekit's jobs first (its failures are known early), the heavy apps first in each
     group (the long builds do not end the run alone)."""
@@ -170,43 +174,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     apps = choose_apps(args)
     fk, pyi = make_envs(args, base, work)
     commit = envs.git_commit()
-    jobs = plan_jobs(apps, fk, pyi, work, smoke=args.smoke)
+    jobs = plan_jobs(apps, None if args.no_freezekit else fk, pyi, work, smoke=args.smoke)
     say(f"corpus: {len(apps)} apps, {len(jobs)} jobs, {args.jobs} at a time, Python {version}, "
         f"freezekit {commit}")  # fmt: skip
-    old_run, old = load_results(results_path)
+    old_run, _ = load_results(results_path)
     done: list[Result] = []
     lock = threading.Lock()
     started = time.perf_counter()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    run: dict[str, object] = {
-        "python": version,
-        "pyinstaller": freezer_version(pyi, "pyinstaller") if pyi else old_run.get("pyinstaller"),
-        "contrib": freezer_version(pyi, "pyinstaller-hooks-contrib")
-        if pyi
-        else old_run.get("contrib"),
-        "jobs": args.jobs,
-        "started": stamp,
-    }
+    run: dict[str, object] = {"python": version, "jobs": args.jobs}
+    if pyi is not None:
+        run["pyinstaller"] = freezer_version(pyi, "pyinstaller")
+        run["contrib"] = freezer_version(pyi, "pyinstaller-hooks-contrib")
+    what = "+".join(
+        f for f, off in ((FREEZEKIT, args.no_freezekit), (PYINSTALLER, pyi is None)) if not off
+    )
 
     def on_result(result: Result) -> None:
         result = Result.from_json({**result.to_json(), "commit": commit})
         with lock:
             done.append(result)
-            detail = f" {result.detail}" if result.detail else ""
+            detail = f" ({result.detail})" if result.detail else ""
             say(f"[{len(done)}/{len(jobs)}] {result.app} {result.freezer} {result.mode}: "
-                f"{result.status}{detail} (build {result.build_seconds} s)")  # fmt: skip
-            write_results(results_path, run, merge(old, done))
+                f"{result.status}{detail}, build {result.build_seconds} s")  # fmt: skip
+            update_results(results_path, run, [result])
 
     run_all(apps, jobs, fk, work, args.jobs, on_result)
-    run["wall_seconds"] = round(time.perf_counter() - started)
-    run["ran"] = len(done)
-    run["finished"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    history = old_run.get("runs")
-    this = {k: run[k] for k in ("started", "wall_seconds", "ran")}
-    run["runs"] = [*(history if isinstance(history, list) else []), {**this, "commit": commit}]
-    results = merge(old, done)
-    write_results(results_path, run, results)
-    say(f"\nthis run: {len(done)} jobs in {run['wall_seconds']} s")
+    this = {
+        "started": stamp,
+        "wall_seconds": round(time.perf_counter() - started),
+        "ran": len(done),
+        "what": what,
+        "jobs": args.jobs,
+        "commit": commit,
+    }
+    run, results = update_results(results_path, run, [], add_run=this)
+    say(f"\nthis run: {len(done)} jobs in {this['wall_seconds']} s")
     say("\n".join(summary_lines(done)))
     finish(args, work, run, results, all_apps)
     if args.smoke:

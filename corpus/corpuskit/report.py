@@ -3,6 +3,7 @@ a subset updates its rows) and the markdown page (docs/corpus.md with --write-do
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from corpuskit.results import (
     Result,
     freezekit_misses,
     markdown_table,
+    merge,
     summary_lines,
 )
 
@@ -37,6 +39,28 @@ def write_results(path: Path, run: Mapping[str, object], results: Sequence[Resul
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def update_results(
+    path: Path,
+    run: Mapping[str, object],
+    new: Sequence[Result],
+    *,
+    add_run: Mapping[str, object] | None = None,
+) -> tuple[dict[str, object], list[Result]]:
+    """Merge `new` rows and `run` facts into the file, under a lock: two runs (freezekit's and
+    PyInstaller's baseline) may write the same file; `add_run` appends to the run history."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old_run, old = load_results(path)
+        merged_run = {**old_run, **run}
+        if add_run is not None:
+            history = old_run.get("runs")
+            merged_run["runs"] = [*(history if isinstance(history, list) else []), dict(add_run)]
+        results = merge(old, new)
+        write_results(path, merged_run, results)
+    return merged_run, results
 
 
 def load_reasons(path: Path = REASONS) -> dict[str, str]:
@@ -65,11 +89,12 @@ def markdown_page(
         "are frozen onedir; about a third onefile as well. corpus/README.md says how to run it.",
         "",
         f"Run: Python {run.get('python', '?')}, PyInstaller {run.get('pyinstaller', '?')} with "
-        f"pyinstaller-hooks-contrib {run.get('contrib', '?')}, {run.get('jobs', '?')} jobs at a "
-        "time on a shared 2-core machine. Runs (a re-run of a subset replaces those rows only):",
+        f"pyinstaller-hooks-contrib {run.get('contrib', '?')}, on a shared 2-core machine. "
+        "Runs (a re-run of a subset replaces those rows only):",
         *[
-            f"- run {r.get('started')}: {r.get('ran')} jobs in {r.get('wall_seconds')} s "
-            f"at freezekit {r.get('commit')}"
+            f"- run {r.get('started')}: {r.get('what', '')} {r.get('ran')} jobs, "
+            f"{r.get('jobs', '?')} at a time, in {r.get('wall_seconds')} s (freezekit "
+            f"{r.get('commit')})"
             for r in runs
         ],
         "",
