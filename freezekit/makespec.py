@@ -72,6 +72,7 @@ def _analysis(options: BuildOptions, spec_dir: Path) -> str:
         "collect_binaries",
         "collect_all",
         "copy_metadata",
+        "recursive_copy_metadata",
     ):
         values: tuple[str, ...] = getattr(options, key)
         if values:

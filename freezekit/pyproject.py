@@ -118,6 +118,7 @@ KEYS: dict[str, tuple[str, Convert]] = {
     "collect-binaries": ("collect_binaries", _strings),
     "collect-all": ("collect_all", _strings),
     "copy-metadata": ("copy_metadata", _strings),
+    "recursive-copy-metadata": ("recursive_copy_metadata", _strings),
     "hooks-dirs": ("hooks_dirs", _paths),
     "runtime-hooks": ("runtime_hooks", _paths),
     "runtime-tmpdir": ("runtime_tmpdir", _string),

@@ -255,6 +255,9 @@ class Analysis:
             collect_binaries=strings("Analysis", "collect_binaries", values["collect_binaries"]),
             collect_all=strings("Analysis", "collect_all", values["collect_all"]),
             copy_metadata=strings("Analysis", "copy_metadata", values["copy_metadata"]),
+            recursive_copy_metadata=strings(
+                "Analysis", "recursive_copy_metadata", values["recursive_copy_metadata"]
+            ),
             lean=flag("Analysis", "lean", lean),
             optimize=optimize_level("Analysis", values["optimize"]),
             # user binaries go through the analysis so their own dependencies are found

@@ -164,6 +164,7 @@ ANALYSIS_KNOWN: dict[str, object] = {
     "collect_binaries": None,
     "collect_all": None,
     "copy_metadata": None,
+    "recursive_copy_metadata": None,
     "lean": True,
 }
 ANALYSIS_IGNORED = {

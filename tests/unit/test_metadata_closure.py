@@ -43,3 +43,24 @@ def test_a_name_that_is_not_installed_is_kept_for_the_report(
 ) -> None:
     monkeypatch.setattr(sys, "path", [str(tmp_path)])
     assert requirement_closure(["nope"]) == ["nope"]
+
+
+def test_a_written_spec_and_a_pyproject_table_keep_it(tmp_path: Path) -> None:
+    from freezekit.makespec import write_spec
+    from freezekit.options import BuildOptions
+    from freezekit.pyproject import options_from_table
+    from freezekit.spec import run
+    from tests.fixtures.specs.fakes import fake_context
+
+    script = tmp_path / "app.py"
+    script.write_text("")
+    options = BuildOptions(
+        scripts=(script,), name="app", specpath=tmp_path, recursive_copy_metadata=("jsonschema",)
+    )
+    spec = write_spec(options)
+    context, analyzer = fake_context(tmp_path, spec)
+    run(spec, context)
+    (seen,) = analyzer.calls
+    assert seen.recursive_copy_metadata == ("jsonschema",)
+    table = {"scripts": ["app.py"], "recursive-copy-metadata": ["jsonschema"]}
+    assert options_from_table(table, tmp_path).recursive_copy_metadata == ("jsonschema",)
