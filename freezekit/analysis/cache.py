@@ -27,7 +27,17 @@ logger = logging.getLogger(__name__)
 
 CACHE_FILE = "analysis-cache.json"
 _FORMAT = 3  # 2: library_needs, 3: search_path and data_folders
-_CODE_DIRS = (Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "hooks")
+_HERE = Path(__file__).resolve().parent
+_API = _HERE / "pyinstaller_api" / "PyInstaller"  # what PyInstaller-style hooks call
+_CODE_DIRS = (
+    _HERE,
+    _HERE.parent / "hooks",
+    _API,
+    _API / "utils",
+    _API / "utils" / "hooks",
+    _API / "depend",
+    _API / "isolated",
+)
 
 
 def _stat(path: str) -> list[int] | None:
