@@ -166,3 +166,18 @@ def test_an_installed_pyinstaller_is_not_what_hooks_get(tmp_path: Path) -> None:
     assert "fkprec.from_user" in graph.nodes
     node = graph.nodes["PyInstaller"]
     assert node.file == str(FAKE_PYINSTALLER / "PyInstaller" / "__init__.py")
+
+
+def test_hooksconfig_reaches_get_hook_config(tmp_path: Path) -> None:
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    (folder / "hook-fkprec.py").write_text(
+        "from PyInstaller.utils.hooks import get_hook_config\n"
+        "def hook(hook_api):\n"
+        "    wanted = get_hook_config(hook_api, 'fkprec', 'modules') or []\n"
+        "    hook_api.add_imports(*('fkprec.' + m for m in wanted))\n"
+    )
+    config = {"fkprec": {"modules": ["from_marked_user"]}}
+    graph = imports.parse_reply(reply_for(options(hooks_dirs=(folder,), hooks_config=config)))
+    assert "fkprec.from_marked_user" in graph.nodes
+    assert "fkprec.from_user" not in graph.nodes

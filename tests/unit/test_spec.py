@@ -241,3 +241,17 @@ def test_collect_may_name_the_folder_unlike_the_executable(tmp_path: Path) -> No
     context, _ = fake_context(tmp_path, spec)
     (app,) = plan_apps(run(spec, context))[0]
     assert (app.folder, app.options.name, app.options.mode) == ("My App", "app", Mode.ONEDIR)
+
+
+def test_hooksconfig_reaches_the_analysis_and_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("print(1)\n")
+    spec = tmp_path / "app.spec"
+    spec.write_text("a = Analysis(['app.py'], hooksconfig={'matplotlib': {'backends': ['Agg']}})\n")
+    context, analyzer = fake_context(tmp_path, spec)
+    run(spec, context)
+    (options,) = analyzer.calls
+    assert options.hooks_config == {"matplotlib": {"backends": ["Agg"]}}
+    spec.write_text("a = Analysis(['app.py'], hooksconfig={'m': {'k': object()}})\n")
+    context, analyzer = fake_context(tmp_path, spec)
+    with pytest.raises(OptionsError, match="hooksconfig"):
+        run(spec, context)
