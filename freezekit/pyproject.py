@@ -121,6 +121,7 @@ KEYS: dict[str, tuple[str, Convert]] = {
     "recursive-copy-metadata": ("recursive_copy_metadata", _strings),
     "hooks-dirs": ("hooks_dirs", _paths),
     "runtime-hooks": ("runtime_hooks", _paths),
+    "ignore-hook-errors": ("ignore_hook_errors", _boolean),
     "runtime-tmpdir": ("runtime_tmpdir", _string),
     "onefile-extract": ("onefile_extract", _choice("temp", "temp-all", "cache")),
     "python-options": ("python_options", _python_options),

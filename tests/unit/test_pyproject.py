@@ -45,6 +45,7 @@ collect-all = ["rich"]
 copy-metadata = ["requests"]
 runtime-hooks = ["hooks/rth.py"]
 hooks-dirs = ["hooks"]
+ignore-hook-errors = true
 python-options = ["u", "W ignore"]
 optimize = 2
 runtime-tmpdir = "/var/tmp"
@@ -71,6 +72,7 @@ distpath = "out"
         o.copy_metadata,
     ) == (("email",), ("certifi",), ("numpy",), ("rich",), ("requests",))
     assert (o.runtime_hooks, o.hooks_dirs) == ((tmp_path / "hooks/rth.py",), (tmp_path / "hooks",))
+    assert o.ignore_hook_errors
     assert (o.python_options, o.optimize) == (("u", "W ignore"), 2)
     assert (o.runtime_tmpdir, o.onefile_extract) == ("/var/tmp", Extract.CACHE)
     assert (o.strip, o.lean, o.smoke_probes, o.reset_subprocess_env) == (False, False, False, True)
