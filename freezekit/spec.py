@@ -222,7 +222,8 @@ def _split_files(
         if entry.name in seen:
             continue
         seen.add(entry.name)
-        (datas if entry.kind is EntryKind.DATA else binaries).append(entry)
+        is_data = entry.kind in (EntryKind.DATA, EntryKind.SYMLINK)  # links: kept data links
+        (datas if is_data else binaries).append(entry)
     return binaries, datas, dependencies
 
 

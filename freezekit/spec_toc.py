@@ -206,6 +206,22 @@ def resolve_pairs(pairs: object, *, base: Path, kind: EntryKind, what: str) -> l
 
 
 def _entries_for(path: Path, dest_dir: str, kind: EntryKind) -> list[TocEntry]:
+    if path.is_dir() and kind is EntryKind.DATA:  # symbolic links kept, as with --add-data
+        from freezekit.analysis.collect import tree_with_links
+
+        entries = []
+        for rel, found, is_link in tree_with_links(path, "datas"):
+            name = posixpath.join(dest_dir, rel.replace(os.sep, "/"))
+            if is_link:
+                entries.append(TocEntry(name=name, kind=EntryKind.SYMLINK, source=found))
+            else:
+                source = Path(found)
+                entries.append(
+                    TocEntry(
+                        name=name, kind=kind, source=str(source.absolute()), mode=file_mode(source)
+                    )
+                )
+        return entries
     if path.is_dir():
         files = sorted(p for p in _walk(path, ("__pycache__",)) if p.is_file())
         named = [(posixpath.join(dest_dir, p.relative_to(path).as_posix()), p) for p in files]

@@ -149,7 +149,7 @@ def add_files(
         for match in matches:
             path = Path(match)
             if path.is_dir() and keep_links:
-                for rel_name, found, is_link in _tree_with_links(path, origin):
+                for rel_name, found, is_link in tree_with_links(path, origin):
                     name = _dest_name(dest_dir, rel_name.replace(os.sep, "/"))
                     if is_link:
                         entries.append(TocEntry(name=name, kind=EntryKind.SYMLINK, source=found))
@@ -166,7 +166,7 @@ def add_files(
     return entries
 
 
-def _tree_with_links(root: Path, origin: str) -> Iterator[tuple[str, str, bool]]:
+def tree_with_links(root: Path, origin: str) -> Iterator[tuple[str, str, bool]]:
     """``(relative name, path, is_link)`` for the files and kept links under ``root``."""
     real_root = os.path.realpath(root)
 

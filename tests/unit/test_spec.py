@@ -255,3 +255,27 @@ def test_hooksconfig_reaches_the_analysis_and_is_checked(tmp_path: Path) -> None
     context, analyzer = fake_context(tmp_path, spec)
     with pytest.raises(OptionsError, match="hooksconfig"):
         run(spec, context)
+
+
+def test_spec_datas_folders_keep_their_symbolic_links(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "tree" / "sub").mkdir(parents=True)
+    (project / "app.py").write_text("print(1)\n")
+    (project / "tree" / "sub" / "real.txt").write_text("real")
+    (project / "tree" / "link.txt").symlink_to("sub/real.txt")
+    (project / "tree" / "sub-link").symlink_to("sub", target_is_directory=True)
+    spec = project / "app.spec"
+    spec.write_text(
+        "a = Analysis(['app.py'], datas=[('tree', 'tree')])\n"
+        "exe = EXE(PYZ(a.pure), a.scripts, exclude_binaries=True, name='app')\n"
+        "COLLECT(exe, a.binaries, a.datas, name='app')\n"
+    )
+    context, _ = fake_context(tmp_path, spec)
+    (app,) = plan_apps(run(spec, context))[0]
+    kinds = {e.name: e.kind.value for e in app.analysis.datas if e.name.startswith("tree/")}
+    assert kinds == {
+        "tree/link.txt": "symlink",
+        "tree/sub-link": "symlink",
+        "tree/sub/real.txt": "data",
+    }
+    assert not any(e.name.startswith("tree/") for e in app.analysis.binaries)
