@@ -435,7 +435,17 @@ def scan_binaries(
     policy: LibraryPolicy = LibraryPolicy(),
     system_dirs: Sequence[str] | None = None,
 ) -> BinaryScan:
-    """Walk DT_NEEDED from ``roots`` and return the libraries to bundle."""
+    """Walk DT_NEEDED (Mach-O: install names) from ``roots``; the libraries to bundle."""
+    if target.os is Os.MACOS:
+        from freezekit.analysis.macho import scan_macho
+
+        walk = scan_macho(roots, executable=target.python, site_dirs=site_dirs)
+        return BinaryScan(
+            binaries=walk.binaries,
+            excluded=walk.excluded,
+            unresolved=walk.unresolved,
+            needs=walk.needs,
+        )
     if system_dirs is None:
         system_dirs = ld_so_conf_dirs() + default_dirs(target)
     resolver = _Resolver(target, system_dirs=system_dirs)
@@ -539,6 +549,15 @@ def prepare_binary(
     os.replace(partial, dest)
 
 
+def _relink_macho(path: Path, top_relative: str) -> None:
+    """Install names and rpaths pointing inside the app; an edited file is signed ad hoc again
+    where codesign exists (macOS), which arm64 requires before it runs."""
+    from freezekit.analysis.macho import relink_macho, sign_adhoc
+
+    if relink_macho(path, top_relative=top_relative).changed and not sign_adhoc([path]):
+        logger.debug("%s was relinked; it needs `codesign --force --sign -` on macOS", path.name)
+
+
 def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
     """Strip the symbol table and debug sections if asked and safe (``analysis.strip``)."""
     if not (strip and strip_unneeded(source, work)):
@@ -547,6 +566,9 @@ def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
 
 def _set_runpath(path: Path, top_relative: str) -> None:
     lief = _lief()
+    if lief.is_macho(str(path)):
+        _relink_macho(path, top_relative)
+        return
     binary = lief.ELF.parse(str(path))
     if binary is None:
         return
