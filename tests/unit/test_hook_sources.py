@@ -181,3 +181,14 @@ def test_hooksconfig_reaches_get_hook_config(tmp_path: Path) -> None:
     graph = imports.parse_reply(reply_for(options(hooks_dirs=(folder,), hooks_config=config)))
     assert "fkprec.from_marked_user" in graph.nodes
     assert "fkprec.from_user" not in graph.nodes
+
+
+def test_pre_safe_import_module_alias_bundles_the_real_module(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text("try:\n    import fkprec.alias_fk\nexcept ImportError:\n    pass\n")
+    graph = imports.parse_reply(
+        reply_for(BuildOptions(scripts=(script,), name="app", paths=(PLUGIN_SITE,)))
+    )
+    pre = EP_HOOKS / "pre_safe_import_module" / "hook-fkprec.alias_fk.py"
+    assert applied(graph)["fkprec.alias_fk"] == str(pre)
+    assert "fkprec.aliased_target" in graph.nodes
