@@ -839,6 +839,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     if scripts[0].suffix == ".spec":
         from freezekit.spec import build_spec
 
+        if getattr(args, "target", None):
+            raise OptionsError(
+                "--target is not supported for .spec files yet",
+                hint="cross-freeze the script, or a pyproject.toml with [tool.freezekit]",
+            )
         check_app_flags_absent(args, scripts[0], "the spec file")
         with _reporter() as reporter:
             results = build_spec(scripts[0], args, reporter=reporter)
@@ -870,7 +875,7 @@ def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) ->
     would be ignored, which changes the result, so it is refused (PyInstaller refuses them too)."""
     from freezekit.spec import SPEC_EFFECTIVE
 
-    machine = {*SPEC_EFFECTIVE, "command", "scripts", "traceback", "quiet", "verbose"}
+    machine = {*SPEC_EFFECTIVE, "command", "scripts", "traceback", "quiet", "verbose", "target"}
     for flag in BUILD_FLAGS:
         dest = _dest(flag)
         if hasattr(args, dest) and dest not in machine:
