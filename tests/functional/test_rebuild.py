@@ -208,6 +208,6 @@ def test_rebuild_from_the_command_line_says_it_is_up_to_date(
     assert capsys.readouterr().out.startswith("analysis: ")
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(": ")[0] for line in lines[:-1]] == ["assemble", "size"]  # no analysis
+    assert [line.split(": ")[0] for line in lines[:-1]] == ["assemble", "size", "total"]
     assert lines[0].startswith(f"assemble: {tmp_path / 'dist' / 'app'} is up to date")
     assert lines[-1] == f"built {tmp_path / 'dist' / 'app' / 'app'}"
