@@ -162,7 +162,10 @@ def seed_corpus(work: Path) -> tuple[Path, int]:
     return seeds, max(p.stat().st_size for p in seeds.iterdir())
 
 
-STATS = re.compile(r"#(\d+)\s+(?:DONE|pulse|NEW|REDUCE|INITED)\s+cov: (\d+) ft: (\d+) corp: (\d+)")
+# "#N  DONE cov: C ft: F corp: K/..." (one process) or "#N: cov: C ft: F corp: K" (-fork)
+STATS = re.compile(
+    r"#(\d+):?\s+(?:(?:DONE|pulse|NEW|REDUCE|INITED)\s+)?cov: (\d+) ft: (\d+) corp: (\d+)"
+)
 
 
 def run(target: Path, seeds: Path, max_len: int, work: Path, args: argparse.Namespace) -> int:
@@ -188,6 +191,8 @@ def run(target: Path, seeds: Path, max_len: int, work: Path, args: argparse.Name
     ]
     if args.runs:
         command.append(f"-runs={args.runs}")
+    if args.jobs > 1:  # libFuzzer's fork mode: that many worker processes, one corpus
+        command.append(f"-fork={args.jobs}")
     env = {
         "PATH": "/usr/bin:/bin",
         "TMPDIR": str(scratch),
@@ -202,11 +207,14 @@ def run(target: Path, seeds: Path, max_len: int, work: Path, args: argparse.Name
     last = [m.groups() for m in STATS.finditer(result.stderr)]
     executions = re.search(r"stat::number_of_executed_units:\s+(\d+)", result.stderr)
     runs, cov, ft, corp = last[-1] if last else ("0", "?", "?", "?")
-    total = executions.group(1) if executions else runs
+    total = executions.group(1) if executions and args.jobs <= 1 else runs
     print(
         f"fuzz: {total} executions in {elapsed:.0f} s ({int(total) / max(elapsed, 1e-9):.0f}/s), "
         f"coverage {cov} edges, {ft} features, corpus {corp} inputs (log: {log})"
     )
+    if result.returncode != 0 and "libFuzzer: run interrupted" in result.stderr:
+        print("fuzz: interrupted")
+        return 1
     if result.returncode != 0:
         found = sorted(artifacts.iterdir(), key=lambda p: p.stat().st_mtime)
         tail = "\n".join(result.stderr.splitlines()[-40:])
@@ -222,6 +230,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="how long to fuzz")
     parser.add_argument("--runs", type=int, default=0, help="stop after this many executions")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (-fork=N)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "fuzz")
     args = parser.parse_args()
     if not sys.platform.startswith("linux"):

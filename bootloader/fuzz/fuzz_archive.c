@@ -93,6 +93,11 @@ static void unpack_on_demand(const struct fk_archive *archive, const char *top)
     free((void *)names);
 }
 
+static void remove_scratch(void)
+{
+    fk_platform_remove_tree(scratch);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     const char *base = getenv("TMPDIR");
@@ -105,6 +110,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     snprintf(input_path, sizeof input_path, "%s/input", scratch);
+    atexit(remove_scratch);
     ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) {
         abort();
@@ -125,8 +131,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(ctx->exe, sizeof ctx->exe, "%s", input_path);
     snprintf(ctx->exe_dir, sizeof ctx->exe_dir, "%s", scratch);
     if (FK_FAILED(fk_archive_open(&ctx->archive, input_path))) {
+        unlink(input_path);
         return 0;
     }
+    unlink(input_path); /* read through the open descriptor; nothing left when a job ends */
     (void)fk_archive_verify(&ctx->archive);
     read_everything(&ctx->archive);
     snprintf(top, sizeof top, "%s/top", scratch);
