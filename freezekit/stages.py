@@ -41,7 +41,7 @@ from freezekit.build import PRODUCTS_FILE, BuildResult, Products, executable_of
 from freezekit.errors import AssembleError, FreezekitError
 from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions, Extract, Mode
-from freezekit.platforms import Target, resolve_target
+from freezekit.platforms import Os, Target, resolve_target
 from freezekit.report import size_report, write_report_json
 from freezekit.toc import EntryKind, TocEntry
 
@@ -410,6 +410,9 @@ def plan_build(
         for entry in analysis.datas
         if entry.source is not None and entry.kind is EntryKind.SYMLINK
     ]
+    if target.os is Os.WINDOWS:  # a Windows app holds no links: copies of what they reach
+        files += _link_copies([link.dest for link in data_links], analysis)
+        data_links = []
     files.append(FileItem(dest=BASE_LIBRARY, source=base_library, kind=EntryKind.DATA, mode=0o644))
     _check_unique(files)
     kept, links = dedupe_files(files)
@@ -432,6 +435,18 @@ def plan_build(
         level=options.compression_level,
         lazy=lazy,
     )
+
+
+def _link_copies(names: Sequence[str], analysis: AnalysisResult) -> list[FileItem]:
+    """The files a kept data link reaches (one, or a folder's), as copies under its name."""
+    sources = {e.name: Path(str(e.source)) for e in analysis.datas if e.name in set(names)}
+    items = []
+    for name, source in sorted(sources.items()):
+        found = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for path in found:
+            dest = name if path == source else f"{name}/{path.relative_to(source).as_posix()}"
+            items.append(FileItem(dest=dest, source=path, kind=EntryKind.DATA, mode=0o644))
+    return items
 
 
 def _check_unique(files: Sequence[FileItem]) -> None:

@@ -71,3 +71,24 @@ def test_without_keep_links_files_are_read_through_links(tmp_path: Path) -> None
     entries = add_files([(str(tree), ".")], kind=EntryKind.DATA, base=tmp_path, origin="hook")
     assert {e.kind for e in entries} == {EntryKind.DATA}
     assert "link.txt" in {e.name for e in entries}
+
+
+def test_a_windows_app_gets_copies_of_what_kept_links_reach(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from freezekit.stages import _link_copies
+
+    tree = _tree(tmp_path)
+    entries = add_files(
+        [(str(tree), "data")], kind=EntryKind.DATA, base=tmp_path, origin="x", keep_links=True
+    )
+    links = [e.name for e in entries if e.kind is EntryKind.SYMLINK]
+    copies = _link_copies(links, SimpleNamespace(datas=entries))  # type: ignore[arg-type]
+    assert {c.dest: c.source.read_text() for c in copies} == {
+        "data/abs.txt": "real",
+        "data/link.txt": "real",
+        "data/sub-link/inner.txt": "inner",
+        "data/sub-link/up.txt": "real",
+        "data/sub/up.txt": "real",
+        "data/via.txt": "inner",
+    }
