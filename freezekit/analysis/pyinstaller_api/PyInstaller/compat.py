@@ -39,7 +39,8 @@ is_freebsd = sys.platform.startswith("freebsd")
 is_openbsd = sys.platform.startswith("openbsd")
 is_hpux = sys.platform.startswith("hp-ux")
 is_unix = is_linux or is_solar or is_aix or is_freebsd or is_hpux or is_openbsd
-is_musl = is_linux and "musl" in (platform.libc_ver()[0] or "")
+# musl CPython builds say so in their extension suffix (no need to read the binary)
+is_musl = is_linux and any("musl" in suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES)
 is_macos_11_compat = False
 is_macos_11_native = False
 is_macos_11 = False
