@@ -975,6 +975,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from freezekit.analysis import explain
     from freezekit.platforms import resolve_target
 
+    from freezekit.build import check_scripts
+
+    check_scripts((args.script,))
     options = BuildOptions(scripts=(args.script,), name=args.script.stem, python=args.python)
     cache = args.workpath / options.name  # a previous build's analysis answers at once
     chain = explain(options, resolve_target(args.python), args.module, cache_dir=cache)

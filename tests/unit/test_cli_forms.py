@@ -212,3 +212,10 @@ PYINSTALLER_OPTIONS = (
 def test_every_pyinstaller_option_is_in_the_flag_table() -> None:
     spellings = {name for flag in BUILD_FLAGS for name in flag.names}
     assert sorted(set(PYINSTALLER_OPTIONS) - spellings) == []
+
+
+def test_explain_of_a_missing_script_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "json", str(tmp_path / "nothere.py")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: script {tmp_path / 'nothere.py'} does not")
