@@ -222,3 +222,33 @@ def test_non_ascii_paths_with_the_c_locale(mode: Mode, parity: FrozenApp, tmp_pa
     top = Path(str(report["meipass"]))
     assert top.parent == (tmpdir if mode is Mode.ONEFILE else home)
     assert report["get_data"] == "data next to the script\n"
+
+
+def test_no_writable_temp_folder_is_one_line(mode: Mode, parity: FrozenApp, tmp_path: Path) -> None:
+    """/tmp and /var/tmp read-only (private mount namespace), TMPDIR missing, cwd read-only:
+    onefile names what it tried; onedir needs no temp folder and starts."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare for read-only bind mounts")
+    read_only = "; ".join(
+        f"mount --bind {d} {d} && mount -o remount,bind,ro {d}" for d in ("/tmp", "/var/tmp")
+    )
+    script = f'{read_only} || exit 99; cd /tmp && exec "$0"'
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path / "missing"), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, str(parity.executable)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    if result.returncode == 99:
+        pytest.skip(f"cannot make read-only bind mounts here: {result.stderr.strip()}")
+    if mode is Mode.ONEDIR:
+        assert result.returncode == 0, result.stderr
+        return
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"freezekit: cannot start {parity.executable}: found no folder to unpack into: TMPDIR "
+        f"({tmp_path / 'missing'}), TEMP, TMP, /tmp, /var/tmp, /usr/tmp and the current folder "
+        "are not writable folders; set TMPDIR to one\n"
+    )
