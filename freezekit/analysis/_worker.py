@@ -372,6 +372,7 @@ class _Builder:
             stdlib_dirs=self.request.get("stdlib_dirs", []),
             cache=cache,
             drain=lambda: _drain(self.graph),
+            log=_debug,
         )
         cache.save()
         for extension, name in added:

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-_FORMAT = 1
+_FORMAT = 2  # 2: compressed flag and traced imports
 #: a whole C string that is an identifier or dotted identifiers (2 to 120 characters)
 _NAME = re.compile(
     rb"(?<=\x00)[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,6}(?=\x00)"
@@ -47,6 +47,16 @@ NEVER = frozenset(
 )
 
 
+#: Cython >= 3.1 keeps its string table compressed (LZSS, zlib, bz2 or zstd): the error
+#: messages of its decompressors are in the file
+_COMPRESSED_MARKERS = (b"string data decompression failed", b"cannot initialise module strings")
+
+
+def is_compressed(data: bytes) -> bool:
+    """Whether the file's module names are in a compressed Cython string table."""
+    return _IMPORT_API in data and any(marker in data for marker in _COMPRESSED_MARKERS)
+
+
 def candidate_names(data: bytes) -> list[str]:
     """Whole C strings of an extension file that look like module names (sorted, unique)."""
     if _IMPORT_API not in data:
@@ -56,11 +66,12 @@ def candidate_names(data: bytes) -> list[str]:
 
 
 class ExtensionScanCache:
-    """``path -> ((size, mtime_ns), names)`` in one marshal file."""
+    """``path -> ((size, mtime_ns), names, compressed, traced)`` in one marshal file;
+    ``traced`` is None until the file's module has been imported by ``trace_imports``."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self.entries: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        self.entries: dict[str, tuple[Any, ...]] = {}
         self.dirty = False
         if path is None:
             return
@@ -72,23 +83,42 @@ class ExtensionScanCache:
         except (OSError, EOFError, ValueError, TypeError):
             self.entries = {}
 
-    def names(self, filename: str) -> list[str]:
+    def _entry(self, filename: str) -> tuple[Any, ...] | None:
         try:
             st = os.stat(filename)
         except OSError:
-            return []
+            return None
         stamp = (st.st_size, st.st_mtime_ns)
         entry = self.entries.get(filename)
         if entry is not None and tuple(entry[0]) == stamp:
-            return list(entry[1])
+            return entry
         try:
             with open(filename, "rb") as stream:
-                names = candidate_names(stream.read())
+                data = stream.read()
         except OSError:
-            return []
-        self.entries[filename] = (stamp, names)
+            return None
+        entry = (stamp, candidate_names(data), is_compressed(data), None)
+        self.entries[filename] = entry
         self.dirty = True
-        return names
+        return entry
+
+    def names(self, filename: str) -> list[str]:
+        entry = self._entry(filename)
+        return list(entry[1]) if entry else []
+
+    def compressed(self, filename: str) -> bool:
+        entry = self._entry(filename)
+        return bool(entry and entry[2])
+
+    def traced(self, filename: str) -> list[str] | None:
+        entry = self._entry(filename)
+        return None if entry is None or entry[3] is None else list(entry[3])
+
+    def set_traced(self, filename: str, names: list[str]) -> None:
+        entry = self._entry(filename)
+        if entry is not None:
+            self.entries[filename] = (*entry[:3], sorted(names))
+            self.dirty = True
 
     def save(self) -> None:
         if not self.dirty or self.path is None:
@@ -209,6 +239,73 @@ class Neighbours:
         return top in self.stdlib or top in self.allowed(extension.partition(".")[0])
 
 
+#: Run in a child of the target Python: import the given modules and record, for every
+#: extension module initialised on the way, the modules first imported while it ran.
+_TRACER = r"""
+import importlib, importlib.machinery, json, sys
+request = json.load(sys.stdin)
+sys.path[:] = request["path"]
+loader = importlib.machinery.ExtensionFileLoader
+running, found = [], {}
+def wrap(method, name_of):
+    def wrapper(self, arg):
+        running.append(name_of(arg))
+        try:
+            return method(self, arg)
+        finally:
+            running.pop()
+    return wrapper
+loader.create_module = wrap(loader.create_module, lambda spec: spec.name)
+loader.exec_module = wrap(loader.exec_module, lambda module: module.__name__)
+class Recorder:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if running and name != running[-1]:
+            found.setdefault(running[-1], []).append(name)
+        return None
+sys.meta_path.insert(0, Recorder)
+failed = []
+for name in request["modules"]:
+    try:
+        importlib.import_module(name)
+    except BaseException as exc:
+        failed.append(f"{name}: {type(exc).__name__}: {exc}")
+loaded = {k: sorted({n for n in v if n in sys.modules}) for k, v in found.items()}
+with open(request["out"], "w", encoding="utf-8") as stream:
+    json.dump({"imports": loaded, "failed": failed}, stream)
+"""
+
+
+def trace_imports(
+    modules: list[str], *, timeout: float = 120
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Import ``modules`` in a child of this Python (same ``sys.path``) and return, per
+    extension module initialised, the modules first imported while its init ran (what a
+    compressed string table hides), and the failures. Runs the packages' code: only used for
+    extensions whose strings cannot be read."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="freezekit-trace-") as tmp:
+        out = os.path.join(tmp, "imports.json")
+        request = json.dumps({"path": sys.path, "modules": modules, "out": out})
+        try:
+            subprocess.run(
+                [sys.executable, "-I", "-B", "-c", _TRACER],
+                input=request,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=tmp,
+            )
+            with open(out, encoding="utf-8") as stream:
+                reply = json.load(stream)
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            return {}, [f"{', '.join(modules)}: {type(exc).__name__}: {exc}"]
+    return dict(reply.get("imports", {})), list(reply.get("failed", []))
+
+
 def extension_file(mg: Any, node: Any) -> str | None:
     """The file of an extension module node, or of a package whose __init__ is one."""
     if isinstance(node, mg.ExtensionModule):
@@ -226,10 +323,12 @@ def add_extension_imports(
     stdlib_dirs: Iterable[str],
     cache: ExtensionScanCache,
     drain: Callable[[], None],
+    log: Callable[[str], None] = lambda message: None,
 ) -> list[tuple[str, str]]:
     """Add the modules each non-stdlib extension module of ``graph`` names (and that exist)
     as optional imports of it, until no new extension turns up; returns the (extension,
-    module) pairs added."""
+    module) pairs added. An extension whose strings are compressed (Cython >= 3.1) is
+    imported once in a child process instead (``trace_imports``), and the result cached."""
     from modulegraph2._depinfo import DependencyInfo
 
     optional = DependencyInfo(True, True, False, None)
@@ -246,10 +345,12 @@ def add_extension_imports(
                 todo.append((node, file))
         if not todo:
             return added
+        _trace_compressed(todo, cache, log)
         for node, file in todo:
             seen.add(node.identifier)
-            for name in cache.names(file):
-                if name == node.identifier or not neighbours.may_import(node.identifier, name):
+            static = [n for n in cache.names(file) if neighbours.may_import(node.identifier, n)]
+            for name in sorted({*static, *(cache.traced(file) or ())}):
+                if name == node.identifier:
                     continue
                 known = graph.find_node(name)
                 if known is not None and not isinstance(known, mg.MissingModule):
@@ -264,3 +365,18 @@ def add_extension_imports(
                     continue
                 added.append((node.identifier, name))
             drain()
+
+
+def _trace_compressed(
+    todo: list[tuple[Any, str]], cache: ExtensionScanCache, log: Callable[[str], None]
+) -> None:
+    files = {node.identifier: file for node, file in todo}
+    wanted = sorted(m for m, f in files.items() if cache.compressed(f) and cache.traced(f) is None)
+    if not wanted:
+        return
+    traced, failed = trace_imports(wanted)
+    for message in failed:
+        log(f"cannot import {message} (its compressed strings are not followed)")
+    for module, file in files.items():
+        if module in traced or module in wanted:
+            cache.set_traced(file, traced.get(module, []))

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from freezekit.analysis.collect import package_data
-from freezekit.analysis.extscan import ExtensionScanCache, ModuleFinder, candidate_names
+from freezekit.analysis.extscan import (
+    ExtensionScanCache,
+    ModuleFinder,
+    candidate_names,
+    is_compressed,
+    trace_imports,
+)
 from freezekit.analysis.userstrings import dotted_strings, is_app_file, module_named
 from freezekit.toc import EntryKind
 
@@ -116,3 +122,16 @@ def test_user_strings_only_in_the_apps_own_files() -> None:
     assert is_app_file("/proj/mysite/settings.py", [app], [venv, "/usr/lib/python3.12"])
     assert not is_app_file(f"{venv}/django/conf/global_settings.py", [app], [venv])
     assert not is_app_file("/usr/lib/python3.12/json/__init__.py", [app], ["/usr/lib/python3.12"])
+
+
+def test_extension_trace_records_imports_made_during_init() -> None:
+    """What a compressed Cython string table hides is found by importing the module once in a
+    child process: _decimal imports ``numbers`` from C while it initialises."""
+    imports, failed = trace_imports(["_decimal", "fk_no_such_module_probe"])
+    assert "numbers" in imports["_decimal"]
+    assert [f.split(":")[0] for f in failed] == ["fk_no_such_module_probe"]
+
+
+def test_extension_compressed_string_table_is_recognised() -> None:
+    assert is_compressed(b"PyImport_Import\x00LZSS string data decompression failed\x00")
+    assert not is_compressed(b"PyImport_Import\x00uuid\x00")
