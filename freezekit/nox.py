@@ -34,6 +34,7 @@ from freezekit.matrix import (
     load_matrix,
 )
 from freezekit.matrix import select_cells as _select
+from freezekit.platforms import Os
 
 __all__ = [
     "AppSpec",
@@ -147,7 +148,10 @@ def freeze_cell(
     from freezekit.interpreters import host_platform
 
     host = host or host_platform()
-    reason = can_host(cell, host) or interpreter_problem(cell, host, find)
+    reason = can_host(cell, host)
+    if reason is not None and cell.os is Os.WINDOWS and host.os is Os.LINUX:
+        return freeze_windows_cross(session, cell, config, reason=reason)
+    reason = reason or interpreter_problem(cell, host, find)
     if reason is not None:
         _fail_or_skip(session, f"{cell.name}: {reason}")
         raise AssertionError("unreachable: skip and error raise")  # pragma: no cover
@@ -176,6 +180,79 @@ def freeze_cell(
     job_file.write_text(job.to_json(), encoding="utf-8")
     session.run(str(python), "-m", "freezekit._cell", str(job_file), external=True)
     return job.publish_dir
+
+
+def freeze_windows_cross(
+    session: Session, cell: Cell, config: FreezeConfig, *, reason: str
+) -> Path:
+    """A windows-x86_64 cell on a Linux host: the cross path (python.org's CPython under
+    wine64, Windows wheels, the mingw-w64 bootloader), smoke probes and app checks under wine,
+    then publish. Skipped (a failure under CI) with the missing piece named."""
+    from freezekit._cell import app_checks, script_options
+    from freezekit.crossbuild import windows_cross, windows_python
+    from freezekit.log import LineReporter
+    from freezekit.publish import git_commit, publish_cell
+    from freezekit.smoke import run_smoke
+    from freezekit.smoke.checks import run_checks
+
+    if cell.arch != "x86_64" or cell.python not in windows_python.PACKAGES:
+        _fail_or_skip(
+            session,
+            f"{cell.name}: {reason}; the cross path from Linux covers windows-x86_64-"
+            f"{' and '.join(windows_python.PACKAGES)} only",
+        )
+    problems = windows_cross.cross_problems(cell.python)
+    if problems:
+        _fail_or_skip(
+            session,
+            f"{cell.name}: {reason}, or the cross path from Linux, which needs "
+            f"{'; '.join(problems)}",
+        )
+    app = config.app
+    if app.spec is not None:
+        _fail_or_skip(session, f"{cell.name}: the cross path does not take .spec files yet")
+    work = config.build / cell.name
+    distpath, workpath = work / "dist", work / "work"
+    if app.pyproject is not None:
+        from freezekit.pyproject import options_from_pyproject
+
+        options = replace(
+            options_from_pyproject(app.pyproject),
+            distpath=distpath,
+            workpath=workpath,
+            noconfirm=True,
+        )
+    else:
+        options = script_options(app, distpath=distpath, workpath=workpath)
+    checks = app_checks(app)
+    py = windows_cross.load_cross_python(f"windows-x86_64-{cell.python}")
+    session.log(f"{cell.name}: cross path, CPython {py.python} (python.org, checked) under wine64")
+    result = windows_cross.build_windows(
+        options,
+        py,
+        requirements=windows_cross.project_requirements(app.pyproject),
+        reporter=LineReporter(session.log),
+    )
+    smoke = run_smoke(result.executable) if config.smoke else []
+    checked = run_checks(result.executable, checks)
+    for what, results in (("smoke", smoke), ("app", checked)):
+        for outcome in results:
+            status = "ok" if outcome.ok else "FAILED"
+            session.log(f"{what} {outcome.probe}: {status} {outcome.detail}")
+    published = publish_cell(
+        result.output,
+        executable=result.executable,
+        app=options.name,
+        version=app.version,
+        cell=cell,
+        python_version=py.python,
+        smoke=smoke,
+        checks=checked,
+        out_dir=config.dist / cell.name,
+        commit=git_commit(),
+    )
+    session.log(f"published {published.archive} (sha256 {published.sha256})")
+    return published.archive.parent
 
 
 def freeze_all(
