@@ -491,7 +491,12 @@ def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
 def make_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line. With ``command``, the build flags are set up for that command only
     (setting them up takes longer than a rebuild in which nothing changed)."""
-    parser = _Parser(prog="freezekit", description="Freeze a Python program into an app.")
+    parser = _Parser(
+        prog="freezekit",
+        description="Freeze a Python program into an app.",
+        epilog="`freezekit app.py`, `freezekit --onefile app.py` and `freezekit app.spec` are "
+        "short for `freezekit build ...`; `freezekit build --help` lists the flags by topic.",
+    )
     parser.add_argument("--version", action="version", version=f"freezekit {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full error chain")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
