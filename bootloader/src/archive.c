@@ -236,22 +236,81 @@ static uint32_t le32(const unsigned char *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-/* A Windows executable signed after the build carries Authenticode's certificate table at its
- * end (the PE security directory locates it), after zero padding to 8 bytes: the archive ends
- * before both. Sets archive->file_size to where the trailer ends; unsigned files are left as
- * they are. (freezekit/archive/reader.py's archive_end is the same rule.) */
-static void skip_signature(struct fk_archive *archive)
+/* The end of a trailer lying right before `table` or up to `alignment` - 1 padding bytes
+ * before it, or 0 when there is none. */
+static uint64_t trailer_before(struct fk_archive *archive, uint64_t table, unsigned alignment)
 {
     static const unsigned char magic[FK_MAGIC_LEN] = FK_MAGIC_BYTES;
-    unsigned char head[4096];
     unsigned char found[FK_MAGIC_LEN];
-    uint64_t size = archive->file_size, table, table_size, end;
-    uint32_t pe, directories;
+    uint64_t end;
     unsigned padding;
 
+    for (padding = 0; padding < alignment; padding++) {
+        if (table < FK_TRAILER_SIZE + padding) {
+            return 0;
+        }
+        end = table - padding;
+        if (!FK_FAILED(fk_platform_read_at(archive->file, archive->path, end - FK_TRAILER_SIZE,
+                                           found, sizeof found)) &&
+            memcmp(found, magic, sizeof found) == 0) {
+            return end;
+        }
+    }
+    return 0;
+}
+
+/* A macOS executable signed after the build: codesign puts its signature (LC_CODE_SIGNATURE,
+ * 0x1d) after the archive, aligned to 16 bytes. */
+static void skip_macho_signature(struct fk_archive *archive, const unsigned char *head,
+                                 size_t head_size)
+{
+    uint32_t ncmds = le32(head + 16), offset = 32, cmd, cmdsize, i;
+    uint64_t dataoff, datasize, end;
+
+    for (i = 0; i < ncmds; i++) {
+        if (offset + 16 > head_size) {
+            return;
+        }
+        cmd = le32(head + offset);
+        cmdsize = le32(head + offset + 4);
+        if (cmd == 0x1d) {
+            dataoff = le32(head + offset + 8);
+            datasize = le32(head + offset + 12);
+            if (dataoff > 0 && dataoff + datasize <= archive->file_size) {
+                end = trailer_before(archive, dataoff, 16);
+                if (end != 0) {
+                    archive->file_size = end;
+                }
+            }
+            return;
+        }
+        if (cmdsize < 8) {
+            return;
+        }
+        offset += cmdsize;
+    }
+}
+
+/* An executable signed after the build carries the signature after the archive: a Windows
+ * one Authenticode's certificate table at its end (the PE security directory locates it),
+ * after zero padding to 8 bytes; a macOS one codesign's LC_CODE_SIGNATURE data. The archive
+ * ends before both. Sets archive->file_size to where the trailer ends; unsigned files are left
+ * as they are. (freezekit/archive/reader.py's archive_end is the same rule.) */
+static void skip_signature(struct fk_archive *archive)
+{
+    unsigned char head[4096];
+    uint64_t size = archive->file_size, table, table_size, end;
+    uint32_t pe, directories;
+
     if (size < sizeof head ||
-        FK_FAILED(fk_platform_read_at(archive->file, archive->path, 0, head, sizeof head)) ||
-        head[0] != 'M' || head[1] != 'Z') {
+        FK_FAILED(fk_platform_read_at(archive->file, archive->path, 0, head, sizeof head))) {
+        return;
+    }
+    if (le32(head) == 0xfeedfacfu) {
+        skip_macho_signature(archive, head, sizeof head);
+        return;
+    }
+    if (head[0] != 'M' || head[1] != 'Z') {
         return;
     }
     pe = le32(head + 0x3C);
@@ -273,17 +332,9 @@ static void skip_signature(struct fk_archive *archive)
     if (table == 0 || table_size == 0 || table + table_size != size) {
         return;
     }
-    for (padding = 0; padding < 8; padding++) {
-        end = table - padding;
-        if (end < FK_TRAILER_SIZE) {
-            return;
-        }
-        if (!FK_FAILED(fk_platform_read_at(archive->file, archive->path, end - FK_TRAILER_SIZE,
-                                           found, sizeof found)) &&
-            memcmp(found, magic, sizeof found) == 0) {
-            archive->file_size = end;
-            return;
-        }
+    end = trailer_before(archive, table, 8);
+    if (end != 0) {
+        archive->file_size = end;
     }
 }
 

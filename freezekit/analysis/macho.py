@@ -223,3 +223,96 @@ def sign_adhoc(paths: Sequence[Path]) -> bool:
     for path in paths:  # pragma: no cover - macOS hosts only
         subprocess.run([codesign, "--force", "--sign", "-", str(path)], check=True)
     return True
+
+
+# -- the executable: bootloader + archive, made signable ------------------------------------
+
+MH_MAGIC_64 = 0xFEEDFACF
+LC_SYMTAB = 0x2
+LC_SEGMENT_64 = 0x19
+LC_CODE_SIGNATURE = 0x1D
+CPU_ARM64 = 0x0100000C
+_HEADER = 32
+
+
+def _page(cputype: int) -> int:
+    return 0x4000 if cputype == CPU_ARM64 else 0x1000
+
+
+def _commands(data: bytes | bytearray) -> list[tuple[int, int, int]]:
+    """(offset, cmd, cmdsize) of each load command of a thin 64-bit Mach-O image."""
+    ncmds = int.from_bytes(data[16:20], "little")
+    found, offset = [], _HEADER
+    for _ in range(ncmds):
+        cmd = int.from_bytes(data[offset : offset + 4], "little")
+        size = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if size < 8 or offset + size > len(data):
+            raise ValueError("load commands run past the end of the file")
+        found.append((offset, cmd, size))
+        offset += size
+    return found
+
+
+def _u64(data: bytearray, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 8], "little")
+
+
+def _put(data: bytearray, offset: int, value: int, width: int) -> None:
+    data[offset : offset + width] = value.to_bytes(width, "little")
+
+
+def _linkedit(data: bytearray) -> int:
+    for offset, cmd, _ in _commands(data):
+        if cmd == LC_SEGMENT_64 and data[offset + 8 : offset + 24].rstrip(b"\0") == b"__LINKEDIT":
+            return offset
+    raise ValueError("no __LINKEDIT segment")
+
+
+def _resize_linkedit(data: bytearray, end: int) -> None:
+    """__LINKEDIT (and the string table, the last thing it lists) reach to ``end``."""
+    segment = _linkedit(data)
+    fileoff = _u64(data, segment + 40)
+    filesize = end - fileoff
+    page = _page(int.from_bytes(data[4:8], "little"))
+    _put(data, segment + 48, filesize, 8)
+    _put(data, segment + 32, (filesize + page - 1) // page * page, 8)
+    for offset, cmd, _ in _commands(data):
+        if cmd == LC_SYMTAB:
+            stroff = int.from_bytes(data[offset + 16 : offset + 20], "little")
+            _put(data, offset + 20, end - stroff, 4)
+
+
+def is_thin_macho64(head: bytes) -> bool:
+    return len(head) >= 4 and int.from_bytes(head[:4], "little") == MH_MAGIC_64
+
+
+def strip_code_signature(data: bytearray) -> bytearray:
+    """``data`` without its LC_CODE_SIGNATURE and the signature at the end of the file (what
+    Apple's linker adds to every arm64 program); the image is otherwise unchanged."""
+    commands = _commands(data)
+    found = [(o, s) for o, c, s in commands if c == LC_CODE_SIGNATURE]
+    if not found:
+        return data
+    offset, size = found[0]
+    dataoff = int.from_bytes(data[offset + 8 : offset + 12], "little")
+    end = _HEADER + sum(s for _, _, s in commands)
+    data[offset : end - size] = data[offset + size : end]  # later commands move up
+    data[end - size : end] = bytes(size)
+    _put(data, 16, len(commands) - 1, 4)
+    _put(data, 20, end - _HEADER - size, 4)
+    del data[dataoff:]
+    _resize_linkedit(data, dataoff)
+    return data
+
+
+def cover_appended_data(path: Path) -> None:
+    """Make the archive appended to a Mach-O bootloader part of its __LINKEDIT segment, as the
+    string table's tail: ``codesign`` then signs the whole file (it refuses bytes that no
+    segment covers) and puts its signature after the archive, where both archive readers
+    look for it (LC_CODE_SIGNATURE)."""
+    data = bytearray(path.read_bytes())
+    _resize_linkedit(data, len(data))
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(bytes(data))
+    os.chmod(partial, path.stat().st_mode & 0o7777)
+    os.replace(partial, path)

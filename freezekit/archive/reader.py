@@ -76,10 +76,13 @@ def _u32(data: bytes, offset: int) -> int:
 
 
 def archive_end(fd: int, size: int) -> int:
-    """Where the archive ends: the end of the file, or, in a PE executable signed after it was
-    built (Authenticode appends its certificate table, after padding to 8 bytes), the start of
-    that table less the padding. The bootloader finds it the same way (archive.c)."""
+    """Where the archive ends: the end of the file, or, in an executable signed after it was
+    built, the start of its signature less the padding before it: a PE file's Authenticode
+    certificate table (padded to 8 bytes) or a Mach-O file's LC_CODE_SIGNATURE data (16). The
+    bootloader finds it the same way (archive.c)."""
     head = _pread(fd, 0, 4096)
+    if len(head) >= 32 and _u32(head, 0) == 0xFEEDFACF:
+        return _macho_end(fd, size, head)
     if len(head) < 0x40 or head[:2] != b"MZ":
         return size
     pe = _u32(head, 0x3C)
@@ -92,13 +95,40 @@ def archive_end(fd: int, size: int) -> int:
     table, table_size = _u32(head, directories + 32), _u32(head, directories + 36)
     if table == 0 or table_size == 0 or table + table_size != size or table > size:
         return size
-    for padding in range(8):  # the end of our trailer is the table's start less the padding
+    return _before(fd, table, size, 8)
+
+
+def _before(fd: int, table: int, size: int, alignment: int) -> int:
+    """The end of a trailer that lies right before ``table`` or up to ``alignment`` - 1
+    padding bytes before it; ``size`` when there is none."""
+    for padding in range(alignment):
         end = table - padding
-        if (
-            end >= fmt.TRAILER_SIZE
-            and _pread(fd, end - fmt.TRAILER_SIZE, len(fmt.MAGIC)) == fmt.MAGIC
-        ):
+        magic = (
+            _pread(fd, end - fmt.TRAILER_SIZE, len(fmt.MAGIC)) if end >= fmt.TRAILER_SIZE else b""
+        )
+        if magic == fmt.MAGIC:
             return end
+    return size
+
+
+def _macho_end(fd: int, size: int, head: bytes) -> int:
+    """A macOS executable signed after the build: codesign puts its signature (LC_CODE_SIGNATURE)
+    after the archive, aligned to 16 bytes."""
+    ncmds, sizeofcmds = _u32(head, 16), _u32(head, 20)
+    commands = _pread(fd, 32, min(sizeofcmds, 1 << 20))
+    offset = 0
+    for _ in range(ncmds):
+        if offset + 8 > len(commands):
+            return size
+        cmd, cmdsize = _u32(commands, offset), _u32(commands, offset + 4)
+        if cmd == 0x1D and offset + 16 <= len(commands):  # LC_CODE_SIGNATURE
+            dataoff, datasize = _u32(commands, offset + 8), _u32(commands, offset + 12)
+            if 0 < dataoff <= size and dataoff + datasize <= size:
+                return _before(fd, dataoff, size, 16)
+            return size
+        if cmdsize < 8:
+            return size
+        offset += cmdsize
     return size
 
 

@@ -88,3 +88,33 @@ def test_archive_check_rejects_bad_archive(archive_check: Path, name: str) -> No
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"{ARCHIVES / name}: ")
     assert lines[0].endswith(" \u2014 rebuild or recopy it"), lines[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pe", "macho-x86_64", "macho-arm64"])
+def test_archive_check_reads_executables_signed_after_the_build(
+    archive_check: Path, kind: str, tmp_path: Path
+) -> None:
+    """Signing appends after the archive (Authenticode's table, codesign's LC_CODE_SIGNATURE
+    data): the C reader finds the archive before it, as the Python reader does."""
+    from tests.fixtures.signing import macho_executable, signed_pe, simulate_codesign
+
+    if kind == "pe":
+        if shutil.which("osslsigncode") is None:
+            pytest.skip("osslsigncode is installed by scripts/install-mingw.sh")
+        exe, _ = signed_pe(tmp_path)
+    else:
+        exe = macho_executable(kind.split("-")[1], tmp_path)
+        simulate_codesign(exe)
+    result = _run(archive_check, exe)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.strip().endswith("ok (9 entries)")
+    # the same file with one byte of the archive changed is refused in one line
+    from freezekit.archive.reader import open_archive
+
+    trailer = open_archive(exe).trailer
+    data = bytearray(exe.read_bytes())
+    data[trailer.pkg_offset + trailer.pkg_length // 2] ^= 0xFF
+    exe.write_bytes(bytes(data))
+    damaged = _run(archive_check, exe)
+    assert damaged.returncode == 1 and len(damaged.stderr.strip().splitlines()) == 1

@@ -159,3 +159,26 @@ def test_macho_target_uses_the_macho_walk(site: Path) -> None:
     )
     assert [e.name for e in scan.binaries] == ["numpy/.dylibs/libscipy_openblas64_.dylib"]
     assert set(scan.excluded) == {"/usr/lib/libSystem.B.dylib", "/usr/lib/libc++.1.dylib"}
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "arm64"])
+def test_macho_executable_is_signable_and_its_archive_reads(arch: str, tmp_path: Path) -> None:
+    import lief
+
+    from freezekit.archive.reader import open_archive
+    from tests.fixtures.signing import ARCHIVE, macho_executable, simulate_codesign
+
+    reference = open_archive(ARCHIVE)
+    exe = macho_executable(arch, tmp_path)
+    binary = lief.MachO.parse(str(exe)).at(0)
+    assert not binary.has_code_signature  # arm64: the linker's signature was stripped
+    linkedit = binary.get_segment("__LINKEDIT")
+    size = exe.stat().st_size
+    assert linkedit.file_offset + linkedit.file_size == size  # codesign signs every byte
+    assert linkedit.virtual_size >= linkedit.file_size
+    assert binary.symbol_command.strings_offset + binary.symbol_command.strings_size == size
+    assert open_archive(exe).entries == reference.entries
+    simulate_codesign(exe)
+    signed = lief.MachO.parse(str(exe)).at(0)
+    assert signed.has_code_signature and signed.code_signature.data_offset >= size
+    assert open_archive(exe).entries == reference.entries  # found before the signature
