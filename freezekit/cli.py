@@ -1020,6 +1020,8 @@ def command_line(argv: Sequence[str]) -> list[str]:
     """PyInstaller's forms as freezekit's: ``--onefile app.py``, ``app.py --onefile`` and
     ``app.spec`` are builds (``build`` is put in front); ``--traceback`` may come anywhere."""
     argv = [arg for arg in argv if arg != "--traceback"]
+    if "--version" in argv and (not argv or argv[0] not in COMMANDS):
+        return ["--version"]  # `pyinstaller app.py --version` prints the version too
     if not argv or argv[0] in COMMANDS or argv[0] in _TOP_LEVEL:
         return argv
     first = argv[0]

@@ -37,6 +37,7 @@ def _options(*argv: str):  # type: ignore[no-untyped-def]
         (["build", "app.py", "--traceback"], ["build", "app.py"]),
         (["makespec", "--onefile", "app.py"], ["makespec", "--onefile", "app.py"]),
         (["--version"], ["--version"]),
+        (["app.py", "--onefile", "--version"], ["--version"]),
         (["biuld", "app.py"], ["biuld", "app.py"]),  # a typo stays a typo
     ],
 )
