@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import glob
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -242,6 +243,10 @@ def _resolve_pairs(pairs: Iterable[Sequence[str]], base: Path | None) -> list[tu
             source, dest = str(pair[0]), str(pair[1])
         if not os.path.isabs(source) and base is not None:
             source = str(base / source)
+        if glob.has_magic(source) and os.path.exists(source):
+            # a file that exists as named is that file, not a pattern: python-docx ships
+            # "[Content_Types].xml", which as a glob matches nothing
+            source = glob.escape(source)
         resolved.append((source, dest))
     return resolved
 

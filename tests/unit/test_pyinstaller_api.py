@@ -347,3 +347,18 @@ def test_every_pyinstaller_name_contrib_hooks_use_is_provided() -> None:
             except (ImportError, AttributeError):
                 missing[name] = sorted(users)
     assert missing == {}
+
+
+def test_a_data_file_named_like_a_glob_is_that_file(tmp_path: Path) -> None:
+    """python-docx ships "[Content_Types].xml"; contrib's hook lists it by its path."""
+    from freezekit.analysis import collect
+    from freezekit.toc import EntryKind
+
+    (tmp_path / "pkg").mkdir()
+    weird = tmp_path / "pkg" / "[Content_Types].xml"
+    weird.write_text("<Types/>")
+    hook = tmp_path / "hook-pkg.py"
+    hook.write_text(f"datas = [({str(weird)!r}, 'pkg')]\n")
+    outcome = run_hook(str(hook), "pkg", module_dir=tmp_path / "pkg")
+    entries = collect.add_files(outcome.datas, kind=EntryKind.DATA, base=tmp_path, origin="hook")
+    assert [(e.name, e.source) for e in entries] == [("pkg/[Content_Types].xml", str(weird))]
