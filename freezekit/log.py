@@ -35,10 +35,15 @@ class StageNotes:
         self.total: int | None = None
         self.unit = ""
         self.watched: os.PathLike[str] | str | None = None
+        self.polled: Callable[[], str] | None = None
 
     def progress(self, done: int, total: int | None = None, unit: str = "") -> None:
         """``done`` of ``total`` ``unit`` so far (read by the reporter from another thread)."""
         self.done, self.total, self.unit = done, total, unit or self.unit
+
+    def poll(self, describe: Callable[[], str]) -> None:
+        """A function the reporter calls for more progress text (``412 modules scanned``)."""
+        self.polled = describe
 
     def watch(self, path: os.PathLike[str] | str) -> None:
         """A file or folder the stage is writing: the reporter shows how much is there."""
@@ -47,6 +52,9 @@ class StageNotes:
     def describe(self) -> str:
         """``12/44 binaries, 3.2 MB written``; empty when the stage said nothing."""
         parts = []
+        if self.polled is not None:
+            with contextlib.suppress(OSError, ValueError):  # a progress file being rewritten
+                parts.append(self.polled())
         if self.unit:
             of = f"/{self.total}" if self.total is not None else ""
             parts.append(f"{self.done}{of} {self.unit}")
@@ -56,7 +64,7 @@ class StageNotes:
                 parts.append(f"{files} files")
             if size:
                 parts.append(f"{size / 1e6:.1f} MB written")
-        return ", ".join(parts)
+        return ", ".join(part for part in parts if part)
 
 
 def _written(path: os.PathLike[str] | str) -> tuple[int, int]:

@@ -109,7 +109,11 @@ def analysis_stage(
     options: BuildOptions, target: Target, *, workdir: Path, reporter: Reporter
 ) -> AnalysisResult:
     with reporter.stage("analysis") as notes:
-        analysis = analyze(options, target, cache_dir=workdir)
+        progress = workdir / "analysis-progress.txt"  # the worker's count of modules scanned
+        progress.unlink(missing_ok=True)
+        notes.poll(lambda: f"{int(progress.read_text())} modules scanned")
+        analysis = analyze(options, target, cache_dir=workdir, progress_file=progress)
+        progress.unlink(missing_ok=True)
         write_warnings(analysis, workdir / f"warn-{options.name}.txt")
         notes.summary = analysis.summary()  # the same line as a spec build's
     return analysis

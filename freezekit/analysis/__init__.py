@@ -58,8 +58,10 @@ def analyze(
     *,
     cache_dir: Path | None = None,
     library_policy: LibraryPolicy | None = None,
+    progress_file: Path | None = None,
 ) -> AnalysisResult:
-    """Everything the app needs, for ``target``. ``cache_dir``: reuse an unchanged analysis."""
+    """Everything the app needs, for ``target``. ``cache_dir``: reuse an unchanged analysis;
+    ``progress_file``: where the import scan keeps its count of modules (for a progress line)."""
     start = time.perf_counter()
     policy = library_policy or LibraryPolicy()
     hooks = find_hooks(options.hooks_dirs)
@@ -80,7 +82,9 @@ def analyze(
             )
             return cached
     startup_names = imports.probe_startup(target)
-    graph = imports.build_graph(options, target, hooks=hooks, startup=startup_names)
+    graph = imports.build_graph(
+        options, target, hooks=hooks, startup=startup_names, progress_file=progress_file
+    )
     result = replace(
         _shape(options, target, graph, startup_names, policy), search_path=graph.sys_path
     )

@@ -26,6 +26,29 @@ def _debug(message: str) -> None:
     _LOG.append(message)
 
 
+class _Progress:
+    """The number of modules scanned so far, written to the request's ``progress_file`` at
+    most five times a second (the build's progress line reads it)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path, self.count, self.last = path, 0, 0.0
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.path is None:
+            return
+        import time
+
+        now = time.monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            try:
+                with open(self.path, "w", encoding="ascii") as stream:
+                    stream.write(str(self.count))
+            except OSError:
+                self.path = None  # progress is a nicety; the analysis goes on
+
+
 def _drain(graph: Any) -> None:
     """Finish modulegraph2's work stack, skipping any item that raises."""
     for _ in range(100_000):
@@ -194,9 +217,11 @@ class _Builder:
         self.soft = set(request.get("lean_excludes", []))
         self.graph.add_excludes(list(request.get("excludes", [])) + sorted(self.soft))
         self.graph.add_post_processing_hook(self._on_node)
+        self.progress = _Progress(request.get("progress_file"))
 
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
+        self.progress.tick()
         if self.pending and node.name.partition(".")[0] in self.pending:
             self._load_entry_points(node.name.partition(".")[0])
         pre = self.pre_safe.pop(node.name, None)

@@ -431,10 +431,18 @@ def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
 
 
 def build_graph(
-    options: BuildOptions, target: Target, *, hooks: Mapping[str, Path], startup: Sequence[str]
+    options: BuildOptions,
+    target: Target,
+    *,
+    hooks: Mapping[str, Path],
+    startup: Sequence[str],
+    progress_file: Path | None = None,
 ) -> ImportGraph:
-    """Run the worker for this build and return its graph (hook errors → AnalysisError)."""
+    """Run the worker for this build and return its graph (hook errors → AnalysisError).
+    ``progress_file``: where the worker keeps the number of modules scanned so far."""
     request = build_request(options, target, hooks=hooks, startup=startup)
+    if progress_file is not None:
+        request["progress_file"] = str(progress_file)
     graph = parse_reply(run_worker(request, target))
     for line in graph.log:
         logger.debug("modulegraph2: %s", line)

@@ -76,3 +76,17 @@ def test_the_total_names_the_longest_stages() -> None:
             clock.now += seconds
     reporter.close()
     assert reporter.total() == "total: 5.1 s (assemble 3.0 s, analysis 2.0 s)"
+
+
+def test_the_analysis_worker_counts_modules_into_a_file_the_line_reads(tmp_path: Path) -> None:
+    from freezekit.analysis._worker import _Progress
+
+    path = tmp_path / "analysis-progress.txt"
+    progress = _Progress(str(path))
+    for _ in range(3):
+        progress.tick()  # the first writes at once, the next two within 0.2 s do not
+    notes = StageNotes()
+    notes.poll(lambda: f"{int(path.read_text())} modules scanned")
+    assert notes.describe() == "1 modules scanned"
+    path.unlink()
+    assert notes.describe() == ""  # gone (the analysis ended): nothing, no error
