@@ -525,6 +525,8 @@ def _version_of(name: str, version_attr: str | None) -> str | None:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         pass
+    if _spec(name) is None:  # no such module either: no child interpreter needed
+        return None
     try:
         value = get_module_attribute(name, version_attr or "__version__")
     except (AttributeError, ImportError):
