@@ -16,11 +16,12 @@ from freezekit.options import BuildOptions, Extract, Mode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from dataclasses import dataclass
     from typing import NoReturn
 
     from freezekit.build import BuildResult
-    from freezekit.log import Reporter
+    from freezekit.log import ProgressReporter, Reporter
 else:  # a no-change rebuild from the command line imports neither dataclasses nor inspect
     from freezekit._record import dataclass
 
@@ -818,11 +819,20 @@ def _reporter() -> Iterator[Reporter]:
         yield NullReporter()
         return
     reporter = ProgressReporter(sys.stdout, interactive=_is_terminal(sys.stdout))
+    handlers = logger.handlers if reporter.interactive else []
+    for handler in handlers:  # a warning first takes the progress line off the terminal
+        handler.addFilter(_clearing(reporter))
     try:
         yield reporter
     finally:
         reporter.close()
+        for handler in handlers:
+            handler.filters.clear()
     print(reporter.total())
+
+
+def _clearing(reporter: ProgressReporter) -> Callable[[logging.LogRecord], bool]:
+    return lambda record: reporter.clear_line()
 
 
 def _is_terminal(stream: object) -> bool:
@@ -978,9 +988,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     from freezekit.analysis import explain
-    from freezekit.platforms import resolve_target
-
     from freezekit.build import check_scripts
+    from freezekit.platforms import resolve_target
 
     check_scripts((args.script,))
     options = BuildOptions(scripts=(args.script,), name=args.script.stem, python=args.python)

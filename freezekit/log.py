@@ -187,6 +187,19 @@ class ProgressReporter:
         parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in longest)
         return f"total: {self._clock() - self._started:.1f} s" + (f" ({parts})" if parts else "")
 
+    @property
+    def interactive(self) -> bool:
+        """True when progress is one updating line (a terminal)."""
+        return self._interactive
+
+    def clear_line(self) -> bool:
+        """Take the updating line off the terminal (before a log line is written); True, so
+        that it can serve as a logging filter."""
+        with self._lock:
+            self._clear()
+            self._stream.flush()
+        return True
+
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -90,3 +90,13 @@ def test_the_analysis_worker_counts_modules_into_a_file_the_line_reads(tmp_path:
     assert notes.describe() == "1 modules scanned"
     path.unlink()
     assert notes.describe() == ""  # gone (the analysis ended): nothing, no error
+
+
+def test_a_log_line_first_takes_the_progress_line_off_the_terminal() -> None:
+    reporter, stream, clock = _reporter(interactive=True)
+    with reporter.stage("analysis"):
+        clock.now += 2
+        reporter.show()
+        assert reporter.clear_line() is True  # usable as a logging filter
+        assert stream.getvalue() == "\r\x1b[Kanalysis: 2 s...\r\x1b[K"
+    reporter.close()
