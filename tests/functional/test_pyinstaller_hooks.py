@@ -32,7 +32,8 @@ def _report(frozen_app: FrozenAppFactory, **kw: object) -> dict[str, object]:
 
 
 def test_pyinstaller_hook_from_additional_hooks_dir(frozen_app: FrozenAppFactory) -> None:
-    """collect_data_files, collect_submodules, copy_metadata(recursive=True), hook(hook_api)."""
+    """collect_data_files, collect_submodules, copy_metadata(recursive=True), hook(hook_api),
+    module_collection_mode."""
     report = _report(frozen_app, hooks_dirs=(APPS / "pyi_hooks" / "hooks",))
     assert report == {
         "a": "alpha",
@@ -47,6 +48,7 @@ def test_pyinstaller_hook_from_additional_hooks_dir(frozen_app: FrozenAppFactory
             "fkwin": "missing: PackageNotFoundError",
         },
         "extra": "from the hook function",
+        "source": 'NAME = "one"\n',  # module_collection_mode "py"
     }
 
 
@@ -57,6 +59,7 @@ def test_without_the_hook_the_same_app_misses_them(frozen_app: FrozenAppFactory)
     assert isinstance(versions, dict)
     assert versions["fkdep"] == versions["fkdeep"] == "missing: PackageNotFoundError"
     assert report["extra"] == "missing: FileNotFoundError"
+    assert report["source"] == "missing: ModuleNotFoundError"
 
 
 def test_entry_point_hooks_and_runtime_hooks_onefile(frozen_app: FrozenAppFactory) -> None:

@@ -4,6 +4,7 @@ by hook(hook_api)."""
 
 import importlib
 import importlib.metadata
+import inspect
 import json
 import os
 from importlib import resources
@@ -18,8 +19,12 @@ def attempt(func):
         return f"missing: {type(exc).__name__}"
 
 
+def module(name):
+    return importlib.import_module("fkdata.plugins." + name)
+
+
 def plugin(name):
-    return importlib.import_module("fkdata.plugins." + name).NAME
+    return module(name).NAME
 
 
 here = os.path.dirname(fkdata.__file__)
@@ -37,6 +42,7 @@ print(
                 d: attempt(lambda d=d: importlib.metadata.version(d))
                 for d in ("fkdata", "fkdep", "fkdeep", "fkwin")
             },
+            "source": attempt(lambda: inspect.getsource(module("one"))),
             "extra": attempt(lambda: open(os.path.join(here, "extra.cfg")).read().strip()),
         },
         sort_keys=True,

@@ -5,6 +5,7 @@ from PyInstaller.utils.hooks import collect_data_files, collect_submodules, copy
 
 datas = collect_data_files("fkdata") + copy_metadata("fkdata", recursive=True)
 hiddenimports = collect_submodules("fkdata.plugins")
+module_collection_mode = {"fkdata.plugins": "py"}  # their sources are read (inspect.getsource)
 
 
 def hook(hook_api):
