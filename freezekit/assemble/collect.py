@@ -20,6 +20,7 @@ from freezekit.analysis.macho import (
     strip_code_signature,
 )
 from freezekit.archive.pkg import write_pkg
+from freezekit.archive.pyz import precompress_files
 from freezekit.assemble.plan import TOP_DIR_NAME, CollectPlan
 from freezekit.errors import AssembleError
 from freezekit.options import Mode
@@ -43,6 +44,9 @@ def check_output_writable(distpath: Path) -> None:
 
 def write_executable(plan: CollectPlan, bootloader: Path, path: Path) -> int:
     """Write bootloader + PKG + trailer to ``path``; returns the size."""
+    items = plan.pkg_items()
+    # the files' frames, compressed on every processor into the frame cache first
+    precompress_files([i.source for i in items if i.compress and i.source], level=plan.level)
     with open(bootloader, "rb") as stream:
         head = stream.read(4)
     macho = is_thin_macho64(head)
@@ -52,7 +56,7 @@ def write_executable(plan: CollectPlan, bootloader: Path, path: Path) -> int:
         else:
             with open(bootloader, "rb") as stream:
                 shutil.copyfileobj(stream, out)
-        write_pkg(out, plan.pkg_items(), plan.header, pkg_offset=out.tell(), level=plan.level)
+        write_pkg(out, items, plan.header, pkg_offset=out.tell(), level=plan.level)
         size = out.tell()
     os.chmod(path, 0o755)
     if macho:

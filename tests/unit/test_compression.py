@@ -1,0 +1,108 @@
+"""zstd frames: many at once on every processor, the frame cache, incompressible data."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from freezekit.archive import format as fmt
+from freezekit.archive import pyz
+from freezekit.archive.pkg import PkgHeader, PkgItem, compress_entry, write_pkg
+from freezekit.toc import EntryKind
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("FREEZEKIT_NO_CACHE", raising=False)
+    monkeypatch.setattr(pyz, "threads", lambda: 2)
+    return tmp_path / "xdg"
+
+
+def _modules(count: int) -> list[bytes]:
+    words = [b"import", b"return", b"self", b"value", b"print", b"None", b"def", b"class"]
+    rng = random.Random(7)
+    return [b" ".join(rng.choice(words) for _ in range(300 + 40 * i)) for i in range(count)]
+
+
+def test_many_frames_with_a_dictionary_decompress_to_their_inputs() -> None:
+    inputs = _modules(30)
+    samples: list[bytes | bytearray | memoryview] = [*inputs, *inputs, *inputs, *inputs]
+    dictionary = zstandard.train_dictionary(4096, samples).as_bytes()
+    frames = pyz.compress_many(inputs, level=19, dictionary=dictionary)
+    decompressor = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+    assert [decompressor.decompress(frame) for frame in frames] == inputs
+    # one at a time gives the same frames (read back from the cache here)
+    assert [pyz.compress(x, level=19, dictionary=dictionary) for x in inputs] == frames
+
+
+def test_cached_frames_are_not_compressed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = _modules(12)
+    first = pyz.compress_many(inputs, level=19)
+
+    def fail(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("compressed again")
+
+    monkeypatch.setattr(pyz, "_compress_now", fail)
+    assert pyz.compress_many(inputs, level=19) == first
+
+
+def test_incompressible_frames_keep_the_quick_probe() -> None:
+    noise = random.Random(3).randbytes(pyz.PROBE_MIN * 2)
+    text = _modules(1)[0] * 50
+    quick = pyz.compress_frame(noise, 19)
+    assert zstandard.get_frame_parameters(quick).content_size == len(noise)
+    assert zstandard.ZstdDecompressor().decompress(quick) == noise
+    assert quick == pyz._compress_now(noise, pyz.PROBE_LEVEL)
+    assert pyz.compress_frame(text, 19) == pyz._compress_now(text, 19)
+
+
+def test_frame_spans_are_the_frames_of_a_chunked_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fmt, "CHUNKED_MIN_SIZE", 4096)
+    monkeypatch.setattr(fmt, "CHUNK_RAW_SIZE", 3000)
+    raw = _modules(1)[0] * 3
+    chunks = fmt.decode_chunk_index(compress_entry(raw, level=3))
+    assert chunks is not None
+    assert [length for _, length in pyz.frame_spans(len(raw))] == [r for _, r in chunks]
+    assert pyz.frame_spans(100) == [(0, 100)]
+
+
+def _pkg(files: list[Path]) -> bytes:
+    out = io.BytesIO()
+    items = [
+        PkgItem(name=f.name, kind=EntryKind.BINARY, source=f, compress=True, mode=0o755)
+        for f in files
+    ]
+    header = PkgHeader(flags=fmt.FLAG_ONEFILE, py_version=(3, 11), libpython="libpython3.11.so")
+    write_pkg(out, items, header, pkg_offset=0, level=19)
+    return out.getvalue()
+
+
+def test_precompressed_files_give_the_same_archive_without_compressing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fmt, "CHUNKED_MIN_SIZE", 40_000)
+    monkeypatch.setattr(fmt, "CHUNK_RAW_SIZE", 30_000)
+    files = []
+    for i, size in enumerate((100, 5_000, 90_000)):
+        path = tmp_path / f"lib{i}.so"
+        path.write_bytes((_modules(1)[0] * 400)[:size])
+        files.append(path)
+    monkeypatch.setenv("FREEZEKIT_NO_CACHE", "1")
+    expected = _pkg(files)  # compressed entry by entry, no cache
+    monkeypatch.delenv("FREEZEKIT_NO_CACHE")
+    pyz.precompress_files(files, level=19)
+    compressed = []
+    real = pyz._compress_now
+
+    def record(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
+        compressed.append(len(data))
+        return real(data, level, dictionary)
+
+    monkeypatch.setattr(pyz, "_compress_now", record)
+    assert _pkg(files) == expected
+    assert compressed == [100]  # below the cache's minimum size: compressed in place
