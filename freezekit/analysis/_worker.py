@@ -519,7 +519,11 @@ def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> tuple[Any, li
     index = hooks.HookIndex()
     for folder in request.get("user_hook_dirs", []):
         index.add_dir(folder, hooks.PRIORITY_USER)
-    folders, pending, dists, problems = hooks.entry_point_hook_dirs()
+    try:
+        folders, pending, dists, problems = hooks.entry_point_hook_dirs()
+    except Exception as exc:  # an odd environment must not stop the analysis
+        folders, pending, dists = [], [], set()
+        problems = [f"hook folders of installed packages cannot be listed: {exc}"]
     index.problems.extend(problems)
     if hooks.CONTRIB_DISTRIBUTION not in dists and "_pyinstaller_hooks_contrib" in shim.tops:
         try:
