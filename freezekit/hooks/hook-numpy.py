@@ -29,5 +29,10 @@ def hook(api):
             if ".tests" not in name and name.rpartition(".")[2] not in TEST_EXTENSIONS
         )
     )
-    # build and test tooling, never needed at run time
-    api.exclude_imports("numpy.f2py", "numpy.distutils", "pytest", "setuptools", "distutils")
+    # build and test tooling, never needed at run time. numpy.f2py itself stays: numpy's lazy
+    # __getattr__ imports it for any walk over dir(numpy) or numpy.__all__ (scipy's vendored
+    # array_api_compat clones the numpy namespace that way); its optional charset_normalizer
+    # (reading Fortran files) does not come with it.
+    api.exclude_imports(
+        "numpy.distutils", "pytest", "setuptools", "distutils", "charset_normalizer", "meson"
+    )
