@@ -70,7 +70,7 @@ def _i(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
 
 
 def _l(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
-    """Some values work, the others are refused (``check_limited`` says which)."""
+    """Some values work, the others are refused (``check_flags`` says which)."""
     return Flag(names=names, support="limited", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
 
 
