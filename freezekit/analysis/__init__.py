@@ -99,6 +99,7 @@ def analyze(
             data_folders=collect.added_folders(
                 (*options.datas, *options.binaries), base=Path.cwd()
             ),
+            files=sorted({str(o["hook_file"]) for o in graph.hooks}),  # edited hooks re-run
             chain_graph=_chain_graph(graph),
         )
     logger.debug("analysis: %s (%.1f s)", result.summary(), time.perf_counter() - start)

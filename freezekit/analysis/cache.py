@@ -113,11 +113,16 @@ def folder_signature(path: str, *, every_name: bool = False) -> str | None:
 
 
 def watched(
-    result: AnalysisResult, *, folders: Iterable[str], data_folders: Iterable[str] = ()
+    result: AnalysisResult,
+    *,
+    folders: Iterable[str],
+    data_folders: Iterable[str] = (),
+    files: Iterable[str] = (),
 ) -> dict[str, object]:
-    """Every file the result depends on (mtime, size) and folder (signature); in the folders
-    of data files (and ``data_folders``: --add-data folders), every name counts."""
-    paths: set[str] = {str(p) for p in result.scripts}
+    """Every file the result depends on (mtime, size; ``files``: more of them, such as the
+    hook files that ran) and folder (signature); in the folders of data files (and
+    ``data_folders``: --add-data folders), every name counts."""
+    paths: set[str] = {str(p) for p in result.scripts} | set(files)
     paths.update(str(m.source) for m in (*result.pure, *result.startup) if m.source)
     paths.update(e.source for e in (*result.binaries, *result.datas) if e.source)
     paths.update(str(p) for p in result.runtime_hooks)
@@ -157,11 +162,12 @@ def save(
     *,
     folders: Iterable[str],
     data_folders: Iterable[str] = (),
+    files: Iterable[str] = (),
     chain_graph: Mapping[str, object],
 ) -> None:
     data = {
         "key": key,
-        "watched": watched(result, folders=folders, data_folders=data_folders),
+        "watched": watched(result, folders=folders, data_folders=data_folders, files=files),
         "result": result_to_json(result),
         "graph": chain_graph,
     }

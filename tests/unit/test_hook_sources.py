@@ -192,3 +192,24 @@ def test_pre_safe_import_module_alias_bundles_the_real_module(tmp_path: Path) ->
     pre = EP_HOOKS / "pre_safe_import_module" / "hook-fkprec.alias_fk.py"
     assert applied(graph)["fkprec.alias_fk"] == str(pre)
     assert "fkprec.aliased_target" in graph.nodes
+
+
+def test_an_edited_hook_file_is_not_answered_from_the_analysis_cache(tmp_path: Path) -> None:
+    import os
+
+    from freezekit.analysis import analyze
+
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    hook = folder / "hook-fkprec.py"
+    hook.write_text("hiddenimports = ['fkprec.from_user']\n")
+    script = tmp_path / "app.py"
+    script.write_text("import fkprec\n")
+    opts = BuildOptions(scripts=(script,), name="app", paths=(PLUGIN_SITE,), hooks_dirs=(folder,))
+    names = lambda result: {m.name for m in result.pure}  # noqa: E731
+    assert "fkprec.from_user" in names(analyze(opts, target(), cache_dir=tmp_path / "cache"))
+    hook.write_text("hiddenimports = ['fkprec.marked']\n")
+    stat = hook.stat()
+    os.utime(hook, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a later edit, surely
+    again = names(analyze(opts, target(), cache_dir=tmp_path / "cache"))
+    assert "fkprec.marked" in again and "fkprec.from_user" not in again
