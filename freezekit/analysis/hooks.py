@@ -294,7 +294,9 @@ def host_support_dirs() -> dict[str, str]:
 
 
 def find_hooks(dirs: Sequence[Path]) -> dict[str, Path]:
-    """Module name -> hook file, for the given folders then the built-in ones (first wins)."""
+    """Module name -> hook file, for the given folders then the built-in ones (first wins):
+    the host's quick view, part of the analysis cache key. Which hook runs is decided in the
+    worker by :class:`HookIndex`, with the entry-point folders and priority lines."""
     found: dict[str, Path] = {}
     for folder in [*dirs, BUILTIN_HOOKS_DIR]:
         if not folder.is_dir():
