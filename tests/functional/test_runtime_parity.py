@@ -142,16 +142,20 @@ def link_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tree / "sub-link").symlink_to("sub", target_is_directory=True)
     (tree / "abs.txt").symlink_to(tree / "real.txt")  # absolute, inside: made relative
     (tree / "out.txt").symlink_to("../outside/o.txt")  # out of the tree: a copy
+    (tree / "sub" / "dätä.txt").write_text("ü\n")  # non-ASCII names survive (onefile too)
+    (tree / "lïnk").symlink_to("sub/dätä.txt")
     return tree
 
 
 EXPECTED_TREE = {
     "abs.txt": ["link", "real.txt", False],
     "link.txt": ["link", "real.txt", False],
+    "lïnk": ["link", "sub/dätä.txt", False],
     "out.txt": ["file", "outside\n"],
     "real.txt": ["file", "real\n"],
     "sub": ["dir"],
     "sub-link": ["link", "sub", True],
+    "sub/dätä.txt": ["file", "ü\n"],
     "sub/inner.txt": ["file", "inner\n"],
     "sub/up.txt": ["link", "../real.txt", False],
     "via-dir-link": "inner\n",
