@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 import zstandard
@@ -73,8 +74,23 @@ def stdlib_dictionary(target: Target) -> bytes | None:
     for path in sources:
         stat = path.stat()
         digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    key = digest.hexdigest()
+    memo_key = (key, str(compression_cache_dir()))
+    # one at a time: a build trains it on a thread beside its analysis (stages.Ahead) and asks
+    # again when it writes the PYZ, which then waits for that answer instead of training twice
+    with _LOCK:
+        if memo_key not in _MEMO:
+            _MEMO[memo_key] = _dictionary(target, sources, key)
+        return _MEMO[memo_key]
+
+
+_LOCK = threading.Lock()
+_MEMO: dict[tuple[str, str], bytes | None] = {}
+
+
+def _dictionary(target: Target, sources: list[Path], key: str) -> bytes | None:
     folder = compression_cache_dir()
-    cached = folder / "dict" / f"{digest.hexdigest()}.zdict" if folder else None
+    cached = folder / "dict" / f"{key}.zdict" if folder else None
     if cached is not None and cached.is_file():
         return cached.read_bytes()
     # the file names an app build gives these modules, so the compiled code is shared with it

@@ -55,3 +55,31 @@ def test_dictionary_is_deterministic_cached_and_shrinks_frames(
 def test_no_dictionary_without_enough_sources(tmp_path: Path) -> None:
     target = dataclasses.replace(resolve_target(None), stdlib=_fake_stdlib(tmp_path / "lib", 5))
     assert pyzdict.stdlib_dictionary(target) is None
+
+
+def test_a_build_asking_while_another_thread_trains_waits_for_that_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    stdlib = _fake_stdlib(tmp_path / "lib", 60)
+    target = dataclasses.replace(resolve_target(None), stdlib=stdlib)
+    trained = []
+    real = pyzdict._dictionary
+
+    def slow(*args: object) -> bytes | None:
+        trained.append(threading.current_thread().name)
+        time.sleep(0.3)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pyzdict, "_dictionary", slow)
+    answers: list[bytes | None] = []
+    ahead = threading.Thread(target=lambda: answers.append(pyzdict.stdlib_dictionary(target)))
+    ahead.start()
+    time.sleep(0.05)
+    answers.append(pyzdict.stdlib_dictionary(target))
+    ahead.join()
+    assert len(trained) == 1
+    assert answers[0] is not None and answers[0] == answers[1]
