@@ -203,9 +203,17 @@ def test_unusable_tmpdir_falls_back_like_tempfile(
     assert list(fallback.iterdir()) == []  # removed at exit
 
 
-def test_non_ascii_paths_with_the_c_locale(mode: Mode, parity: FrozenApp, tmp_path: Path) -> None:
-    home = tmp_path / "dïr ünïcødé"
-    tmpdir = tmp_path / "tëmp ü"
+@pytest.mark.parametrize(
+    "names",
+    [("dïr ünïcødé", "tëmp ü"), (os.fsdecode(b"lat\xe9in-1"), os.fsdecode(b"t\xe9mp"))],
+    ids=["utf-8", "not-utf-8"],
+)
+def test_non_ascii_paths_with_the_c_locale(
+    mode: Mode, parity: FrozenApp, tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """The executable's folder and TMPDIR named in UTF-8, or in bytes that are not UTF-8."""
+    home = tmp_path / names[0]
+    tmpdir = tmp_path / names[1]
     tmpdir.mkdir()
     if mode is Mode.ONEFILE:
         executable = home / "äpp"
