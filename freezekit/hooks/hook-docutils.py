@@ -3,6 +3,9 @@ directive modules are imported by name (``get_reader_class("standalone")``,
 ``directives.directive("code")``, ``languages.get_language("de")``); every docutils module
 is bundled. Writers' stylesheets and templates are package data."""
 
+# Wins over pyinstaller-hooks-contrib's (-1000), which names only some of the subpackages.
+# $PyInstaller-Hook-Priority: -500
+
 
 def hook(api):
     api.add_imports(*api.submodules("docutils"))
