@@ -213,3 +213,25 @@ def test_an_edited_hook_file_is_not_answered_from_the_analysis_cache(tmp_path: P
     os.utime(hook, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a later edit, surely
     again = names(analyze(opts, target(), cache_dir=tmp_path / "cache"))
     assert "fkprec.marked" in again and "fkprec.from_user" not in again
+
+
+#: Built-in hooks that contrib's hook for the same module may replace: contrib's does as much.
+CONTRIB_MAY_REPLACE = {"certifi", "cryptography", "rich", "tzdata"}
+
+
+def test_a_builtin_hook_shadowed_by_contrib_is_a_decision() -> None:
+    """A built-in hook loses to contrib's for the same module unless it says a priority; each
+    overlap is either listed above (contrib's hook is as good) or carries a priority line."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("_pyinstaller_hooks_contrib")
+    assert spec is not None and spec.submodule_search_locations
+    stdhooks = Path(list(spec.submodule_search_locations)[0]) / "stdhooks"
+    undecided = []
+    for path in sorted(BUILTIN_HOOKS_DIR.glob("hook-*.py")):
+        module = path.name[len("hook-") : -len(".py")]
+        if not (stdhooks / path.name).exists() or module in CONTRIB_MAY_REPLACE:
+            continue
+        if "$PyInstaller-Hook-Priority:" not in path.read_text(encoding="utf-8"):
+            undecided.append(path.name)
+    assert undecided == []
