@@ -82,6 +82,7 @@ def test_multiprocessing_runs_functions_of_the_main_script(
             "squares": [0, 1, 4, 9, 16],
             "child": [child_main, 42],
             "exitcode": 0,
+            "executor": 49,  # concurrent.futures.ProcessPoolExecutor
         }, method
 
 

@@ -36,7 +36,16 @@ def mp_check(method):
     process.start()
     name, doubled = queue.get(timeout=60)
     process.join(60)
-    return {"squares": squares, "child": [name, doubled], "exitcode": process.exitcode}
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as executor:
+        executor_result = executor.submit(square_in_main, 7).result(timeout=60)
+    return {
+        "squares": squares,
+        "child": [name, doubled],
+        "exitcode": process.exitcode,
+        "executor": executor_result,
+    }
 
 
 def attempt(function, *args):
@@ -72,4 +81,5 @@ def main():
 
 
 if __name__ == "__main__":
+    multiprocessing.freeze_support()  # what PyInstaller's docs ask for: harmless here
     main()
