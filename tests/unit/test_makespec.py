@@ -155,3 +155,19 @@ def test_paths_sharing_only_the_root_stay_absolute(tmp_path: Path) -> None:
     assert relative(tmp_path / "src" / "a.py", tmp_path / "specs") == "../src/a.py"
     assert relative(tmp_path / "a.py", tmp_path) == "a.py"
     assert relative("/opt/other/a.py", tmp_path) == "/opt/other/a.py"
+
+
+def test_optimize_is_written_and_runs_back_to_the_same_levels(tmp_path: Path) -> None:
+    src = _project(tmp_path)
+    for given in ({"optimize": 2}, {"python_options": ("O",)}, {"optimize": 0}):
+        options = BuildOptions(
+            scripts=(src / "hello.py",), name="hi", specpath=tmp_path / "specs", **given
+        )
+        path = write_spec(options)
+        context, analyzer = fake_context(tmp_path, path)
+        (app,) = plan_apps(run(path, context))[0]
+        assert (app.options.bytecode_optimize, app.options.run_time_options) == (
+            options.bytecode_optimize,
+            options.run_time_options,
+        ), given
+    assert "    optimize=0,\n" in path.read_text()
