@@ -163,7 +163,8 @@ def size_report(
     (``items``: what the output holds, read from it when not given)."""
     onefile = output.is_file()
     if items is None:
-        items = stored_items(output, executable or _executable(output))
+        found = executable if executable is not None and executable.is_file() else None
+        items = stored_items(output, found or _executable(output))
     sources = {module.name: module.source for module in analysis.pure}
     binary_names = {entry.name for entry in analysis.binaries}
     stored: Counter[str] = Counter()

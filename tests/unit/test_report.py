@@ -142,3 +142,13 @@ def test_report_json_is_written_atomically(tmp_path: Path) -> None:
     assert data["version"] == 2 and data["mode"] == "onefile"
     assert data["packages"] == [{"name": "numpy", "bytes": 12100, "unpacked_bytes": 24500}]
     assert [p.name for p in path.parent.iterdir()] == ["report-app.json"]
+
+
+def test_report_finds_a_onedir_executable_named_otherwise(tmp_path: Path) -> None:
+    from freezekit.report import _executable
+
+    output = tmp_path / "dist" / "bundle"  # a spec's COLLECT(name="bundle") of EXE(name="tool")
+    _file(output / "_internal" / "libx.so", 10)
+    tool = _file(output / "tool", 10)
+    tool.chmod(0o755)
+    assert _executable(output) == tool
