@@ -355,6 +355,8 @@ class _Builder:
         for name in self.request.get("modules", []):
             _guarded(graph, graph.add_module, name)
         self._add_named_modules()
+        self._add_alias_imports()
+        self._add_dynamic_imports()
         self._add_extension_imports()
         for script in self.request.get("runtime_hook_scripts", []):
             _guarded(graph, graph.add_script, script)  # their imports are the app's too
@@ -381,6 +383,34 @@ class _Builder:
         )
         for module, name in added:
             _debug(f"{module} names module {name} in a string")
+
+    def _add_alias_imports(self) -> None:
+        """Imports of modules that replace themselves in sys.modules (analysis/aliases.py)."""
+        from freezekit.analysis import aliases
+
+        added = aliases.add_alias_imports(
+            self.mg,
+            self.graph,
+            source_of=_alias_source,
+            excluded=[*self.request.get("excludes", []), *self.soft],
+            drain=lambda: _drain(self.graph),
+        )
+        for module, name in added:
+            _debug(f"{module} (replaced in sys.modules) imports {name} in its source")
+
+    def _add_dynamic_imports(self) -> None:
+        """Modules imported by constant name through calls (analysis/aliases.py)."""
+        from freezekit.analysis import aliases
+
+        added = aliases.add_dynamic_imports(
+            self.mg,
+            self.graph,
+            stdlib_dirs=list(self.request.get("stdlib_dirs", [])),
+            excluded=[*self.request.get("excludes", []), *self.soft],
+            drain=lambda: _drain(self.graph),
+        )
+        for module, name in added:
+            _debug(f"{module} imports {name} through a call")
 
     def _add_extension_imports(self) -> None:
         """Modules that compiled extensions import from C (analysis/extscan.py)."""

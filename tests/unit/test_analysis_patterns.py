@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from freezekit.analysis.aliases import dynamic_imports, source_imports
 from freezekit.analysis.collect import package_data
 from freezekit.analysis.extscan import (
     ExtensionScanCache,
@@ -135,3 +136,29 @@ def test_extension_trace_records_imports_made_during_init() -> None:
 def test_extension_compressed_string_table_is_recognised() -> None:
     assert is_compressed(b"PyImport_Import\x00LZSS string data decompression failed\x00")
     assert not is_compressed(b"PyImport_Import\x00uuid\x00")
+
+
+def test_alias_source_imports_resolve_relative_names() -> None:
+    source = b"import os\nfrom gevent._tblib import dump\nfrom . import _util\nfrom .._x import *\n"
+    assert source_imports(source, "greenlet.py", "gevent.sub.greenlet") == [
+        "gevent._tblib",
+        "gevent._tblib.dump",
+        "gevent._x",
+        "gevent.sub",
+        "gevent.sub._util",
+        "os",
+    ]
+
+
+def test_dynamic_imports_with_constant_names() -> None:
+    source = (
+        b"import importlib\n"
+        b"x = __import__('gevent._abstract_linkable')\n"
+        b"__import__(__package__ + '.fft')\n"
+        b"importlib.import_module('.linalg', __package__)\n"
+        b"importlib.import_module(name)\n"  # not a constant: left alone
+        b"import_module('json')\n"
+    )
+    names = dynamic_imports(source, "m.py", "pkg.sub.mod", is_package=False)
+    assert names == ["gevent._abstract_linkable", "json", "pkg.sub.fft", "pkg.sub.linalg"]
+    assert dynamic_imports(b"import os\n", "m.py", "m", is_package=False) == []
