@@ -195,19 +195,78 @@ def test_an_os_error_is_not_called_a_bug(
 
 
 #: Every option of `pyinstaller --help` (PyInstaller 6.22), but its -h/--help/-v/--version.
-PYINSTALLER_OPTIONS = (
-    "--add-binary --add-data --additional-hooks-dir --argv-emulation --bootloader-ignore-signals "
-    "--clean --codesign-identity --collect-all --collect-binaries --collect-data --collect-datas "
-    "--collect-submodules --console --contents-directory --copy-metadata --debug "
-    "--disable-windowed-traceback --distpath --exclude-module --hidden-import --hiddenimport "
-    "--hide-console --icon --key --log-level --manifest --name --no-embed-manifest --noconfirm "
-    "--noconsole --noupx --nowindowed --onedir --onefile --optimize --osx-bundle-identifier "
-    "--osx-entitlements-file --paths --python-option --recursive-copy-metadata --resource "
-    "--runtime-hook --runtime-tmpdir --specpath --splash --splash-center --strip --target-arch "
-    "--target-architecture --uac-admin --uac-uiaccess --upx-dir --upx-exclude --version-file "
-    "--win-no-prefer-redirects --win-private-assemblies --windowed --workpath "
-    "-D -F -c -d -i -m -n -p -r -s -w -y"
-).split()
+PYINSTALLER_OPTIONS = [
+    "--add-binary",
+    "--add-data",
+    "--additional-hooks-dir",
+    "--argv-emulation",
+    "--bootloader-ignore-signals",
+    "--clean",
+    "--codesign-identity",
+    "--collect-all",
+    "--collect-binaries",
+    "--collect-data",
+    "--collect-datas",
+    "--collect-submodules",
+    "--console",
+    "--contents-directory",
+    "--copy-metadata",
+    "--debug",
+    "--disable-windowed-traceback",
+    "--distpath",
+    "--exclude-module",
+    "--hidden-import",
+    "--hiddenimport",
+    "--hide-console",
+    "--icon",
+    "--key",
+    "--log-level",
+    "--manifest",
+    "--name",
+    "--no-embed-manifest",
+    "--noconfirm",
+    "--noconsole",
+    "--noupx",
+    "--nowindowed",
+    "--onedir",
+    "--onefile",
+    "--optimize",
+    "--osx-bundle-identifier",
+    "--osx-entitlements-file",
+    "--paths",
+    "--python-option",
+    "--recursive-copy-metadata",
+    "--resource",
+    "--runtime-hook",
+    "--runtime-tmpdir",
+    "--specpath",
+    "--splash",
+    "--splash-center",
+    "--strip",
+    "--target-arch",
+    "--target-architecture",
+    "--uac-admin",
+    "--uac-uiaccess",
+    "--upx-dir",
+    "--upx-exclude",
+    "--version-file",
+    "--win-no-prefer-redirects",
+    "--win-private-assemblies",
+    "--windowed",
+    "--workpath",
+    "-D",
+    "-F",
+    "-c",
+    "-d",
+    "-i",
+    "-m",
+    "-n",
+    "-p",
+    "-r",
+    "-s",
+    "-w",
+    "-y",
+]
 
 
 def test_every_pyinstaller_option_is_in_the_flag_table() -> None:
