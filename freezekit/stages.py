@@ -287,7 +287,8 @@ def report_size(
     report = size_report(output, analysis, executable=executable_of(options, output))
     write_report_json(report, options.workpath / options.name / f"report-{options.name}.json")
     largest = "; ".join(line.strip() for line in report.summary(3)[1:])
-    summary = f"{size / 1e6:.1f} MB in {count} files; {largest}"
+    files = "1 file" if count == 1 else f"{count} files"
+    summary = f"{size / 1e6:.1f} MB in {files}; {largest}"
     with reporter.stage("size") as notes:
         notes.summary = summary
     return size, count, summary
