@@ -102,7 +102,7 @@ _CALLS = (b"import_module(", b"__import__(")
 
 
 def _constant_name(arg: ast.expr, package: str, module: str) -> str | None:
-    """``"a.b"``, or ``__package__ + ".x"`` / ``__name__ + ".x"`` with a constant tail."""
+    """``"a.b"``, or ``__package__ + ".x"`` / ``__name__ + ".x"`` / ``f"{__package__}.x"``."""
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
         return arg.value
     if (
@@ -115,6 +115,19 @@ def _constant_name(arg: ast.expr, package: str, module: str) -> str | None:
     ):
         base = package if arg.left.id == "__package__" else module
         return base + arg.right.value if base else None
+    if isinstance(arg, ast.JoinedStr) and len(arg.values) == 2:  # f"{__package__}.x"
+        head, tail = arg.values
+        if (
+            isinstance(head, ast.FormattedValue)
+            and isinstance(head.value, ast.Name)
+            and head.value.id in ("__package__", "__name__")
+            and head.conversion == -1
+            and head.format_spec is None
+            and isinstance(tail, ast.Constant)
+            and isinstance(tail.value, str)
+        ):
+            base = package if head.value.id == "__package__" else module
+            return base + tail.value if base else None
     return None
 
 

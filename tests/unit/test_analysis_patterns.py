@@ -158,7 +158,14 @@ def test_dynamic_imports_with_constant_names() -> None:
         b"importlib.import_module('.linalg', __package__)\n"
         b"importlib.import_module(name)\n"  # not a constant: left alone
         b"import_module('json')\n"
+        b"import_module(f'{__name__}.plugins')\n"
     )
     names = dynamic_imports(source, "m.py", "pkg.sub.mod", is_package=False)
-    assert names == ["gevent._abstract_linkable", "json", "pkg.sub.fft", "pkg.sub.linalg"]
+    assert names == [
+        "gevent._abstract_linkable",
+        "json",
+        "pkg.sub.fft",
+        "pkg.sub.linalg",
+        "pkg.sub.mod.plugins",
+    ]
     assert dynamic_imports(b"import os\n", "m.py", "m", is_package=False) == []
