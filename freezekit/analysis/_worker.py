@@ -252,6 +252,9 @@ class _Builder:
         if outcome.excludedimports:
             self.hook_excludes.append((node.name, list(outcome.excludedimports)))
         for name in outcome.hiddenimports:
+            if not outcome.warn_missing and not _findable(name):
+                _debug(f"hook {hook_file}: hidden import {name!r} not found (not reported)")
+                continue
             try:
                 graph.import_module(node, name)
             except Exception as exc:
@@ -539,6 +542,15 @@ class _Builder:
 
 
 _REAL_KINDS = ("package", "module", "namespace", "extension", "bytecode")
+
+
+def _findable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _hook_index(hooks: Any, request: dict[str, Any], shim: Any) -> tuple[Any, list[Any]]:

@@ -88,6 +88,9 @@ class HookOutcome:
     binaries: list[tuple[str, str]] = field(default_factory=list)
     runtime_hooks: list[str] = field(default_factory=list)
     collect_data: list[str] = field(default_factory=list)  # package names
+    # PyInstaller's warn_on_missing_hiddenimports: False = a hidden import that cannot be found
+    # is dropped silently instead of being listed with the missing modules
+    warn_missing: bool = True
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -99,6 +102,7 @@ class HookOutcome:
             "binaries": [list(pair) for pair in self.binaries],
             "runtime_hooks": self.runtime_hooks,
             "collect_data": self.collect_data,
+            "warn_missing": self.warn_missing,
         }
 
 
@@ -442,6 +446,7 @@ def _source_datas(name: str, mode: str) -> list[tuple[str, str]]:
 def _apply_lists(
     namespace: dict[str, object], outcome: HookOutcome, module_dir: Path | None
 ) -> None:
+    outcome.warn_missing = bool(namespace.get("warn_on_missing_hiddenimports", True))
     for key in ("hiddenimports", "excludedimports", "datas", "binaries", "runtime_hooks"):
         value = namespace.get(key)
         if value is None:

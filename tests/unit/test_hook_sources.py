@@ -235,3 +235,19 @@ def test_a_builtin_hook_shadowed_by_contrib_is_a_decision() -> None:
         if "$PyInstaller-Hook-Priority:" not in path.read_text(encoding="utf-8"):
             undecided.append(path.name)
     assert undecided == []
+
+
+def test_warn_on_missing_hiddenimports_false_drops_missing_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "hooks"
+    folder.mkdir()
+    hook = folder / "hook-fkprec.py"
+    hook.write_text("hiddenimports = ['fkprec.from_user', 'fk_missing_one']\n")
+    script = tmp_path / "app.py"
+    script.write_text("import fkprec\n")
+    opts = BuildOptions(scripts=(script,), name="app", paths=(PLUGIN_SITE,), hooks_dirs=(folder,))
+    missing = {m.name for m in imports.find_missing(imports.parse_reply(reply_for(opts)))}
+    assert "fk_missing_one" in missing
+    hook.write_text(hook.read_text() + "warn_on_missing_hiddenimports = False\n")
+    graph = imports.parse_reply(reply_for(opts))
+    assert "fk_missing_one" not in {m.name for m in imports.find_missing(graph)}
+    assert "fkprec.from_user" in graph.nodes
