@@ -2,10 +2,10 @@
 
 `nox -s bench` runs this in `.nox/bench-env`; `-- --quick` measures the hello app only.
 For each app in bench/apps/ it builds with every freezer, checks that each build prints what
-`python app.py` prints, then measures clean build, no-change rebuild, size, start time and peak
-memory. Timed runs alternate the variants (A B C A B C ...) and report the median of at least
-7 runs after one warm-up (21 for start times). It prints a table and the goals, and writes
-build/bench/results.json.
+`python app.py` prints, then measures first build (empty caches), clean build, no-change
+rebuild, size, start time and peak memory. Timed runs alternate the variants (A B C A B C ...)
+and report the median of 7 runs (`--runs`) after one warm-up (21 for start times). It prints a
+table and the goals, and writes build/bench/results.json.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from benchkit.builds import (
     build_variants,
     reference_build,
     time_clean_builds,
+    time_first_builds,
     time_rebuilds,
 )
 from benchkit.config import (
     ALL_APPS,
     APPS_DIR,
     COLUMNS,
+    DEFAULT_RUNS,
     MIN_RUNS,
     ONEDIR,
     ONEFILE,
@@ -65,6 +67,8 @@ def bench_app(
     for built in builds:
         say(f"[{name}]   {built.variant.label}: {built.problem or 'ok'}")
     timed = [b for b in builds if not b.variant.cache_extract]
+    say(f"[{name}] {runs} first builds per variant (empty caches, fresh folders), alternating")
+    time_first_builds(timed, runs)
     say(f"[{name}] {runs} clean builds per variant, alternating")
     time_clean_builds(timed, runs)
     say(f"[{name}] 1 + {runs} no-change rebuilds per variant, alternating")
@@ -121,6 +125,14 @@ def collect_measurements(
     rows = []
     for mode in (ONEDIR, ONEFILE):
         rows.append(
+            row(
+                "first_build_time",
+                mode,
+                "s",
+                build_values(lambda b: median(b.first_build_times), mode),
+            )
+        )
+        rows.append(
             row("build_time", mode, "s", build_values(lambda b: median(b.build_times), mode))
         )
         rows.append(
@@ -135,6 +147,12 @@ def collect_measurements(
     rows.append(row("onedir_start_vs_python", ONEDIR, "ms", start_values(ms, ONEDIR)))
     for mode in (ONEDIR, ONEFILE):
         rows.append(row("peak_rss", mode, "bytes", start_values(peak, mode)))
+    for mode in (ONEDIR, ONEFILE):
+        rows.append(
+            row(
+                "build_peak_rss", mode, "bytes", build_values(lambda b: median(b.build_peaks), mode)
+            )
+        )
     return rows
 
 
@@ -148,8 +166,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--runs",
         type=int,
-        default=MIN_RUNS,
-        help=f"timed runs after the warm-up (at least {MIN_RUNS})",
+        default=DEFAULT_RUNS,
+        help=f"timed runs after the warm-up (default {DEFAULT_RUNS}; fewer make a reduced, "
+        "noisier run)",
     )
     args = parser.parse_args(argv)
     if args.runs < MIN_RUNS:
@@ -184,9 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(format_table(app_measurements) + "\n")
     goals = evaluate_goals(measurements)
     path = write_results(measurements, builds, goals)
+    reduced = f" (a reduced run: fewer than {DEFAULT_RUNS})" if args.runs < DEFAULT_RUNS else ""
     say(
         f"\nmedian of {args.runs} runs after a warm-up ({args.runs * START_RUNS_FACTOR} for "
-        "start times); "
+        f"start times){reduced}; "
         f"{time.perf_counter() - started:.0f} s in all\n"
     )
     say(format_table(measurements))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -12,8 +13,8 @@ from pathlib import Path
 
 from benchkit.config import BUILD_TIMEOUT, FREEZEKIT, ONEDIR, ONEFILE, OUT_DIR, RUN_TIMEOUT
 from benchkit.freezers import FREEZERS, App, BuildJob, Freezer
-from benchkit.procs import capture_run, run_env
-from benchkit.results import round_order
+from benchkit.procs import TreeSampler, capture_run, run_env
+from benchkit.results import round_order, tree_peak
 
 # ---------------------------------------------------------------- variants and builds
 
@@ -44,6 +45,8 @@ class Built:
     file_count: int = 0
     build_times: list[float] = field(default_factory=list)
     rebuild_times: list[float] = field(default_factory=list)
+    first_build_times: list[float] = field(default_factory=list)
+    build_peaks: list[int] = field(default_factory=list)  # bytes, of the first builds
 
     @property
     def ok(self) -> bool:
@@ -70,8 +73,25 @@ def new_job(app: App, variant: Variant, name: str) -> BuildJob:
     return BuildJob(app=app, mode=variant.mode, root=root, cache_extract=variant.cache_extract)
 
 
-def run_build(freezer: Freezer, job: BuildJob) -> tuple[float, str | None]:
+def first_build_env(root: Path) -> dict[str, str]:
+    """What makes a build a first build, besides fresh work and dist folders: empty per-user
+    caches under ``root`` (freezekit's and PyInstaller's, which also reads its own variable)."""
+    return {
+        "XDG_CACHE_HOME": str(root / "empty-cache"),
+        "PYINSTALLER_CONFIG_DIR": str(root / "empty-pyinstaller-config"),
+    }
+
+
+def run_build(
+    freezer: Freezer,
+    job: BuildJob,
+    *,
+    env_extra: Mapping[str, str] | None = None,
+    peaks: list[int] | None = None,
+) -> tuple[float, str | None]:
     """Build once; (seconds, problem or None). The freezer's output goes to build.log.
+    ``env_extra`` replaces the shared warm cache; with ``peaks`` the peak memory of the build's
+    process tree (sampled, and never less than its largest process) is appended to it.
 
     The wait blocks in waitpid, so the time ends when the build does: `subprocess.run` with a
     timeout polls instead, sleeping 1, 2, 4, ... 50 ms between looks, and a build was seen to
@@ -79,7 +99,7 @@ def run_build(freezer: Freezer, job: BuildJob) -> tuple[float, str | None]:
     kills the build.
     """
     log = job.root / ("build.log" if job.clean else "rebuild.log")
-    env = run_env(XDG_CACHE_HOME=str(OUT_DIR / "build-cache"))
+    env = run_env(**(env_extra or {"XDG_CACHE_HOME": str(OUT_DIR / "build-cache")}))
     timed_out = threading.Event()
     with log.open("w") as out:
         start = time.perf_counter()
@@ -93,11 +113,18 @@ def run_build(freezer: Freezer, job: BuildJob) -> tuple[float, str | None]:
 
         timer = threading.Timer(BUILD_TIMEOUT, stop)
         timer.start()
+        sampler = TreeSampler(proc.pid) if peaks is not None else None
+        if sampler is not None:
+            sampler.start()
         try:
-            returncode = proc.wait()
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            returncode = proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
             timer.cancel()
-        seconds = time.perf_counter() - start
+            peak = sampler.stop() if sampler is not None else 0
+    if peaks is not None:
+        peaks.append(tree_peak(tree_maxrss=usage.ru_maxrss * 1024, samples=[peak]))
     if timed_out.is_set():
         return seconds, f"build timed out after {BUILD_TIMEOUT:.0f} s"
     if returncode != 0:
@@ -160,6 +187,27 @@ def time_clean_builds(builds: Sequence[Built], runs: int) -> None:
             built.problem = f"clean build {i}: {problem}"
         else:
             built.build_times.append(seconds)
+            shutil.rmtree(job.root)
+
+    interleave(runs, builds, step)
+
+
+def time_first_builds(builds: Sequence[Built], runs: int) -> None:
+    """Builds as on a new machine or CI runner: fresh work and dist folders and empty per-user
+    caches, alternating; their peak memory too."""
+
+    def step(built: Built, i: int) -> None:
+        assert built.variant.freezer is not None
+        job = new_job(built.job.app, built.variant, f"first-{i}")
+        peaks: list[int] = []
+        seconds, problem = run_build(
+            built.variant.freezer, job, env_extra=first_build_env(job.root), peaks=peaks
+        )
+        if problem:
+            built.problem = f"first build {i}: {problem}"
+        else:
+            built.first_build_times.append(seconds)
+            built.build_peaks += peaks
             shutil.rmtree(job.root)
 
     interleave(runs, builds, step)

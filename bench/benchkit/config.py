@@ -9,7 +9,9 @@ APPS_DIR = ROOT / "bench" / "apps"
 OUT_DIR = ROOT / "build" / "bench"
 ALL_APPS = ("hello", "stdlib_app", "cli_app", "numpy_app")
 QUICK_APPS = ("hello",)
-MIN_RUNS = 7
+DEFAULT_RUNS = 7
+#: fewer than DEFAULT_RUNS make a reduced run: a noisy look (a shared machine), not a verdict
+MIN_RUNS = 1
 #: Start timings take 3x the runs: a start costs a tenth of a second, and its spread is wide
 #: (numpy_app's BLAS threads on 2 cores: sigma 18 ms on a 90 ms start), so 7 runs let the
 #: median of two equal executables differ by 15 %.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -104,6 +105,55 @@ def memory_run(argv: Sequence[str], env: Mapping[str, str]) -> int:
         time.sleep(0.002)
     maxrss = int(report.read_text().split()[-1]) * 1024
     return tree_peak(tree_maxrss=maxrss, samples=samples)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every living descendant of ``pid``, from /proc/<pid>/task/<tid>/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            found += [int(child) for child in children]
+            todo += [int(child) for child in children]
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class TreeSampler(threading.Thread):
+    """The largest summed RSS of a process and all its descendants, sampled every 10 ms while
+    it runs: a build's memory is that of its workers (analysis, compilers, cmake) too, which
+    GNU time's ru_maxrss (the largest single process) does not add up."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[int] = []
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.01):
+            self.samples.append(sum(_rss(p) for p in (self.pid, *_descendants(self.pid))))
+
+    def stop(self) -> int:
+        """Stop sampling; the peak in bytes (0 when the process ended before a sample)."""
+        self._done.set()
+        self.join()
+        return max(self.samples, default=0)
 
 
 def capture_run(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

@@ -131,6 +131,30 @@ GOALS = (
     ),
     *(
         Goal(
+            title=f"first build ({mode}) <= 0.5x PyInstaller",
+            numerator=_fk("first_build_time", mode),
+            denominator=_pyi("first_build_time", mode),
+            limit=0.5,
+        )
+        for mode in (ONEDIR, ONEFILE)
+    ),
+    *(
+        Goal(
+            title=f"build peak memory ({mode}) <= 1.0x PyInstaller",
+            numerator=_fk("build_peak_rss", mode),
+            denominator=_pyi("build_peak_rss", mode),
+            limit=1.0,
+        )
+        for mode in (ONEDIR, ONEFILE)
+    ),
+    Goal(
+        title="onefile cold start <= 1.5x our onedir",
+        numerator=_fk("onefile_start", ONEFILE),
+        denominator=_fk("onedir_start", ONEDIR),
+        limit=1.5,
+    ),
+    *(
+        Goal(
             title=f"peak memory ({mode}) <= 1.0x PyInstaller",
             numerator=_fk("peak_rss", mode),
             denominator=_pyi("peak_rss", mode),

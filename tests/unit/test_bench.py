@@ -18,6 +18,7 @@ from benchkit import results  # noqa: E402
 METRICS = {
     "build_time", "rebuild_time", "onedir_size", "onedir_files", "onefile_size", "onedir_start",
     "onefile_start", "onefile_warm_start", "onedir_start_vs_python", "peak_rss",
+    "first_build_time", "build_peak_rss",
 }  # fmt: skip
 ROW_KEYS = ["app", "mode", "metric", "freezekit", "pyinstaller", "cx_freeze", "python", "ratio",
             "unit"]  # fmt: skip
@@ -125,11 +126,13 @@ def test_peak_memory_is_the_largest_tree_sample_or_single_process() -> None:
     assert results.tree_peak(tree_maxrss=18, samples=[]) == 18  # too short to sample
 
 
-def test_quick_is_hello_only_and_runs_stay_at_least_seven() -> None:
+def test_quick_is_hello_only_and_runs_default_to_seven() -> None:
     assert _load_run().parse_args(["--quick"]).app_names == ("hello",)
     assert _load_run().parse_args([]).runs == 7
+    reduced = _load_run().parse_args(["--apps", "hello,cli_app", "--runs", "3"])
+    assert (reduced.app_names, reduced.runs) == (("hello", "cli_app"), 3)
     with pytest.raises(SystemExit):
-        _load_run().parse_args(["--quick", "--runs", "3"])
+        _load_run().parse_args(["--quick", "--runs", "0"])
     with pytest.raises(SystemExit):
         _load_run().parse_args(["--apps", "nope"])
 
@@ -137,3 +140,63 @@ def test_quick_is_hello_only_and_runs_stay_at_least_seven() -> None:
 def test_every_goal_names_known_metrics() -> None:
     for goal in results.GOALS:
         assert {goal.numerator.metric, goal.denominator.metric} <= METRICS
+
+
+def test_first_build_goals_compare_with_pyinstaller_and_our_onedir() -> None:
+    rows = [
+        *_synthetic(),
+        _row("first_build_time", "onedir", freezekit=4.0, pyinstaller=8.0, cx_freeze=3.0),
+        _row("first_build_time", "onefile", freezekit=9.0, pyinstaller=14.0),
+        _row("build_peak_rss", "onedir", freezekit=90e6, pyinstaller=85e6, cx_freeze=60e6),
+        _row("build_peak_rss", "onefile", freezekit=80e6, pyinstaller=85e6),
+    ]
+    verdicts = {r.goal.title: (r.verdict, r.ratio) for r in results.evaluate_goals(rows)}
+    assert verdicts["first build (onedir) <= 0.5x PyInstaller"] == ("PASS", pytest.approx(0.5))
+    assert verdicts["first build (onefile) <= 0.5x PyInstaller"] == ("MISS", pytest.approx(9 / 14))
+    assert verdicts["build peak memory (onedir) <= 1.0x PyInstaller"][0] == "MISS"
+    assert verdicts["build peak memory (onefile) <= 1.0x PyInstaller"][0] == "PASS"
+    # onefile cold start 60 ms against our own onedir's 36 ms
+    assert verdicts["onefile cold start <= 1.5x our onedir"] == ("MISS", pytest.approx(60 / 36))
+
+
+def test_a_first_build_has_its_own_empty_caches(tmp_path: Path) -> None:
+    from benchkit.builds import first_build_env
+
+    env = first_build_env(tmp_path / "first-0")
+    assert set(env) == {"XDG_CACHE_HOME", "PYINSTALLER_CONFIG_DIR"}
+    assert len(set(env.values())) == 2
+    for folder in env.values():
+        assert Path(folder).parent == tmp_path / "first-0" and not Path(folder).exists()
+    assert first_build_env(tmp_path / "first-1") != env
+
+
+def test_first_build_rows_are_medians_per_freezer_and_mode(tmp_path: Path) -> None:
+    from benchkit.builds import Built, Variant, build_variants
+    from benchkit.freezers import App, BuildJob
+    from benchkit.starts import Starter, StartStats
+
+    app = App(name="hello", script=tmp_path / "hello.py", expected_stdout="hello\n")
+    builds = []
+    for number, variant in enumerate(build_variants()):
+        job = BuildJob(app=app, mode=variant.mode, root=tmp_path / variant.label)
+        built = Built(variant=variant, job=job)
+        built.first_build_times = [3.0 + number, 1.0 + number, 2.0 + number]
+        built.build_peaks = [100 + number, 300 + number]
+        builds.append(built)
+    builds[0].problem = "broken"  # freezekit onedir: no figure rather than a wrong one
+    python = StartStats(
+        starter=Starter(variant=Variant(column="python", mode="onedir"), argv=(), env={})
+    )
+    rows = _load_run().collect_measurements("hello", builds, [python])
+    by_key = {(m.metric, m.mode): m.values for m in rows}
+    onedir, onefile = (
+        by_key[("first_build_time", "onedir")],
+        by_key[("first_build_time", "onefile")],
+    )
+    labels = [b.variant.label for b in builds]
+    assert onedir["freezekit"] is None
+    assert onedir["pyinstaller"] == 2.0 + labels.index("pyinstaller-onedir")
+    assert onefile["freezekit"] == 2.0 + labels.index("freezekit-onefile")  # not the cache variant
+    assert onefile["cx_freeze"] is None
+    peaks = by_key[("build_peak_rss", "onefile")]
+    assert peaks["pyinstaller"] == 200 + labels.index("pyinstaller-onefile")
