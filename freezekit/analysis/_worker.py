@@ -494,6 +494,26 @@ class _Builder:
             except Exception as exc:
                 _debug(f"cannot re-import {name!r}: {exc}")
             _drain(graph)
+        by_name = {src.identifier: src for src, _name in sources}
+        for src in by_name.values():
+            self._reimport_submodules(src, root)
+
+    def _reimport_submodules(self, src: Any, root: str) -> None:
+        """``from unittest import mock`` in ``src``: the submodules it names under ``root``,
+        which modulegraph2 skipped while ``root`` was excluded."""
+        from freezekit.analysis import aliases
+
+        file = getattr(
+            src.init_module if isinstance(src, self.mg.Package) else src, "filename", None
+        )
+        if file is None or not str(file).endswith(".py"):
+            return
+        for name in aliases.submodules_named(str(file), src.identifier, root, excluded=self.soft):
+            try:
+                self.graph.import_module(src, name)
+            except Exception as exc:
+                _debug(f"cannot re-import {name!r}: {exc}")
+        _drain(self.graph)
 
     def _apply_hook_excludes(self) -> None:
         graph = self.graph

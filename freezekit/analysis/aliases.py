@@ -14,7 +14,7 @@ Standard library + modulegraph2; runs under the target Python inside the analysi
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .extscan import ModuleFinder
@@ -223,3 +223,21 @@ def add_dynamic_imports(
                     continue
                 added.append((node.identifier, name))
             drain()
+
+
+def submodules_named(
+    filename: str, module: str, root: str, *, excluded: Iterable[str]
+) -> list[str]:
+    """The existing modules under ``root`` that the source file of ``module`` imports, among
+    them those named in ``from root import name`` (submodules, not attributes)."""
+    try:
+        with open(filename, "rb") as stream:
+            names = source_imports(stream.read(), filename, module)
+    except OSError:
+        return []
+    finder = ModuleFinder(excluded)
+    return [
+        name
+        for name in names
+        if (name == root or name.startswith(root + ".")) and finder.exists(name)
+    ]

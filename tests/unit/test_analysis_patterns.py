@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from freezekit.analysis.aliases import dynamic_imports, source_imports
+from freezekit.analysis.aliases import dynamic_imports, source_imports, submodules_named
 from freezekit.analysis.collect import package_data
 from freezekit.analysis.extscan import (
     ExtensionScanCache,
@@ -169,3 +169,11 @@ def test_dynamic_imports_with_constant_names() -> None:
         "pkg.sub.mod.plugins",
     ]
     assert dynamic_imports(b"import os\n", "m.py", "m", is_package=False) == []
+
+
+def test_submodules_named_in_from_imports(tmp_path: Path) -> None:
+    """``from unittest import mock``: what a lifted lean exclusion must bring back."""
+    helper = tmp_path / "helper.py"
+    helper.write_text("from unittest import mock, TestCase\nimport json\n")
+    names = submodules_named(str(helper), "helper", "unittest", excluded=())
+    assert names == ["unittest", "unittest.mock"]  # TestCase is a class, json not under root
