@@ -130,3 +130,18 @@ def test_workflows_cibuildwheel_knows_every_cell(platform: str) -> None:
     known = set(proc.stdout.split())
     wanted = {cell.cibw_id for cell in load_matrix() if cell.os.value == platform}
     assert wanted and wanted <= known, sorted(wanted - known)
+
+
+def test_workflows_freeze_caches_the_per_user_cache_per_cell_python_and_version() -> None:
+    text = "\n".join(_lines("freeze.yml"))
+    step = text[
+        text.index("uses: actions/cache@") : text.index(
+            "- name: Install nox", text.index("uses: actions/cache@")
+        )
+    ]
+    assert "~/.cache/freezekit\n" in step
+    key = next(line for line in step.splitlines() if line.strip().startswith("key:"))
+    for part in ("matrix.name", "runner.os", "matrix.python", "hashFiles('pyproject.toml')"):
+        assert part in key  # the version is in pyproject.toml
+    assert "restore-keys:" in step
+    assert text.index("uses: actions/cache@") < text.index("run: nox -s freeze-")
