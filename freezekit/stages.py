@@ -165,7 +165,12 @@ def produce(
     with reporter.stage("assemble") as notes:
         # the output being written (assemble.collect's partial name), for the progress line
         notes.watch(options.distpath / f".{options.name}.partial-{os.getpid()}")
-        output = assemble(plan, bootloader, options.distpath)
+        output = assemble(
+            plan,
+            bootloader,
+            options.distpath,
+            progress=lambda done, total: notes.progress(done >> 20, total >> 20, "MB compressed"),
+        )
         notes.summary = str(output)
     return output
 

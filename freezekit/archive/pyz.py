@@ -6,7 +6,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,12 +137,15 @@ def frame_spans(size: int) -> list[tuple[int, int]]:
     ]
 
 
-def precompress_files(paths: Sequence[Path], *, level: int) -> None:
+def precompress_files(
+    paths: Sequence[Path], *, level: int, progress: Callable[[int, int], None] | None = None
+) -> None:
     """Put the frames of these files into the frame cache, on every processor, so that the
     archive writer that follows (which compresses entry by entry) only reads them back.
 
     One job per frame, each reading its own part of the file: at most one frame's raw bytes
     per thread are in memory. Does nothing when the cache is off (FREEZEKIT_NO_CACHE).
+    ``progress(done, total)``: bytes of the files compressed (or found in the cache) so far.
     """
     folder = compression_cache_dir()
     if folder is None:
@@ -168,14 +171,23 @@ def precompress_files(paths: Sequence[Path], *, level: int) -> None:
         if not frame_path.is_file():
             store_in_cache(frame_path, compress_frame(data, level))
 
+    total = sum(job[2] for job in jobs)
+    done = 0
     count = min(threads(), len(jobs))
     if count <= 1:
         for job in jobs:
             one(job)
+            done += job[2]
+            if progress is not None:
+                progress(done, total)
         return
     with ThreadPoolExecutor(max_workers=count) as pool:
-        for _ in pool.map(one, jobs):
-            pass
+        futures = {pool.submit(one, job): job[2] for job in jobs}
+        for future in as_completed(futures):  # in the order they finish, for progress
+            future.result()
+            done += futures[future]
+            if progress is not None:
+                progress(done, total)
 
 
 def compression_cache_dir() -> Path | None:

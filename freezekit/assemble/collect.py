@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from freezekit.analysis.macho import (
@@ -42,11 +42,19 @@ def check_output_writable(distpath: Path) -> None:
         ) from exc
 
 
-def write_executable(plan: CollectPlan, bootloader: Path, path: Path) -> int:
-    """Write bootloader + PKG + trailer to ``path``; returns the size."""
+def write_executable(
+    plan: CollectPlan,
+    bootloader: Path,
+    path: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write bootloader + PKG + trailer to ``path``; returns the size. ``progress(done,
+    total)``: bytes compressed so far."""
     items = plan.pkg_items()
     # the files' frames, compressed on every processor into the frame cache first
-    precompress_files([i.source for i in items if i.compress and i.source], level=plan.level)
+    sources = [i.source for i in items if i.compress and i.source]
+    precompress_files(sources, level=plan.level, progress=progress)
     with open(bootloader, "rb") as stream:
         head = stream.read(4)
     macho = is_thin_macho64(head)
@@ -112,20 +120,27 @@ def _replace(partial: Path, final: Path) -> None:
     _remove(old)
 
 
-def assemble(plan: CollectPlan, bootloader: Path, distpath: Path) -> Path:
-    """Write the output of ``plan`` under ``distpath``; returns the app's path."""
+def assemble(
+    plan: CollectPlan,
+    bootloader: Path,
+    distpath: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write the output of ``plan`` under ``distpath``; returns the app's path. ``progress``:
+    see write_executable."""
     distpath.mkdir(parents=True, exist_ok=True)
     try:
         if plan.mode is Mode.ONEFILE:
             final = distpath / plan.name
             with _partial(final) as partial:
-                write_executable(plan, bootloader, partial)
+                write_executable(plan, bootloader, partial, progress=progress)
             return final
         final = distpath / plan.name
         with _partial(final) as partial:
             partial.mkdir()
             _write_top_dir(plan, partial / TOP_DIR_NAME)
-            write_executable(plan, bootloader, partial / plan.name)
+            write_executable(plan, bootloader, partial / plan.name, progress=progress)
         return final
     except OSError as exc:
         raise AssembleError(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
+
+import pytest
 
 from freezekit.log import ProgressReporter, StageNotes
 
@@ -100,3 +103,21 @@ def test_a_log_line_first_takes_the_progress_line_off_the_terminal() -> None:
         assert reporter.clear_line() is True  # usable as a logging filter
         assert stream.getvalue() == "\r\x1b[Kanalysis: 2 s...\r\x1b[K"
     reporter.close()
+
+
+def test_compression_reports_the_bytes_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freezekit.archive.pyz import precompress_files
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("FREEZEKIT_NO_CACHE", raising=False)
+    files = []
+    for name, size in (("a.so", 300_000), ("b.so", 70_000), ("c.so", 5_000)):
+        path = tmp_path / name
+        path.write_bytes(os.urandom(size // 2) + bytes(size - size // 2))
+        files.append(path)
+    seen: list[tuple[int, int]] = []
+    precompress_files(files, level=3, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (375_000, 375_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
