@@ -73,21 +73,30 @@ _NOT_DATA_SUFFIXES = (
     ".a",
     ".lib",
     ".o",
+    ".po",  # gettext sources: the .mo next to them is what is read
+    ".pot",
 )
 _NOT_DATA_NAMES = frozenset({"py.typed"})
-#: Folders of a package that are not its run-time data (a test suite without __init__.py).
-_NOT_DATA_DIRS = frozenset({"__pycache__", "tests", "test", "testing"})
+#: Folders of a package that are not its run-time data: test suites without __init__.py,
+#: headers and examples for building against the package, binding generators' inputs.
+_NOT_DATA_DIRS = frozenset(
+    {"__pycache__", "tests", "test", "testing", "include", "examples", "_examples"}
+    | {"typesystems", "glue"}
+)
 
 
 def package_data(package: str, folder: str) -> list[TocEntry]:
     """The data files of a bundled package: every file of its folder that is not code, a stub,
-    a build input or a shared library, and those of its subfolders that are not packages
-    themselves (a subpackage brings its own when it is bundled). Code reads these by path
-    (``Path(__file__).parent / "schemas"``, locale folders, grammar files), which no import
-    reveals."""
+    a build input, a program or a shared library, and those of its subfolders that are not
+    packages themselves (a subpackage brings its own when it is bundled). Code reads these by
+    path (``Path(__file__).parent / "schemas"``, locale folders, grammar files), which no
+    import reveals. A subfolder holding a shared library anywhere below is a vendored native
+    tree (``PySide6/Qt``: libraries, plugins, QML, translations): its files are left to hooks
+    and the dependency walk."""
     prefix = PurePosixPath(*package.split("."))
     root = Path(folder)
-    entries = []
+    found: list[Path] = []
+    native: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(
             d
@@ -96,19 +105,35 @@ def package_data(package: str, folder: str) -> list[TocEntry]:
             and not d.endswith((".dist-info", ".egg-info"))
             and not os.path.exists(os.path.join(dirpath, d, "__init__.py"))
         )
+        here = Path(dirpath).relative_to(root)
         for file_name in sorted(filenames):
-            if (
+            if is_shared_library(file_name):
+                native.update(p for p in (here, *here.parents) if p != Path("."))
+            elif not (
                 file_name.endswith(_NOT_DATA_SUFFIXES)
                 or file_name in _NOT_DATA_NAMES
-                or is_shared_library(file_name)
+                or _is_program(Path(dirpath, file_name))
             ):
-                continue
-            source = Path(dirpath, file_name)
-            name = (prefix / source.relative_to(root).as_posix()).as_posix()
-            entries.append(
-                TocEntry(name=name, kind=EntryKind.DATA, source=str(source), mode=_mode(source))
+                found.append(here / file_name)
+    entries = []
+    for relative in found:
+        if native.intersection(relative.parents):
+            continue
+        source = root / relative
+        entries.append(
+            TocEntry(
+                name=(prefix / relative.as_posix()).as_posix(),
+                kind=EntryKind.DATA,
+                source=str(source),
+                mode=_mode(source),
             )
+        )
     return entries
+
+
+def _is_program(path: Path) -> bool:
+    """An executable file (a tool shipped in the wheel: PySide6's designer, lupdate)."""
+    return os.access(path, os.X_OK)
 
 
 def _mode(source: Path) -> int:

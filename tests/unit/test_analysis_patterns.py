@@ -39,6 +39,12 @@ def test_package_data_keeps_data_folders_and_leaves_code_and_subpackages(tmp_pat
     _write(pkg / "sub" / "__init__.py")  # a subpackage: its data comes with it, if bundled
     _write(pkg / "sub" / "table.dat")
     _write(pkg / "__pycache__" / "mod.cpython-312.pyc")
+    _write(pkg / "locale" / "de" / "LC_MESSAGES" / "pkg.po")  # the source of the .mo
+    _write(pkg / "include" / "pkg.h")
+    _write(pkg / "Qt" / "lib" / "libQt6Core.so.6")  # a vendored native tree: left to hooks
+    _write(pkg / "Qt" / "translations" / "qt_de.qm")
+    _write(pkg / "designer")  # a program shipped in the wheel
+    (pkg / "designer").chmod(0o755)
     entries = package_data("top.pkg", str(pkg))
     assert {e.name for e in entries} == {
         "top/pkg/Grammar.txt",
