@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.metadata as importlib_metadata
 import os
-import platform
 import struct
 import sys
 
@@ -59,8 +58,12 @@ ALL_SUFFIXES = list(importlib.machinery.all_suffixes())
 
 strict_collect_mode = False
 architecture = "64bit" if is_64bits else "32bit"
-system = platform.system()
-machine = platform.machine()
+# not platform.system()/machine(): on Windows (3.12+) they query WMI, which kills the analysis
+# worker under wine ("unimplemented function propsys.dll.VariantToString")
+system = {"win32": "Windows", "cygwin": "Cygwin", "darwin": "Darwin"}.get(
+    sys.platform, sys.platform.rstrip("0123456789").capitalize()
+)
+machine = os.environ.get("PROCESSOR_ARCHITECTURE", "AMD64") if is_win else os.uname().machine
 
 
 def getenv(name: str, default: str | None = None) -> str | None:

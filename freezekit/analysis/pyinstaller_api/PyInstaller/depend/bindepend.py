@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import os
-import platform
 import sys
 from collections.abc import Sequence
 
@@ -46,7 +45,7 @@ def _ld_so_conf(path: str = "/etc/ld.so.conf", depth: int = 0) -> list[str]:
 
 def _system_dirs() -> list[str]:
     folders = _ld_so_conf()
-    triple = _MULTIARCH.get(platform.machine())
+    triple = _MULTIARCH.get(os.uname().machine if hasattr(os, "uname") else "")
     if triple:
         folders += [f"/lib/{triple}", f"/usr/lib/{triple}"]
     folders += ["/lib64", "/usr/lib64", "/lib", "/usr/lib"]
