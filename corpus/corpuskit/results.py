@@ -5,6 +5,7 @@ Nothing here starts a process or reads a file, so tests/unit/test_corpus.py chec
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -78,9 +79,12 @@ class Result:
 
 
 def error_line(text: str) -> str:
-    """The line that names the problem: the last non-empty line (a traceback's exception)."""
+    """The line that names the problem: the last non-empty line (a traceback's exception),
+    passing over PyInstaller's closing `[PYI-NNNN:ERROR] Failed to execute script` line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
+    named = [line for line in lines if not re.match(r"\[PYI-\d+:ERROR\] Failed to execute", line)]
+    chosen = named or lines
+    return chosen[-1][:300] if chosen else ""
 
 
 def first_difference(expected: str, actual: str) -> str:

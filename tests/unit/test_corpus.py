@@ -85,6 +85,8 @@ def test_compare_timeout_wins_over_the_rest() -> None:
 def test_error_line_is_last_non_blank_line() -> None:
     assert error_line("one\n\n  two  \n\n") == "two"
     assert error_line("") == ""
+    pyi = "ImportError: x\n[PYI-20106:ERROR] Failed to execute script 'a' due to unhandled x!\n"
+    assert error_line(pyi) == "ImportError: x"
 
 
 def test_counts_per_mode_and_per_package() -> None:
