@@ -91,6 +91,7 @@ def markdown_page(
         f"Run: Python {run.get('python', '?')}, PyInstaller {run.get('pyinstaller', '?')} with "
         f"pyinstaller-hooks-contrib {run.get('contrib', '?')}, on a shared 2-core machine. "
         "Runs (a re-run of a subset replaces those rows only):",
+        "",
         *[
             f"- run {r.get('started')}: {r.get('what', '')} {r.get('ran')} jobs, "
             f"{r.get('jobs', '?')} at a time, in {r.get('wall_seconds')} s (freezekit "

@@ -166,7 +166,8 @@ def _cell(result: Result | None) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: `|` and `_` escaped (`__init__` is no bold), one line."""
+    return text.replace("|", "\\|").replace("_", "\\_").replace("\n", " ")
 
 
 def freezekit_misses(results: Iterable[Result]) -> dict[str, list[Result]]:

@@ -117,17 +117,19 @@ def test_result_json_round_trip_ignores_unknown_keys() -> None:
 def test_table_cells_and_reasons() -> None:
     results = [
         _result("a", FREEZEKIT, ONEDIR, EXIT, "exit 1: x|y"),
+        _result("d", FREEZEKIT, ONEDIR, EXIT, "exit 1: x|y"),
         _result("a", PYINSTALLER, ONEDIR),
         _result("b", FREEZEKIT, ONEDIR),
         _result("b", FREEZEKIT, ONEFILE, OUTPUT, "line 1"),
         _result("c", FREEZEKIT, ONEDIR, CRASH, "SIGSEGV"),
     ]
-    table = markdown_table(results, {"a": "data files"}, {"a": "a written reason"})
+    table = markdown_table(results, {"a": "data_files"}, {"a": "a written reason"})
     rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()[2:]}
-    assert rows["a"] == "| a | a | data files | **exit** | – | pass | – | a written reason |"
+    assert rows["a"] == "| a | a | data\\_files | **exit** | – | pass | – | a written reason |"
     assert "| pass | **output** | – | – |" in rows["b"]
     assert rows["b"].endswith("undiagnosed: onefile output line 1 |")
     assert "undiagnosed: onedir crash SIGSEGV" in rows["c"]
+    assert rows["d"].endswith("undiagnosed: onedir exit exit 1: x\\|y |")
 
 
 def test_catalog_every_app_describes_itself_and_runs_alone() -> None:
