@@ -64,7 +64,7 @@ def add_alias_imports(
     while True:
         todo = [
             node
-            for node in list(graph.iter_graph())
+            for node in list(graph.nodes())
             if isinstance(node, mg.AliasNode) and node.identifier not in seen
         ]
         if not todo:
@@ -188,7 +188,7 @@ def add_dynamic_imports(
     added: list[tuple[str, str]] = []
     while True:
         todo = []
-        for node in list(graph.iter_graph()):
+        for node in list(graph.nodes()):
             is_package = isinstance(node, mg.Package)
             file = getattr(node.init_module if is_package else node, "filename", None)
             if (

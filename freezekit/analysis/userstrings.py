@@ -84,7 +84,7 @@ def add_named_modules(
     added: list[tuple[str, str]] = []
     while True:
         todo = []
-        for node in list(graph.iter_graph()):
+        for node in list(graph.nodes()):
             file = getattr(node, "filename", None)
             if isinstance(node, mg.Package):
                 file = getattr(node.init_module, "filename", None)

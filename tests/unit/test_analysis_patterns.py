@@ -68,13 +68,14 @@ def test_extension_strings_whole_c_strings_only() -> None:
 def test_extension_module_finder_resolves_without_importing(tmp_path: Path) -> None:
     _write(tmp_path / "fkpkg_probe" / "__init__.py", "raise SystemExit('executed')")
     _write(tmp_path / "fkpkg_probe" / "_helper.py")
-    (tmp_path / "fknamespace_probe").mkdir()  # a bare folder: a namespace package
+    _write(tmp_path / "fknamespace_probe" / "mod.py")  # no __init__: a namespace package
     sys.path.insert(0, str(tmp_path))
     try:
         finder = ModuleFinder(["tkinter"])
         assert finder.exists("fkpkg_probe._helper")  # its package's __init__ is not run
         assert not finder.exists("fkpkg_probe._missing")
-        assert not finder.exists("fknamespace_probe")
+        assert not finder.exists("fknamespace_probe")  # any folder of that name would do
+        assert finder.exists("fknamespace_probe.mod")  # but its modules are real
         assert finder.exists("json") and finder.exists("sys")  # stdlib, built-in
         assert not finder.exists("tkinter.ttk")  # excluded by the build
         assert not finder.exists("antigravity")  # importable, never an extension's import
