@@ -183,7 +183,12 @@ def walk(value):
 env = dict(os.environ, WINEPREFIX=PREFIX, WINEDEBUG="-all")
 env.pop("DISPLAY", None)
 env.pop("WAYLAND_DISPLAY", None)
-done = subprocess.run([WINE, EXE, *sys.argv[1:]], stdout=subprocess.PIPE, env=env)
+data = sys.stdin.buffer.read()
+done = subprocess.run([WINE, EXE, *sys.argv[1:]], input=data, stdout=subprocess.PIPE, env=env)
+if done.returncode == 0 and not done.stdout.strip() and data:
+    # seen once in many runs while wine was still setting the prefix up: no reply at all
+    sys.stderr.write("freezekit: python.exe gave no reply under wine; running it again\n")
+    done = subprocess.run([WINE, EXE, *sys.argv[1:]], input=data, stdout=subprocess.PIPE, env=env)
 out = done.stdout
 try:
     value = json.loads(out)
