@@ -23,6 +23,8 @@ import os
 import sys
 from typing import Any
 
+from freezekit.analysis._bytecodescan import scan as scan_bytecode
+
 _FORMAT = 2  # 2: marshal of plain values (1: a pickle of modulegraph2's objects)
 
 #: an import as plain values: (module, asname), level, ((name, asname), ...), star, in function,
@@ -133,8 +135,14 @@ class ScanCache:
         """Wrap ``graphbuilder``'s scans; ``importinfo``: modulegraph2._importinfo."""
         real_compile = compile
         real_ast_info = graphbuilder.extract_ast_info
-        real_bytecode_info = graphbuilder.extract_bytecode_info
+        modulegraph_bytecode_info = graphbuilder.extract_bytecode_info
         cache = self
+
+        def real_bytecode_info(code: Any) -> Any:
+            # the same answer 3-5x faster (_bytecodescan.py), modulegraph2's where unsure
+            found = scan_bytecode(code, importinfo.create_importinfo)
+            return modulegraph_bytecode_info(code) if found is None else found
+
         decode = _Decoder(importinfo)
 
         def cached_compile(source: Any, filename: Any, mode: str, *args: Any, **kwargs: Any) -> Any:
