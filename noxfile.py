@@ -211,6 +211,27 @@ def bootloader_windows(session: nox.Session) -> None:
     if failed:
         session.error(f"Windows bootloader checks failed: {', '.join(failed)}")
     session.log(
-        "not run: the i686 builds (wine64 runs 64-bit programs only) and any app end to end "
-        "(no Windows CPython here: python311.dll is never loaded)"
+        "not run: the i686 builds (wine64 runs 64-bit programs only); apps end to end: "
+        "nox -s freeze-windows-x86_64-3.12 and windows-cross"
+    )
+
+
+@nox.session(name="windows-cross", venv_backend="none", tags=["cross"])
+def windows_cross_grid(session: nox.Session) -> None:
+    """The Windows cross path's full grid under wine64: hello, stdlib_app and cliapp x 3.11,
+    3.12 x onedir, onefile, each compared with its unfrozen run, and their smoke probes."""
+    from freezekit.crossbuild import windows_cross
+
+    problems = [p for minor in ("3.11", "3.12") for p in windows_cross.cross_problems(minor)]
+    if problems:
+        _missing(session, f"windows-cross: missing {'; '.join(dict.fromkeys(problems))}")
+    session.run(
+        PYTHON,
+        "-m",
+        "pytest",
+        "-q",
+        "tests/functional/test_windows_cross.py",
+        *session.posargs,
+        env={"FREEZEKIT_WINDOWS_GRID": "1"},
+        external=True,
     )

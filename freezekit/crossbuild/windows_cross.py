@@ -187,7 +187,7 @@ data = sys.stdin.buffer.read()
 done = subprocess.run([WINE, EXE, *sys.argv[1:]], input=data, stdout=subprocess.PIPE, env=env)
 if done.returncode == 0 and not done.stdout.strip() and data:
     # seen once in many runs while wine was still setting the prefix up: no reply at all
-    sys.stderr.write("freezekit: python.exe gave no reply under wine; running it again\n")
+    sys.stderr.write("freezekit: python.exe gave no reply under wine; running it again\\n")
     done = subprocess.run([WINE, EXE, *sys.argv[1:]], input=data, stdout=subprocess.PIPE, env=env)
 out = done.stdout
 try:
@@ -246,11 +246,33 @@ def windows_target(py: windows_python.WindowsPython, bridge: Path, include: Path
     )
 
 
+def apps_prefix() -> Path:
+    """The wine prefix Windows apps are built and run in (see platforms.executables)."""
+    from freezekit.platforms.executables import APPS_WINEPREFIX
+
+    return windows.default_prefix().with_name(APPS_WINEPREFIX)
+
+
 @contextlib.contextmanager
 def wine_running(prefix: Path) -> Iterator[None]:
-    """One wineserver for the whole build (each python.exe start then takes ~0.1 s)."""
-    with windows.wine_session(prefix):
-        yield
+    """A wineserver kept for the whole build (each python.exe start then takes ~0.1 s instead
+    of seconds). The prefix is made on first use only; the server stays 30 s after its last
+    program ends and is never killed here: other builds and tests may share the prefix."""
+    wine = windows.find_wine()
+    if wine is None:
+        raise ToolchainError("wine64 not found", hint=windows.INSTALL_MINGW)
+    server = shutil.which("wineserver") or str(wine.with_name("wineserver"))
+    env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"}
+    env.pop("DISPLAY", None)
+    null = subprocess.DEVNULL
+    if not (prefix / "system.reg").is_file():
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [str(wine), "wineboot", "-i"], env=env, timeout=600, stdout=null, stderr=null
+        )
+    # -p30: persistent; a server already running for the prefix makes this one exit at once
+    subprocess.run([server, "-p30"], env=env, timeout=60, stdout=null, stderr=null)
+    yield
 
 
 # -- the app's dependencies: Windows wheels ----------------------------------------------------
@@ -530,7 +552,7 @@ def build_windows(
     from freezekit.assemble.collect import assemble, check_output_writable
 
     reporter = reporter or NullReporter()
-    prefix = prefix or windows.default_prefix()
+    prefix = prefix or apps_prefix()
     build.check_scripts(options.scripts)
     check_output_writable(options.distpath)
     build.check_existing_output(options)

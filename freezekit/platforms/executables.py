@@ -113,6 +113,11 @@ def mismatch(kind: BinaryKind | None, *, os_: Os, arch: str, bits: int) -> str |
     return None
 
 
+#: the wine prefix (under ~/.cache/freezekit) where Windows apps are built and run: its own, so
+#: that the bootloader checks (``wineprefix``) and app builds never share a wineboot
+APPS_WINEPREFIX = "wineprefix-apps"
+
+
 def wine_launcher(path: Path) -> tuple[list[str], dict[str, str]] | None:
     """(argv prefix, extra environment) that runs the Windows program ``path`` on a Linux host
     under wine64 (the per-user prefix freezekit's Windows tools share, unless WINEPREFIX is
@@ -128,5 +133,5 @@ def wine_launcher(path: Path) -> tuple[list[str], dict[str, str]] | None:
     env = {"WINEDEBUG": os.environ.get("WINEDEBUG", "-all")}
     if not os.environ.get("WINEPREFIX"):
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        env["WINEPREFIX"] = os.path.join(base, "freezekit", "wineprefix")
+        env["WINEPREFIX"] = os.path.join(base, "freezekit", APPS_WINEPREFIX)
     return [wine], env

@@ -78,6 +78,11 @@ def test_windows_cross_bridge_maps_windows_paths_to_host_paths(tmp_path: Path) -
     }
 
 
+def test_windows_cross_bridge_is_valid_python() -> None:
+    text = wc._BRIDGE.format(host_python="/usr/bin/python3", wine="w", exe="e", prefix="p")
+    compile(text, "python3.12-wine", "exec")
+
+
 def _without_main(text: str, tmp_path: Path) -> Path:
     """The bridge's functions only (what follows them runs wine)."""
     path = tmp_path / "bridge.py"
