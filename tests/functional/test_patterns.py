@@ -1,6 +1,6 @@
 """Packages that break freezers, each frozen with NO flags (onedir, Python 3.12) and run.
 
-black (mypyc: ``black/__init__`` is an extension module), lxml (``lxml.etree`` imports
+black (mypyc: ``black/__init__`` is an extension module; also onefile), lxml (``lxml.etree`` imports
 ``lxml._elementpath`` from C), SQLAlchemy (the dialect is a plugin loaded by name), jsonschema
 (metaschemas read by path), Django (settings named by a string, ``django.setup()``, an app's
 template tag, ``call_command("check")``, an app command, a request) and Sphinx (an HTML build of
@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from freezekit.options import Mode
 
 from .conftest import FrozenAppFactory, pyenv_pythons
 
@@ -67,8 +69,14 @@ def venv_python() -> Path:
     return python
 
 
-def _run(frozen_app: FrozenAppFactory, python: Path, script: str, *args: str) -> list[str]:
-    app = frozen_app("patterns", python=python, script=script)
+def _run(
+    frozen_app: FrozenAppFactory,
+    python: Path,
+    script: str,
+    *args: str,
+    mode: Mode = Mode.ONEDIR,
+) -> list[str]:
+    app = frozen_app("patterns", python=python, script=script, mode=mode)
     proc = app.run(*args, timeout=180, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.splitlines()
@@ -80,6 +88,15 @@ def test_patterns_black_compiled_init(frozen_app: FrozenAppFactory, venv_python:
         '    return {"x": a + b}',
         "compiled True",
     ]
+
+
+def test_patterns_black_compiled_init_onefile(
+    frozen_app: FrozenAppFactory, venv_python: Path
+) -> None:
+    """onefile unpacks black/__init__'s extension on first import (the importer must leave
+    the package to the path finder then, not make it a namespace package)."""
+    lines = _run(frozen_app, venv_python, "black_app.py", mode=Mode.ONEFILE)
+    assert lines == ["def f(a, b):", '    return {"x": a + b}', "compiled True"]
 
 
 def test_patterns_lxml_extension_imports(frozen_app: FrozenAppFactory, venv_python: Path) -> None:
