@@ -102,6 +102,7 @@ def package_data(package: str, folder: str) -> list[TocEntry]:
             d
             for d in dirnames
             if d not in _NOT_DATA_DIRS
+            and not d.startswith(".")  # .mypy_cache, .git, ...
             and not d.endswith((".dist-info", ".egg-info"))
             and not os.path.exists(os.path.join(dirpath, d, "__init__.py"))
         )
@@ -110,7 +111,8 @@ def package_data(package: str, folder: str) -> list[TocEntry]:
             if is_shared_library(file_name):
                 native.update(p for p in (here, *here.parents) if p != Path("."))
             elif not (
-                file_name.endswith(_NOT_DATA_SUFFIXES)
+                file_name.startswith(".")
+                or file_name.endswith(_NOT_DATA_SUFFIXES)
                 or file_name in _NOT_DATA_NAMES
                 or _is_program(Path(dirpath, file_name))
             ):

@@ -43,6 +43,8 @@ def test_package_data_keeps_data_folders_and_leaves_code_and_subpackages(tmp_pat
     _write(pkg / "include" / "pkg.h")
     _write(pkg / "Qt" / "lib" / "libQt6Core.so.6")  # a vendored native tree: left to hooks
     _write(pkg / "Qt" / "translations" / "qt_de.qm")
+    _write(pkg / ".mypy_cache" / "3.12" / "cache.json")  # hidden: a tool's, not the package's
+    _write(pkg / ".DS_Store")
     _write(pkg / "designer")  # a program shipped in the wheel
     (pkg / "designer").chmod(0o755)
     entries = package_data("top.pkg", str(pkg))
