@@ -148,6 +148,27 @@ static int apply_options(struct fk_context *ctx, PyConfig *config)
     return 1;
 }
 
+/* `X utf8` / `X utf8=0|1` among the options: UTF-8 mode, which is pre-configuration (an X
+ * option in PyConfig comes too late to change it). -1 when not given: Python's own choice
+ * (on Windows, the ANSI code page for pipes and files: cp1252 on most systems). */
+static int utf8_option(const struct fk_context *ctx)
+{
+    size_t i;
+    int mode = -1;
+    for (i = 0; i < ctx->archive.count; i++) {
+        const struct fk_entry *entry = &ctx->archive.entries[i];
+        if (entry->kind != FK_KIND_OPTION || strncmp(entry->name, "X utf8", 6) != 0) {
+            continue;
+        }
+        if (entry->name[6] == '\0' || strcmp(entry->name + 6, "=1") == 0) {
+            mode = 1;
+        } else if (strcmp(entry->name + 6, "=0") == 0) {
+            mode = 0;
+        }
+    }
+    return mode;
+}
+
 static fk_status build_config(struct fk_context *ctx, PyConfig *config)
 {
     struct fk_python *py = ctx->python;
@@ -225,6 +246,9 @@ fk_status fk_pylib_initialize(struct fk_context *ctx, int *exited, int *exit_cod
     preconfig.isolated = 1;
     preconfig.use_environment = 0;
     preconfig.parse_argv = 0;
+    if (utf8_option(ctx) >= 0) {
+        preconfig.utf8_mode = utf8_option(ctx);
+    }
     result = py->Py_PreInitialize(&preconfig);
     if (py->PyStatus_Exception(result)) {
         return python_failure("pre-initialisation", result);

@@ -41,7 +41,9 @@ CASES = [
 ]
 # (arguments, what the app is asked to do) for each app
 RUNS = {
-    "hello": [["a", "b c"], ["exit3"], ["raise"]],
+    # quotes, trailing backslashes, an empty argument: the bootloader passes argv as the C
+    # runtime of python.exe parses it
+    "hello": [["a", "b c", 'q"uote', "tr\\ail\\", "", 'back\\\\"x'], ["exit3"], ["raise"]],
     "stdlib_app": [[]],
     "cliapp": [["3", "4", "--workers", "2"], ["three"]],
 }
@@ -178,3 +180,43 @@ def test_windows_cross_no_windows_wheel_is_one_line(tmp_path: Path) -> None:
     assert message.startswith("no Windows wheel of uvloop==0.19.0 for CPython 3.12")
     assert "win_amd64" in message
     assert not (tmp_path / "site").exists()
+
+
+def test_windows_cross_utf8_option_sets_utf8_mode(prefix: Path, tmp_path: Path) -> None:
+    """`--python-option "X utf8"` is UTF-8 mode (pre-configuration): without it a Windows app
+    writes pipes in the ANSI code page (cp1252), as python.exe does."""
+    if not GRID:
+        pytest.skip("FREEZEKIT_WINDOWS_GRID=1 runs it")
+    _ready("3.12")
+    script = tmp_path / "uni.py"
+    script.write_text(
+        "import sys\nprint(sys.stdout.encoding, sys.flags.utf8_mode)\nprint('h\\u00e9 \\u2713')\n",
+        encoding="utf-8",
+    )
+    for options, expected in (
+        ((), b"cp1252 0\r\n"),
+        (("X utf8",), "utf-8 1\r\nh\u00e9 \u2713\r\n".encode()),
+    ):
+        built = windows_cross.build_windows(
+            BuildOptions(
+                scripts=(script,),
+                name="uni",
+                distpath=tmp_path / "dist",
+                workpath=tmp_path / "work",
+                noconfirm=True,
+                python_options=options,
+            ),
+            windows_python.load("3.12"),
+        )
+        launcher, extra = (
+            [str(windows.find_wine())],
+            {"WINEPREFIX": str(prefix), "WINEDEBUG": "-all"},
+        )
+        done = subprocess.run(
+            [*launcher, str(built.executable)],
+            capture_output=True,
+            env={**os.environ, **extra},
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+        assert done.stdout.startswith(expected), (options, done.stdout, done.stderr)
