@@ -24,7 +24,6 @@ own folder), or one ``app.exe`` for onefile.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -87,10 +86,7 @@ def cross_problems(minor: str) -> list[str]:
     for tool, package in (("cmake", "cmake"), ("ninja", "ninja-build")):
         if shutil.which(tool) is None:
             problems.append(f"{tool} ({package}; `{windows.INSTALL_MINGW}`)")
-    if (
-        windows_python.package_for(minor)
-        and not (windows_python.install_folder(minor) / windows_python.MANIFEST).is_file()
-    ):
+    if not (windows_python.install_folder(minor) / windows_python.MANIFEST).is_file():
         problems.append(
             f"the checked Windows CPython {minor} (`{windows_python.INSTALL_SCRIPT} {minor}`)"
         )
@@ -388,8 +384,6 @@ def walk_dlls(
                 logger.warning("DLL %s needed by %s was not found; it is not bundled", dll, name)
                 continue
             dest = _dll_placement(found, site_dirs)
-            if dest == found.name and found.parent != path.parent:
-                dest = found.name
             edges.add((name, dest))
             if dest not in bundled:
                 bundled[dest] = TocEntry(
@@ -601,10 +595,6 @@ def _windows_names(output: Path, options: BuildOptions) -> Path:
     inner = output / options.name
     os.replace(inner, output / f"{options.name}.exe")
     return output
-
-
-def describe(result: BuildResult) -> str:
-    return json.dumps({"output": str(result.output), "executable": str(result.executable)})
 
 
 def project_requirements(pyproject: Path | None) -> tuple[str, ...]:
