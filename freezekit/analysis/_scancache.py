@@ -18,11 +18,13 @@ Standard library + modulegraph2 only; runs under the target Python inside the wo
 from __future__ import annotations
 
 import ast
+import functools
 import marshal
 import os
 import sys
 from typing import Any
 
+from freezekit.analysis import _astscan as fast_ast
 from freezekit.analysis._bytecodescan import scan as scan_bytecode
 
 _FORMAT = 2  # 2: marshal of plain values (1: a pickle of modulegraph2's objects)
@@ -135,6 +137,11 @@ class ScanCache:
         """Wrap ``graphbuilder``'s scans; ``importinfo``: modulegraph2._importinfo."""
         real_compile = compile
         real_ast_info = graphbuilder.extract_ast_info
+        if fast_ast.supported():
+            # the same imports in the same order, 10x faster: statement lists only (_astscan.py)
+            real_ast_info = functools.partial(
+                fast_ast.scan, create_importinfo=importinfo.create_importinfo
+            )
         modulegraph_bytecode_info = graphbuilder.extract_bytecode_info
         cache = self
 
