@@ -11,6 +11,7 @@ archive's content and its timestamp from ``SOURCE_DATE_EPOCH``.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 import shutil
 import subprocess
@@ -20,6 +21,9 @@ from pathlib import Path
 
 from freezekit import __version__
 from freezekit.inventory import Inventory
+
+# cyclonedx's serialiser logs every class it registers at DEBUG, which nox shows (800 lines)
+logging.getLogger("py_serializable").setLevel(logging.WARNING)
 
 #: Licence of a distribution whose metadata declares none: never a guess.
 NOASSERTION = "NOASSERTION"

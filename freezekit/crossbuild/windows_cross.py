@@ -511,26 +511,52 @@ def posixpath_normjoin(dest: str, target: str) -> str:
 
 
 def windows_bootloader(target: Target, *, windowed: bool) -> Path:
-    """run.exe for the target (mingw-w64), built once per version and kind in the cache."""
-    build_dir = (
-        windows_python.cache_root()
-        / "bootloader"
-        / (
-            f"windows-{target.machine}-{target.version[0]}.{target.version[1]}"
-            + ("-windowed" if windowed else "")
-        )
-    )
-    built = windows.build_windows_bootloader(
-        target.machine,
-        windowed=windowed,
-        include=target.include,
-        zstd=windows.fetch_zstd_sources(),
-        build_dir=build_dir,
-    )
-    machine, subsystem = windows.pe_machine(built.run)
-    if (machine, subsystem) != (target.machine, "windows" if windowed else "console"):
-        raise ToolchainError(f"{built.run} is a {machine} {subsystem} program, not the bootloader")
-    return built.run
+    """run.exe for the target (mingw-w64), built once per content of the bootloader sources,
+    Python version and kind into the per-user cache. Each build configures a folder of its own
+    (then only run.exe is kept), so a CMake cache made from another checkout is never reused."""
+    import hashlib
+
+    from freezekit.bootloader import _locked, _source_files, source_dir
+
+    kind = f"windows-{target.machine}-{target.version[0]}.{target.version[1]}"
+    kind += "-windowed" if windowed else ""
+    sources = source_dir()
+    digest = hashlib.sha256(kind.encode() + b"\0")
+    for path in _source_files(sources):
+        digest.update(path.relative_to(sources).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    patchlevel = target.include / "patchlevel.h"
+    if patchlevel.is_file():
+        digest.update(patchlevel.read_bytes())
+    root = windows_python.cache_root() / "bootloader"
+    final = root / f"{kind}-{digest.hexdigest()[:16]}"
+    exe = final / "run.exe"
+    if exe.is_file():
+        return exe
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / f".{final.name}.lock"):
+        if exe.is_file():  # built by another process while this one waited
+            return exe
+        partial = root / f".{final.name}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            built = windows.build_windows_bootloader(
+                target.machine,
+                windowed=windowed,
+                include=target.include,
+                zstd=windows.fetch_zstd_sources(),
+                build_dir=partial / "build",
+            )
+            machine, subsystem = windows.pe_machine(built.run)
+            if (machine, subsystem) != (target.machine, "windows" if windowed else "console"):
+                raise ToolchainError(
+                    f"{built.run} is a {machine} {subsystem} program, not the bootloader"
+                )
+            final.mkdir(exist_ok=True)
+            shutil.copy2(built.run, exe)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return exe
 
 
 def build_windows(
