@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-_FORMAT = 2  # 2: compressed flag and traced imports
+_FORMAT = 3  # 2: compressed flag and traced imports; 3: traced per group
 #: a whole C string that is an identifier or dotted identifiers (2 to 120 characters)
 _NAME = re.compile(
     rb"(?<=\x00)[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,6}(?=\x00)"
@@ -110,14 +110,23 @@ class ExtensionScanCache:
         entry = self._entry(filename)
         return bool(entry and entry[2])
 
-    def traced(self, filename: str) -> list[str] | None:
+    def traced(self, filename: str, group: str) -> list[str] | None:
+        """The imports recorded for the file when its module was imported with ``group``
+        (the same compressed modules in one child: what is recorded for one depends on what
+        the others imported before it)."""
         entry = self._entry(filename)
-        return None if entry is None or entry[3] is None else list(entry[3])
+        if entry is None or not isinstance(entry[3], dict) or group not in entry[3]:
+            return None
+        return list(entry[3][group])
 
-    def set_traced(self, filename: str, names: list[str]) -> None:
+    def set_traced(self, filename: str, group: str, names: list[str]) -> None:
         entry = self._entry(filename)
         if entry is not None:
-            self.entries[filename] = (*entry[:3], sorted(names))
+            runs = dict(entry[3]) if isinstance(entry[3], dict) else {}
+            runs[group] = sorted(names)
+            while len(runs) > 8:  # the oldest groups go first
+                del runs[next(iter(runs))]
+            self.entries[filename] = (*entry[:3], runs)
             self.dirty = True
 
     def save(self) -> None:
@@ -390,10 +399,10 @@ def add_extension_imports(
                 todo.append((node, file))
         if not todo:
             return added
-        _trace_compressed(todo, cache, log)
+        group = _trace_compressed(todo, cache, log)
         for node, file in todo:
             seen.add(node.identifier)
-            traced = set(cache.traced(file) or ())
+            traced = set(cache.traced(file, group) or ()) if group else set()
             for name in sorted({*cache.names(file), *traced}):
                 if name == node.identifier:
                     continue
@@ -416,14 +425,21 @@ def add_extension_imports(
 
 def _trace_compressed(
     todo: list[tuple[Any, str]], cache: ExtensionScanCache, log: Callable[[str], None]
-) -> None:
-    files = {node.identifier: file for node, file in todo}
-    wanted = sorted(m for m, f in files.items() if cache.compressed(f) and cache.traced(f) is None)
-    if not wanted:
-        return
-    traced, failed = trace_imports(wanted)
+) -> str:
+    """Trace this round's compressed modules together (once per group, then cached); the
+    group's key, or "" when there are none."""
+    import hashlib
+
+    files = {node.identifier: file for node, file in todo if cache.compressed(file)}
+    if not files:
+        return ""
+    members = sorted(files)
+    group = hashlib.sha256("\n".join(members).encode()).hexdigest()[:16]
+    if all(cache.traced(files[m], group) is not None for m in members):
+        return group
+    traced, failed = trace_imports(members)
     for message in failed:
         log(f"cannot import {message} (its compressed strings are not followed)")
-    for module, file in files.items():
-        if module in traced or module in wanted:
-            cache.set_traced(file, traced.get(module, []))
+    for module in members:
+        cache.set_traced(files[module], group, traced.get(module, []))
+    return group
