@@ -268,6 +268,9 @@ def wine_running(prefix: Path) -> Iterator[None]:
         )
     # -p30: persistent; a server already running for the prefix makes this one exit at once
     subprocess.run([server, "-p30"], env=env, timeout=60, stdout=null, stderr=null)
+    # the first program of a server starts wine's services (over a minute on a busy machine,
+    # more than the analysis allows its first python.exe): started here, with time to spare
+    subprocess.run([str(wine), "cmd", "/c", "exit"], env=env, timeout=600, stdout=null, stderr=null)
     yield
 
 
