@@ -233,7 +233,10 @@ def run(target: Path, seeds: Path, max_len: int, work: Path, args: argparse.Name
         "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
     }
     start = time.monotonic()
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # each job removes its own folder in it
     elapsed = time.monotonic() - start
     log = work / "fuzz.log"
     log.write_text(result.stderr)
