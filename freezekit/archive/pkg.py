@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from freezekit.archive import format as fmt
-from freezekit.archive.pyz import compress
+from freezekit.archive.pyz import compress, frame_spans
 from freezekit.toc import Compression, EntryKind, check_relative_name
 
 
@@ -80,6 +82,24 @@ def compress_entry(raw: bytes, *, level: int) -> bytes:
     return fmt.encode_chunk_index(sizes) + b"".join(frames)
 
 
+def compress_file(path: Path, *, level: int) -> tuple[bytes, int]:
+    """``compress_entry`` of a file's content, read one frame's raw bytes at a time (a 25 MB
+    library was held whole, and each 12 MiB frame copied out of it); (stored bytes, raw size)."""
+    frames: list[bytes] = []
+    sizes: list[tuple[int, int]] = []
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        for _, length in frame_spans(size):
+            raw = stream.read(length)
+            if len(raw) != length:
+                raise OSError(errno.EIO, f"{path} changed size while it was read", str(path))
+            frames.append(compress(raw, level=level))
+            sizes.append((len(frames[-1]), length))
+    if len(frames) == 1:
+        return frames[0], size
+    return fmt.encode_chunk_index(sizes) + b"".join(frames), size
+
+
 def write_pkg(
     out: BinaryIO, items: Iterable[PkgItem], header: PkgHeader, *, pkg_offset: int, level: int
 ) -> fmt.Trailer:
@@ -99,9 +119,15 @@ def write_pkg(
         if key in seen:
             raise ValueError(f"duplicate PKG entry {item.kind.value} {item.name!r}")
         seen.add(key)
-        raw = item.content()
-        compression = Compression.ZSTD if item.compress and raw else Compression.NONE
-        stored = compress_entry(raw, level=level) if compression is Compression.ZSTD else raw
+        if item.compress and item.source is not None:
+            stored, raw_size = compress_file(item.source, level=level)
+            compression = Compression.ZSTD if raw_size else Compression.NONE
+            stored = stored if raw_size else b""
+        else:
+            raw = item.content()
+            raw_size = len(raw)
+            compression = Compression.ZSTD if item.compress and raw else Compression.NONE
+            stored = compress_entry(raw, level=level) if compression is Compression.ZSTD else raw
         out.write(stored)
         sha.update(stored)
         digest.update(stored)
@@ -114,7 +140,7 @@ def write_pkg(
                 crc32=fmt.crc32(stored),
                 data_offset=position,
                 stored_size=len(stored),
-                raw_size=len(raw),
+                raw_size=raw_size,
             )
         )
         position += len(stored)

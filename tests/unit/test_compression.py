@@ -106,3 +106,20 @@ def test_precompressed_files_give_the_same_archive_without_compressing_again(
     monkeypatch.setattr(pyz, "_compress_now", record)
     assert _pkg(files) == expected
     assert compressed == [100]  # below the cache's minimum size: compressed in place
+
+
+def test_a_file_compressed_frame_by_frame_is_its_whole_content_compressed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freezekit.archive.pkg import compress_file
+
+    monkeypatch.setattr(fmt, "CHUNKED_MIN_SIZE", 40_000)
+    monkeypatch.setattr(fmt, "CHUNK_RAW_SIZE", 30_000)
+    for size in (0, 700, 39_999, 40_000, 95_000):
+        path = tmp_path / f"f{size}"
+        path.write_bytes((_modules(1)[0] * 400)[:size])
+        raw = path.read_bytes()
+        stored, raw_size = compress_file(path, level=5)
+        assert raw_size == size
+        if size:
+            assert stored == compress_entry(raw, level=5)
