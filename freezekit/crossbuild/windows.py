@@ -186,13 +186,20 @@ class WindowsBootloader:
 
 
 def build_windows_bootloader(
-    arch: str, *, windowed: bool, include: Path, zstd: Path, build_dir: Path
+    arch: str,
+    *,
+    windowed: bool,
+    include: Path,
+    zstd: Path,
+    build_dir: Path,
+    zstd_dir: Path | None = None,
 ) -> WindowsBootloader:
-    """Configure and compile the bootloader for Windows ``arch`` with mingw-w64."""
+    """Configure and compile the bootloader for Windows ``arch`` with mingw-w64 (libzstd.a in
+    ``zstd_dir``, default beside ``build_dir``, reused while its sources are the same)."""
     from freezekit.bootloader import source_dir
 
     sources = source_dir()
-    library = build_zstd(zstd, arch, build_dir.parent / f"zstd-{arch}")
+    library = build_zstd(zstd, arch, zstd_dir or build_dir.parent / f"zstd-{arch}")
     configure = ["cmake", "-S", str(sources), "-B", str(build_dir), "-G", "Ninja"]
     configure += [
         f"-DCMAKE_TOOLCHAIN_FILE={sources / 'cmake' / f'mingw-{arch}.cmake'}",

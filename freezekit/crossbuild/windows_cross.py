@@ -537,7 +537,7 @@ def windows_bootloader(target: Target, *, windowed: bool) -> Path:
     if exe.is_file():
         return exe
     root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / f".{final.name}.lock"):
+    with _locked(root / ".build.lock"):  # one build at a time: they share libzstd.a
         if exe.is_file():  # built by another process while this one waited
             return exe
         partial = root / f".{final.name}.partial-{os.getpid()}"
@@ -549,6 +549,7 @@ def windows_bootloader(target: Target, *, windowed: bool) -> Path:
                 include=target.include,
                 zstd=windows.fetch_zstd_sources(),
                 build_dir=partial / "build",
+                zstd_dir=root / f"zstd-{target.machine}",
             )
             machine, subsystem = windows.pe_machine(built.run)
             if (machine, subsystem) != (target.machine, "windows" if windowed else "console"):
