@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import xxhash
@@ -200,6 +200,39 @@ def check_sizes(name: str, compression: Compression, stored_size: int, raw_size:
         raise ArchiveFormatError(
             f"entry {name!r}: {raw_size} bytes cannot come from {stored_size} zstd bytes"
         )
+
+
+def resolve_link_target(name: str, target: str, links: Mapping[str, str]) -> str:
+    """The target of link entry ``name`` rewritten so that it goes through no other link
+    entry (``links``: link name -> target): a link met on the way is replaced by what it
+    points to. The final part may still be a link (a chain of links is fine). Targets that
+    leave the top directory or loop are left for check_link_target to refuse."""
+    base = name.split("/")[:-1]
+    resolved = list(base)
+    parts = target.split("/")
+    expansions = 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        here = "/".join(resolved)
+        if resolved and here in links and expansions < 40:
+            expansions += 1
+            resolved.pop()
+            parts = [*links[here].split("/"), part, *parts]
+            continue
+        if part == "..":
+            if not resolved:
+                return target  # leaves the top directory: refused by the check
+            resolved.pop()
+        else:
+            resolved.append(part)
+    if expansions == 0 or any(p.startswith("/") for p in links.values() if p):
+        return target
+    common = 0
+    while common < min(len(base), len(resolved)) and base[common] == resolved[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + resolved[common:]) or "."
 
 
 def check_link_target(name: str, target: str, links: Collection[str]) -> None:

@@ -6,7 +6,7 @@ import errno
 import hashlib
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -100,6 +100,21 @@ def compress_file(path: Path, *, level: int) -> tuple[bytes, int]:
     return fmt.encode_chunk_index(sizes) + b"".join(frames), size
 
 
+def _direct_links(items: list[PkgItem]) -> list[PkgItem]:
+    """Link entries made to point straight at their folder (a framework's
+    ``QtCore -> Versions/Current/QtCore`` becomes ``Versions/A/QtCore``: the bootloader never
+    goes through another link), then checked (format.check_link_target)."""
+    targets = {i.name: i.content().decode("utf-8") for i in items if i.kind is EntryKind.SYMLINK}
+    done = []
+    for item in items:
+        if item.kind is EntryKind.SYMLINK:
+            target = fmt.resolve_link_target(item.name, targets[item.name], targets)
+            fmt.check_link_target(item.name, target, targets)
+            item = replace(item, data=target.encode("utf-8"))
+        done.append(item)
+    return done
+
+
 def write_pkg(
     out: BinaryIO, items: Iterable[PkgItem], header: PkgHeader, *, pkg_offset: int, level: int
 ) -> fmt.Trailer:
@@ -109,11 +124,7 @@ def write_pkg(
     raw_entries: list[fmt.RawTocEntry] = []
     position = 0
     seen: set[tuple[EntryKind, str]] = set()
-    items = order_items(items)
-    links = {item.name for item in items if item.kind is EntryKind.SYMLINK}
-    for item in items:
-        if item.kind is EntryKind.SYMLINK:
-            fmt.check_link_target(item.name, item.content().decode("utf-8"), links)
+    items = _direct_links(order_items(items))
     for item in items:
         key = (item.kind, item.name)
         if key in seen:

@@ -9,7 +9,7 @@ import pytest
 
 from freezekit.archive import format as fmt
 from freezekit.archive.pkg import PkgHeader, PkgItem, write_pkg
-from freezekit.archive.reader import open_archive
+from freezekit.archive.reader import open_archive, read_entry
 from freezekit.errors import ArchiveFormatError
 from freezekit.toc import Compression, EntryKind
 
@@ -93,3 +93,23 @@ def test_sizes_beyond_zstd_ratio_are_refused() -> None:
     fmt.check_sizes("x", Compression.NONE, 10, 10 << 40)  # not decompressed: checked on read
     with pytest.raises(ArchiveFormatError, match="cannot come from"):
         fmt.check_sizes("x", Compression.ZSTD, 10, 10 * fmt.MAX_ZSTD_RATIO + 1)
+
+
+def test_writer_points_links_past_other_links(tmp_path: Path) -> None:
+    """A framework's QtCore -> Versions/Current/QtCore (Current -> A) is stored as
+    Versions/A/QtCore: the same file, without going through a link."""
+    items = [
+        PkgItem(name="Qt.framework/Versions/A/QtCore", kind=EntryKind.DATA, data=b"lib"),
+        PkgItem(name="Qt.framework/Versions/Current", kind=EntryKind.SYMLINK, data=b"A"),
+        PkgItem(
+            name="Qt.framework/QtCore", kind=EntryKind.SYMLINK, data=b"Versions/Current/QtCore"
+        ),
+        PkgItem(name="lib/libfoo.so", kind=EntryKind.SYMLINK, data=b"libfoo.so.1"),
+    ]
+    archive = open_archive(_write(items, tmp_path / "app"))
+    targets = {e.name: read_entry(archive, e).decode() for e in archive.of_kind(EntryKind.SYMLINK)}
+    assert targets == {
+        "Qt.framework/Versions/Current": "A",
+        "Qt.framework/QtCore": "Versions/A/QtCore",
+        "lib/libfoo.so": "libfoo.so.1",
+    }
