@@ -83,15 +83,20 @@ def _source_files(sources: Path) -> list[Path]:
     )
 
 
-def build_key(target: Target, variant: Variant, sources: Path) -> str:
-    """Hash of everything that changes the produced executable."""
-    digest = hashlib.sha256()
+def hash_sources(digest: hashlib._Hash, sources: Path, include: Path) -> None:
+    """Feed ``digest`` every C source (name and bytes) and the target's ``patchlevel.h``."""
     for path in _source_files(sources):
         digest.update(path.relative_to(sources).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    patchlevel = target.include / "patchlevel.h"
+    patchlevel = include / "patchlevel.h"
     if patchlevel.is_file():
         digest.update(patchlevel.read_bytes())
+
+
+def build_key(target: Target, variant: Variant, sources: Path) -> str:
+    """Hash of everything that changes the produced executable."""
+    digest = hashlib.sha256()
+    hash_sources(digest, sources, target.include)
     flags = _cmake_flags(target, variant)
     digest.update("\0".join(flags[1:]).encode())  # not the include path: machine-specific
     return digest.hexdigest()[:16]

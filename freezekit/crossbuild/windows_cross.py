@@ -519,18 +519,12 @@ def windows_bootloader(target: Target, *, windowed: bool) -> Path:
     (then only run.exe is kept), so a CMake cache made from another checkout is never reused."""
     import hashlib
 
-    from freezekit.bootloader import _locked, _source_files, source_dir
+    from freezekit.bootloader import _locked, hash_sources, source_dir
 
     kind = f"windows-{target.machine}-{target.version[0]}.{target.version[1]}"
     kind += "-windowed" if windowed else ""
-    sources = source_dir()
     digest = hashlib.sha256(kind.encode() + b"\0")
-    for path in _source_files(sources):
-        digest.update(path.relative_to(sources).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    patchlevel = target.include / "patchlevel.h"
-    if patchlevel.is_file():
-        digest.update(patchlevel.read_bytes())
+    hash_sources(digest, source_dir(), target.include)
     root = windows_python.cache_root() / "bootloader"
     final = root / f"{kind}-{digest.hexdigest()[:16]}"
     exe = final / "run.exe"
