@@ -110,3 +110,19 @@ def test_windows_cross_links_become_copies(tmp_path: Path) -> None:
         ("other/data.txt", source),
         ("pkg/data.txt", source),
     ]
+
+
+def test_windows_cross_target_from_pyproject_and_cli(tmp_path: Path) -> None:
+    from freezekit.cli import make_parser, options_from_args
+    from freezekit.pyproject import options_from_pyproject
+
+    (tmp_path / "app.py").write_text("print(1)\n")
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["attrs>=23"]\n'
+        '[tool.freezekit]\nscripts = ["app.py"]\ntarget = "windows-x86_64-3.12"\n'
+    )
+    assert options_from_pyproject(pyproject).target == "windows-x86_64-3.12"
+    assert wc.project_requirements(pyproject) == ("attrs>=23",)
+    args = make_parser().parse_args(["build", "app.py", "--target", "windows-x86_64-3.11"])
+    assert options_from_args(args, [tmp_path / "app.py"]).target == "windows-x86_64-3.11"
