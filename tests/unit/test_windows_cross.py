@@ -126,3 +126,18 @@ def test_windows_cross_target_from_pyproject_and_cli(tmp_path: Path) -> None:
     assert wc.project_requirements(pyproject) == ("attrs>=23",)
     args = make_parser().parse_args(["build", "app.py", "--target", "windows-x86_64-3.11"])
     assert options_from_args(args, [tmp_path / "app.py"]).target == "windows-x86_64-3.11"
+
+
+def test_windows_cross_without_wine_names_the_package_and_the_script(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("freezekit.crossbuild.windows.find_wine", lambda: None)
+    problems = wc.cross_problems("3.12")
+    assert "wine64 (Debian package wine64; `bash scripts/install-mingw.sh`)" in problems
+    options = wc.BuildOptions(scripts=(Path("app.py"),), name="app", target="windows-x86_64-3.12")
+    with pytest.raises(ToolchainError) as caught:
+        wc.build_for_target(options)
+    assert "\n" not in caught.value.message
+    assert caught.value.message.startswith(
+        "cannot cross-freeze for windows-x86_64-3.12: missing wine64 (Debian package wine64"
+    )
