@@ -145,6 +145,7 @@ WINDOWS_SYSTEM_LIBRARIES: tuple[str, ...] = (
     "cfgmgr32.dll",
     "userenv.dll",
     "psapi.dll",
+    "propsys.dll",
     "dbghelp.dll",
     "powrprof.dll",
     "wtsapi32.dll",

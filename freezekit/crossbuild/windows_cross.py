@@ -160,9 +160,11 @@ WINE, EXE, PREFIX = {wine!r}, {exe!r}, {prefix!r}
 
 def host(text):
     if len(text) > 2 and text[0] in "Zz" and text[1] == ":" and text[2] in "\\\\/":
-        return text[2:].replace("\\\\", "/")
-    if text.startswith("/") and "\\\\" in text:
-        return text.replace("\\\\", "/")
+        text = text[2:].replace("\\\\", "/")
+    elif text.startswith("/") and "\\\\" in text:
+        text = text.replace("\\\\", "/")
+    if "/freezekit-shim-" in text:  # Windows does not see the shim's links: resolved here
+        text = os.path.realpath(text)
     return text
 
 
@@ -440,6 +442,13 @@ def retarget_for_windows(
             )
         name = entry.name.removeprefix("lib-dynload/")
         binaries[name] = replace(entry, name=name)
+    datas = []
+    for entry in analysis.datas:  # package data collection takes .pyd/.dll files for data
+        if entry.source and Path(entry.source).suffix.lower() in (".pyd", ".dll"):
+            binaries.setdefault(entry.name, replace(entry, kind=EntryKind.BINARY, mode=0o755))
+        else:
+            datas.append(entry)
+    analysis = replace(analysis, datas=tuple(datas))
     for dll in VC_RUNTIME:
         if (py.folder / dll).is_file():
             binaries.setdefault(

@@ -221,3 +221,58 @@ def test_windows_cross_utf8_option_sets_utf8_mode(prefix: Path, tmp_path: Path) 
             timeout=120,
         )
         assert done.stdout.startswith(expected), (options, done.stdout, done.stderr)
+
+
+DEP_APP = """\
+import attrs
+import markupsafe
+from markupsafe import _speedups
+
+
+@attrs.define
+class P:
+    x: int
+
+
+print(P(3), markupsafe.escape("<b>"), _speedups.__file__.replace("\\\\", "/").rsplit("/", 1)[-1])
+"""
+
+
+def test_windows_cross_app_with_windows_wheels(prefix: Path, tmp_path: Path) -> None:
+    """[project] dependencies come as win_amd64 wheels: a pure one (attrs) and one with an
+    extension module (markupsafe's _speedups.pyd), which lands in its package folder."""
+    if not GRID:
+        pytest.skip("FREEZEKIT_WINDOWS_GRID=1 runs it")
+    _ready("3.12")
+    (tmp_path / "app.py").write_text(DEP_APP)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "depapp"\nversion = "1"\n'
+        'dependencies = ["attrs", "markupsafe==2.1.5"]\n'
+        '[tool.freezekit]\nscripts = ["app.py"]\nname = "depapp"\n'
+    )
+    from dataclasses import replace
+
+    from freezekit.pyproject import options_from_pyproject
+
+    options = replace(
+        options_from_pyproject(pyproject),
+        distpath=tmp_path / "dist",
+        workpath=tmp_path / "work",
+        noconfirm=True,
+    )
+    built = windows_cross.build_windows(
+        options,
+        windows_python.load("3.12"),
+        requirements=windows_cross.project_requirements(pyproject),
+    )
+    assert (built.output / "_internal" / "markupsafe" / "_speedups.cp312-win_amd64.pyd").is_file()
+    got = windows.run_wine(built.executable, prefix=prefix)
+    site = tmp_path / "work" / "depapp" / "windows-site"
+    code = (
+        f"import runpy, sys; sys.path[:0] = [{str(site)!r}]; "
+        f"runpy.run_path({str(tmp_path / 'app.py')!r}, run_name='__main__')"
+    )
+    want = windows.run_wine(windows_python.load("3.12").exe, ["-c", code], prefix=prefix)
+    assert (got.returncode, got.stdout) == (0, want.stdout)
+    assert got.stdout == "P(x=3) &lt;b&gt; _speedups.cp312-win_amd64.pyd\n"
