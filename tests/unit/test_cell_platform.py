@@ -296,5 +296,5 @@ def test_cell_platform_interpreter_arch() -> None:
 def test_cell_platform_cell_runner_refuses_this_linux_python(name: str) -> None:
     cell: Cell = find_cell(name, load_matrix())
     cell = Cell(**{**cell.__dict__, "python": f"{sys.version_info[0]}.{sys.version_info[1]}"})
-    with pytest.raises(OptionsError, match=r"runs under Python .*linux-x86_64"):
+    with pytest.raises(OptionsError, match=r"runs under Python .*, linux-"):
         check_interpreter(cell)
