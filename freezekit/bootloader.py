@@ -269,7 +269,10 @@ def _build(
     if tests:
         flags = [flag for flag in flags if flag != "-DFK_TESTS=OFF"] + ["-DFK_TESTS=ON"]
     _run(configure + flags, what="configuring the bootloader build")
-    _run([cmake, "--build", str(build_dir)], what="compiling the bootloader")
+    # one compiler per processor: Ninja's default (processors + 2) ran four at once on two
+    # processors, for no time, beside the analysis a first build runs at the same time
+    jobs = str(os.cpu_count() or 1)
+    _run([cmake, "--build", str(build_dir), "--parallel", jobs], what="compiling the bootloader")
     exe = build_dir / _exe_name(target)
     if not exe.is_file():
         raise ToolchainError(f"the bootloader build produced no {exe}")
