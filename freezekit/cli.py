@@ -303,7 +303,7 @@ BUILD_FLAGS: tuple[Flag, ...] = (
     _s(
         "--target",
         metavar="PLATFORM",
-        help="cross-freeze for windows-x86_64-3.11 or windows-x86_64-3.12 from Linux "
+        help="cross-freeze for windows-x86_64-3.11, -3.12 or -3.13 from Linux "
         "(wine64 and scripts/install-windows-python.sh)",
     ),
     _s(

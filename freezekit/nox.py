@@ -198,8 +198,8 @@ def freeze_windows_cross(
     if cell.arch != "x86_64" or cell.python not in windows_python.PACKAGES:
         _fail_or_skip(
             session,
-            f"{cell.name}: {reason}; the cross path from Linux covers windows-x86_64-"
-            f"{' and '.join(windows_python.PACKAGES)} only",
+            f"{cell.name}: {reason}; the cross path from Linux covers windows-x86_64 with "
+            f"CPython {', '.join(windows_python.PACKAGES)} only",
         )
     problems = windows_cross.cross_problems(cell.python)
     if problems:

@@ -68,7 +68,7 @@ def parse_target(name: str) -> str:
     if not match:
         raise OptionsError(
             f"unknown target {name!r}",
-            hint="use windows-x86_64-3.11 or windows-x86_64-3.12 (cross-freezing from Linux)",
+            hint="use windows-x86_64-3.11, -3.12 or -3.13 (cross-freezing from Linux)",
         )
     minor = match[2]
     windows_python.package_for(minor)

