@@ -300,24 +300,35 @@ def with_archive(
 
 
 @contextlib.contextmanager
-def wine_session(prefix: Path) -> Iterator[None]:
+def wine_session(prefix: Path, *, timeout: float = 180) -> Iterator[None]:
     """A persistent wineserver for ``prefix`` while the block runs (each start then takes a
-    few milliseconds instead of seconds); the prefix is made on first use."""
+    few milliseconds instead of seconds). The prefix is made on first use only (no system.reg
+    yet); the server stays 30 s after its last program ends and is never killed here: other
+    sessions and tests may share the prefix and have programs running in it."""
     wine = find_wine()
     if wine is None:
         raise ToolchainError("wine64 not found", hint=INSTALL_MINGW)
     server = shutil.which("wineserver") or str(wine.with_name("wineserver"))
     env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"}
     env.pop("DISPLAY", None)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    env.pop("WAYLAND_DISPLAY", None)
     null = subprocess.DEVNULL
-    # -p: persistent; it forks into the background (so no pipes: nothing to wait for)
-    subprocess.run([server, "-p"], env=env, timeout=60, stdout=null, stderr=null)
-    subprocess.run([str(wine), "wineboot", "-i"], env=env, timeout=600, stdout=null, stderr=null)
-    try:
-        yield
-    finally:
-        subprocess.run([server, "-k"], env=env, timeout=60, stdout=null, stderr=null)
+    steps: list[tuple[str, list[str]]] = []
+    if not (prefix / "system.reg").is_file():
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        steps.append(("wineboot -i", [str(wine), "wineboot", "-i"]))
+    # -p30: persistent; a server already running for the prefix makes this one exit at once
+    steps.append(("wineserver -p30", [server, "-p30"]))
+    for what, command in steps:
+        try:
+            subprocess.run(command, env=env, timeout=timeout, stdout=null, stderr=null)
+        except subprocess.TimeoutExpired:
+            raise ToolchainError(
+                f"wine prefix {prefix}: {what} did not finish in {timeout:.0f} s",
+                hint="the machine may be overloaded or the prefix damaged; retry, or remove "
+                "the prefix folder to have it made again",
+            ) from None
+    yield
 
 
 def windows_temp_dirs(prefix: Path) -> list[Path]:

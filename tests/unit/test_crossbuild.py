@@ -3,6 +3,7 @@ Windows archive appending and PE headers, all on small synthetic files."""
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from pathlib import Path
@@ -294,3 +295,57 @@ def test_crossbuild_retarget_adds_every_target_sysconfigdata_with_sysconfig(
         "_sysconfigdata__linux_i386-linux-gnu",
         "sysconfig",
     ]
+
+
+def fake_wine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, wineboot: str = "") -> Path:
+    """wine64 and wineserver scripts on PATH that log their arguments (wine64 running
+    ``wineboot`` also runs ``wineboot``, e.g. a sleep); returns the log."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    for name, extra in (("wine64", wineboot), ("wineserver", "")):
+        script = bin_dir / name
+        script.write_text(
+            f'#!/bin/sh\necho "{name} $* $WINEPREFIX" >> "{log}"\n'
+            f'if [ "$1" = wineboot ]; then {extra or ":"}; fi\n'
+        )
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+def test_crossbuild_wine_session_leaves_a_made_prefix_and_its_server_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fake_wine(tmp_path, monkeypatch)
+    prefix = tmp_path / "prefix"
+    prefix.mkdir()
+    (prefix / "system.reg").write_text("WINE REGISTRY Version 2\n")
+    with windows.wine_session(prefix):
+        pass
+    calls = log.read_text().splitlines()
+    assert calls == [f"wineserver -p30 {prefix}"]
+
+
+def test_crossbuild_wine_session_makes_a_new_prefix_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = fake_wine(tmp_path, monkeypatch)
+    prefix = tmp_path / "new" / "prefix"
+    with windows.wine_session(prefix):
+        pass
+    calls = log.read_text().splitlines()
+    assert calls == [f"wine64 wineboot -i {prefix}", f"wineserver -p30 {prefix}"]
+    assert not any(" -k" in call for call in calls)
+
+
+def test_crossbuild_wine_session_names_the_prefix_when_wineboot_hangs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_wine(tmp_path, monkeypatch, wineboot="sleep 30")
+    prefix = tmp_path / "slow"
+    with pytest.raises(ToolchainError) as raised, windows.wine_session(prefix, timeout=0.5):
+        pytest.fail("the block ran although the prefix was not made")
+    message = str(raised.value)
+    assert str(prefix) in message and "wineboot -i" in message
+    assert "\n" not in message
