@@ -707,11 +707,7 @@ static fk_status cache_root(char *root, size_t size)
         return status;
     }
     if (!fk_path_is_absolute(base, NULL)) {
-        char home[FK_PATH_MAX];
-        status = fk_platform_home_dir(home, sizeof home);
-        if (!FK_FAILED(status)) {
-            status = fk_path_join(base, sizeof base, home, ".cache");
-        }
+        status = fk_platform_cache_home(base, sizeof base);
         if (FK_FAILED(status)) {
             return status;
         }

@@ -130,7 +130,9 @@ const char *fk_platform_getenv(const char *name);
 fk_status fk_platform_getenv_path(const char *name, char *out, size_t size);
 fk_status fk_platform_setenv(const char *name, const char *value);
 void fk_platform_unsetenv(const char *name);
-fk_status fk_platform_home_dir(char *out, size_t size);
+/* The per-user folder for caches when XDG_CACHE_HOME is unset or relative: POSIX $HOME/.cache
+ * (HOME, or the password database), Windows %LOCALAPPDATA% itself (no Unix-style ".cache"). */
+fk_status fk_platform_cache_home(char *out, size_t size);
 
 /* Runs `work(users[k])` for k < count, each on its own thread (k = 0 on the caller's), and
  * waits for all; a thread that cannot be started runs its share on the caller's thread. The

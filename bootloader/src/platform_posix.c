@@ -665,7 +665,7 @@ void fk_platform_unsetenv(const char *name)
     unsetenv(name);
 }
 
-fk_status fk_platform_home_dir(char *out, size_t size)
+fk_status fk_platform_cache_home(char *out, size_t size)
 {
     const char *home = getenv("HOME");
     int written;
@@ -677,7 +677,7 @@ fk_status fk_platform_home_dir(char *out, size_t size)
         return fk_fail(FK_E_ENV, 0, "cannot find your home folder for the extraction cache; "
                        "set HOME or XDG_CACHE_HOME");
     }
-    written = snprintf(out, size, "%s", home);
+    written = snprintf(out, size, "%s/.cache", home);
     if (written < 0 || (size_t)written >= size) {
         return fk_fail(FK_E_ENV, ENAMETOOLONG, "home folder path is too long; set "
                        "XDG_CACHE_HOME to a shorter path");

@@ -798,7 +798,7 @@ void fk_platform_unsetenv(const char *name)
     }
 }
 
-fk_status fk_platform_home_dir(char *out, size_t size)
+fk_status fk_platform_cache_home(char *out, size_t size)
 {
     wchar_t wide[FK_WIDE_MAX];
     int found = wide_getenv(L"LOCALAPPDATA", wide, FK_WIDE_MAX);

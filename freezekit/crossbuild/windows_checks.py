@@ -245,7 +245,7 @@ def check_dialog(
 
 
 def _cache_leftovers(prefix: Path, leaf: str) -> list[Path]:
-    return sorted((prefix / "drive_c" / "users").glob(f"*/AppData/Local/.cache/freezekit/{leaf}*"))
+    return sorted((prefix / "drive_c" / "users").glob(f"*/AppData/Local/freezekit/{leaf}*"))
 
 
 def check_extract_modes(
@@ -287,7 +287,7 @@ def check_extract_modes(
     for old in _cache_leftovers(prefix, leaf):
         shutil.rmtree(old)
     done = run_wine(cached, prefix=prefix)
-    ok, detail = one_line_failure(done, f"\\AppData\\Local\\.cache\\freezekit\\{leaf}\\{dll}:")
+    ok, detail = one_line_failure(done, f"\\AppData\\Local\\freezekit\\{leaf}\\{dll}:")
     made = _cache_leftovers(prefix, leaf)
     for old in made:
         shutil.rmtree(old)

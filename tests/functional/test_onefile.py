@@ -153,6 +153,18 @@ def test_cache_mode_reuses_the_extraction(cached: FrozenApp, tmp_path: Path) -> 
     assert not (tmp_path / "fresh").exists()  # refused before the cache folder is made
 
 
+def test_cache_mode_without_xdg_cache_home_uses_home_dot_cache(
+    cached: FrozenApp, tmp_path: Path
+) -> None:
+    """POSIX keeps ~/.cache when XDG_CACHE_HOME is unset or relative (Windows uses
+    %LOCALAPPDATA% itself: tests/functional/test_windows_cross.py)."""
+    for extra in ({}, {"XDG_CACHE_HOME": "relative/cache"}):
+        result = cached.run("meipass", env=_env(tmp_path, **extra))
+        assert result.returncode == 0, result.stderr
+        top = Path(result.stdout.strip())
+        assert top.parent == tmp_path / "home" / ".cache" / "freezekit", extra
+
+
 def test_sixteen_concurrent_first_starts(cached: FrozenApp, tmp_path: Path) -> None:
     env = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache"))
     with ThreadPoolExecutor(16) as pool:

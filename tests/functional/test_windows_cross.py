@@ -13,6 +13,7 @@ stdlib_app and cliapp x 3.11, 3.12, 3.13 x onedir, onefile) runs with FREEZEKIT_
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from freezekit.build import BuildResult
 from freezekit.crossbuild import windows, windows_cross, windows_python
-from freezekit.options import BuildOptions, Mode
+from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.smoke import run_smoke
 
 pytestmark = pytest.mark.slow
@@ -169,6 +170,48 @@ def test_windows_cross_smoke_probes_pass_under_wine(
     assert not failed
     ran = {o.probe for o in outcomes if not o.detail.startswith("skipped")}
     assert {"mp-spawn", "windowed-stdio", "restart", "data", "imports"} <= ran
+
+
+def _cache_folders(prefix: Path, pattern: str) -> set[Path]:
+    return set((prefix / "drive_c" / "users").glob(f"*/AppData/Local/{pattern}"))
+
+
+def test_windows_cross_onefile_cache_mode_unpacks_under_localappdata(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """Cache mode on Windows unpacks into %LOCALAPPDATA%\\freezekit\\<app>-<content id> (not a
+    Unix-style .cache folder), and a second start reuses that folder."""
+    _ready("3.12")
+    name = f"cachehello{os.getpid()}"
+    built = windows_cross.build_windows(
+        BuildOptions(
+            scripts=(APPS / "hello" / "hello.py",),
+            name=name,
+            mode=Mode.ONEFILE,
+            onefile_extract=Extract.CACHE,
+            distpath=tmp_path / "dist",
+            workpath=tmp_path / "work",
+            noconfirm=True,
+        ),
+        windows_python.load("3.12"),
+    )
+    environment = {"XDG_CACHE_HOME": ""}  # the host's value must not reach the app
+    try:
+        first = windows.run_wine(built.executable, ["x"], prefix=prefix, env=environment)
+        assert first.returncode == 0, first.stderr
+        made = _cache_folders(prefix, f"freezekit/{name}-*")
+        assert len(made) == 1, made
+        folder = made.pop()
+        assert (folder / ".freezekit-complete").is_file()
+        assert not _cache_folders(prefix, f".cache/freezekit/{name}-*")
+        marker = (folder / ".freezekit-complete").stat().st_mtime_ns
+        again = windows.run_wine(built.executable, ["x"], prefix=prefix, env=environment)
+        assert (again.returncode, again.stdout) == (0, first.stdout)
+        assert _cache_folders(prefix, f"freezekit/{name}-*") == {folder}
+        assert (folder / ".freezekit-complete").stat().st_mtime_ns == marker  # reused
+    finally:
+        for old in _cache_folders(prefix, f"freezekit/{name}-*"):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def test_windows_cross_no_windows_wheel_is_one_line(tmp_path: Path) -> None:
