@@ -64,12 +64,16 @@ static fk_status reset_environment(void)
     fk_platform_unsetenv("FREEZEKIT_RESET_ENVIRONMENT");
     fk_platform_unsetenv("PYINSTALLER_RESET_ENVIRONMENT");
     fk_platform_unsetenv(FK_ENV_TOP_DIR);
+#ifdef _WIN32
+    (void)original; /* Windows: LD_LIBRARY_PATH is the caller's own (see set_environment) */
+#else
     if (original != NULL) {
         status = fk_platform_setenv("LD_LIBRARY_PATH", original);
         fk_platform_unsetenv("LD_LIBRARY_PATH_ORIG");
     } else {
         fk_platform_unsetenv("LD_LIBRARY_PATH");
     }
+#endif
     return status;
 }
 
@@ -95,13 +99,18 @@ static int use_inherited(struct fk_context *ctx)
     return 1;
 }
 
-/* Step 4: LD_LIBRARY_PATH(_ORIG) and _FREEZEKIT_TOP_DIR for the children. */
+/* Step 4: LD_LIBRARY_PATH(_ORIG) and _FREEZEKIT_TOP_DIR for the children. Windows finds the
+ * top directory's DLLs through SetDllDirectoryW (platform_win32.c) and leaves LD_LIBRARY_PATH
+ * and PATH as the caller set them: programs started outside the bundle see them unchanged. */
 static fk_status set_environment(const struct fk_context *ctx)
 {
     const char *caller = fk_platform_getenv("LD_LIBRARY_PATH");
     char value[2 * FK_PATH_MAX + 2];
     int written;
     fk_status status = fk_ok();
+#ifdef _WIN32
+    (void)caller;
+#else
     if (caller != NULL) {
         status = fk_platform_setenv("LD_LIBRARY_PATH_ORIG", caller);
         written = snprintf(value, sizeof value, "%s%s%s", ctx->top_dir, *caller ? ":" : "",
@@ -116,6 +125,7 @@ static fk_status set_environment(const struct fk_context *ctx)
     if (!FK_FAILED(status)) {
         status = fk_platform_setenv("LD_LIBRARY_PATH", value);
     }
+#endif
     written = snprintf(value, sizeof value, "%s:%s", ctx->archive.content_hex, ctx->top_dir);
     if (!FK_FAILED(status) && (written < 0 || (size_t)written >= sizeof value)) {
         return fk_fail(FK_E_ENV, ENAMETOOLONG, "top directory path is too long");

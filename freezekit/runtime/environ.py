@@ -132,7 +132,7 @@ class _DllDirectoryReset:
     """Windows: undo the bootloader's SetDllDirectoryW(top) around a launch."""
 
     def __init__(self, active: bool) -> None:
-        self.active = active and sys.platform == "win32"
+        self.active = active and sys.platform == "win32" and _has_ctypes()
 
     def __enter__(self) -> None:
         if self.active:
@@ -146,6 +146,15 @@ class _DllDirectoryReset:
 
             top = getattr(sys, "_MEIPASS", None)
             ctypes.windll.kernel32.SetDllDirectoryW(top)  # type: ignore[attr-defined]
+
+
+def _has_ctypes() -> bool:
+    """An app without ctypes still starts its programs (with the app's DLL directory)."""
+    try:
+        import ctypes  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 _originals: dict[tuple[object, str], object] = {}

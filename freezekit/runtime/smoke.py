@@ -256,7 +256,9 @@ def probe_windowed_stdio_child() -> str:
 
 
 def probe_env_reset() -> str:
-    if sys.platform == "win32" or not os.path.exists("/bin/sh"):
+    if sys.platform == "win32":
+        return _env_reset_windows()
+    if not os.path.exists("/bin/sh"):
         return f"skipped: no /bin/sh on {sys.platform}"
     import subprocess
 
@@ -298,6 +300,115 @@ def probe_env_reset() -> str:
 
 def _stdout_line(done) -> str:
     return done.stdout.rstrip("\n")
+
+
+def _env_reset_windows() -> str:
+    """The bootloader leaves PATH (and LD_LIBRARY_PATH) as the caller set them and points the
+    DLL search at the top directory with SetDllDirectoryW. A runtime hook may still put bundle
+    folders on PATH (simulated here): a system program (cmd.exe) started with
+    ``original_environ()``, or through the automatic reset, must see the caller's PATH, none
+    of freezekit's variables, and be created with no DLL directory; the app gets its DLL
+    directory back afterwards."""
+    import _winapi
+
+    from freezekit.runtime import environ
+
+    top = _top_dir()
+    caller_path = os.environ.get("PATH", "")
+    tops = environ._top_dirs(top)
+    _check(
+        not any(environ._is_under(entry, tops) for entry in caller_path.split(os.pathsep)),
+        f"the bootloader put the top directory on PATH: {caller_path!r}",
+    )
+    _check(
+        "LD_LIBRARY_PATH_ORIG" not in os.environ
+        and not environ._is_under(os.environ.get("LD_LIBRARY_PATH", ""), tops),
+        "the bootloader changed LD_LIBRARY_PATH on Windows",
+    )
+    dll_directory = _dll_directory_reader()
+    if dll_directory is not None:
+        frozen_dir = dll_directory()
+        _check(_same_path(frozen_dir, top), f"DLL directory {frozen_dir!r}, expected {top!r}")
+    shell = os.environ.get("COMSPEC") or "cmd.exe"
+    created_with: list[str | None] = []
+    create_process = _winapi.CreateProcess
+
+    def recording(*args):  # the DLL directory at the moment each child is created
+        created_with.append(dll_directory() if dll_directory else None)
+        return create_process(*args)
+
+    os.environ["PATH"] = os.pathsep.join([top, os.path.join(top, "bin"), caller_path])
+    _winapi.CreateProcess = recording
+    installed = environ.is_subprocess_reset_installed()
+    try:
+        given = _cmd_environment([shell, "/d", "/c", "set"], env=environ.original_environ())
+        environ.install_subprocess_reset()
+        automatic = _cmd_environment("set", shell=True)
+    finally:
+        _winapi.CreateProcess = create_process
+        os.environ["PATH"] = caller_path
+        if not installed:
+            environ.uninstall_subprocess_reset()
+    expected = _ascii(caller_path)  # cmd.exe writes a pipe in a code page of its choosing
+    for how, seen in (("original_environ()", given), ("install_subprocess_reset()", automatic)):
+        _check(
+            _ascii(seen.get("PATH", "")) == expected,
+            f"with {how} cmd.exe saw PATH={seen.get('PATH')!r}, expected {expected!r}",
+        )
+        leaked = sorted({"_FREEZEKIT_TOP_DIR", "LD_LIBRARY_PATH_ORIG"} & set(seen))
+        _check(not leaked, f"with {how} cmd.exe saw {', '.join(leaked)}")
+    if dll_directory is None:
+        return "cmd.exe saw the caller's PATH (DLL directory not checked: no ctypes in the app)"
+    # env=original_environ() alone keeps the app's DLL directory (a process setting); the
+    # automatic reset clears it around the launch
+    wanted = ["" if installed else frozen_dir, ""]
+    _check(
+        created_with == wanted,
+        f"DLL directory when each cmd.exe was created: {created_with!r}, expected {wanted!r}",
+    )
+    after = dll_directory()
+    _check(_same_path(after, top), f"DLL directory after the launch is {after!r}, not {top!r}")
+    return (
+        "cmd.exe saw the caller's PATH without the bundle's folders; created with DLL "
+        f"directory {created_with[-1]!r} by the automatic reset, {top!r} restored after"
+    )
+
+
+def _dll_directory_reader():
+    """GetDllDirectoryW as a function, or None when the app does not bundle ctypes."""
+    if not _is_bundled("ctypes"):
+        return None
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32")
+
+    def dll_directory() -> str:
+        buffer = ctypes.create_unicode_buffer(32768)
+        length = kernel32.GetDllDirectoryW(32768, buffer)
+        return buffer.value[:length]
+
+    return dll_directory
+
+
+def _ascii(text: str) -> str:
+    return "".join(c for c in text if " " <= c < "\x7f" and c != "?")
+
+
+def _same_path(left: str, right: str) -> bool:
+    def norm(path: str) -> str:
+        return os.path.normcase(os.path.normpath(path)) if path else ""
+
+    return norm(left) == norm(right)
+
+
+def _cmd_environment(command, **kwargs) -> dict[str, str]:
+    """The environment cmd.exe's ``set`` prints (names upper-cased)."""
+    import subprocess
+
+    done = subprocess.run(command, capture_output=True, timeout=TIMEOUT, check=True, **kwargs)
+    text = done.stdout.decode("mbcs", "replace")
+    pairs = (line.partition("=") for line in text.splitlines() if "=" in line)
+    return {name.upper(): value for name, _, value in pairs}
 
 
 # -- restart: independent instance ----------------------------------------------------------

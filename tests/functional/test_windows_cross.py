@@ -23,7 +23,7 @@ import pytest
 from freezekit.build import BuildResult
 from freezekit.crossbuild import windows, windows_cross, windows_python
 from freezekit.options import BuildOptions, Extract, Mode
-from freezekit.smoke import run_smoke
+from freezekit.smoke import run_probe, run_smoke
 
 pytestmark = pytest.mark.slow
 
@@ -212,6 +212,33 @@ def test_windows_cross_onefile_cache_mode_unpacks_under_localappdata(
     finally:
         for old in _cache_folders(prefix, f"freezekit/{name}-*"):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def test_windows_cross_env_reset_probe_checks_path_and_dll_directory(
+    prefix: Path, tmp_path: Path
+) -> None:
+    """The env-reset probe under wine: cmd.exe started with original_environ() and with the
+    automatic reset sees the caller's PATH (not the bundle's folders a runtime hook may add)
+    and no freezekit variables; the reset creates it with no DLL directory and gives the app
+    its DLL directory (the top directory) back. ctypes is bundled so the probe can read it."""
+    _ready("3.12")
+    built = windows_cross.build_windows(
+        BuildOptions(
+            scripts=(APPS / "hello" / "hello.py",),
+            name="envhello",
+            mode=Mode.ONEFILE,
+            hidden_imports=("ctypes",),
+            distpath=tmp_path / "dist",
+            workpath=tmp_path / "work",
+            noconfirm=True,
+        ),
+        windows_python.load("3.12"),
+    )
+    outcome = run_probe(built.executable, "env-reset", timeout=180)
+    assert (outcome.status, outcome.ok) == ("ok", True), outcome.detail
+    assert "caller's PATH" in outcome.detail and "DLL directory ''" in outcome.detail
+    restart = run_probe(built.executable, "restart", timeout=180)
+    assert restart.status == "ok", restart.detail
 
 
 def test_windows_cross_no_windows_wheel_is_one_line(tmp_path: Path) -> None:
