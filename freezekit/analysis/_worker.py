@@ -425,7 +425,7 @@ class _Builder:
         from freezekit.analysis import extscan
         from freezekit.analysis._scancache import default_path
 
-        scan_cache = self.request.get("scan_cache") or default_path(_mg_version())
+        scan_cache = self.request.get("scan_cache") or default_path(_mg_version(self.request))
         cache = extscan.ExtensionScanCache(extscan.default_path(scan_cache))
         excluded = [*self.request.get("excludes", []), *self.soft]
         added = extscan.add_extension_imports(
@@ -719,9 +719,14 @@ def _marker_holds(marker: str) -> bool:
         return True
 
 
-def _mg_version() -> str:
+def _mg_version(request: dict[str, Any]) -> str:
+    """The version of the modulegraph2 this worker runs: the host's, sent in the request (the
+    shim links its package without metadata; a target interpreter, e.g. a Windows python
+    under wine, has none or another one installed)."""
     from importlib import metadata
 
+    if request.get("modulegraph_version"):
+        return str(request["modulegraph_version"])
     try:
         return metadata.version("modulegraph2")
     except metadata.PackageNotFoundError:
@@ -748,7 +753,7 @@ def main() -> None:
 
         from freezekit.analysis._scancache import ScanCache, default_path, list_distributions_once
 
-        scans = ScanCache(request.get("scan_cache") or default_path(_mg_version()))
+        scans = ScanCache(request.get("scan_cache") or default_path(_mg_version(request)))
         scans.install(_graphbuilder, _importinfo)
         list_distributions_once(mg_distributions)
         builder = _Builder(modulegraph2, request)

@@ -226,6 +226,17 @@ def lean_excludes(options: BuildOptions) -> tuple[str, ...]:
     return tuple(name for name in LEAN_EXCLUDES if name not in wanted)
 
 
+def modulegraph_version() -> str:
+    """The version of the modulegraph2 the shim links into the worker (this process's): what
+    the worker's scan cache is keyed by."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("modulegraph2")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _shim_paths(names: Sequence[str], folder: Path) -> None:
     for name in names:
         spec = importlib.util.find_spec(name)
@@ -323,7 +334,8 @@ def run_worker(request: Mapping[str, object], target: Target) -> dict[str, objec
         back.mkdir()
         _shim_paths(_SHIM_FRONT, front)
         _shim_paths(_SHIM_BACK, back)
-        payload = json.dumps({**request, "shim_front": str(front), "shim_back": str(back)})
+        shims = {"shim_front": str(front), "shim_back": str(back)}
+        payload = json.dumps({**request, **shims, "modulegraph_version": modulegraph_version()})
         command = [str(target.python), "-I", "-B", str(_WORKER)]  # -B: no __pycache__ in the app
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         try:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from freezekit.analysis.imports import modulegraph_version
 from freezekit.build import BuildResult
 from freezekit.crossbuild import windows, windows_cross, windows_python
 from freezekit.options import BuildOptions, Extract, Mode
@@ -220,8 +222,11 @@ def test_windows_cross_env_reset_probe_checks_path_and_dll_directory(
     """The env-reset probe under wine: cmd.exe started with original_environ() and with the
     automatic reset sees the caller's PATH (not the bundle's folders a runtime hook may add)
     and no freezekit variables; the reset creates it with no DLL directory and gives the app
-    its DLL directory (the top directory) back. ctypes is bundled so the probe can read it."""
+    its DLL directory (the top directory) back. ctypes is bundled so the probe can read it.
+    The analysis under wine keys its scan cache by the host's modulegraph2 version (the
+    Windows python has no modulegraph2 metadata: it used to be "mgunknown")."""
     _ready("3.12")
+    started = time.time()
     built = windows_cross.build_windows(
         BuildOptions(
             scripts=(APPS / "hello" / "hello.py",),
@@ -234,6 +239,12 @@ def test_windows_cross_env_reset_probe_checks_path_and_dll_directory(
         ),
         windows_python.load("3.12"),
     )
+    scans = prefix / "drive_c" / "users"
+    name = f"py312-cpython-312-mg{modulegraph_version()}.marshal"
+    written = [
+        p for p in scans.glob(f"*/.cache/freezekit/scan/{name}") if p.stat().st_mtime >= started
+    ]
+    assert written, f"no {name} written by the analysis under wine"
     outcome = run_probe(built.executable, "env-reset", timeout=180)
     assert (outcome.status, outcome.ok) == ("ok", True), outcome.detail
     assert "caller's PATH" in outcome.detail and "DLL directory ''" in outcome.detail

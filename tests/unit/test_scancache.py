@@ -69,3 +69,19 @@ def test_an_unreadable_or_old_cache_is_ignored(tmp_path: Path) -> None:
     assert ScanCache(str(path)).entries == {}
     path.write_bytes(marshal.dumps((1, {"x": ((1, 2), None, None)})))
     assert ScanCache(str(path)).entries == {}
+
+
+def test_the_scan_cache_is_keyed_by_the_hosts_modulegraph2() -> None:
+    """The worker runs the host's modulegraph2 (linked without metadata) under the target
+    interpreter, which may have none installed (a Windows python under wine) or another
+    version: the host sends its version and the cache file is named after it."""
+    import importlib.metadata
+
+    from freezekit.analysis import _worker
+    from freezekit.analysis._scancache import default_path
+    from freezekit.analysis.imports import modulegraph_version
+
+    host = importlib.metadata.version("modulegraph2")
+    assert modulegraph_version() == host
+    path = default_path(_worker._mg_version({"modulegraph_version": host}))
+    assert path.endswith(f"-mg{host}.marshal")
