@@ -312,7 +312,6 @@ def wine_session(prefix: Path, *, timeout: float = 180) -> Iterator[None]:
     env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    null = subprocess.DEVNULL
     steps: list[tuple[str, list[str]]] = []
     if not (prefix / "system.reg").is_file():
         prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -320,15 +319,23 @@ def wine_session(prefix: Path, *, timeout: float = 180) -> Iterator[None]:
     # -p30: persistent; a server already running for the prefix makes this one exit at once
     steps.append(("wineserver -p30", [server, "-p30"]))
     for what, command in steps:
-        try:
-            subprocess.run(command, env=env, timeout=timeout, stdout=null, stderr=null)
-        except subprocess.TimeoutExpired:
-            raise ToolchainError(
-                f"wine prefix {prefix}: {what} did not finish in {timeout:.0f} s",
-                hint="the machine may be overloaded or the prefix damaged; retry, or remove "
-                "the prefix folder to have it made again",
-            ) from None
+        wine_step(command, env, prefix=prefix, what=what, timeout=timeout)
     yield
+
+
+def wine_step(
+    command: Sequence[str], env: Mapping[str, str], *, prefix: Path, what: str, timeout: float
+) -> None:
+    """Run one wine set-up step (output discarded); one line naming the prefix if it hangs."""
+    null = subprocess.DEVNULL
+    try:
+        subprocess.run(command, env=env, timeout=timeout, stdout=null, stderr=null)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(
+            f"wine prefix {prefix}: {what} did not finish in {timeout:.0f} s",
+            hint="the machine may be overloaded or the prefix damaged; retry, or remove "
+            "the prefix folder to have it made again",
+        ) from None
 
 
 def windows_temp_dirs(prefix: Path) -> list[Path]:

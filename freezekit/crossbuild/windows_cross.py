@@ -262,17 +262,15 @@ def wine_running(prefix: Path) -> Iterator[None]:
     server = shutil.which("wineserver") or str(wine.with_name("wineserver"))
     env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all"}
     env.pop("DISPLAY", None)
-    null = subprocess.DEVNULL
+    step = windows.wine_step
     if not (prefix / "system.reg").is_file():
         prefix.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [str(wine), "wineboot", "-i"], env=env, timeout=600, stdout=null, stderr=null
-        )
+        step([str(wine), "wineboot", "-i"], env, prefix=prefix, what="wineboot -i", timeout=600)
     # -p30: persistent; a server already running for the prefix makes this one exit at once
-    subprocess.run([server, "-p30"], env=env, timeout=60, stdout=null, stderr=null)
+    step([server, "-p30"], env, prefix=prefix, what="wineserver -p30", timeout=60)
     # the first program of a server starts wine's services (over a minute on a busy machine,
     # more than the analysis allows its first python.exe): started here, with time to spare
-    subprocess.run([str(wine), "cmd", "/c", "exit"], env=env, timeout=600, stdout=null, stderr=null)
+    step([str(wine), "cmd", "/c", "exit"], env, prefix=prefix, what="starting wine", timeout=600)
     yield
 
 

@@ -171,7 +171,7 @@ def test_windows_cross_smoke_probes_pass_under_wine(
     failed = [(o.probe, o.detail) for o in outcomes if not o.ok]
     assert not failed
     ran = {o.probe for o in outcomes if not o.detail.startswith("skipped")}
-    assert {"mp-spawn", "windowed-stdio", "restart", "data", "imports"} <= ran
+    assert {"mp-spawn", "windowed-stdio", "restart", "data", "imports", "env-reset"} <= ran
 
 
 def _cache_folders(prefix: Path, pattern: str) -> set[Path]:

@@ -349,3 +349,18 @@ def test_crossbuild_wine_session_names_the_prefix_when_wineboot_hangs(
     message = str(raised.value)
     assert str(prefix) in message and "wineboot -i" in message
     assert "\n" not in message
+
+
+def test_crossbuild_wine_running_shares_the_apps_prefix_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freezekit.crossbuild import windows_cross
+
+    log = fake_wine(tmp_path, monkeypatch)
+    prefix = tmp_path / "apps"
+    prefix.mkdir()
+    (prefix / "system.reg").write_text("WINE REGISTRY Version 2\n")
+    with windows_cross.wine_running(prefix):
+        pass
+    calls = log.read_text().splitlines()
+    assert calls == [f"wineserver -p30 {prefix}", f"wine64 cmd /c exit {prefix}"]
