@@ -227,9 +227,13 @@ def test_windows_cross_env_reset_probe_checks_path_and_dll_directory(
     Windows python has no modulegraph2 metadata: it used to be "mgunknown")."""
     _ready("3.12")
     started = time.time()
+    script = tmp_path / "envhello.py"
+    # a module the scan cache has not seen: the analysis saves the cache file
+    (tmp_path / "envhelper.py").write_text("VALUE = 1\n")
+    script.write_text("import envhelper\n\n" + (APPS / "hello" / "hello.py").read_text())
     built = windows_cross.build_windows(
         BuildOptions(
-            scripts=(APPS / "hello" / "hello.py",),
+            scripts=(script,),
             name="envhello",
             mode=Mode.ONEFILE,
             hidden_imports=("ctypes",),
