@@ -17,7 +17,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .extscan import ModuleFinder
+from .extscan import ModuleFinder, add_import
 
 
 def source_imports(source: bytes, filename: str, module: str) -> list[str]:
@@ -89,12 +89,8 @@ def add_alias_imports(
                     continue
                 if not finder.exists(name):
                     continue
-                try:
-                    target = graph._find_module(name) or graph._find_or_load_module(node, name)
-                    graph.add_edge(node, target, DEFAULT_DEPENDENCY)
-                except Exception:  # modulegraph2 refused it: leave it out
-                    continue
-                added.append((node.identifier, name))
+                if add_import(graph, node, name, DEFAULT_DEPENDENCY):
+                    added.append((node.identifier, name))
             drain()
 
 
@@ -216,12 +212,8 @@ def add_dynamic_imports(
                     continue
                 if not finder.exists(name):
                     continue
-                try:
-                    target = graph._find_module(name) or graph._find_or_load_module(node, name)
-                    graph.add_edge(node, target, optional)
-                except Exception:  # modulegraph2 refused it: leave it out
-                    continue
-                added.append((node.identifier, name))
+                if add_import(graph, node, name, optional):
+                    added.append((node.identifier, name))
             drain()
 
 

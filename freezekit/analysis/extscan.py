@@ -413,14 +413,21 @@ def add_extension_imports(
                     continue
                 if name not in traced and not neighbours.may_import(node.identifier, name):
                     continue
-                try:
-                    # import_module() would add a non-optional edge as well
-                    target = graph._find_module(name) or graph._find_or_load_module(node, name)
-                    graph.add_edge(node, target, optional)
-                except Exception:  # modulegraph2 refused it: leave it out
-                    continue
-                added.append((node.identifier, name))
+                if add_import(graph, node, name, optional):
+                    added.append((node.identifier, name))
             drain()
+
+
+def add_import(graph: Any, node: Any, name: str, edge: Any) -> bool:
+    """Put module ``name`` in the graph (found or loaded by modulegraph2) with an ``edge`` from
+    ``node``; False when modulegraph2 refuses it (then it is left out)."""
+    try:
+        # import_module() would add a non-optional edge as well
+        target = graph._find_module(name) or graph._find_or_load_module(node, name)
+        graph.add_edge(node, target, edge)
+    except Exception:  # modulegraph2 refused it: leave it out
+        return False
+    return True
 
 
 def _trace_compressed(

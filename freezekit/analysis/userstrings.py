@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .extscan import ModuleFinder
+from .extscan import ModuleFinder, add_import
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_][\w.]*)?")
 
@@ -113,10 +113,6 @@ def add_named_modules(
                     if not isinstance(known, mg.ExcludedModule):
                         graph.add_edge(node, known, optional)
                     continue
-                try:
-                    target = graph._find_module(name) or graph._find_or_load_module(node, name)
-                    graph.add_edge(node, target, optional)
-                except Exception:  # modulegraph2 refused it: leave it out
-                    continue
-                added.append((node.identifier, name))
+                if add_import(graph, node, name, optional):
+                    added.append((node.identifier, name))
             drain()
