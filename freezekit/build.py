@@ -13,17 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from freezekit import stamp
+from freezekit._record import dataclass, field  # not dataclasses: a rebuild's quick path
 from freezekit.options import BuildOptions, Mode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
-    from dataclasses import dataclass, field
-
     from freezekit.analysis import AnalysisResult
     from freezekit.log import Reporter
     from freezekit.platforms import Target
-else:  # the same classes, without importing dataclasses on a rebuild's quick path
-    from freezekit._record import dataclass, field
 
 PRODUCTS_FILE = "build-products.pickle"
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
-if TYPE_CHECKING:
-    from dataclasses import dataclass, field
-else:  # the same classes, without importing dataclasses on a rebuild's quick path
-    from freezekit._record import dataclass, field
+from freezekit._record import dataclass, field  # not dataclasses: a rebuild's quick path
 
 
 class Mode(enum.Enum):
