@@ -57,7 +57,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(venv_backend="none", tags=["bootloader"])
 def bootloader(session: nox.Session) -> None:
     """Build the bootloader for every local Python and run the C archive tests."""
-    from freezekit.bootloader import build_bootloader
+    from freezekit.assemble.bootloader import build_bootloader
     from freezekit.platforms import headers_target
 
     sys.path.insert(0, str(ROOT / "tests" / "functional"))

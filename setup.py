@@ -6,7 +6,8 @@
 * With ``FREEZEKIT_PREBUILT_BOOTLOADER=1`` (set by cibuildwheel, see [tool.cibuildwheel]) the
   bootloader is also compiled for the interpreter running the build, console and windowed, into
   ``freezekit/_bootloaders/<tag>[-windowed]/``, and the wheel is tagged for the platform.
-  ``freezekit.bootloader.find_bootloader`` uses such a copy when its tag matches the target.
+  ``freezekit.assemble.bootloader.find_bootloader`` uses such a copy when its tag matches the
+  target.
 
 Editable installs need neither: they read ``bootloader/`` from the checkout.
 """
@@ -56,7 +57,7 @@ class BuildPy(build_py):
 
     def _prebuild(self, dest: Path) -> None:
         sys.path.insert(0, str(ROOT))
-        from freezekit.bootloader import build_bootloader
+        from freezekit.assemble.bootloader import build_bootloader
         from freezekit.platforms import headers_target
 
         target = headers_target(Path(sys.executable))

@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 )
 def bootloader(c: Context, python: str = "", debug: bool = False) -> None:
     """Compile the bootloader (console and windowed) for one Python."""
-    from freezekit.bootloader import build_bootloader
-    from freezekit.interpreters import find_interpreter
+    from freezekit.assemble.bootloader import build_bootloader
     from freezekit.platforms import resolve_target
+    from freezekit.release.interpreters import find_interpreter
 
     interpreter = None
     if python:
@@ -56,7 +56,7 @@ def matrix(c: Context, format: str = "table") -> None:
     """Show the matrix cells declared in matrix/cells.toml."""
     import json
 
-    from freezekit.matrix import format_matrix_table, github_matrix, host_cells, load_matrix
+    from freezekit.release.matrix import format_matrix_table, github_matrix, host_cells, load_matrix
 
     cells = load_matrix()
     if format == "github":
@@ -85,8 +85,8 @@ def archive_header(c: Context) -> None:
 def release(c: Context, version: str, artifacts: str = "dist", allow_missing: bool = False) -> None:
     """Gather every cell's artifact, check it, write SHA256SUMS and release notes."""
     from freezekit.errors import FreezekitError
-    from freezekit.matrix import load_matrix
-    from freezekit.publish import gather_release, git_commit
+    from freezekit.release.matrix import load_matrix
+    from freezekit.release.publish import gather_release, git_commit
 
     version = version.removeprefix("v")
     source = Path(artifacts)

@@ -716,7 +716,7 @@ def _target_os(args: argparse.Namespace) -> str:
 
 def _check_target_arch(arch: str, args: argparse.Namespace) -> None:
     """--target-arch: only the architecture the build produces anyway is accepted."""
-    from freezekit.interpreters import host_platform, normalize_arch
+    from freezekit.release.interpreters import host_platform, normalize_arch
 
     host = host_platform()
     built = host.arch
@@ -757,7 +757,7 @@ def _level(value: str | None) -> int:
 
 
 def _python_option(value: str) -> str:
-    from freezekit.spec_api import check_python_option
+    from freezekit.spec.api import check_python_option
 
     return check_python_option(value)
 
@@ -843,7 +843,7 @@ def _is_terminal(stream: object) -> bool:
 def _cmd_build(args: argparse.Namespace) -> int:
     scripts = [Path(s) for s in args.scripts]
     if scripts[0].suffix == ".toml" or scripts[0].is_dir():
-        from freezekit.pyproject import options_from_pyproject
+        from freezekit.spec.pyproject import options_from_pyproject
 
         check_app_flags_absent(args, scripts[0], "its [tool.freezekit] table")
         options = _confirm_replace(options_from_pyproject(scripts[0], args))
@@ -852,7 +852,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         _say(f"built {result.executable}")
         return 0
     if scripts[0].suffix == ".spec":
-        from freezekit.spec import build_spec
+        from freezekit.spec.run import build_spec
 
         if getattr(args, "target", None):
             raise OptionsError(
@@ -888,7 +888,7 @@ def _build_any(
 def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) -> None:
     """A spec or pyproject build takes the app from ``source``: a flag that describes the app
     would be ignored, which changes the result, so it is refused (PyInstaller refuses them too)."""
-    from freezekit.spec import SPEC_EFFECTIVE
+    from freezekit.spec.run import SPEC_EFFECTIVE
 
     machine = {*SPEC_EFFECTIVE, "command", "scripts", "traceback", "quiet", "verbose", "target"}
     for flag in BUILD_FLAGS:
@@ -902,7 +902,7 @@ def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) ->
 
 
 def _cmd_makespec(args: argparse.Namespace) -> int:
-    from freezekit.spec import write_spec
+    from freezekit.spec.run import write_spec
 
     scripts = [Path(s) for s in args.scripts]
     options = options_from_args(args, scripts)
@@ -944,7 +944,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from freezekit.diff import diff_paths, format_json, format_text
+    from freezekit.inspect.diff import diff_paths, format_json, format_text
 
     result = diff_paths(args.old, args.new)
     print(format_json(result) if args.format == "json" else format_text(result))
@@ -952,9 +952,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_sbom(args: argparse.Namespace) -> int:
-    from freezekit.inventory import read_inventory
-    from freezekit.publish import sha256_file, source_date_epoch
-    from freezekit.sbom import build_sbom
+    from freezekit.inspect.inventory import read_inventory
+    from freezekit.inspect.sbom import build_sbom
+    from freezekit.release.publish import sha256_file, source_date_epoch
 
     inventory = read_inventory(args.path)
     name = args.path.name.split(".")[0] if args.path.is_file() else args.path.name
@@ -976,7 +976,7 @@ def _cmd_sbom(args: argparse.Namespace) -> int:
 def _cmd_matrix(args: argparse.Namespace) -> int:
     import json
 
-    from freezekit.matrix import format_matrix_table, github_matrix, load_matrix
+    from freezekit.release.matrix import format_matrix_table, github_matrix, load_matrix
 
     cells = load_matrix()
     if args.format == "github":

@@ -6,9 +6,9 @@
 registers ``freeze-<cell>`` per matrix cell (tags ``freeze``, ``smoke``), ``freeze`` (every cell
 this host can run, in turn, saying which it skipped and why), ``matrix`` and ``release``. Nox
 sessions cannot call each other, so each cell's work is one function, ``freeze_cell``: it makes
-the cell's venv with the interpreter freezekit.interpreters found, installs freezekit and the
-app, and runs ``python -m freezekit._cell job.json`` there, which calls build() and the smoke
-probes and publishes under ``dist/<cell>/``. nox is imported inside the functions.
+the cell's venv with the interpreter freezekit.release.interpreters found, installs freezekit
+and the app, and runs ``python -m freezekit.release.cell job.json`` there, which calls build()
+and the smoke probes and publishes under ``dist/<cell>/``. nox is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -21,10 +21,16 @@ from pathlib import Path
 from typing import Protocol
 
 from freezekit import __version__
-from freezekit._cell import AppSpec, CellJob
 from freezekit.errors import FreezekitError, OptionsError
-from freezekit.interpreters import HostPlatform, Interpreter, find_interpreter, probe_interpreter
-from freezekit.matrix import (
+from freezekit.platforms import Os
+from freezekit.release.cell import AppSpec, CellJob
+from freezekit.release.interpreters import (
+    HostPlatform,
+    Interpreter,
+    find_interpreter,
+    probe_interpreter,
+)
+from freezekit.release.matrix import (
     Cell,
     can_host,
     format_matrix_table,
@@ -33,8 +39,7 @@ from freezekit.matrix import (
     interpreter_problem,
     load_matrix,
 )
-from freezekit.matrix import select_cells as _select
-from freezekit.platforms import Os
+from freezekit.release.matrix import select_cells as _select
 
 __all__ = [
     "AppSpec",
@@ -140,12 +145,12 @@ def freeze_cell(
     find: Callable[[str, int], Interpreter | None] | None = None,
     host: HostPlatform | None = None,
 ) -> Path:
-    """One cell: venv, install, then freezekit._cell (bootloader, build, smoke, publish).
+    """One cell: venv, install, then freezekit.release.cell (bootloader, build, smoke, publish).
 
     A cell of another OS or machine than the host's is skipped (a failure under CI) with the
     reason; its interpreter must be built for the cell's OS and machine, not only be the
     right version and bitness."""
-    from freezekit.interpreters import host_platform
+    from freezekit.release.interpreters import host_platform
 
     host = host or host_platform()
     reason = can_host(cell, host)
@@ -178,7 +183,7 @@ def freeze_cell(
     )
     job_file = env_dir / "job.json"
     job_file.write_text(job.to_json(), encoding="utf-8")
-    session.run(str(python), "-m", "freezekit._cell", str(job_file), external=True)
+    session.run(str(python), "-m", "freezekit.release.cell", str(job_file), external=True)
     return job.publish_dir
 
 
@@ -188,10 +193,10 @@ def freeze_windows_cross(
     """A windows-x86_64 cell on a Linux host: the cross path (python.org's CPython under
     wine64, Windows wheels, the mingw-w64 bootloader), smoke probes and app checks under wine,
     then publish. Skipped (a failure under CI) with the missing piece named."""
-    from freezekit._cell import app_checks, script_options
     from freezekit.crossbuild import windows_cross, windows_python
     from freezekit.log import LineReporter
-    from freezekit.publish import git_commit, publish_cell
+    from freezekit.release.cell import app_checks, script_options
+    from freezekit.release.publish import git_commit, publish_cell
     from freezekit.smoke import run_smoke
     from freezekit.smoke.checks import run_checks
 
@@ -214,7 +219,7 @@ def freeze_windows_cross(
     work = config.build / cell.name
     distpath, workpath = work / "dist", work / "work"
     if app.pyproject is not None:
-        from freezekit.pyproject import options_from_pyproject
+        from freezekit.spec.pyproject import options_from_pyproject
 
         options = replace(
             options_from_pyproject(app.pyproject),
@@ -270,7 +275,7 @@ def freeze_all(
     have it); a cell of a secondary architecture this host could also run (i686 on x86_64)
     without a 32-bit Python is only skipped. One failed cell does not stop the others.
     """
-    from freezekit.interpreters import host_platform
+    from freezekit.release.interpreters import host_platform
 
     native = host_platform().arch
     run = run_cell or (lambda s, c, cfg: freeze_cell(s, c, cfg, find=find))
@@ -326,7 +331,7 @@ RELEASE_USAGE = "usage: nox -s release -- VERSION [--allow-missing] [--from DIR]
 def release(session: Session, cells: Sequence[Cell], config: FreezeConfig) -> None:
     """``nox -s release -- VERSION [--allow-missing] [--from DIR] [--upload]``: gather dist/
     into a release; with ``--upload``, create the GitHub release from what was gathered."""
-    from freezekit.publish import gather_release, git_commit, upload_command
+    from freezekit.release.publish import gather_release, git_commit, upload_command
 
     args = list(session.posargs)
     allow = "--allow-missing" in args
@@ -355,7 +360,7 @@ def check_reproducible(session: Session, cells: Sequence[Cell], config: FreezeCo
     published file byte for byte (archive, SBOM, manifest, SHA256SUMS)."""
     import shutil
 
-    from freezekit.interpreters import host_platform
+    from freezekit.release.interpreters import host_platform
 
     wanted = list(session.posargs)
     if wanted:

@@ -40,10 +40,10 @@ from freezekit.assemble.plan import (
 )
 from freezekit.build import PRODUCTS_FILE, BuildResult, Products, executable_of
 from freezekit.errors import AssembleError, FreezekitError
+from freezekit.inspect.report import size_report, write_report_json
 from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Os, Target, resolve_target
-from freezekit.report import size_report, write_report_json
 from freezekit.toc import EntryKind, TocEntry
 
 logger = logging.getLogger(__name__)
@@ -259,7 +259,7 @@ def _dependency_trees() -> list[str]:
 
 
 def _bootloader_sources() -> list[str]:
-    from freezekit.bootloader import source_dir
+    from freezekit.assemble.bootloader import source_dir
 
     try:
         return [str(source_dir())]
@@ -320,7 +320,7 @@ def finish(
 
 def find_bootloader(target: Target, *, windowed: bool) -> Path:
     """The bootloader for ``target``: shipped in the package, cached, or compiled now."""
-    from freezekit import bootloader
+    from freezekit.assemble import bootloader
 
     return bootloader.find_bootloader(target, windowed=windowed)
 

@@ -34,7 +34,7 @@ from freezekit.errors import AnalysisError, ToolchainError
 from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions
 from freezekit.platforms import Os, Target, probe_python
-from freezekit.publish import PublishedCell
+from freezekit.release.publish import PublishedCell
 from freezekit.toc import EntryKind, TocEntry
 
 logger = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ def retarget_analysis(
 def bootloader_toolchain(target: Target) -> Iterator[None]:
     """CMake's toolchain for a 32-bit Linux bootloader on a 64-bit host (gcc -m32 and the
     32-bit libzstd.a), through the CMAKE_TOOLCHAIN_FILE environment variable (CMake >= 3.21)."""
-    from freezekit.bootloader import source_dir
+    from freezekit.assemble.bootloader import source_dir
 
     toolchain = source_dir() / "cmake" / "linux-i686.cmake"
     if target.os is not Os.LINUX or target.machine != "i686" or not toolchain.is_file():
@@ -348,8 +348,8 @@ def build_cross(
 ) -> BuildResult:
     """``build(options)`` for ``target`` instead of the interpreter ``options.python``."""
     from freezekit import build, stages
+    from freezekit.assemble.bootloader import find_bootloader
     from freezekit.assemble.collect import assemble, check_output_writable
-    from freezekit.bootloader import find_bootloader
 
     reporter = reporter or NullReporter()
     build.check_scripts(options.scripts)
@@ -418,10 +418,10 @@ def freeze_cell_cross(
 ) -> PublishedCell:
     """Freeze the ``[tool.freezekit]`` app of ``pyproject`` for ``target``, run every smoke
     probe on it and publish it as matrix cell ``cell_name`` (archive, SHA256SUMS, manifest)."""
-    from freezekit.matrix import find_cell
-    from freezekit.publish import git_commit, publish_cell
-    from freezekit.pyproject import options_from_pyproject
+    from freezekit.release.matrix import find_cell
+    from freezekit.release.publish import git_commit, publish_cell
     from freezekit.smoke import run_smoke
+    from freezekit.spec.pyproject import options_from_pyproject
 
     cell = find_cell(cell_name)
     if (cell.os, cell.arch, cell.bits) != (target.os, target.machine, target.bits):

@@ -196,7 +196,7 @@ def build_windows_bootloader(
 ) -> WindowsBootloader:
     """Configure and compile the bootloader for Windows ``arch`` with mingw-w64 (libzstd.a in
     ``zstd_dir``, default beside ``build_dir``, reused while its sources are the same)."""
-    from freezekit.bootloader import source_dir
+    from freezekit.assemble.bootloader import source_dir
 
     sources = source_dir()
     library = build_zstd(zstd, arch, zstd_dir or build_dir.parent / f"zstd-{arch}")

@@ -327,7 +327,12 @@ def check_signed_archive(
     with a fixture archive, signed with a throwaway self-signed certificate (osslsigncode),
     verified, then read by archive_check.exe under wine (the archive ends before Authenticode's
     certificate table)."""
-    from freezekit.sign import make_test_certificate, sign_windows, verify_windows, windows_signing
+    from freezekit.release.sign import (
+        make_test_certificate,
+        sign_windows,
+        verify_windows,
+        windows_signing,
+    )
 
     if shutil.which("osslsigncode") is None or shutil.which("openssl") is None:
         return [

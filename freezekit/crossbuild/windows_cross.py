@@ -110,7 +110,7 @@ def header_source(minor: str) -> Path | None:
     debian = windows.windows_root() / "include" / f"python{minor}"
     if (debian / "Python.h").is_file():
         return debian
-    from freezekit.interpreters import find_interpreter
+    from freezekit.release.interpreters import find_interpreter
 
     found = find_interpreter(minor, 64)
     if found is None:
@@ -526,7 +526,7 @@ def windows_bootloader(target: Target, *, windowed: bool) -> Path:
     (then only run.exe is kept), so a CMake cache made from another checkout is never reused."""
     import hashlib
 
-    from freezekit.bootloader import _locked, hash_sources, source_dir
+    from freezekit.assemble.bootloader import _locked, hash_sources, source_dir
 
     kind = f"windows-{target.machine}-{target.version[0]}.{target.version[1]}"
     kind += "-windowed" if windowed else ""

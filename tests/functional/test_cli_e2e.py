@@ -12,9 +12,9 @@ import pytest
 
 from freezekit.build import build
 from freezekit.cli import main
-from freezekit.matrix import find_cell
 from freezekit.options import BuildOptions
-from freezekit.publish import gather_release, publish_cell
+from freezekit.release.matrix import find_cell
+from freezekit.release.publish import gather_release, publish_cell
 from freezekit.smoke import run_smoke
 
 from .conftest import APPS, FrozenAppFactory

@@ -67,7 +67,7 @@ def test_non_editable_install_freezes_hello(
         [
             str(python),
             "-c",
-            "import freezekit.bootloader as b; print(b.__file__); print(b.source_dir())",
+            "import freezekit.assemble.bootloader as b; print(b.__file__); print(b.source_dir())",
         ],
         check=True,
         capture_output=True,

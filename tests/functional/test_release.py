@@ -10,10 +10,10 @@ import pytest
 
 from freezekit.cli import main
 from freezekit.errors import SmokeError
-from freezekit.inventory import read_inventory
-from freezekit.matrix import find_cell
+from freezekit.inspect.inventory import read_inventory
 from freezekit.options import Mode
-from freezekit.publish import publish_cell
+from freezekit.release.matrix import find_cell
+from freezekit.release.publish import publish_cell
 from freezekit.smoke import run_smoke
 from freezekit.smoke.checks import parse_checks, run_checks
 
@@ -143,7 +143,7 @@ def test_published_sbom_is_valid_and_lists_the_bundle(
 
 
 def test_sbom_licence_is_noassertion_when_metadata_declares_none(tmp_path: Path) -> None:
-    from freezekit.inventory import _parse_metadata
+    from freezekit.inspect.inventory import _parse_metadata
 
     bare = _parse_metadata(
         b"Metadata-Version: 2.1\nName: bare\nVersion: 1.0\n", "bare-1.0.dist-info"

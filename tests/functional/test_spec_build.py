@@ -15,7 +15,7 @@ import pytest
 from freezekit.build import BuildResult
 from freezekit.cli import main, make_parser
 from freezekit.log import NullReporter
-from freezekit.spec import build_spec
+from freezekit.spec.run import build_spec
 
 pytestmark = pytest.mark.slow
 

@@ -79,7 +79,7 @@ def _options(app: str, mode: str, out: Path) -> tuple[BuildOptions, Path | None]
     if app == "cliapp":
         from dataclasses import replace
 
-        from freezekit.pyproject import options_from_pyproject
+        from freezekit.spec.pyproject import options_from_pyproject
 
         options = options_from_pyproject(CLIAPP / "pyproject.toml")
         return replace(options, mode=Mode(mode), **common), CLIAPP / "pyproject.toml"  # type: ignore[arg-type]
@@ -338,7 +338,7 @@ def test_windows_cross_app_with_windows_wheels(prefix: Path, tmp_path: Path) -> 
     )
     from dataclasses import replace
 
-    from freezekit.pyproject import options_from_pyproject
+    from freezekit.spec.pyproject import options_from_pyproject
 
     options = replace(
         options_from_pyproject(pyproject),

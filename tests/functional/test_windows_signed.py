@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from freezekit.crossbuild import windows
-from freezekit.sign import make_test_certificate, sign_windows, verify_windows, windows_signing
+from freezekit.release.sign import (
+    make_test_certificate,
+    sign_windows,
+    verify_windows,
+    windows_signing,
+)
 
 from .test_windows_cross import frozen, prefix, unfrozen  # noqa: F401  (prefix: a fixture)
 

@@ -1,4 +1,4 @@
-"""freezekit.bootloader without compiling: toolchain errors, shipped lookup, cache keys."""
+"""freezekit.assemble.bootloader without compiling: toolchain errors, shipped lookup, cache keys."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from freezekit import bootloader
-from freezekit.bootloader import Variant, build_key, check_toolchain, find_bootloader
+from freezekit.assemble import bootloader
+from freezekit.assemble.bootloader import Variant, build_key, check_toolchain, find_bootloader
 from freezekit.errors import ToolchainError
 from freezekit.platforms import Os, Target
 

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from freezekit._cell import AppSpec, check_interpreter
 from freezekit.errors import OptionsError, PublishError
-from freezekit.interpreters import (
+from freezekit.nox import FreezeConfig, freeze_cell
+from freezekit.platforms import Os
+from freezekit.platforms.executables import identify, identify_file, mismatch
+from freezekit.release.cell import AppSpec, check_interpreter
+from freezekit.release.interpreters import (
     HostPlatform,
     Interpreter,
     find_interpreter,
@@ -23,11 +26,8 @@ from freezekit.interpreters import (
     interpreter_arch,
     probe_interpreter,
 )
-from freezekit.matrix import Cell, find_cell, load_matrix
-from freezekit.nox import FreezeConfig, freeze_cell
-from freezekit.platforms import Os
-from freezekit.platforms.executables import identify, identify_file, mismatch
-from freezekit.publish import gather_release, publish_cell, sha256_file
+from freezekit.release.matrix import Cell, find_cell, load_matrix
+from freezekit.release.publish import gather_release, publish_cell, sha256_file
 
 HELLO = AppSpec(name="hello", version="1.0", script=Path("hello.py"))
 

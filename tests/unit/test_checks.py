@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from freezekit._cell import AppSpec, app_checks
 from freezekit.errors import OptionsError
+from freezekit.release.cell import AppSpec, app_checks
 from freezekit.smoke.checks import parse_checks, run_check
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from freezekit.interpreters import (
+from freezekit.platforms import Os
+from freezekit.release.interpreters import (
     HostPlatform,
     Interpreter,
     find_interpreter,
@@ -14,7 +15,6 @@ from freezekit.interpreters import (
     pyenv_candidates,
     pyenv_roots,
 )
-from freezekit.platforms import Os
 
 LINUX = HostPlatform(os=Os.LINUX, arch="x86_64")
 WINDOWS = HostPlatform(os=Os.WINDOWS, arch="x86_64")

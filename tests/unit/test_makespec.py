@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from freezekit.makespec import render_spec, write_spec
 from freezekit.options import BuildOptions, Extract, Mode
-from freezekit.spec import plan_apps, run
+from freezekit.spec.makespec import render_spec, write_spec
+from freezekit.spec.run import plan_apps, run
 from tests.fixtures.specs.fakes import fake_context
 
 ONEDIR = """\
@@ -150,7 +150,7 @@ def test_written_spec_runs_back_into_the_same_options(tmp_path: Path) -> None:
 
 
 def test_paths_sharing_only_the_root_stay_absolute(tmp_path: Path) -> None:
-    from freezekit.makespec import relative
+    from freezekit.spec.makespec import relative
 
     assert relative(tmp_path / "src" / "a.py", tmp_path / "specs") == "../src/a.py"
     assert relative(tmp_path / "a.py", tmp_path) == "a.py"

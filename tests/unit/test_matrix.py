@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from freezekit.errors import OptionsError
-from freezekit.interpreters import HostPlatform, Interpreter
-from freezekit.matrix import (
+from freezekit.platforms import Os
+from freezekit.release.interpreters import HostPlatform, Interpreter
+from freezekit.release.matrix import (
     PACKAGE_MATRIX,
     REPO_MATRIX,
     Cell,
@@ -20,7 +21,6 @@ from freezekit.matrix import (
     parse_matrix,
     select_cells,
 )
-from freezekit.platforms import Os
 
 SMALL = {
     "schema": 1,

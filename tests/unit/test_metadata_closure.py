@@ -46,10 +46,10 @@ def test_a_name_that_is_not_installed_is_kept_for_the_report(
 
 
 def test_a_written_spec_and_a_pyproject_table_keep_it(tmp_path: Path) -> None:
-    from freezekit.makespec import write_spec
     from freezekit.options import BuildOptions
-    from freezekit.pyproject import options_from_table
-    from freezekit.spec import run
+    from freezekit.spec.makespec import write_spec
+    from freezekit.spec.pyproject import options_from_table
+    from freezekit.spec.run import run
     from tests.fixtures.specs.fakes import fake_context
 
     script = tmp_path / "app.py"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from freezekit._cell import AppSpec, CellJob, script_options
 from freezekit.errors import OptionsError
-from freezekit.interpreters import Interpreter
-from freezekit.matrix import Cell, load_matrix, select_cells
 from freezekit.nox import FreezeConfig, _app_of, app_from_pyproject, freeze_all
 from freezekit.options import Mode
 from freezekit.platforms import Os
+from freezekit.release.cell import AppSpec, CellJob, script_options
+from freezekit.release.interpreters import Interpreter
+from freezekit.release.matrix import Cell, load_matrix, select_cells
 
 
 class Stop(Exception):
@@ -63,7 +63,7 @@ def _linux_cells() -> list[Cell]:
 
 def test_nox_freeze_all_runs_host_cells_and_lists_skips(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
+    monkeypatch.setattr("freezekit.release.interpreters.host_platform", _linux_host)
     ran: list[str] = []
     session = FakeSession()
     done = freeze_all(
@@ -83,7 +83,7 @@ def test_nox_freeze_all_runs_host_cells_and_lists_skips(monkeypatch: pytest.Monk
 
 def test_nox_freeze_all_missing_interpreter_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
-    monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
+    monkeypatch.setattr("freezekit.release.interpreters.host_platform", _linux_host)
 
     def no_313(version: str, bits: int) -> Interpreter | None:
         return None if version == "3.13" else _python(version, bits)
@@ -98,7 +98,7 @@ def test_nox_freeze_all_secondary_arch_without_python_is_only_skipped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CI", "true")
-    monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
+    monkeypatch.setattr("freezekit.release.interpreters.host_platform", _linux_host)
     session = FakeSession()
     done = freeze_all(
         session, _linux_cells(), CONFIG, find=_python, run_cell=lambda s, c, cfg: None
@@ -112,7 +112,7 @@ def test_nox_freeze_all_secondary_arch_without_python_is_only_skipped(
 
 def test_nox_freeze_all_goes_on_after_a_failed_cell(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr("freezekit.interpreters.host_platform", _linux_host)
+    monkeypatch.setattr("freezekit.release.interpreters.host_platform", _linux_host)
     ran: list[str] = []
 
     def run(session: object, cell: Cell, config: FreezeConfig) -> None:
@@ -126,8 +126,8 @@ def test_nox_freeze_all_goes_on_after_a_failed_cell(monkeypatch: pytest.MonkeyPa
 
 
 def _linux_host():  # type: ignore[no-untyped-def]
-    from freezekit.interpreters import HostPlatform
     from freezekit.platforms import Os
+    from freezekit.release.interpreters import HostPlatform
 
     return HostPlatform(os=Os.LINUX, arch="x86_64")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from freezekit.errors import PublishError, SmokeError
-from freezekit.matrix import find_cell, load_matrix
-from freezekit.publish import (
+from freezekit.release.matrix import find_cell, load_matrix
+from freezekit.release.publish import (
     DEFAULT_EPOCH,
     artifact_name,
     gather_release,
@@ -274,7 +274,7 @@ def test_publish_onefile_records_itself_as_the_executable(tmp_path: Path) -> Non
 
 
 def test_publish_upload_command_checks_the_gathered_bytes(app: Path, tmp_path: Path) -> None:
-    from freezekit.publish import upload_command
+    from freezekit.release.publish import upload_command
 
     dist = tmp_path / "dist"
     _publish(app, dist / "freeze-linux-x86_64-3.12")

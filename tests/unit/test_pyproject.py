@@ -8,7 +8,7 @@ import pytest
 
 from freezekit.errors import OptionsError
 from freezekit.options import Extract, Mode
-from freezekit.pyproject import load_pyproject
+from freezekit.spec.pyproject import load_pyproject
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cliapp"
 
@@ -147,7 +147,7 @@ def test_command_line_takes_only_build_environment_flags(
 ) -> None:
     import argparse
 
-    from freezekit.pyproject import options_from_pyproject
+    from freezekit.spec.pyproject import options_from_pyproject
 
     path = _write(tmp_path, 'scripts = ["app.py"]\nmode = "onefile"\n')
     args = argparse.Namespace(

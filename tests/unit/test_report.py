@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from freezekit.report import (
+from freezekit.inspect.report import (
     METADATA,
     SHARED_LIBRARIES,
     STDLIB_EXTENSIONS,
@@ -145,7 +145,7 @@ def test_report_json_is_written_atomically(tmp_path: Path) -> None:
 
 
 def test_report_finds_a_onedir_executable_named_otherwise(tmp_path: Path) -> None:
-    from freezekit.report import _executable
+    from freezekit.inspect.report import _executable
 
     output = tmp_path / "dist" / "bundle"  # a spec's COLLECT(name="bundle") of EXE(name="tool")
     _file(output / "_internal" / "libx.so", 10)

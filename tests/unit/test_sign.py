@@ -11,7 +11,7 @@ import pytest
 
 from freezekit.archive.reader import open_archive, read_entry
 from freezekit.crossbuild.windows import with_archive
-from freezekit.sign import (
+from freezekit.release.sign import (
     SigningError,
     make_test_certificate,
     sign_windows,
@@ -87,13 +87,13 @@ def test_sign_cell_logs_the_skip_and_fails_on_a_bad_secret(
 ) -> None:
     import logging
 
-    from freezekit._cell import sign_executable
-    from freezekit.matrix import find_cell
+    from freezekit.release.cell import sign_executable
+    from freezekit.release.matrix import find_cell
 
     exe = with_archive(PE, FIXTURES / "archives" / "good-minimal.bin", tmp_path / "app.exe")
     original = exe.read_bytes()
     windows = find_cell("windows-x86_64-3.12")
-    with caplog.at_level(logging.INFO, logger="freezekit._cell"):
+    with caplog.at_level(logging.INFO, logger="freezekit.release.cell"):
         sign_executable(exe, windows, env={})
     assert "Windows signing skipped: neither FREEZEKIT_SIGN_PFX" in caplog.text
     with pytest.raises(SigningError, match="FREEZEKIT_SIGN_PFX names .* cannot be read"):

@@ -10,8 +10,8 @@ import pytest
 
 from freezekit.errors import OptionsError
 from freezekit.options import Extract, Mode
-from freezekit.spec import ignored_flags, plan_apps, run, spec_options
-from freezekit.spec_api import SpecSession, make_globals
+from freezekit.spec.api import SpecSession, make_globals
+from freezekit.spec.run import ignored_flags, plan_apps, run, spec_options
 from tests.fixtures.specs.fakes import SPECS, fake_context
 
 
@@ -170,7 +170,7 @@ def test_globals_describe_the_build(tmp_path: Path) -> None:
     assert namespace["WARNFILE"] == str(
         tmp_path / "build" / "pyinstaller-style" / "warn-pyinstaller-style.txt"
     )
-    assert Path(str(namespace["HOMEPATH"]), "freezekit", "spec.py").is_file()
+    assert Path(str(namespace["HOMEPATH"]), "freezekit", "spec", "run.py").is_file()
     for name in ("Analysis", "PYZ", "EXE", "COLLECT", "MERGE", "BUNDLE", "TOC", "Tree"):
         assert callable(namespace[name])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from freezekit.errors import OptionsError
-from freezekit.spec_api import TOC, Tree, bind, check_python_option, resolve_pairs
+from freezekit.spec.api import TOC, Tree, bind, check_python_option, resolve_pairs
 from freezekit.toc import EntryKind, TocEntry
 
 

@@ -114,7 +114,7 @@ def test_windows_cross_links_become_copies(tmp_path: Path) -> None:
 
 def test_windows_cross_target_from_pyproject_and_cli(tmp_path: Path) -> None:
     from freezekit.cli import make_parser, options_from_args
-    from freezekit.pyproject import options_from_pyproject
+    from freezekit.spec.pyproject import options_from_pyproject
 
     (tmp_path / "app.py").write_text("print(1)\n")
     pyproject = tmp_path / "pyproject.toml"

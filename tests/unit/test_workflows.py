@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from freezekit.matrix import load_matrix
+from freezekit.release.matrix import load_matrix
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -2,13 +2,13 @@
 
 They are thin. ``Analysis(...)`` runs the analysis stage (through the context) and exposes
 plain PyInstaller-style lists of ``(name, path, typecode)`` that the spec may filter; ``PYZ``,
-``EXE``, ``COLLECT``, ``MERGE`` and ``BUNDLE`` only record what to assemble. ``freezekit.spec``
+``EXE``, ``COLLECT``, ``MERGE`` and ``BUNDLE`` only record what to assemble. ``freezekit.spec.run``
 turns the records into builds once the spec has run.
 
 The classes the spec sees are subclasses made per run by ``make_globals``, bound to one
 ``SpecSession`` (the context plus the records); nothing here is module-level state.
-``TOC``, ``Tree`` and the ``datas=`` pairs live in ``freezekit.spec_toc``; the keyword tables
-and checks live in ``freezekit.spec_keywords``. Both are re-exported here.
+``TOC``, ``Tree`` and the ``datas=`` pairs live in ``freezekit.spec.toc``; the keyword tables
+and checks live in ``freezekit.spec.keywords``. Both are re-exported here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from freezekit.assemble.plan import ExternalItem
 from freezekit.errors import OptionsError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
-from freezekit.spec_keywords import (
+from freezekit.spec.keywords import (
     ANALYSIS_IGNORED,
     ANALYSIS_KNOWN,
     BUNDLE_IGNORED,
@@ -48,7 +48,7 @@ from freezekit.spec_keywords import (
     optional_string,
     strings,
 )
-from freezekit.spec_toc import (
+from freezekit.spec.toc import (
     KIND_OF_TYPECODE,
     TOC,
     TocTuple,
@@ -585,7 +585,7 @@ def make_globals(session: SpecSession) -> dict[str, object]:
         "Tree": type("Tree", (Tree,), tree_base),
         "Splash": Splash,
         "DISTPATH": str(context.options.distpath.absolute()),
-        "HOMEPATH": str(Path(__file__).resolve().parent.parent),
+        "HOMEPATH": str(Path(__file__).resolve().parents[2]),
         "SPEC": str(context.spec),
         "SPECPATH": str(context.spec_dir),
         "specnm": context.specnm,

@@ -27,7 +27,7 @@ from freezekit.platforms import Os, Target
 
 logger = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the freezekit package
 EXECUTABLE_NAME = "run"
 ZSTD_HINT = "install it with `apt-get install libzstd-dev` (Fedora: `dnf install libzstd-static`)"
 

@@ -1,6 +1,6 @@
 """A CycloneDX (1.6, JSON) software bill of materials for one frozen app.
 
-It lists what the app carries, read from the app itself (``freezekit.inventory``): the
+It lists what the app carries, read from the app itself (``freezekit.inspect.inventory``): the
 interpreter, every bundled distribution (name, version, the licence its metadata declares,
 purl), every bundled shared library (file name, sha256, and the system package it came from
 where the build machine's package manager says so) and freezekit, whose bootloader and run-time
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from freezekit import __version__
-from freezekit.inventory import Inventory
+from freezekit.inspect.inventory import Inventory
 
 # cyclonedx's serialiser logs every class it registers at DEBUG, which nox shows (800 lines)
 logging.getLogger("py_serializable").setLevel(logging.WARNING)

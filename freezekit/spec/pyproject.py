@@ -17,7 +17,7 @@ from pathlib import Path
 
 from freezekit.errors import OptionsError
 from freezekit.options import BuildOptions, Extract, Mode
-from freezekit.spec_api import check_python_option
+from freezekit.spec.api import check_python_option
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -192,7 +192,7 @@ def options_from_pyproject(path: Path, args: argparse.Namespace | None = None) -
     """``freezekit build pyproject.toml``: the table, with the build-environment flags of the
     command line (the ones a spec build takes: --distpath, --workpath, -y, --clean, --python,
     --bootloader) applied over it; other flags are ignored with a warning, as for spec files."""
-    from freezekit.spec import SPEC_EFFECTIVE, ignored_flags
+    from freezekit.spec.run import SPEC_EFFECTIVE, ignored_flags
 
     options = load_pyproject(path)
     if args is None:

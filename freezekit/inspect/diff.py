@@ -1,7 +1,7 @@
 """``freezekit diff OLD NEW``: what changed between two frozen apps (or their archives).
 
 Modules, files and shared libraries added, removed and changed (by content), with size deltas,
-and the distributions whose version changed. Each side is anything ``freezekit.inventory``
+and the distributions whose version changed. Each side is anything ``freezekit.inspect.inventory``
 reads: a onedir folder or executable, a onefile executable, a published archive.
 """
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from freezekit.inventory import Inventory, read_inventory
+from freezekit.inspect.inventory import Inventory, read_inventory
 
 KINDS = ("script", "module", "extension", "library", "data")
 

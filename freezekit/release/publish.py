@@ -26,9 +26,9 @@ from typing import Protocol
 
 from freezekit import __version__
 from freezekit.errors import PublishError, SmokeError
-from freezekit.matrix import Cell
 from freezekit.platforms import Os
 from freezekit.platforms.executables import BinaryKind, identify, identify_file, mismatch
+from freezekit.release.matrix import Cell
 
 logger = logging.getLogger(__name__)
 
@@ -406,8 +406,8 @@ def write_cell_sbom(
 ) -> Path:
     """The CycloneDX SBOM beside ``archive``, read from the frozen ``output``; when it cannot be
     written the archive is removed too (nothing half-published)."""
-    from freezekit.inventory import read_inventory
-    from freezekit.sbom import build_sbom, sbom_path
+    from freezekit.inspect.inventory import read_inventory
+    from freezekit.inspect.sbom import build_sbom, sbom_path
 
     dest = sbom_path(archive)
     try:

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from freezekit.errors import OptionsError
-from freezekit.interpreters import HostPlatform, Interpreter, describe_search
 from freezekit.platforms import Os
+from freezekit.release.interpreters import HostPlatform, Interpreter, describe_search
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
-PACKAGE_MATRIX = Path(__file__).resolve().parent / "_matrix" / "cells.toml"
-REPO_MATRIX = Path(__file__).resolve().parent.parent / "matrix" / "cells.toml"
+PACKAGE_MATRIX = Path(__file__).resolve().parents[1] / "_matrix" / "cells.toml"
+REPO_MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cells.toml"
 _PLATFORM_KEYS = {"os": str, "arch": str, "bits": int, "runner": str, "cibw_platform": str}
 _EXCLUDE_KEYS = {"os", "arch", "python", "reason"}
 _PYTHON = re.compile(r"^3\.\d+$")
@@ -225,7 +225,7 @@ def host_cells(
     cells: Sequence[Cell], *, host: HostPlatform | None = None, find: Finder | None = None
 ) -> list[tuple[Cell, str | None]]:
     """Each cell with None (runnable here) or the reason it is not."""
-    from freezekit.interpreters import host_platform
+    from freezekit.release.interpreters import host_platform
 
     host = host or host_platform()
     result: list[tuple[Cell, str | None]] = []
@@ -240,7 +240,7 @@ def host_cells(
 def interpreter_problem(cell: Cell, host: HostPlatform, find: Finder | None = None) -> str | None:
     """None when the cell's interpreter is found here: the cell's Python and bitness, built
     for the cell's OS and machine (a Linux Python never freezes a Windows or macOS cell)."""
-    from freezekit.interpreters import find_interpreter
+    from freezekit.release.interpreters import find_interpreter
 
     found = (
         find(cell.python, cell.bits)

@@ -1,9 +1,9 @@
 """What a frozen app holds, read from the app itself: a onedir folder (or its executable), a
 onefile executable, or a published ``.tar.gz``/``.zip`` archive of either.
 
-One reader for the release side: the SBOM (``freezekit.sbom``) lists it and ``freezekit diff``
-compares two of them. Names are paths under the top directory, so a onedir app and a onefile
-app of the same build have the same names.
+One reader for the release side: the SBOM (``freezekit.inspect.sbom``) lists it and
+``freezekit diff`` compares two of them. Names are paths under the top directory, so a onedir
+app and a onefile app of the same build have the same names.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cell runner: ``python -m freezekit._cell job.json`` inside a cell's venv.
+"""The cell runner: ``python -m freezekit.release.cell job.json`` inside a cell's venv.
 
 The nox task library writes a JSON job, then runs this module with the cell's interpreter. It
 calls the Python API in order: bootloader, build, smoke probes, publish. A failed probe fails
@@ -18,10 +18,16 @@ from pathlib import Path
 
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import LineReporter, Reporter
-from freezekit.matrix import Cell, find_cell, load_matrix
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target
-from freezekit.publish import ProbeOutcome, PublishedCell, dump_json, git_commit, publish_cell
+from freezekit.release.matrix import Cell, find_cell, load_matrix
+from freezekit.release.publish import (
+    ProbeOutcome,
+    PublishedCell,
+    dump_json,
+    git_commit,
+    publish_cell,
+)
 from freezekit.smoke.checks import Check, parse_checks, run_checks
 
 TYPE_CHECKING = False
@@ -110,7 +116,7 @@ def app_checks(app: AppSpec) -> tuple[Check, ...]:
     """The app's own checks: ``AppSpec.checks`` and the pyproject's [[tool.freezekit.checks]]."""
     checks = parse_checks(list(app.checks), where=f"app {app.name!r}") if app.checks else ()
     if app.pyproject is not None:
-        from freezekit.pyproject import read_table
+        from freezekit.spec.pyproject import read_table
 
         path = app.pyproject / "pyproject.toml" if app.pyproject.is_dir() else app.pyproject
         table = read_table(path)
@@ -172,7 +178,7 @@ def check_interpreter(cell: Cell) -> None:
     import os
     import sysconfig
 
-    from freezekit.interpreters import interpreter_arch, os_of_platform
+    from freezekit.release.interpreters import interpreter_arch, os_of_platform
 
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     bits = struct.calcsize("P") * 8
@@ -251,8 +257,8 @@ def _as_list(value: object, key: str) -> list[object]:
 
 
 def find_bootloader_for(target: Target, *, windowed: bool) -> Path:
-    """The bootloader for this cell (built on first use by freezekit.bootloader)."""
-    from freezekit.bootloader import find_bootloader
+    """The bootloader for this cell (built on first use by freezekit.assemble.bootloader)."""
+    from freezekit.assemble.bootloader import find_bootloader
 
     path: Path = find_bootloader(target, windowed=windowed)
     return path
@@ -278,7 +284,7 @@ def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path, di
     app = job.app
     if app.spec is not None:
         from freezekit.cli import make_parser
-        from freezekit.spec import build_spec
+        from freezekit.spec.run import build_spec
 
         args = make_parser().parse_args(
             ["build", str(app.spec), "--distpath", str(distpath), "--workpath", str(workpath), "-y"]
@@ -286,7 +292,7 @@ def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path, di
         results = build_spec(app.spec, args, reporter=reporter)
         return [(r.output, r.executable, library_sources(r)) for r in results]
     if app.pyproject is not None:
-        from freezekit.pyproject import options_from_pyproject
+        from freezekit.spec.pyproject import options_from_pyproject
 
         options = replace(
             options_from_pyproject(app.pyproject),
@@ -309,10 +315,10 @@ def run_probes(executable: Path) -> list[ProbeOutcome]:
 
 
 def sign_executable(executable: Path, cell: Cell, env: Mapping[str, str] | None = None) -> None:
-    """Sign the cell's executable when a certificate is configured (freezekit.sign); else one
-    log line says why not. A configured signature that fails fails the cell."""
+    """Sign the cell's executable when a certificate is configured (freezekit.release.sign); else
+    one log line says why not. A configured signature that fails fails the cell."""
     from freezekit.platforms import Os
-    from freezekit.sign import macos_identity, sign_macos, sign_windows, windows_signing
+    from freezekit.release.sign import macos_identity, sign_macos, sign_windows, windows_signing
 
     if cell.os is Os.WINDOWS:
         config = windows_signing(env)
@@ -367,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if len(argv) != 1:
-        print("usage: python -m freezekit._cell JOB.json", file=sys.stderr)
+        print("usage: python -m freezekit.release.cell JOB.json", file=sys.stderr)
         return 2
     try:
         job = CellJob.from_json(Path(argv[0]).read_text(encoding="utf-8"), source=argv[0])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar, SupportsIndex
 
 from freezekit.errors import OptionsError
-from freezekit.spec_keywords import strings
+from freezekit.spec.keywords import strings
 from freezekit.toc import EntryKind, TocEntry
 
 TocTuple = tuple[str, "str | None", str]

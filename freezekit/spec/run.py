@@ -1,5 +1,5 @@
 """Run a spec file: ``build_spec(path, args)`` executes it with the globals of
-``freezekit.spec_api`` and then builds what it recorded, each app once.
+``freezekit.spec.api`` and then builds what it recorded, each app once.
 
 ``run(path, context)`` only executes the spec (the analysis runs inside, through the context)
 and returns the records; ``plan_apps`` turns them into one ``AppPlan`` per app (pure); the
@@ -25,10 +25,9 @@ from freezekit.assemble.plan import CollectPlan, ExternalItem
 from freezekit.build import BuildResult, check_existing_output
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
-from freezekit.makespec import write_spec
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target, resolve_target
-from freezekit.spec_api import (
+from freezekit.spec.api import (
     COLLECT,
     EXE,
     Analysis,
@@ -39,6 +38,7 @@ from freezekit.spec_api import (
     to_entry,
     to_script,
 )
+from freezekit.spec.makespec import write_spec
 from freezekit.stages import compile_all, find_bootloader, finish, measure, plan_build
 from freezekit.toc import EntryKind, TocEntry
 
