@@ -30,6 +30,7 @@ CORE = [
     "extract.c",
     "log.c",
     "path.c",
+    "platform.c",
     "platform_posix.c",
     "xxh64.c",
 ]

@@ -1,5 +1,7 @@
 /* Everything that differs between operating systems. Only this header, platform_*.c (and
- * main.c's entry points) contain _WIN32 / __APPLE__ conditionals. */
+ * main.c's entry points) contain _WIN32 / __APPLE__ conditionals; what can be written once
+ * over their primitives is in platform.c (fk_platform_make_dirs, fk_platform_run_parallel)
+ * and path.c. */
 #ifndef FK_PLATFORM_H
 #define FK_PLATFORM_H
 
@@ -87,7 +89,8 @@ fk_status fk_platform_symlink(const char *target, const char *path);
 fk_status fk_platform_create_beneath(const char *base, const char *relative, fk_handle *file);
 fk_status fk_platform_symlink_beneath(const char *target, const char *base,
                                       const char *relative);
-/* mkdir -p of `relative` below the existing folder `base` (0700). */
+/* mkdir -p of `relative` below the existing folder `base` (0700), one
+ * fk_platform_make_private_dir per component (platform.c). */
 fk_status fk_platform_make_dirs(const char *base, const char *relative);
 fk_status fk_platform_make_private_dir(const char *path);
 /* Creates a fresh 0700 folder `<parent>/<prefix>XXXXXX`; its path goes to `out`. */
@@ -134,10 +137,19 @@ void fk_platform_unsetenv(const char *name);
  * (HOME, or the password database), Windows %LOCALAPPDATA% itself (no Unix-style ".cache"). */
 fk_status fk_platform_cache_home(char *out, size_t size);
 
-/* Runs `work(users[k])` for k < count, each on its own thread (k = 0 on the caller's), and
- * waits for all; a thread that cannot be started runs its share on the caller's thread. The
- * workers share nothing mutable: each gets its own `users[k]`. */
+/* Runs `work(users[k])` once for every k < count and waits for all (platform.c). Up to
+ * FK_PARALLEL_MAX_THREADS jobs run at once, each on its own thread, job 0 on the caller's;
+ * with more jobs than that, thread t runs jobs t, t + FK_PARALLEL_MAX_THREADS, ... one
+ * after the other (the caller balances the jobs). A thread that cannot be started has its
+ * jobs run on the caller's thread. The jobs share nothing mutable: each gets its own
+ * `users[k]`. */
+#define FK_PARALLEL_MAX_THREADS 16u
 void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users);
+/* The primitives under fk_platform_run_parallel: a new thread running `work(user)` (NULL
+ * when none can be started), and waiting for its end, which also releases it. */
+struct fk_thread;
+struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user);
+void fk_platform_thread_join(struct fk_thread *thread);
 unsigned fk_platform_cpu_count(void);
 unsigned long fk_platform_process_id(void);
 

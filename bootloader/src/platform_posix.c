@@ -402,29 +402,6 @@ fk_status fk_platform_make_private_dir(const char *path)
     return fk_ok();
 }
 
-fk_status fk_platform_make_dirs(const char *base, const char *relative)
-{
-    char path[FK_PATH_MAX];
-    size_t start;
-    size_t i;
-    fk_status status = fk_path_join(path, sizeof path, base, relative);
-    if (FK_FAILED(status)) {
-        return status;
-    }
-    start = strlen(base) + 1;
-    for (i = start; path[i] != '\0'; i++) {
-        if (path[i] == '/') {
-            path[i] = '\0';
-            status = fk_platform_make_private_dir(path);
-            path[i] = '/';
-            if (FK_FAILED(status)) {
-                return status;
-            }
-        }
-    }
-    return fk_platform_make_private_dir(path);
-}
-
 fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
                                     const char *prefix)
 {
@@ -782,43 +759,38 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
     return *data != NULL;
 }
 
-struct parallel_start {
+struct fk_thread {
+    pthread_t id;
     void (*work)(void *user);
     void *user;
 };
 
-static void *parallel_entry(void *arg)
+static void *thread_entry(void *arg)
 {
-    struct parallel_start *start = arg;
-    start->work(start->user);
+    struct fk_thread *thread = arg;
+    thread->work(thread->user);
     return NULL;
 }
 
-void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
+struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user)
 {
-    enum { MAX_THREADS = 16 };
-    pthread_t threads[MAX_THREADS];
-    struct parallel_start starts[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    unsigned k;
-    if (count > MAX_THREADS) {
-        count = MAX_THREADS;
+    struct fk_thread *thread = malloc(sizeof *thread);
+    if (thread == NULL) {
+        return NULL;
     }
-    for (k = 1; k < count; k++) {
-        starts[k].work = work;
-        starts[k].user = users[k];
-        started[k] = pthread_create(&threads[k], NULL, parallel_entry, &starts[k]) == 0;
+    thread->work = work;
+    thread->user = user;
+    if (pthread_create(&thread->id, NULL, thread_entry, thread) != 0) {
+        free(thread);
+        return NULL;
     }
-    if (count > 0) {
-        work(users[0]);
-    }
-    for (k = 1; k < count; k++) {
-        if (started[k]) {
-            pthread_join(threads[k], NULL);
-        } else {
-            work(users[k]);
-        }
-    }
+    return thread;
+}
+
+void fk_platform_thread_join(struct fk_thread *thread)
+{
+    pthread_join(thread->id, NULL);
+    free(thread);
 }
 
 unsigned fk_platform_cpu_count(void)

@@ -447,27 +447,6 @@ fk_status fk_platform_make_private_dir(const char *path)
     return fk_ok();
 }
 
-fk_status fk_platform_make_dirs(const char *base, const char *relative)
-{
-    char path[FK_PATH_MAX];
-    size_t i;
-    fk_status status = fk_path_join(path, sizeof path, base, relative);
-    if (FK_FAILED(status)) {
-        return status;
-    }
-    for (i = strlen(base) + 1; path[i] != '\0'; i++) {
-        if (path[i] == '\\' && path[i - 1] != ':') { /* fk_path_join made every '/' a '\\' */
-            path[i] = '\0';
-            status = fk_platform_make_private_dir(path);
-            path[i] = '\\';
-            if (FK_FAILED(status)) {
-                return status;
-            }
-        }
-    }
-    return fk_platform_make_private_dir(path);
-}
-
 fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
                                     const char *prefix)
 {
@@ -1045,43 +1024,40 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
     return address != NULL;
 }
 
-struct parallel_start {
+struct fk_thread {
+    HANDLE handle;
     void (*work)(void *user);
     void *user;
 };
 
-static DWORD WINAPI parallel_entry(LPVOID arg)
+static DWORD WINAPI thread_entry(LPVOID arg)
 {
-    struct parallel_start *start = arg;
-    start->work(start->user);
+    struct fk_thread *thread = arg;
+    thread->work(thread->user);
     return 0;
 }
 
-void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
+struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user)
 {
-    enum { MAX_THREADS = 16 };
-    HANDLE threads[MAX_THREADS];
-    struct parallel_start starts[MAX_THREADS];
-    unsigned k;
-    if (count > MAX_THREADS) {
-        count = MAX_THREADS;
+    struct fk_thread *thread = malloc(sizeof *thread);
+    if (thread == NULL) {
+        return NULL;
     }
-    for (k = 1; k < count; k++) {
-        starts[k].work = work;
-        starts[k].user = users[k];
-        threads[k] = CreateThread(NULL, 0, parallel_entry, &starts[k], 0, NULL);
+    thread->work = work;
+    thread->user = user;
+    thread->handle = CreateThread(NULL, 0, thread_entry, thread, 0, NULL);
+    if (thread->handle == NULL) {
+        free(thread);
+        return NULL;
     }
-    if (count > 0) {
-        work(users[0]);
-    }
-    for (k = 1; k < count; k++) {
-        if (threads[k] != NULL) {
-            WaitForSingleObject(threads[k], INFINITE);
-            CloseHandle(threads[k]);
-        } else {
-            work(users[k]);
-        }
-    }
+    return thread;
+}
+
+void fk_platform_thread_join(struct fk_thread *thread)
+{
+    WaitForSingleObject(thread->handle, INFINITE);
+    CloseHandle(thread->handle);
+    free(thread);
 }
 
 unsigned fk_platform_cpu_count(void)

@@ -1,6 +1,7 @@
 /* win_check: checks of platform_win32.c and path.c that need Windows (run under wine by
  * freezekit.crossbuild.windows). One line per check, "ok <name>" or "FAIL <name>: <why>",
- * then "N passed, M failed"; exit 0 when none failed.
+ * then "N passed, M failed"; exit 0 when none failed. The checks of platform_checks.c (shared
+ * with platform_check) run here too.
  *
  * The child modes are the other end of the command line and exit code checks:
  *   win_check child-argv <set> <arg>...   exit 0 when the arguments, as the C runtime and
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "platform_checks.h"
 
 #define CHECK_EXIT_MISMATCH 1
 
@@ -391,6 +393,19 @@ static void note_max_path(void)
     fk_platform_remove_tree(base);
 }
 
+/* platform_checks.c (folder creation, run_parallel's threads) with Windows' own calls. */
+static void report_shared(void *user, int ok, const char *name, const char *why)
+{
+    report(user, ok, name, why);
+}
+
+static void check_shared(struct tally *tally)
+{
+    char temp[FK_PATH_MAX];
+    temp_folder_utf8(temp, sizeof temp);
+    fk_platform_checks(temp, report_shared, tally);
+}
+
 /* Without a manifest naming Windows 10 as supported, GetVersionExW says 6.2 (Windows 8). */
 static int print_versions(void)
 {
@@ -442,6 +457,7 @@ int main(int argc, char **argv)
     check_plain_names(&tally);
     check_environment(&tally);
     check_long_paths(&tally);
+    check_shared(&tally);
     note_max_path();
     check_quoting(&tally, exe, "ascii");
     check_quoting(&tally, exe, "unicode");

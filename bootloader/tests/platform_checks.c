@@ -1,0 +1,210 @@
+/* Checks of platform.c: see platform_checks.h. */
+#include "platform_checks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+
+#ifdef _WIN32
+#include <windows.h>
+typedef DWORD thread_id;
+static thread_id current_thread(void)
+{
+    return GetCurrentThreadId();
+}
+static int same_thread(thread_id a, thread_id b)
+{
+    return a == b;
+}
+static CRITICAL_SECTION gauge_lock;
+static void gauge_lock_init(void)
+{
+    InitializeCriticalSection(&gauge_lock);
+}
+static void gauge_enter(void)
+{
+    EnterCriticalSection(&gauge_lock);
+}
+static void gauge_leave(void)
+{
+    LeaveCriticalSection(&gauge_lock);
+}
+static void pause_briefly(void)
+{
+    Sleep(1);
+}
+#else
+#include <pthread.h>
+#include <time.h>
+typedef pthread_t thread_id;
+static thread_id current_thread(void)
+{
+    return pthread_self();
+}
+static int same_thread(thread_id a, thread_id b)
+{
+    return pthread_equal(a, b);
+}
+static pthread_mutex_t gauge_lock = PTHREAD_MUTEX_INITIALIZER;
+static void gauge_lock_init(void)
+{
+}
+static void gauge_enter(void)
+{
+    pthread_mutex_lock(&gauge_lock);
+}
+static void gauge_leave(void)
+{
+    pthread_mutex_unlock(&gauge_lock);
+}
+static void pause_briefly(void)
+{
+    struct timespec moment = {0, 1000000}; /* 1 ms: the jobs of different threads overlap */
+    nanosleep(&moment, NULL);
+}
+#endif
+
+/* -- fk_platform_run_parallel ------------------------------------------------------------ */
+
+struct job {
+    unsigned runs;
+    thread_id thread;
+};
+
+/* How many jobs run at this moment, and the most seen at once. */
+static unsigned running;
+static unsigned most_running;
+
+static void run_job(void *user)
+{
+    struct job *job = user;
+    gauge_enter();
+    if (++running > most_running) {
+        most_running = running;
+    }
+    gauge_leave();
+    pause_briefly();
+    job->runs++;
+    job->thread = current_thread();
+    gauge_enter();
+    running--;
+    gauge_leave();
+}
+
+/* Every job runs once, at most FK_PARALLEL_MAX_THREADS at a time, the first `width` each on
+ * its own thread (job 0 on the caller's), job k on the thread of job k % width. */
+static void check_run_parallel(unsigned count, fk_check_report report, void *user)
+{
+    struct job *jobs = calloc(count + 1, sizeof *jobs);
+    void **users = calloc(count + 1, sizeof *users);
+    unsigned width = count < FK_PARALLEL_MAX_THREADS ? count : FK_PARALLEL_MAX_THREADS;
+    thread_id caller = current_thread();
+    char name[128];
+    char why[256];
+    unsigned k, j;
+    int ok = jobs != NULL && users != NULL;
+    snprintf(name, sizeof name, "fk_platform_run_parallel of %u jobs", count);
+    snprintf(why, sizeof why, "out of memory");
+    for (k = 0; ok && k < count; k++) {
+        users[k] = &jobs[k];
+    }
+    running = most_running = 0;
+    if (ok) {
+        fk_platform_run_parallel(count, run_job, users);
+    }
+    for (k = 0; ok && k < count; k++) {
+        if (jobs[k].runs != 1) {
+            ok = 0;
+            snprintf(why, sizeof why, "job %u ran %u times", k, jobs[k].runs);
+        } else if (k == 0 && !same_thread(jobs[0].thread, caller)) {
+            ok = 0;
+            snprintf(why, sizeof why, "job 0 did not run on the caller's thread");
+        } else if (!same_thread(jobs[k].thread, jobs[k % width].thread)) {
+            ok = 0;
+            snprintf(why, sizeof why, "job %u ran on another thread than job %u", k,
+                     k % width);
+        }
+    }
+    for (k = 0; ok && k < width; k++) {
+        for (j = 0; ok && j < k; j++) {
+            if (same_thread(jobs[j].thread, jobs[k].thread)) {
+                ok = 0;
+                snprintf(why, sizeof why, "jobs %u and %u ran on the same thread", j, k);
+            }
+        }
+    }
+    if (ok && most_running > FK_PARALLEL_MAX_THREADS) {
+        ok = 0;
+        snprintf(why, sizeof why, "%u jobs ran at once (at most %u)", most_running,
+                 FK_PARALLEL_MAX_THREADS);
+    }
+    report(user, ok, name, why);
+    free(jobs);
+    free(users);
+}
+
+/* -- fk_platform_make_dirs --------------------------------------------------------------- */
+
+static void check_make_dirs(const char *scratch, fk_check_report report, void *user)
+{
+    char base[FK_PATH_MAX];
+    char deep[FK_PATH_MAX];
+    char file[FK_PATH_MAX];
+    char absolute[FK_PATH_MAX];
+    char name[64];
+    fk_handle handle = FK_NO_HANDLE;
+    fk_status status;
+    snprintf(name, sizeof name, "fk-make-dirs-%lu", fk_platform_process_id());
+    status = fk_path_join(base, sizeof base, scratch, name);
+    if (!FK_FAILED(status)) {
+        fk_platform_remove_tree(base);
+        status = fk_platform_make_private_dir(base);
+    }
+    if (FK_FAILED(status)) {
+        report(user, 0, "fk_platform_make_dirs: scratch folder", status.message);
+        return;
+    }
+    fk_path_join(deep, sizeof deep, base, "a/b/c");
+    fk_path_join(file, sizeof file, base, "a/file");
+    fk_path_join(absolute, sizeof absolute, base, "x/y/z");
+
+    status = fk_platform_make_dirs(base, "a/b/c");
+    report(user, !FK_FAILED(status) && fk_path_is_dir(deep),
+           "fk_platform_make_dirs makes every missing folder", status.message);
+    status = fk_platform_make_dirs(base, "a/b/c");
+    report(user, !FK_FAILED(status) && fk_path_is_dir(deep),
+           "fk_platform_make_dirs of folders that exist", status.message);
+    status = fk_platform_create_file(file, &handle);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_finish_file(handle, file, 0600, 0);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_make_dirs(base, "a/file/d");
+        report(user, FK_FAILED(status) && !fk_path_is_dir(file) && fk_path_exists(file),
+               "fk_platform_make_dirs through a file fails",
+               FK_FAILED(status) ? "the file was replaced" : "it succeeded");
+    } else {
+        report(user, 0, "fk_platform_make_dirs through a file fails", status.message);
+    }
+    status = fk_path_make_dirs(absolute);
+    report(user, !FK_FAILED(status) && fk_path_is_dir(absolute),
+           "fk_path_make_dirs of an absolute path", status.message);
+    status = fk_path_make_dirs("relative/folder");
+    report(user, FK_FAILED(status) && !fk_path_exists("relative"),
+           "fk_path_make_dirs of a relative path fails", "it succeeded");
+    report(user, fk_platform_remove_tree(base) == 0 && !fk_path_exists(base),
+           "fk_platform_make_dirs: scratch folder removed", base);
+}
+
+void fk_platform_checks(const char *scratch, fk_check_report report, void *user)
+{
+    static const unsigned counts[] = {0, 1, 2, 4, 15, 16, 17, 33, 100};
+    size_t i;
+    gauge_lock_init();
+    for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        check_run_parallel(counts[i], report, user);
+    }
+    check_make_dirs(scratch, report, user);
+}
