@@ -1,7 +1,7 @@
 /* libFuzzer target: the bootloader's archive reader and extraction on arbitrary bytes.
  *
  * Each input is written to a scratch file and opened like an executable: trailer, TOC,
- * payload digest, every entry read whole and streamed (chunk by chunk when chunked), the
+ * payload digest, every entry looked up by name, read whole and streamed (chunk by chunk when chunked), the
  * PYZ index and every module, the lazy table, then a full extraction into a fresh scratch
  * folder (symbolic links and all), which is removed afterwards. Built by `nox -s fuzz` with
  * clang, AddressSanitizer and UndefinedBehaviorSanitizer, and
@@ -34,11 +34,19 @@ static void read_everything(const struct fk_archive *archive)
     size_t i;
     for (i = 0; i < archive->count; i++) {
         const struct fk_entry *entry = &archive->entries[i];
+        const struct fk_entry *named = fk_archive_find(archive, entry->name, 0);
+        const struct fk_entry *kinded = fk_archive_find(archive, entry->name, entry->kind);
         unsigned char *data = NULL;
         size_t length = 0;
         struct fk_chunk *chunks = NULL;
         size_t count = 0, c;
         uint64_t total = 0;
+        /* the lookup by name gives the first entry of that name (and kind): one at or before
+         * this one, which for every entry holds only for the first */
+        if (named == NULL || named > entry || strcmp(named->name, entry->name) != 0 ||
+            kinded == NULL || kinded > entry || kinded->kind != entry->kind || named > kinded) {
+            abort();
+        }
         /* whole reads are for small entries (code, tables, links); files are streamed */
         if ((!fk_archive_is_file_kind(entry->kind) || entry->raw_size <= (1u << 20)) &&
             !FK_FAILED(fk_archive_read(archive, entry, &data, &length)) &&

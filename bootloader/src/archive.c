@@ -73,6 +73,7 @@ void fk_archive_close(struct fk_archive *archive)
     fk_platform_close(archive->file);
     free(archive->toc);
     free(archive->entries);
+    free(archive->by_name);
     fk_archive_init(archive);
 }
 
@@ -338,6 +339,57 @@ static void skip_signature(struct fk_archive *archive)
     }
 }
 
+/* Orders order[0..count) by entry name (bytes, as strcmp), keeping the given order among
+ * equal names: a stable merge sort that skips each merge whose two halves are already in
+ * order, so a TOC as the writer makes it (files sorted by name, after the few options,
+ * scripts and the PYZ) costs about one comparison per entry. */
+static void sort_by_name(const struct fk_entry *entries, uint32_t *order, uint32_t *scratch,
+                         size_t count)
+{
+    size_t half = count / 2, left = 0, right = half, out = 0;
+    if (count < 2) {
+        return;
+    }
+    sort_by_name(entries, order, scratch, half);
+    sort_by_name(entries, order + half, scratch, count - half);
+    if (strcmp(entries[order[half - 1]].name, entries[order[half]].name) <= 0) {
+        return;
+    }
+    memcpy(scratch, order, count * sizeof *order);
+    while (left < half && right < count) {
+        order[out++] = strcmp(entries[scratch[right]].name, entries[scratch[left]].name) < 0
+                           ? scratch[right++]
+                           : scratch[left++];
+    }
+    while (left < half) {
+        order[out++] = scratch[left++];
+    }
+    while (right < count) {
+        order[out++] = scratch[right++];
+    }
+}
+
+/* archive->by_name for the decoded entries: built once, so that looking a name up (the lazy
+ * table, link checks, on-demand unpacking, _freezekit.read) is a binary search. */
+static fk_status index_names(struct fk_archive *archive)
+{
+    uint32_t *scratch;
+    uint32_t i;
+    archive->by_name = malloc((archive->toc_count + 1) * sizeof *archive->by_name);
+    scratch = malloc((archive->toc_count + 1) * sizeof *scratch);
+    if (archive->by_name == NULL || scratch == NULL) {
+        free(scratch);
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory indexing %lu TOC entries",
+                       (unsigned long)archive->toc_count);
+    }
+    for (i = 0; i < archive->toc_count; i++) {
+        archive->by_name[i] = i;
+    }
+    sort_by_name(archive->entries, archive->by_name, scratch, archive->toc_count);
+    free(scratch);
+    return fk_ok();
+}
+
 fk_status fk_archive_open(struct fk_archive *archive, const char *path)
 {
     uint64_t position = 0;
@@ -390,6 +442,10 @@ fk_status fk_archive_open(struct fk_archive *archive, const char *path)
         status = fk_fail(FK_E_ARCHIVE, 0, "TOC has %llu stray bytes after %lu entries"
                          FK_DAMAGED, (unsigned long long)(archive->toc_length - position),
                          (unsigned long)archive->toc_count);
+        goto cleanup;
+    }
+    status = index_names(archive);
+    if (FK_FAILED(status)) {
         goto cleanup;
     }
     archive->count = archive->toc_count;
@@ -445,10 +501,21 @@ fk_status fk_archive_verify(const struct fk_archive *archive)
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
                                        unsigned kind)
 {
-    size_t i;
-    for (i = 0; i < archive->count; i++) {
-        const struct fk_entry *entry = &archive->entries[i];
-        if ((kind == 0 || entry->kind == kind) && strcmp(entry->name, name) == 0) {
+    size_t low = 0, high = archive->count;
+    while (low < high) { /* the first position whose name is not before `name` */
+        size_t middle = low + (high - low) / 2;
+        if (strcmp(archive->entries[archive->by_name[middle]].name, name) < 0) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    for (; low < archive->count; low++) { /* equal names follow in TOC order */
+        const struct fk_entry *entry = &archive->entries[archive->by_name[low]];
+        if (strcmp(entry->name, name) != 0) {
+            break;
+        }
+        if (kind == 0 || entry->kind == kind) {
             return entry;
         }
     }

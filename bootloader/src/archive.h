@@ -42,6 +42,7 @@ struct fk_archive {
     unsigned char *toc;
     struct fk_entry *entries;
     size_t count;
+    uint32_t *by_name; /* entry indexes sorted by name, equal names in TOC order */
 };
 
 struct fk_pyz_entry {
@@ -77,7 +78,8 @@ void fk_archive_close(struct fk_archive *archive);
 /* Reads the whole PKG and compares its XXH64 with the trailer's: damage anywhere in the
  * payload (data, PYZ, TOC) is found before anything is unpacked or run. */
 fk_status fk_archive_verify(const struct fk_archive *archive);
-/* kind 0 matches any kind. */
+/* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A
+ * binary search of archive->by_name: O(log n). */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
                                        unsigned kind);
 /* The decompressed, checked data of `entry` in a malloc'd buffer (never NULL on success). */

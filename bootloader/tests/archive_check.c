@@ -1,9 +1,10 @@
-/* archive_check FILE...: runs the bootloader's reader on each file: trailer, TOC, the data of
- * every entry and every module of the PYZ. Exit 0 when all are good; otherwise one line per
+/* archive_check FILE...: runs the bootloader's reader on each file: trailer, TOC, the lookup
+ * of every entry by name, the data of every entry and every module of the PYZ. Exit 0 when all are good; otherwise one line per
  * bad file on stderr and exit 1. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "archive.h"
 
@@ -53,6 +54,30 @@ static fk_status check_stream(const struct fk_archive *archive, const struct fk_
     return status;
 }
 
+/* fk_archive_find gives, for every entry, the first entry of the TOC with its name (and with
+ * its name and kind): one at or before it, of that name (and kind). That holds for every
+ * entry only when the one given is the first. A name no entry has gives NULL. */
+static fk_status check_find(const struct fk_archive *archive)
+{
+    size_t i;
+    for (i = 0; i < archive->count; i++) {
+        const struct fk_entry *entry = &archive->entries[i];
+        const struct fk_entry *named = fk_archive_find(archive, entry->name, 0);
+        const struct fk_entry *kinded = fk_archive_find(archive, entry->name, entry->kind);
+        if (named == NULL || named > entry || strcmp(named->name, entry->name) != 0 ||
+            kinded == NULL || kinded > entry || kinded->kind != entry->kind ||
+            strcmp(kinded->name, entry->name) != 0 || named > kinded) {
+            return fk_fail(FK_E_ARCHIVE, 0, "lookup of entry %lu (%s) by name gives another "
+                           "entry", (unsigned long)i, entry->name);
+        }
+    }
+    if (fk_archive_find(archive, "", 0) != NULL ||
+        fk_archive_find(archive, "\x7f no such entry", 0) != NULL) {
+        return fk_fail(FK_E_ARCHIVE, 0, "lookup of a name no entry has gives an entry");
+    }
+    return fk_ok();
+}
+
 static fk_status check_file(const char *path, size_t *entries)
 {
     struct fk_archive archive;
@@ -62,6 +87,9 @@ static fk_status check_file(const char *path, size_t *entries)
     status = fk_archive_open(&archive, path);
     if (!FK_FAILED(status)) {
         status = fk_archive_verify(&archive);
+    }
+    if (!FK_FAILED(status)) {
+        status = check_find(&archive);
     }
     for (i = 0; !FK_FAILED(status) && i < archive.count; i++) {
         const struct fk_entry *entry = &archive.entries[i];
