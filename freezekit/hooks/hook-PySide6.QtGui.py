@@ -8,7 +8,14 @@ decoration and graphics integrations), every image format but PDF (which needs Q
 the SVG icon engine and the compose input context. Left out: eglfs, linuxfb, vnc, the GTK
 platform theme; add them with --add-binary if your app needs them."""
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
 
 PLUGINS = {
     "platforms": [
@@ -29,7 +36,7 @@ PLUGINS = {
 }
 
 
-def plugin_files(plugins_dir, folder, patterns):
+def plugin_files(plugins_dir: str, folder: str, patterns: list[str]) -> list[str]:
     """Files of plugins_dir/folder matching the patterns (a leading ! removes)."""
     import fnmatch
 
@@ -42,7 +49,7 @@ def plugin_files(plugins_dir, folder, patterns):
     return [os.path.join(path, n) for n in keep if not any(fnmatch.fnmatch(n, p) for p in drop)]
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     plugins_dir = os.path.join(str(api.module_dir), "Qt", "plugins")
     for folder, patterns in PLUGINS.items():
         files = plugin_files(plugins_dir, folder, patterns)

@@ -1,10 +1,16 @@
 """PySide6.QtNetwork: TLS backends (OpenSSL, loaded with dlopen from the system at run time;
 certificate-only fallback) and network-information plugins are Qt plugins."""
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     plugins_dir = os.path.join(str(api.module_dir), "Qt", "plugins")
     for folder in ("tls", "networkinformation"):
         path = os.path.join(plugins_dir, folder)

@@ -6,7 +6,7 @@
 import importlib.util
 
 
-def _exists(name):
+def _exists(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
     except ImportError:

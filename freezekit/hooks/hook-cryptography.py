@@ -4,7 +4,7 @@ imports _cffi_backend from native code, where no scanner sees it."""
 import importlib.util
 
 
-def _exists(name):
+def _exists(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
     except ImportError:

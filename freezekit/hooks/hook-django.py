@@ -12,16 +12,25 @@ does); each app of its ``INSTALLED_APPS`` brings its ``templatetags``, ``managem
 are followed by the analysis itself (analysis/userstrings.py), and templates, static files
 and translations inside packages are bundled as package data."""
 
+from __future__ import annotations
+
 import ast
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from freezekit.analysis.hooks import HookApi
+
 
 _SETTINGS = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*[,\]=:]\s*['"]([\w.]+)['"]""")
 _LEFT_OUT = ("django.contrib.gis",)
 
 
-def _app_folders():
+def _app_folders() -> Iterator[str]:
     """sys.path folders of the app itself (not the interpreter's or installed packages)."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     for entry in sys.path:
@@ -33,7 +42,7 @@ def _app_folders():
         yield real
 
 
-def settings_module():
+def settings_module() -> str | None:
     name = os.environ.get("DJANGO_SETTINGS_MODULE")
     if name:
         return name
@@ -51,7 +60,7 @@ def settings_module():
     return None
 
 
-def installed_apps(settings_file):
+def installed_apps(settings_file: str) -> list[str]:
     """The string entries of ``INSTALLED_APPS = [...]`` (read, not run)."""
     try:
         with open(settings_file, "rb") as stream:
@@ -70,7 +79,7 @@ def installed_apps(settings_file):
     return apps
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     api.add_imports(*(n for n in api.submodules("django") if not n.startswith(_LEFT_OUT)))
     api.exclude_imports("django.contrib.gis", "pytest", "IPython", "bpython")
     settings = settings_module()
@@ -98,8 +107,8 @@ def hook(api):
                 break
 
 
-def _app_submodules(api, package):
-    found = []
+def _app_submodules(api: HookApi, package: str) -> list[str]:
+    found: list[str] = []
     for sub in ("templatetags", "management", "migrations"):
         try:  # finding a subpackage imports its parents: an app's __init__ may need settings
             found += api.submodules(f"{package}.{sub}")

@@ -4,8 +4,15 @@ backends are imported by name (matplotlib.use("Agg"), the rcParams default).
 Only the Agg backend (and the PDF/SVG/PS writers used by savefig) is bundled; a GUI backend
 needs its name as a hidden import, e.g. --hidden-import matplotlib.backends.backend_qtagg."""
 
+from __future__ import annotations
 
-def hook(api):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
+def hook(api: HookApi) -> None:
     api.collect_data("matplotlib")
     api.add_imports(
         "matplotlib.backends.backend_agg",

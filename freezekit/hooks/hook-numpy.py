@@ -5,6 +5,14 @@ vendored OpenBLAS and gfortran (numpy.libs/) are found through the extensions' R
 The core's test extensions are left to the analysis: only numpy's own test suite imports
 them (_simd alone is 3 MB). An app that imports one by name still gets it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
 # Wins over numpy's own hook (registered through the pyinstaller40 entry point, priority 0),
 # which lacks the numpy._core helpers, as PyInstaller's core hook does.
 # $PyInstaller-Hook-Priority: 1
@@ -20,7 +28,7 @@ TEST_EXTENSIONS = (
 )
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     core = "numpy._core" if api.submodules("numpy._core") else "numpy.core"
     api.add_imports(
         *(

@@ -9,12 +9,18 @@ scanner cannot follow.
   package found earlier on the path wins, as it does in the unfrozen app.
 """
 
+from __future__ import annotations
+
 import importlib.util
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
 
 
-def _vendored_top_levels(vendor):
+def _vendored_top_levels(vendor: str) -> list[str]:
     names = []
     for entry in sorted(os.listdir(vendor)):
         path = os.path.join(vendor, entry)
@@ -29,14 +35,14 @@ def _vendored_top_levels(vendor):
     return names
 
 
-def _has(name):
+def _has(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
     except ImportError:  # the parent package is not installed
         return False
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     if _has("pkg_resources._vendor"):  # old layout
         api.add_imports(*api.submodules("pkg_resources._vendor"))
         api.add_imports("pkg_resources.extern")

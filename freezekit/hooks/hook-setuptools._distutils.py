@@ -4,8 +4,15 @@ Python >= 3.12). No ``.pth`` file runs in a frozen app: a runtime hook installs 
 (unless ``SETUPTOOLS_USE_DISTUTILS=stdlib``) and serves ``distutils.X`` from the bundled
 ``setuptools._distutils.X``, so every module of ``setuptools._distutils`` is bundled."""
 
+from __future__ import annotations
 
-def hook(api):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
+def hook(api: HookApi) -> None:
     names = [n for n in api.submodules("setuptools._distutils") if ".tests" not in n]
     api.add_imports("_distutils_hack", *names)
     api.add_runtime_hooks("runtime/distutils_shim.py")

@@ -7,8 +7,15 @@ package data.
 
 Left out: ``sphinx.testing`` (pytest fixtures)."""
 
+from __future__ import annotations
 
-def hook(api):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
+def hook(api: HookApi) -> None:
     api.add_imports(*(n for n in api.submodules("sphinx") if not n.startswith("sphinx.testing")))
     for first_party in (
         "alabaster",

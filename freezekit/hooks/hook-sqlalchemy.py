@@ -6,8 +6,15 @@ Every SQLAlchemy module is bundled except the test suite support and the mypy pl
 database drivers themselves (psycopg, pymysql, ...) are imported inside functions and so are
 bundled when installed."""
 
+from __future__ import annotations
 
-def hook(api):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
+def hook(api: HookApi) -> None:
     left_out = ("sqlalchemy.testing", "sqlalchemy.ext.mypy")
     api.add_imports(*(n for n in api.submodules("sqlalchemy") if not n.startswith(left_out)))
     api.exclude_imports("pytest", "mypy", "sqlalchemy.testing")

@@ -10,16 +10,22 @@ Layout in the app, under the top directory (the same as PyInstaller's)::
                     [file dirname [info library]]/tcl8/8.x
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
 
 
-def _tcl_library():
+def _tcl_library() -> tuple[str, str]:
     import tkinter
 
     return tkinter.Tcl().eval("info library"), str(tkinter.TkVersion)
 
 
-def hook(api):
+def hook(api: HookApi) -> None:
     library, tk_version = _tcl_library()
     if not os.path.isfile(os.path.join(library, "init.tcl")):
         return  # a Tcl built with its library inside the binary (zipfs): nothing to add

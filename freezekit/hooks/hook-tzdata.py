@@ -1,5 +1,12 @@
 """tzdata: the IANA database is a tree of data files read through importlib.resources."""
 
+from __future__ import annotations
 
-def hook(api):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freezekit.analysis.hooks import HookApi
+
+
+def hook(api: HookApi) -> None:
     api.collect_data("tzdata")

@@ -17,3 +17,20 @@ PROBES = (
     "data",
     "imports",
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (this runs at every start)
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class FreezekitModule(Protocol):
+        """What the runtime uses of the bootloader's built-in ``_freezekit`` module (stubs/);
+        tests pass stand-ins."""
+
+        top_dir: str
+        windowed: bool
+        options: tuple[str, ...]
+
+        def toc(self) -> list[tuple[str, str]]: ...
+        def read(self, name: str, /) -> bytes: ...
+        def pyz_index(self) -> dict[str, tuple[bool, int]]: ...
+        def unpack(self, names: str, /) -> None: ...

@@ -17,6 +17,11 @@ import os
 import sys
 from collections.abc import Mapping
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 INTERNAL_VARIABLES = ("_FREEZEKIT_TOP_DIR", "LD_LIBRARY_PATH_ORIG")
 SEARCH_PATH_VARIABLES = ("PATH", "DYLD_LIBRARY_PATH", "LIBPATH")
 
@@ -74,13 +79,15 @@ def original_environ(
     return env
 
 
-def sanitize_environ(env, *, top_dir: str | None = None):
+def sanitize_environ(
+    env: Mapping[str, str] | Mapping[bytes, bytes], *, top_dir: str | None = None
+) -> dict[str, str] | dict[bytes, bytes]:
     """``original_environ(env)`` for a str or bytes mapping, in the same kind of mapping."""
     if any(isinstance(key, bytes) for key in env):
         decoded = {os.fsdecode(key): os.fsdecode(value) for key, value in env.items()}
         cleaned = original_environ(decoded, top_dir=top_dir)
         return {os.fsencode(key): os.fsencode(value) for key, value in cleaned.items()}
-    return original_environ(env, top_dir=top_dir)
+    return original_environ(env, top_dir=top_dir)  # type: ignore[arg-type]  # str keys
 
 
 def _which(name: str, search_path: str | None) -> str | None:
@@ -92,11 +99,11 @@ def _which(name: str, search_path: str | None) -> str | None:
 
 
 def is_inside_bundle(
-    program, *, search_path: str | None = None, top_dir: str | None = None
+    program: object, *, search_path: str | None = None, top_dir: str | None = None
 ) -> bool:
     """True if ``program`` is the app itself or a file under the top directory."""
     try:
-        path = os.fsdecode(program)
+        path = os.fsdecode(program)  # type: ignore[arg-type]  # anything: TypeError
     except TypeError:
         return False
     if not os.path.dirname(path):
@@ -115,7 +122,7 @@ def is_inside_bundle(
     )
 
 
-def _first_word(args) -> object:
+def _first_word(args: Any) -> object:
     if isinstance(args, (str, bytes)):
         if sys.platform != "win32":
             return args
@@ -160,7 +167,7 @@ def _has_ctypes() -> bool:
 _originals: dict[tuple[object, str], object] = {}
 
 
-def _patch(owner, name: str, replacement) -> None:
+def _patch(owner: object, name: str, replacement: object) -> None:
     original = getattr(owner, name, None)
     if original is None:
         return
@@ -168,21 +175,21 @@ def _patch(owner, name: str, replacement) -> None:
     setattr(owner, name, replacement)
 
 
-def _wrap_execute_child(popen_class) -> None:
-    original = popen_class._execute_child
-    unwrapped = original
+def _wrap_execute_child(popen_class: type) -> None:
+    original: Callable[..., Any] = popen_class._execute_child  # type: ignore[attr-defined]
+    unwrapped: Any = original
     while hasattr(unwrapped, "__wrapped__"):  # read the parameter names through decorators
         unwrapped = unwrapped.__wrapped__
     code = unwrapped.__code__
     names = code.co_varnames[1 : code.co_argcount]  # without self
 
-    def value(args, kwargs, name, default=None):
+    def value(args: Any, kwargs: dict[str, Any], name: str, default: Any = None) -> Any:
         if name in kwargs:
             return kwargs[name]
         position = names.index(name)
         return args[position] if position < len(args) else default
 
-    def _execute_child(self, *args, **kwargs):
+    def _execute_child(self: object, *args: Any, **kwargs: Any) -> Any:
         command = value(args, kwargs, "args")
         executable = value(args, kwargs, "executable")
         if executable is not None:
@@ -198,25 +205,25 @@ def _wrap_execute_child(popen_class) -> None:
         if "env" in kwargs or names.index("env") >= len(args):
             kwargs["env"] = cleaned
         else:
-            args = list(args)
-            args[names.index("env")] = cleaned
+            args = list(args)  # type: ignore[assignment]
+            args[names.index("env")] = cleaned  # type: ignore[index]
         with _DllDirectoryReset(True):
             return original(self, *args, **kwargs)
 
-    _execute_child.__wrapped__ = original
+    _execute_child.__wrapped__ = original  # type: ignore[attr-defined]
     _patch(popen_class, "_execute_child", _execute_child)
 
 
 def _wrap_os() -> None:
     execv, execve = os.execv, os.execve
 
-    def reset_execv(path, args):
+    def reset_execv(path: Any, args: Any) -> Any:
         if is_inside_bundle(path):
             return execv(path, args)
         with _DllDirectoryReset(True):
             return execve(path, args, original_environ())
 
-    def reset_execve(path, args, env):
+    def reset_execve(path: Any, args: Any, env: Any) -> Any:
         if not is_inside_bundle(path):
             env = sanitize_environ(env)
         with _DllDirectoryReset(True):
@@ -231,13 +238,13 @@ def _wrap_os() -> None:
     if sys.platform == "win32":  # native os.spawnv/os.spawnve; the l/p variants call them
         spawnv, spawnve = os.spawnv, os.spawnve
 
-        def reset_spawnv(mode, path, args):
+        def reset_spawnv(mode: int, path: Any, args: Any) -> int:
             if is_inside_bundle(path):
                 return spawnv(mode, path, args)
             with _DllDirectoryReset(True):
                 return spawnve(mode, path, args, original_environ())
 
-        def reset_spawnve(mode, path, args, env):
+        def reset_spawnve(mode: int, path: Any, args: Any, env: Any) -> int:
             if not is_inside_bundle(path):
                 env = sanitize_environ(env)
             with _DllDirectoryReset(True):
@@ -247,14 +254,14 @@ def _wrap_os() -> None:
         _patch(os, "spawnve", reset_spawnve)
 
 
-def _posix_spawn_wrapper(original, *, search: bool):
-    def posix_spawn(path, argv, env, **kwargs):
+def _posix_spawn_wrapper(original: Callable[..., Any], *, search: bool) -> Callable[..., Any]:
+    def posix_spawn(path: Any, argv: Any, env: Any, **kwargs: Any) -> Any:
         inside = is_inside_bundle(path if search else os.path.abspath(os.fsdecode(path)))
         if not inside:
             env = sanitize_environ(env)
         return original(path, argv, env, **kwargs)
 
-    posix_spawn.__wrapped__ = original
+    posix_spawn.__wrapped__ = original  # type: ignore[attr-defined]
     return posix_spawn
 
 

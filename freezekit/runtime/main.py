@@ -17,16 +17,32 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import CodeType, ModuleType
+    from typing import IO
+
+    from freezekit.runtime import FreezekitModule
+    from freezekit.runtime.pyz import DirectoryReader
+
 OPTION_NO_SMOKE = "freezekit:no-smoke"
 OPTION_RESET_SUBPROCESS_ENV = "freezekit:reset-subprocess-env"
 OPTION_WINDOWED = "freezekit:windowed"
 SMOKE_VARIABLE = "FREEZEKIT_SMOKE"
 
 
-def start(importer=None, *, freezekit_module=None, argv=None):
+def start(
+    importer: object = None,
+    *,
+    freezekit_module: FreezekitModule | None = None,
+    argv: list[str] | None = None,
+) -> None:
     """Prepare the process for the app's scripts (or divert it and exit)."""
     if freezekit_module is None:
-        import _freezekit as freezekit_module
+        import _freezekit
+
+        freezekit_module = _freezekit
     options = tuple(freezekit_module.options)
     argv = sys.argv if argv is None else argv
     entries = freezekit_module.toc()  # read once: a onefile app lists every file here
@@ -58,45 +74,50 @@ class ScriptLoader:
     "__main__", name)`` reads ``name`` next to ``__main__.__file__`` (the top directory).
     """
 
-    def __init__(self, freezekit_module, name, origin):
+    def __init__(self, freezekit_module: FreezekitModule, name: str, origin: str) -> None:
         self._freezekit = freezekit_module
         self.name = name  # the script's TOC entry
         self.path = origin
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ScriptLoader {self.name!r}>"
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module):
+    def exec_module(self, module: ModuleType) -> None:
         exec(self.get_code(module.__name__), module.__dict__)
 
-    def get_code(self, fullname):
+    def get_code(self, fullname: str) -> CodeType:
         import marshal
 
-        return marshal.loads(self._freezekit.read(self.name))
+        code: CodeType = marshal.loads(self._freezekit.read(self.name))
+        return code
 
-    def get_source(self, fullname):
+    def get_source(self, fullname: str) -> None:
         return None
 
-    def is_package(self, fullname):
+    def is_package(self, fullname: str) -> bool:
         return False
 
-    def get_filename(self, fullname):
+    def get_filename(self, fullname: str) -> str:
         return self.path
 
-    def get_data(self, path):
+    def get_data(self, path: str) -> bytes:
         with open(path, "rb") as file:
             return file.read()
 
-    def get_resource_reader(self, fullname):
+    def get_resource_reader(self, fullname: str) -> DirectoryReader:
         from freezekit.runtime.pyz import DirectoryReader
 
         return DirectoryReader(self._freezekit.top_dir)  # the folder of __main__.__file__
 
 
-def set_main_spec(module, freezekit_module, entries=None):
+def set_main_spec(
+    module: ModuleType,
+    freezekit_module: FreezekitModule,
+    entries: list[tuple[str, str]] | None = None,
+) -> None:
     """Give ``__main__`` the spec and loader of the first script (as ``python -m`` would)."""
     if entries is None:
         entries = freezekit_module.toc()
@@ -108,37 +129,38 @@ def set_main_spec(module, freezekit_module, entries=None):
     separator = "\\" if sys.platform == "win32" else "/"
     origin = freezekit_module.top_dir + separator + script.replace("/", separator)
     loader = ScriptLoader(freezekit_module, script, origin)
-    spec = ModuleSpec("__main__", loader, origin=origin)
+    spec = ModuleSpec("__main__", loader, origin=origin)  # type: ignore[arg-type]  # idem
     spec.has_location = True
     module.__spec__ = spec
-    module.__loader__ = loader
+    module.__loader__ = loader  # type: ignore[assignment]  # no legacy load_module()
 
 
-def looks_like_worker(argv):
+def looks_like_worker(argv: list[str]) -> bool:
     """Cheap pre-check before importing freezekit.runtime.mp: could argv be a child's?"""
     if len(argv) < 2:
         return False
     return argv[1] == "--multiprocessing-fork" or (argv[1].startswith("-") and "-c" in argv)
 
 
-def getenv(name):
+def getenv(name: str) -> str | None:
     """os.environ.get(name) without importing os when it is not loaded yet."""
     os_module = sys.modules.get("os")
     if os_module is not None:
-        return os_module.environ.get(name)
-    try:
-        import posix
-    except ImportError:
+        found: str | None = os_module.environ.get(name)
+        return found
+    if sys.platform == "win32":
         import nt
 
         return nt.environ.get(name.upper())
+    import posix
+
     value = posix.environ.get(name.encode("ascii"))
     if value is None:
         return None
     return value.decode(sys.getfilesystemencoding(), "surrogateescape")
 
 
-def _is_usable(stream):
+def _is_usable(stream: IO[str]) -> bool:
     try:
         fd = stream.fileno()
         if sys.platform == "win32":
@@ -151,7 +173,7 @@ def _is_usable(stream):
     return True
 
 
-def ensure_stdio(*, windowed=False):
+def ensure_stdio(*, windowed: bool = False) -> None:
     """Replace missing standard streams (None, or unusable in a windowed app) by null ones.
 
     Naive ``print()`` and ``sys.stderr.flush()`` then work in a windowed app.
@@ -168,7 +190,9 @@ def ensure_stdio(*, windowed=False):
             setattr(sys, dunder, null)
 
 
-def run_runtime_hooks(freezekit_module, entries=None):
+def run_runtime_hooks(
+    freezekit_module: FreezekitModule, entries: list[tuple[str, str]] | None = None
+) -> None:
     """Run every ``runtime_hook`` TOC entry, in TOC order, each in its own namespace."""
     import marshal
 

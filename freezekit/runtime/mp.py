@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from types import CodeType, ModuleType
+    from typing import Any
+
+    from freezekit.runtime import FreezekitModule
+
 # Single-letter interpreter flags that multiprocessing.util._args_from_interpreter_flags()
 # (subprocess._args_from_interpreter_flags) may pass before "-c": -d -B -S -v -b -q -O -I
 # -E -s -P, possibly repeated (-vv, -OO, -bb). -W<opt> and -X <opt>/-X<opt> take a value.
@@ -20,7 +27,7 @@ _CODE_PREFIXES = ("from multiprocessing", "import multiprocessing")
 FORK_FLAG = "--multiprocessing-fork"
 
 
-def worker_command(argv: list[str]) -> tuple[str, object] | None:
+def worker_command(argv: list[str]) -> tuple[str, Any] | None:
     """What a multiprocessing child command line asks for, or None for anything else.
 
     ``("spawn", {"pipe_handle": 8, ...})`` for the frozen spawn form
@@ -82,9 +89,9 @@ def divert(argv: list[str] | None = None) -> None:
     patch_spawn(spawn)
     kind, payload = command
     if kind == "spawn":
-        spawn.spawn_main(**payload)  # type: ignore[arg-type]
+        spawn.spawn_main(**payload)
         raise SystemExit(0)
-    code, rest = payload  # type: ignore[misc]
+    code, rest = payload
     sys.argv = ["-c", *rest]
     main = sys.modules["__main__"]
     exec(compile(code, "<string>", "exec"), main.__dict__)
@@ -100,24 +107,24 @@ def freeze_support() -> None:
     divert(sys.argv)
 
 
-def _context_freeze_support(self) -> None:
+def _context_freeze_support(self: object) -> None:
     freeze_support()
 
 
-def on_import_multiprocessing(module, importer=None) -> None:
+def on_import_multiprocessing(module: ModuleType, importer: object = None) -> None:
     """Post-import hook of ``multiprocessing``: install our freeze_support()."""
-    module.freeze_support = freeze_support
+    module.freeze_support = freeze_support  # type: ignore[attr-defined]
     context = sys.modules.get("multiprocessing.context")
     if context is not None:
         context.BaseContext.freeze_support = _context_freeze_support
 
 
-def on_import_spawn(module, importer=None) -> None:
+def on_import_spawn(module: ModuleType, importer: object = None) -> None:
     """Post-import hook of ``multiprocessing.spawn``."""
     patch_spawn(module)
 
 
-def patch_spawn(spawn) -> None:
+def patch_spawn(spawn: Any) -> None:
     """Make ``multiprocessing.spawn`` start the app and find the frozen main script."""
     if getattr(spawn, "_freezekit_patched", False):
         return
@@ -126,24 +133,25 @@ def patch_spawn(spawn) -> None:
         spawn.set_executable(sys.executable)
     original = spawn._fixup_main_from_path
 
-    def _fixup_main_from_path(main_path):
+    def _fixup_main_from_path(main_path: str) -> object:
         code = frozen_script_code(main_path)
         if code is None:
             return original(main_path)
-        return _run_frozen_main(spawn, main_path, code)
+        _run_frozen_main(spawn, main_path, code)
+        return None
 
     spawn._fixup_main_from_path = _fixup_main_from_path
     preparation_data = getattr(spawn, "get_preparation_data", None)
     if preparation_data is not None:
 
-        def get_preparation_data(name):
+        def get_preparation_data(name: str) -> dict[str, object]:
             return main_by_path(preparation_data(name))
 
         spawn.get_preparation_data = get_preparation_data
     spawn._freezekit_patched = True
 
 
-def main_by_path(data: dict) -> dict:
+def main_by_path(data: dict[str, object]) -> dict[str, object]:
     """Children find the frozen main script by its path, not by its spec's name.
 
     The app's ``__main__`` has a spec named ``__main__`` (so that ``find_spec("__main__")``
@@ -161,7 +169,9 @@ def main_by_path(data: dict) -> dict:
     return data
 
 
-def frozen_script_code(main_path: str | None, freezekit_module=None):
+def frozen_script_code(
+    main_path: str | None, freezekit_module: FreezekitModule | None = None
+) -> CodeType | None:
     """The code object of the frozen script whose ``__file__`` is ``main_path``, or None.
 
     A frozen script's ``__file__`` is ``<top>/<script name>`` but no such file exists; its
@@ -173,9 +183,10 @@ def frozen_script_code(main_path: str | None, freezekit_module=None):
         return None
     if freezekit_module is None:
         try:
-            import _freezekit as freezekit_module
+            import _freezekit
         except ImportError:
             return None
+        freezekit_module = _freezekit
     top = os.path.join(os.path.normpath(freezekit_module.top_dir), "")
     path = os.path.normpath(main_path)
     if not path.startswith(top):
@@ -186,10 +197,11 @@ def frozen_script_code(main_path: str | None, freezekit_module=None):
         return None
     import marshal
 
-    return marshal.loads(freezekit_module.read(wanted))
+    code: CodeType = marshal.loads(freezekit_module.read(wanted))
+    return code
 
 
-def _run_frozen_main(spawn, main_path: str, code) -> None:
+def _run_frozen_main(spawn: Any, main_path: str, code: CodeType) -> None:
     """What spawn._fixup_main_from_path does with runpy, for a script stored in the app."""
     import types
 

@@ -9,6 +9,12 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    import pathlib
+    from collections.abc import Iterator
+    from typing import Any, BinaryIO
+
 
 class DirectoryReader:
     """Resources that are the files of one folder (``files()`` and the older methods)."""
@@ -16,12 +22,12 @@ class DirectoryReader:
     def __init__(self, directory: str) -> None:
         self.directory = directory
 
-    def files(self):
+    def files(self) -> pathlib.Path:
         import pathlib
 
         return pathlib.Path(self.directory)
 
-    def open_resource(self, resource: str):
+    def open_resource(self, resource: str) -> BinaryIO:
         return open(os.path.join(self.directory, resource), "rb")  # noqa: SIM115
 
     def resource_path(self, resource: str) -> str:
@@ -33,7 +39,7 @@ class DirectoryReader:
     def is_resource(self, name: str) -> bool:
         return os.path.isfile(os.path.join(self.directory, name))
 
-    def contents(self):
+    def contents(self) -> Iterator[str]:
         try:
             return iter(sorted(os.listdir(self.directory)))
         except OSError:
@@ -48,14 +54,14 @@ class PyzResourceReader(DirectoryReader):
     ``contents``) used by ``importlib.resources`` of Python 3.10.
     """
 
-    def __init__(self, importer, fullname: str) -> None:
+    def __init__(self, importer: Any, fullname: str) -> None:
         if importer.is_package(fullname):
             super().__init__(importer.path_of(fullname))
         else:
             super().__init__(os.path.dirname(importer.path_of(fullname)))
 
 
-def pyz_children(importer, package: str | None) -> list[tuple[str, bool]]:
+def pyz_children(importer: Any, package: str | None) -> list[tuple[str, bool]]:
     """``(short name, is_package)`` of the PYZ modules (and extension modules not unpacked
     yet) directly inside ``package``.
 
@@ -80,7 +86,7 @@ def pyz_children(importer, package: str | None) -> list[tuple[str, bool]]:
     return sorted(found.items())
 
 
-def _package_for_path(importer, entry: str) -> str | None | bool:
+def _package_for_path(importer: Any, entry: str) -> str | None | bool:
     """The package whose folder is ``entry``; None for the top directory; False otherwise."""
     top = os.path.normpath(importer.top_dir)
     path = os.path.normpath(os.fspath(entry))
@@ -91,12 +97,12 @@ def _package_for_path(importer, entry: str) -> str | None | bool:
     return path[len(top) + 1 :].replace(os.sep, ".")
 
 
-def on_import_pkgutil(module, importer) -> None:
+def on_import_pkgutil(module: Any, importer: Any) -> None:
     """Make ``pkgutil.iter_modules`` (and so ``walk_packages``) list PYZ modules too."""
     original = module.iter_modules
     module_info = module.ModuleInfo
 
-    def iter_modules(path=None, prefix=""):
+    def iter_modules(path: Any = None, prefix: str = "") -> Iterator[Any]:
         seen = set()
         if path is None:
             packages: list[str | None] = [None]
@@ -107,7 +113,7 @@ def on_import_pkgutil(module, importer) -> None:
             for entry in path:
                 package = _package_for_path(importer, entry)
                 if package is not False:
-                    packages.append(package)
+                    packages.append(package)  # type: ignore[arg-type]  # str or None
         for package in packages:
             for name, is_package in pyz_children(importer, package):
                 if name not in seen:
@@ -120,11 +126,11 @@ def on_import_pkgutil(module, importer) -> None:
                 yield info
 
     iter_modules.__doc__ = original.__doc__
-    iter_modules.__wrapped__ = original
+    iter_modules.__wrapped__ = original  # type: ignore[attr-defined]
     module.iter_modules = iter_modules
 
 
-def find_importer():
+def find_importer() -> Any:
     """The PYZ importer in ``sys.meta_path``, or None when not frozen."""
     for finder in sys.meta_path:
         if getattr(finder, "is_freezekit_pyz", False):

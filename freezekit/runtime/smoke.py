@@ -15,6 +15,14 @@ import time
 
 from freezekit.runtime import PROBES  # noqa: E402
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable
+    from typing import Any
+
+    from freezekit.runtime import FreezekitModule
+
 # Probes the app runs for itself (children of the probes above); not listed to users.
 _CHILD_PROBES = ("windowed-stdio-child", "restart-child")
 # Never imported by the `imports` probe: they print, open a browser or are only scripts.
@@ -114,7 +122,7 @@ def _top_dir() -> str:
     return getattr(sys, "_MEIPASS", "")
 
 
-def _freezekit_module():
+def _freezekit_module() -> FreezekitModule | None:
     try:
         import _freezekit
     except ImportError:
@@ -133,7 +141,7 @@ def _worker_identity(_: object = None) -> tuple[bool, str]:
     return (bool(getattr(sys, "frozen", False)), _top_dir())
 
 
-def _put(queue, value: int) -> None:
+def _put(queue: Any, value: int) -> None:
     queue.put(("echo", value, _top_dir()))
 
 
@@ -142,7 +150,7 @@ def _shm_upper(name: str) -> None:
 
     shm = shared_memory.SharedMemory(name=name)
     try:
-        shm.buf[:5] = bytes(shm.buf[:5]).upper()
+        shm.buf[:5] = bytes(shm.buf[:5]).upper()  # type: ignore[index]  # buf: set when open
     finally:
         shm.close()
 
@@ -161,7 +169,7 @@ def _probe_mp(method: str) -> str:
     _check(identity[0], "a pool worker does not have sys.frozen")
     _check(identity[1] == _top_dir(), f"worker top dir {identity[1]!r} != {_top_dir()!r}")
     queue = context.Queue()
-    process = context.Process(target=_put, args=(queue, 42))
+    process = context.Process(target=_put, args=(queue, 42))  # type: ignore[attr-defined]
     process.start()
     reply = queue.get(timeout=TIMEOUT)
     process.join(TIMEOUT)
@@ -171,11 +179,11 @@ def _probe_mp(method: str) -> str:
 
     shm = shared_memory.SharedMemory(create=True, size=16)
     try:
-        shm.buf[:5] = b"hello"
-        process = context.Process(target=_shm_upper, args=(shm.name,))
+        shm.buf[:5] = b"hello"  # type: ignore[index]  # buf: set when open
+        process = context.Process(target=_shm_upper, args=(shm.name,))  # type: ignore[attr-defined]
         process.start()
         process.join(TIMEOUT)
-        seen = bytes(shm.buf[:5])
+        seen = bytes(shm.buf[:5])  # type: ignore[index]
     finally:
         shm.close()
         shm.unlink()
@@ -298,7 +306,7 @@ def probe_env_reset() -> str:
     return f"outside program saw LD_LIBRARY_PATH={seen!r} (frozen: {frozen_value!r})"
 
 
-def _stdout_line(done) -> str:
+def _stdout_line(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout.rstrip("\n")
 
 
@@ -331,21 +339,21 @@ def _env_reset_windows() -> str:
         _check(_same_path(frozen_dir, top), f"DLL directory {frozen_dir!r}, expected {top!r}")
     shell = os.environ.get("COMSPEC") or "cmd.exe"
     created_with: list[str | None] = []
-    create_process = _winapi.CreateProcess
+    create_process = _winapi.CreateProcess  # type: ignore[attr-defined]  # Windows only
 
-    def recording(*args):  # the DLL directory at the moment each child is created
+    def recording(*args: Any) -> Any:  # the DLL directory at the moment each child is created
         created_with.append(dll_directory() if dll_directory else None)
         return create_process(*args)
 
     os.environ["PATH"] = os.pathsep.join([top, os.path.join(top, "bin"), caller_path])
-    _winapi.CreateProcess = recording
+    _winapi.CreateProcess = recording  # type: ignore[attr-defined]
     installed = environ.is_subprocess_reset_installed()
     try:
         given = _cmd_environment([shell, "/d", "/c", "set"], env=environ.original_environ())
         environ.install_subprocess_reset()
         automatic = _cmd_environment("set", shell=True)
     finally:
-        _winapi.CreateProcess = create_process
+        _winapi.CreateProcess = create_process  # type: ignore[attr-defined]
         os.environ["PATH"] = caller_path
         if not installed:
             environ.uninstall_subprocess_reset()
@@ -374,13 +382,13 @@ def _env_reset_windows() -> str:
     )
 
 
-def _dll_directory_reader():
+def _dll_directory_reader() -> Callable[[], str] | None:
     """GetDllDirectoryW as a function, or None when the app does not bundle ctypes."""
     if not _is_bundled("ctypes"):
         return None
     import ctypes
 
-    kernel32 = ctypes.WinDLL("kernel32")
+    kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]  # Windows only
 
     def dll_directory() -> str:
         buffer = ctypes.create_unicode_buffer(32768)
@@ -401,7 +409,7 @@ def _same_path(left: str, right: str) -> bool:
     return norm(left) == norm(right)
 
 
-def _cmd_environment(command, **kwargs) -> dict[str, str]:
+def _cmd_environment(command: str | list[str], **kwargs: Any) -> dict[str, str]:
     """The environment cmd.exe's ``set`` prints (names upper-cased)."""
     import subprocess
 
@@ -435,7 +443,8 @@ def _run_child(extra: dict[str, str]) -> dict[str, object]:
         if line.startswith("{"):
             result = json.loads(line)
             _check(result["ok"], f"child ({extra or 'worker'}) failed: {result['detail']}")
-            return json.loads(result["detail"])
+            found: dict[str, object] = json.loads(result["detail"])
+            return found
     raise ProbeFailed(
         f"child ({extra}) exited {done.returncode} without a result: {done.stderr.strip()[-300:]}"
     )
@@ -485,7 +494,7 @@ def probe_data() -> str:
     missing = [name for name in missing if name not in lazy]
     _check(not missing, f"{len(missing)} TOC files missing from {top!r}: {missing[:10]}")
     note = ""
-    if waiting:  # onefile temp mode: unpacked on first import; prove one unpacks
+    if waiting and freezekit_module is not None:  # onefile temp mode: unpacked on first import
         first = min(waiting)
         freezekit_module.unpack(first)
         _check(os.path.isfile(os.path.join(top, *first.split("/"))), f"{first} did not unpack")
@@ -502,7 +511,7 @@ def probe_data() -> str:
     )
 
 
-def _lazy_files(freezekit_module) -> set[str]:
+def _lazy_files(freezekit_module: object) -> set[str]:
     """Files the lazy table names (onefile temp mode), from their table rows."""
     read = getattr(freezekit_module, "lazy_table", None)  # None: outside a frozen app
     data = read() if read is not None else None
@@ -515,7 +524,8 @@ def probe_imports() -> str:
     import importlib
 
     freezekit_module = _freezekit_module()
-    _check(freezekit_module is not None, "not running inside a frozen app")
+    if freezekit_module is None:
+        raise ProbeFailed("not running inside a frozen app")
     names = sorted(
         name
         for name in freezekit_module.pyz_index()
