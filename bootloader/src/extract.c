@@ -361,9 +361,10 @@ static fk_status close_split(struct split_file *split, int atomic, int failed)
     return status;
 }
 
-/* Writes the entries `indexes[0..count)` below `dest` on up to one thread per core; large
- * chunked files are shared out chunk by chunk. With `atomic` each file is written under a
- * private name and renamed into place, and files already there are left alone. */
+/* Writes the entries `indexes[0..count)` below `dest` on one thread per core, at most
+ * MAX_WORKERS; large chunked files are shared out chunk by chunk. With `atomic` each file is
+ * written under a private name and renamed into place, and files already there are left
+ * alone. */
 static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
                                   const size_t *indexes, size_t count, int atomic)
 {
