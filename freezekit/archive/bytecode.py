@@ -3,6 +3,20 @@
 The cache is content-addressed (source bytes, the name shown in tracebacks, the target's
 version, the optimisation level), so it is shared by every build on this machine and never
 goes stale.
+
+What is not in the cache is not always compiled: an installed module (the standard library,
+site-packages) usually has a compiled file in ``__pycache__`` that the interpreter's install
+wrote. When importlib would take that file for the source (the same magic number, then the
+source's mtime and size, or the hash of its bytes, which is always checked here) and it is at
+the build's optimisation level, the worker loads it instead: reading the 559 standard library
+modules that way takes a tenth of the time compiling them does. The code objects are equal
+(``==``) to freshly compiled ones, checked on the whole standard library of 3.10-3.13: the
+worker renames them (``co_filename``: the name tracebacks show) and, started with
+``-X no_debug_ranges``, drops their column tables on load as it does on compile. The marshalled
+bytes may differ slightly in how shared objects are referenced (+0.3 % raw), never in meaning.
+A module of the app's own project is always compiled: its ``__pycache__`` file can be older than
+an edit made within the same second (same size), which importlib's check cannot see and the
+content-addressed cache would keep.
 """
 
 from __future__ import annotations
@@ -25,13 +39,51 @@ logger = logging.getLogger(__name__)
 
 _WORKER = r"""
 import json, marshal, os, sys
+from importlib.util import MAGIC_NUMBER, cache_from_source, source_hash
 jobs, optimize = json.load(sys.stdin)
 errors = []
-for key, source, filename, out in jobs:
+reused = 0
+
+def renamed(code, filename):
+    consts = tuple(
+        renamed(c, filename) if isinstance(c, type(code)) else c for c in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
+
+def from_pyc(source, text, filename):
+    # the interpreter's compiled file when importlib would take it for this source
+    try:
+        st = os.stat(source)
+        with open(cache_from_source(source, optimization=optimize or ""), "rb") as stream:
+            data = stream.read()
+    except (OSError, ValueError, NotImplementedError):
+        return None
+    if len(data) < 16 or data[:4] != MAGIC_NUMBER or st.st_size != len(text):
+        return None
+    flags = int.from_bytes(data[4:8], "little")
+    if flags & ~3:
+        return None
+    if flags & 1:  # hash-based: checked whatever its check_source bit says
+        if data[8:16] != source_hash(text):
+            return None
+    else:  # timestamp-based: the source's mtime and size, as importlib compares them
+        stamp = (int(st.st_mtime) & 0xFFFFFFFF) | (st.st_size & 0xFFFFFFFF) << 32
+        if data[8:16] != stamp.to_bytes(8, "little"):
+            return None
+    try:
+        return renamed(marshal.loads(memoryview(data)[16:]), filename)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+for key, source, filename, out, installed in jobs:
     try:
         with open(source, "rb") as stream:
             text = stream.read()
-        code = compile(text, filename, "exec", dont_inherit=True, optimize=optimize)
+        code = from_pyc(source, text, filename) if installed else None
+        if code is None:
+            code = compile(text, filename, "exec", dont_inherit=True, optimize=optimize)
+        else:
+            reused += 1
     except SyntaxError as exc:
         errors.append({"source": source, "line": exc.lineno, "message": exc.msg})
         continue
@@ -42,7 +94,7 @@ for key, source, filename, out in jobs:
     with open(tmp, "wb") as stream:
         stream.write(marshal.dumps(code))
     os.replace(tmp, out)
-json.dump(errors, sys.stdout)
+json.dump([errors, reused], sys.stdout)
 """
 
 
@@ -89,7 +141,7 @@ def compile_units(
     folder = (cache_dir or default_cache_dir()) / f"py{target.version[0]}{target.version[1]}"
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    jobs: list[tuple[str, str, str, str]] = []
+    jobs: list[Job] = []
     for unit in units:
         try:
             source = unit.source.read_bytes()
@@ -98,11 +150,35 @@ def compile_units(
         path = folder / f"{_cache_key(unit, source, target, optimize)}.marshal"
         paths[unit.key] = path
         if not path.exists():
-            jobs.append((unit.key, str(unit.source), unit.filename, str(path)))
+            installed = is_installed(unit.source, target)
+            jobs.append((unit.key, str(unit.source), unit.filename, str(path), installed))
     if jobs:
-        logger.debug("compiling %d of %d modules with %s", len(jobs), len(units), target.python)
-        _run_workers(jobs, target, optimize)
+        reused = _run_workers(jobs, target, optimize)
+        logger.debug(
+            "bytecode: %d of %d modules not cached, %d of them read from the interpreter's "
+            "__pycache__, the others compiled with %s",
+            len(jobs),
+            len(units),
+            reused,
+            target.python,
+        )
     return {key: path.read_bytes() for key, path in paths.items()}
+
+
+#: (key, source, filename, output, installed): one module for a worker
+Job = tuple[str, str, str, str, bool]
+
+#: Folders of installed distributions: what is in them is not being edited.
+_INSTALLED_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+def is_installed(source: Path, target: Target) -> bool:
+    """Whether ``source`` is in the target's standard library or an installed distribution,
+    whose ``__pycache__`` files the installer wrote: a worker may read those instead of
+    compiling (the module docstring says why the app's own files are always compiled)."""
+    return bool(_INSTALLED_FOLDERS.intersection(source.parts)) or source.is_relative_to(
+        target.stdlib
+    )
 
 
 #: Jobs per extra worker: a worker process starts in about 20 ms and compiles a few hundred
@@ -115,8 +191,9 @@ def worker_count(jobs: int, cpus: int | None) -> int:
     return max(1, min(cpus or 1, jobs // _JOBS_PER_WORKER))
 
 
-def _run_workers(jobs: list[tuple[str, str, str, str]], target: Target, optimize: int) -> None:
-    """Compile ``jobs`` in parallel worker processes (the first error in job order wins)."""
+def _run_workers(jobs: list[Job], target: Target, optimize: int) -> int:
+    """Compile ``jobs`` in parallel worker processes (the first error in job order wins);
+    returns how many were read from ``__pycache__`` files instead."""
     count = worker_count(len(jobs), os.cpu_count())
     parts = [jobs[i::count] for i in range(count)]
     if count == 1:
@@ -124,21 +201,24 @@ def _run_workers(jobs: list[tuple[str, str, str, str]], target: Target, optimize
     else:
         with ThreadPoolExecutor(max_workers=count) as pool:
             results = list(pool.map(lambda part: _run_worker(part, target, optimize), parts))
-    failed = [error for part in results for error in part if isinstance(error, AnalysisError)]
+    failed = [result for result in results if isinstance(result, AnalysisError)]
     if failed:
         raise failed[0]
+    answers = [result for result in results if not isinstance(result, AnalysisError)]
     order = {job[1]: i for i, job in enumerate(jobs)}
     errors = sorted(
-        (error for part in results for error in part if isinstance(error, dict)),
+        (error for part, _ in answers for error in part),
         key=lambda error: order.get(error["source"], 0),
     )
     _raise_first(errors)
+    return sum(reused for _, reused in answers)
 
 
 def _run_worker(
-    jobs: list[tuple[str, str, str, str]], target: Target, optimize: int
-) -> list[dict[str, Any] | AnalysisError]:
-    """Run one compiler process; its syntax errors, or the error of the process itself."""
+    jobs: list[Job], target: Target, optimize: int
+) -> tuple[list[dict[str, Any]], int] | AnalysisError:
+    """Run one compiler process: (its syntax errors, how many modules it read from
+    ``__pycache__``), or the error of the process itself."""
     proc = subprocess.run(
         [str(target.python), "-I", "-S", *_interpreter_flags(target), "-c", _WORKER],
         input=json.dumps([jobs, optimize]),
@@ -147,14 +227,12 @@ def _run_worker(
         check=False,
     )
     if proc.returncode != 0:
-        return [
-            AnalysisError(
-                f"compiling with {target.python} failed (exit {proc.returncode}): "
-                f"{proc.stderr.strip()[-500:]}"
-            )
-        ]
-    errors: list[dict[str, Any] | AnalysisError] = json.loads(proc.stdout or "[]")
-    return errors
+        return AnalysisError(
+            f"compiling with {target.python} failed (exit {proc.returncode}): "
+            f"{proc.stderr.strip()[-500:]}"
+        )
+    errors, reused = json.loads(proc.stdout)
+    return errors, reused
 
 
 def _raise_first(errors: list[dict[str, Any]]) -> None:
