@@ -34,7 +34,7 @@ from typing import Any
 from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
 
-from .elfread import read_dynamic, read_ident
+from .elfread import read_dynamic, read_ident, set_runpath_in_place
 from .strip import has_loadable_layout, strip_unneeded
 
 logger = logging.getLogger(__name__)
@@ -565,7 +565,49 @@ def _strip_or_copy(source: Path, work: Path, *, strip: bool) -> None:
         shutil.copyfile(source, work)
 
 
+_MACHO_MAGICS = (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe")
+_FAT_MAGICS = (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
+
+
 def _set_runpath(path: Path, top_relative: str) -> None:
+    """Point the search path of an ELF file at the top directory (Mach-O: relink it).
+
+    An ELF file that has one search path entry whose string is long enough gets the new one
+    written in place (``elfread.set_runpath_in_place``: no byte moves, and lief, whose import
+    and parse of libpython cost 110 MiB of memory, is not needed); any other is rewritten with
+    lief.
+    """
+    with path.open("rb") as stream:
+        magic = stream.read(4)
+    if magic.startswith(_FAT_MAGICS) or magic in _MACHO_MAGICS:
+        _relink_macho(path, top_relative)
+        return
+    if magic != b"\x7fELF":
+        return
+    found = read_dynamic(path)
+    if found is None or (found.rpath and found.runpath):
+        _set_runpath_lief(path, top_relative)
+        return
+    has_path = found.path_entries > 0
+    if all(LibraryPolicy().is_excluded(name) for name in found.needed) and not has_path:
+        return  # as in _set_runpath_lief
+    wanted = _wanted_runpath(top_relative, found.rpath + found.runpath)
+    if found.runpath == wanted and not found.rpath and found.path_entries == 1:
+        return
+    if found.path_entries == 1 and set_runpath_in_place(path, wanted):
+        return
+    _set_runpath_lief(path, top_relative)
+
+
+def _wanted_runpath(top_relative: str, old: list[str]) -> list[str]:
+    """``$ORIGIN/<top_relative>``, then the ``$ORIGIN`` entries of the old search path."""
+    top = "$ORIGIN" if top_relative in ("", ".") else f"$ORIGIN/{top_relative}"
+    wanted = [top]
+    wanted += [p for p in old if p.startswith(("$ORIGIN", "${ORIGIN}")) and p not in wanted]
+    return wanted
+
+
+def _set_runpath_lief(path: Path, top_relative: str) -> None:
     lief = _lief()
     if lief.is_macho(str(path)):
         _relink_macho(path, top_relative)
@@ -581,13 +623,11 @@ def _set_runpath(path: Path, top_relative: str) -> None:
         # the file is left as it is. Adding a dynamic entry makes lief move sections, which
         # has broken libraries that had none (Debian's libpython).
         return
-    top = "$ORIGIN" if top_relative in ("", ".") else f"$ORIGIN/{top_relative}"
-    wanted = [top]
     old: list[str] = []
     for entry in binary.dynamic_entries:
         if entry.tag in (tag.RPATH, tag.RUNPATH):
             old.extend(p for part in entry.paths for p in part.split(":") if p)
-    wanted += [p for p in old if p.startswith(("$ORIGIN", "${ORIGIN}")) and p not in wanted]
+    wanted = _wanted_runpath(top_relative, old)
     current = [p for e in binary.dynamic_entries if e.tag == tag.RUNPATH for p in e.paths]
     if current == wanted and not binary.has(tag.RPATH):
         return

@@ -32,6 +32,7 @@ class ElfDynamic(NamedTuple):
     rpath: list[str]
     runpath: list[str]
     ident: tuple[str, str]  # ("ELF64" or "ELF32", the e_machine number): loadable together
+    path_entries: int = 0  # DT_RPATH and DT_RUNPATH entries, empty ones too
 
 
 def read_ident(path: Path | str) -> tuple[str, str] | None:
@@ -120,6 +121,7 @@ def _read(stream: BinaryIO) -> ElfDynamic | None:
             strsz = value
     if not (needed or rpath or runpath):
         return ElfDynamic([], [], [], ident)
+    entries = len(rpath) + len(runpath)
     if strtab is None or strsz is None or strsz > _MAX_TABLE:
         return None
     place = next((off + strtab - va for va, off, sz in loads if va <= strtab < va + sz), None)
@@ -137,4 +139,188 @@ def _read(stream: BinaryIO) -> ElfDynamic | None:
     def paths(offsets: list[int]) -> list[str]:
         return [part for at in offsets for part in string(at).split(":") if part]
 
-    return ElfDynamic([string(at) for at in needed], paths(rpath), paths(runpath), ident)
+    return ElfDynamic([string(at) for at in needed], paths(rpath), paths(runpath), ident, entries)
+
+
+# -- setting the search path in place --------------------------------------------------------
+
+_SHT_DYNAMIC = 6
+_SHT_DYNSYM = 11
+_SHT_GNU_VERDEF = 0x6FFFFFFD
+_SHT_GNU_VERNEED = 0x6FFFFFFE
+#: dynamic entries whose value is an offset into the dynamic string table
+#: (NEEDED, SONAME, RPATH, RUNPATH, AUXILIARY, FILTER, CONFIG, DEPAUDIT, AUDIT)
+_STRING_TAGS = frozenset(
+    (
+        _DT_NEEDED,
+        14,
+        _DT_RPATH,
+        _DT_RUNPATH,
+        0x7FFFFFFD,
+        0x7FFFFFFF,
+        0x6FFFFEFA,
+        0x6FFFFEFB,
+        0x6FFFFEFC,
+    )
+)
+
+
+def set_runpath_in_place(path: Path | str, paths: list[str]) -> bool:
+    """Make the file's one ``DT_RPATH`` or ``DT_RUNPATH`` entry a ``DT_RUNPATH`` of ``paths``
+    (joined with ':') without moving a byte: the new string is written over the old one in the
+    dynamic string table, padded with NULs, and an RPATH entry's tag becomes RUNPATH.
+
+    False, and the file untouched, when that cannot be done safely: no search-path entry or
+    more than one, a new string longer than the old one, an old string that shares bytes with
+    another string of the table (the linker merges suffixes: a symbol or library name may
+    end inside it), or no section headers to find every user of the table. The caller then
+    rewrites the file with lief, which can grow the table.
+    """
+    value = ":".join(paths).encode("utf-8", "surrogateescape")
+    try:
+        with open(path, "r+b") as stream:
+            plan = _runpath_plan(stream, value)
+            if plan is None:
+                return False
+            string_at, old_size, entry_at, tag_format = plan
+            stream.seek(string_at)
+            stream.write(value + bytes(old_size - len(value)))
+            if entry_at is not None:
+                stream.seek(entry_at)
+                stream.write(struct.pack(tag_format, _DT_RUNPATH))
+    except (OSError, struct.error, ValueError):
+        return False
+    return True
+
+
+def _runpath_plan(stream: BinaryIO, value: bytes) -> tuple[int, int, int | None, str] | None:
+    """(file offset of the old string, its length, file offset of the entry's tag if it must
+    become DT_RUNPATH, the tag's struct format), or None."""
+    read, seek = stream.read, stream.seek
+    head = read(64)
+    if _ident(head) is None or b"\0" in value:
+        return None
+    is_64, order = head[4] == 2, "<" if head[5] == 1 else ">"
+    if is_64:
+        phoff, shoff = struct.unpack_from(order + "QQ", head, 32)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", head, 54)
+        segment, entry, section = order + "IIQQQQQQ", order + "qQ", order + "IIQQQQIIQQ"
+    else:
+        phoff, shoff = struct.unpack_from(order + "II", head, 28)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", head, 42)
+        segment, entry, section = order + "IIIIIIII", order + "iI", order + "IIIIIIIIII"
+    if phnum in (0, 0xFFFF) or phentsize < struct.calcsize(segment):
+        return None
+    if shnum == 0 or shentsize != struct.calcsize(section):
+        return None  # extended numbering, or no sections: the users of the table are unknown
+    seek(phoff)
+    table = read(phentsize * phnum)
+    loads: list[tuple[int, int, int]] = []
+    dynamic: tuple[int, int] | None = None
+    for i in range(phnum):
+        fields = struct.unpack_from(segment, table, i * phentsize)
+        if is_64:
+            kind, offset, vaddr, filesz = fields[0], fields[2], fields[3], fields[5]
+        else:
+            kind, offset, vaddr, filesz = fields[0], fields[1], fields[2], fields[4]
+        if kind == _PT_LOAD:
+            loads.append((vaddr, offset, filesz))
+        elif kind == _PT_DYNAMIC:
+            dynamic = (offset, filesz)
+    if dynamic is None or dynamic[1] > _MAX_TABLE:
+        return None
+    seek(dynamic[0])
+    raw = read(dynamic[1])
+    step = struct.calcsize(entry)
+    paths: list[tuple[int, int, int]] = []  # (file offset of the entry, tag, string offset)
+    others: list[int] = []  # string offsets of the other entries
+    strtab = strsz = None
+    for at in range(0, len(raw) - step + 1, step):
+        tag, item = struct.unpack_from(entry, raw, at)
+        if tag == _DT_NULL:
+            break
+        if tag in (_DT_RPATH, _DT_RUNPATH):
+            paths.append((dynamic[0] + at, tag, item))
+        elif tag in _STRING_TAGS:
+            others.append(item)
+        elif tag == _DT_STRTAB:
+            strtab = item
+        elif tag == _DT_STRSZ:
+            strsz = item
+    if len(paths) != 1 or strtab is None or strsz is None or strsz > _MAX_TABLE:
+        return None
+    place = next((off + strtab - va for va, off, sz in loads if va <= strtab < va + sz), None)
+    if place is None:
+        return None
+    seek(place)
+    strings = read(strsz)
+    entry_at, tag, start = paths[0]
+    end = strings.find(b"\0", start)
+    if start == 0 or end < 0 or strings[start - 1] != 0 or len(value) > end - start:
+        return None  # no string, or the end of a longer one, or too short for the new one
+    users = _string_users(stream, shoff, shnum, section, order, is_64, place)
+    if users is None:
+        return None
+    if any(start <= at < end for at in (*others, *users)):
+        return None
+    return place + start, end - start, entry_at if tag == _DT_RPATH else None, entry[:2]
+
+
+def _string_users(
+    stream: BinaryIO, shoff: int, shnum: int, section: str, order: str, is_64: bool, place: int
+) -> list[int] | None:
+    """Every offset into the dynamic string table (found at file offset ``place``) held by the
+    symbols and version records of the sections that link to it; None if a section of another
+    kind links to it, or the table has no section header."""
+    stream.seek(shoff)
+    size = struct.calcsize(section)
+    table = stream.read(size * shnum)
+    headers = [struct.unpack_from(section, table, i * size) for i in range(shnum)]
+    # name, type, flags, addr, offset, size, link, info, addralign, entsize
+    index = next((i for i, h in enumerate(headers) if h[1] == 3 and h[4] == place), None)
+    if index is None:
+        return None
+    users: list[int] = []
+    for header in headers:
+        kind, offset, length, link, info, entsize = (
+            header[1], header[4], header[5], header[6], header[7], header[9]
+        )  # fmt: skip
+        if link != index or kind == _SHT_DYNAMIC:
+            continue
+        if length > _MAX_TABLE:
+            return None
+        stream.seek(offset)
+        data = stream.read(length)
+        if kind == _SHT_DYNSYM and entsize >= 4:
+            users += [struct.unpack_from(order + "I", data, at)[0] for at in
+                      range(0, len(data) - entsize + 1, entsize)]  # fmt: skip
+        elif kind == _SHT_GNU_VERNEED:
+            users += _version_names(data, order, info, record="HHIII", aux="IHHII", name_at=2)
+        elif kind == _SHT_GNU_VERDEF:
+            users += _version_names(data, order, info, record="HHHHIII", aux="II", name_at=None)
+        else:
+            return None
+    return users
+
+
+def _version_names(
+    data: bytes, order: str, count: int, *, record: str, aux: str, name_at: int | None
+) -> list[int]:
+    """The string offsets of ``count`` version records (verneed: the file name ``name_at`` of
+    each record and the name of each auxiliary entry; verdef: each auxiliary entry's name)."""
+    names: list[int] = []
+    at = 0
+    for _ in range(count):
+        fields = struct.unpack_from(order + record, data, at)
+        entries, first, following = fields[-4 if name_at is None else 1], fields[-2], fields[-1]
+        if name_at is not None:
+            names.append(fields[name_at])
+        aux_at = at + first
+        for _ in range(entries):
+            parts = struct.unpack_from(order + aux, data, aux_at)
+            names.append(parts[-2] if name_at is not None else parts[0])
+            aux_at += parts[-1]
+        if following == 0:
+            break
+        at += following
+    return names

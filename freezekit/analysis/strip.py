@@ -11,8 +11,10 @@ cut from the file; sections between segments (where they end up in wheels' libra
 rewritten by patchelf) are zeroed in place, which the onefile compressor reduces to nothing.
 binutils ``strip`` lays patchelf'd files out again, and turned NumPy's OpenBLAS into a file
 the loader refuses (an empty ``PT_LOAD`` at an unaligned offset). Every result is checked
-with ``has_same_loaded_image`` (read with lief, not with this module's reader) and replaced
-by the original when the check fails.
+with ``has_same_loaded_image`` (the program headers read again on their own, every allocated
+section compared where the loader maps it) and replaced by the original when the check fails.
+Files are mapped and copied a megabyte at a time, never held whole (libpython 3.11 with its
+debug sections is 23 MB; lief, which this module used before, cost ~60 MiB to import).
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import mmap
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +37,10 @@ _SHT_GROUP, _SHT_SYMTAB_SHNDX = 17, 18
 _SHF_ALLOC, _SHF_INFO_LINK = 0x2, 0x40
 _SHN_XINDEX = 0xFFFF
 _PN_XNUM = 0xFFFF
+_PT_LOAD, _PT_PHDR = 1, 6
+_SHF_TLS = 0x400
 
-
-def _lief() -> Any:
-    import lief
-
-    lief.logging.disable()
-    return lief
+_Bytes = bytes | mmap.mmap
 
 
 class _Section(NamedTuple):
@@ -88,7 +88,7 @@ class _Elf:
         return self.order + ("IIQQQQIIQQ" if self.is_64 else "IIIIIIIIII")
 
 
-def _read_elf(data: bytes) -> _Elf | None:
+def _read_elf(data: _Bytes) -> _Elf | None:
     """The headers of an ELF file (None if not ELF or using extended numbering)."""
     if data[:4] != b"\x7fELF" or len(data) < 64 or data[4] not in (1, 2) or data[5] not in (1, 2):
         return None
@@ -131,7 +131,7 @@ def _read_elf(data: bytes) -> _Elf | None:
     )
 
 
-def _removable(data: bytes, elf: _Elf) -> frozenset[int]:
+def _removable(data: _Bytes, elf: _Elf) -> frozenset[int]:
     """Indexes of the symbol table, its string table and the debug sections (or none)."""
     names = elf.sections[elf.shstrndx]
     found: set[int] = set()
@@ -166,9 +166,9 @@ def _removable(data: bytes, elf: _Elf) -> frozenset[int]:
 
 def has_removable_sections(path: Path) -> bool:
     """True if the ELF file has a symbol table or debug sections ``strip_unneeded`` removes."""
-    data = path.read_bytes()
-    elf = _read_elf(data)
-    return elf is not None and bool(_removable(data, elf))
+    with _mapped(path) as data:
+        elf = _read_elf(data) if data is not None else None
+        return data is not None and elf is not None and bool(_removable(data, elf))
 
 
 def _is_in_segment(elf: _Elf, section: _Section) -> bool:
@@ -177,13 +177,32 @@ def _is_in_segment(elf: _Elf, section: _Section) -> bool:
     )
 
 
-def _without(data: bytes, elf: _Elf, removed: frozenset[int]) -> bytes | None:
+#: A piece of the stripped file: a (start, end) range of the original, or that many zero bytes.
+_Piece = tuple[int, int] | int
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Stripped:
+    """How to write the stripped file: ``pieces``, then ``headers`` (the kept section headers,
+    after their padding) at ``shoff``, with the ELF header's section fields changed."""
+
+    pieces: tuple[_Piece, ...]
+    headers: bytes
+    shoff: int
+    shnum: int
+    shstrndx: int
+
+
+def _without(data: _Bytes, elf: _Elf, removed: frozenset[int]) -> _Stripped | None:
     """``data`` without the ``removed`` sections (None if that would move mapped bytes)."""
     cut = elf.mapped_end
-    out = bytearray(data[:cut])
     tail: list[tuple[int, int]] = [
         (elf.shoff, elf.shoff + len(elf.sections) * struct.calcsize(elf.section_format))
     ]
+    zeroed: list[tuple[int, int]] = []  # removed sections among the mapped bytes
+    appended: list[_Piece] = []
+    size = cut
     moved: dict[int, int] = {}  # index -> new offset, for sections after the segments
     for index, section in sorted(enumerate(elf.sections), key=lambda item: item[1].offset):
         if not section.has_bits or index == 0:
@@ -196,34 +215,30 @@ def _without(data: bytes, elf: _Elf, removed: frozenset[int]) -> bytes | None:
             tail.append((section.offset, section.end))
         if index in removed:
             if section.offset < cut:
-                out[section.offset : section.end] = bytes(section.size)  # zeroed in place
+                zeroed.append((section.offset, section.end))  # zeroed in place
         elif section.offset >= cut:
-            out += bytes(-len(out) % max(section.addralign, 1))
-            moved[index] = len(out)
-            out += data[section.offset : section.end]
+            padding = -size % max(section.addralign, 1)
+            if padding:
+                appended.append(padding)
+            moved[index] = size + padding
+            appended.append((section.offset, section.end))
+            size += padding + section.size
     if _has_unknown_bytes(data, cut, tail):
         return None  # something appended after the sections (a payload, a signature)
-    _append_section_headers(out, elf, removed, moved)
-    return bytes(out)
-
-
-def _has_unknown_bytes(data: bytes, start: int, known: list[tuple[int, int]]) -> bool:
-    position = start
-    for begin, end in sorted(known):
-        if begin > position and data[position:begin].strip(b"\0"):
-            return True
+    pieces: list[_Piece] = []
+    position = 0
+    for begin, end in sorted(zeroed):
+        begin = max(begin, position)
+        if begin > position:
+            pieces.append((position, begin))
+        if end > begin:
+            pieces.append(end - begin)
         position = max(position, end)
-    return bool(data[position:].strip(b"\0"))
-
-
-def _append_section_headers(
-    out: bytearray, elf: _Elf, removed: frozenset[int], moved: dict[int, int]
-) -> None:
-    """Write the kept section headers, renumbered, at the end and point the ELF header there."""
+    pieces += [(position, cut), *appended]
     kept = [i for i in range(len(elf.sections)) if i not in removed]
     new_index = {old: new for new, old in enumerate(kept)}
-    out += bytes(-len(out) % (8 if elf.is_64 else 4))
-    shoff = len(out)
+    headers = bytearray(-size % (8 if elf.is_64 else 4))
+    shoff = size + len(headers)
     for old in kept:
         section = elf.sections[old]
         section = section._replace(
@@ -231,30 +246,80 @@ def _append_section_headers(
         )
         if len(section.indexes()) == 2:
             section = section._replace(info=new_index[section.info])
-        out += struct.pack(elf.section_format, *section)
-    # e_shoff, then e_shnum and e_shstrndx (after e_flags, e_ehsize, e_ph*, e_shentsize)
-    offset_field, count_field = (0x28, 0x3C) if elf.is_64 else (0x20, 0x30)
-    struct.pack_into(elf.order + ("Q" if elf.is_64 else "I"), out, offset_field, shoff)
-    struct.pack_into(elf.order + "HH", out, count_field, len(kept), new_index[elf.shstrndx])
+        headers += struct.pack(elf.section_format, *section)
+    return _Stripped(
+        pieces=tuple(pieces),
+        headers=bytes(headers),
+        shoff=shoff,
+        shnum=len(kept),
+        shstrndx=new_index[elf.shstrndx],
+    )
+
+
+def _has_unknown_bytes(data: _Bytes, start: int, known: list[tuple[int, int]]) -> bool:
+    position = start
+    for begin, end in sorted(known):
+        if begin > position and not _is_zero(data, position, begin):
+            return True
+        position = max(position, end)
+    return not _is_zero(data, position, len(data))
+
+
+def _is_zero(data: _Bytes, start: int, end: int) -> bool:
+    for at in range(start, end, _CHUNK):
+        if data[at : min(at + _CHUNK, end)].strip(b"\0"):
+            return False
+        _release(data, at, min(at + _CHUNK, end))
+    return True
+
+
+def _release(data: _Bytes, start: int, end: int) -> None:
+    """Drop the mapped pages of ``data[start:end]`` from this process: they were read, and
+    the pages of a mapped file count in its resident size until unmapped (the page cache
+    keeps them)."""
+    if isinstance(data, mmap.mmap) and end > start and hasattr(mmap, "MADV_DONTNEED"):
+        start -= start % mmap.PAGESIZE
+        data.madvise(mmap.MADV_DONTNEED, start, min(end, len(data)) - start)
+
+
+def _write(data: _Bytes, elf: _Elf, stripped: _Stripped, dest: Path) -> None:
+    """Write the stripped file a megabyte at a time, then point the ELF header's e_shoff,
+    e_shnum and e_shstrndx at the new section headers."""
+    with dest.open("wb") as out:
+        for piece in stripped.pieces:
+            if isinstance(piece, int):
+                out.write(bytes(piece))
+                continue
+            start, end = piece
+            for at in range(start, end, _CHUNK):
+                out.write(data[at : min(at + _CHUNK, end)])
+                _release(data, at, min(at + _CHUNK, end))
+        out.write(stripped.headers)
+        # e_shoff, then e_shnum and e_shstrndx (after e_flags, e_ehsize, e_ph*, e_shentsize)
+        offset_field, count_field = (0x28, 0x3C) if elf.is_64 else (0x20, 0x30)
+        out.seek(offset_field)
+        out.write(struct.pack(elf.order + ("Q" if elf.is_64 else "I"), stripped.shoff))
+        out.seek(count_field)
+        out.write(struct.pack(elf.order + "HH", stripped.shnum, stripped.shstrndx))
 
 
 def strip_unneeded(source: Path, dest: Path) -> bool:
     """Write ``source`` without symbol table and debug sections to ``dest``.
 
     False (and ``dest`` not written) when the file is not ELF, has nothing to remove, or
-    would not load exactly as before without them.
+    would not load exactly as before without them. The files are mapped, not read: only the
+    pages copied or compared are in memory, a few at a time.
     """
-    data = source.read_bytes()
-    elf = _read_elf(data)
-    removed = _removable(data, elf) if elf is not None else frozenset()
-    if elf is None or elf.file_type not in (_ET_EXEC, _ET_DYN) or not removed:
-        return False
-    stripped = _without(data, elf, removed)
-    if stripped is None:
-        logger.debug("%s: its symbols or debug sections lie among mapped bytes; kept", source)
-        return False
-    dest.write_bytes(stripped)
-    del data, stripped  # the check reads both files again, section by section
+    with _mapped(source) as data:
+        elf = _read_elf(data) if data is not None else None
+        removed = _removable(data, elf) if data is not None and elf is not None else frozenset()
+        if data is None or elf is None or elf.file_type not in (_ET_EXEC, _ET_DYN) or not removed:
+            return False
+        stripped = _without(data, elf, removed)
+        if stripped is None:
+            logger.debug("%s: its symbols or debug sections lie among mapped bytes; kept", source)
+            return False
+        _write(data, elf, stripped, dest)
     if has_same_loaded_image(source, dest):
         return True
     logger.debug("%s: stripping would change what the loader maps; copied as it is", source)
@@ -262,22 +327,81 @@ def strip_unneeded(source: Path, dest: Path) -> bool:
     return False
 
 
-def has_loadable_layout(path: Path) -> bool:
-    """Every PT_LOAD segment of the ELF file satisfies the loader's alignment rule."""
-    lief = _lief()
-    binary = _parse_layout(path)
-    if binary is None:
-        return False
-    size = path.stat().st_size
-    for segment in binary.segments:
-        if segment.type != lief.ELF.Segment.TYPE.LOAD:
+class _Segment(NamedTuple):
+    """A program header, in the ELF64 field order."""
+
+    type: int
+    flags: int
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    align: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Layout:
+    """What the loader reads: the ELF header's identity and entry point, the program headers."""
+
+    header: tuple[int, ...]  # class, data, machine, type, entry
+    phoff: int
+    phentsize: int
+    segments: tuple[_Segment, ...]
+
+
+def _read_layout(data: _Bytes) -> _Layout | None:
+    """The ELF header and program headers of ``data`` (None if not ELF or out of bounds). It
+    does not read the section headers: the check below holds ``_read_elf`` to what it finds."""
+    if len(data) < 52 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return None
+    is_64, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    (file_type, machine) = struct.unpack_from(order + "HH", data, 16)
+    if is_64:
+        if len(data) < 64:
+            return None
+        entry, phoff = struct.unpack_from(order + "QQ", data, 24)
+        phentsize, phnum = struct.unpack_from(order + "HH", data, 54)
+        segment_format = order + "IIQQQQQQ"
+    else:
+        entry, phoff = struct.unpack_from(order + "II", data, 24)
+        phentsize, phnum = struct.unpack_from(order + "HH", data, 42)
+        segment_format = order + "IIIIIIII"
+    if phentsize < struct.calcsize(segment_format) or phoff + phnum * phentsize > len(data):
+        return None
+    segments = []
+    for i in range(phnum):
+        fields = struct.unpack_from(segment_format, data, phoff + i * phentsize)
+        if is_64:
+            kind, flags, offset, vaddr, _, filesz, memsz, align = fields
+        else:
+            kind, offset, vaddr, _, filesz, memsz, flags, align = fields
+        segments.append(_Segment(kind, flags, offset, vaddr, filesz, memsz, align))
+    return _Layout(
+        header=(data[4], data[5], machine, file_type, entry),
+        phoff=phoff,
+        phentsize=phentsize,
+        segments=tuple(segments),
+    )
+
+
+def _is_loadable(layout: _Layout, size: int) -> bool:
+    for segment in layout.segments:
+        if segment.type != _PT_LOAD:
             continue
-        align = max(segment.alignment, 1)
-        if segment.file_offset % align != segment.virtual_address % align:
+        align = max(segment.align, 1)
+        if segment.offset % align != segment.vaddr % align:
             return False
-        if segment.file_offset + segment.physical_size > size:
+        if segment.offset + segment.filesz > size:
             return False
     return True
+
+
+def has_loadable_layout(path: Path) -> bool:
+    """Every PT_LOAD segment of the ELF file satisfies the loader's alignment rule and lies
+    inside the file."""
+    with _mapped(path) as data:
+        layout = _read_layout(data) if data is not None else None
+        return data is not None and layout is not None and _is_loadable(layout, len(data))
 
 
 def has_same_loaded_image(original: Path, stripped: Path) -> bool:
@@ -286,100 +410,76 @@ def has_same_loaded_image(original: Path, stripped: Path) -> bool:
     The program headers are the same, every allocated section is mapped at the same address
     with the same bytes, and ``PT_PHDR`` still maps the real table.
     """
-    lief = _lief()
-    before, after = _parse_layout(original), _parse_layout(stripped)
-    if before is None or after is None or not has_loadable_layout(stripped):
-        return False
-    if _header(before) != _header(after) or _segments(before) != _segments(after):
-        return False
     with _mapped(original) as source, _mapped(stripped) as image:
-        return _same_sections(lief, before, after, source, image)
-
-
-def _parse_layout(path: Path) -> Any:
-    """The headers, segments and sections of an ELF file, read with lief without its symbols,
-    relocations, versions and notes (for libpython 3.11: 23 MiB of memory instead of 51)."""
-    lief = _lief()
-    config = lief.ELF.ParserConfig()
-    config.parse_symtab_symbols = config.parse_dyn_symbols = False
-    config.parse_relocations = config.parse_symbol_versions = False
-    config.parse_notes = config.parse_overlay = False
-    return lief.ELF.parse(str(path), config)
+        if source is None or image is None:
+            return False
+        before, after, elf = _read_layout(source), _read_layout(image), _read_elf(source)
+        if before is None or after is None or elf is None:
+            return False
+        if not _is_loadable(after, len(image)):
+            return False
+        if before.header != after.header or before.segments != after.segments:
+            return False
+        loads = [s for s in after.segments if s.type == _PT_LOAD]
+        for section in elf.sections:
+            if not section.flags & _SHF_ALLOC or section.size == 0:
+                continue
+            if not section.has_bits:
+                if not section.flags & _SHF_TLS and not _is_mapped(loads, section):
+                    return False
+                continue  # .tbss lives in PT_TLS, compared with the segments
+            at = _file_offset(loads, section.addr, section.size)
+            if at is None or not _same_bytes(source, section.offset, image, at, section.size):
+                return False
+        return _has_mapped_program_headers(after, image, loads)
 
 
 @contextlib.contextmanager
-def _mapped(path: Path) -> Iterator[mmap.mmap]:
-    """The file's bytes, mapped: only the pages compared are read (a whole-file read of
-    libpython 3.11 held its 23 MB symbols and debug sections too)."""
-    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        yield m
+def _mapped(path: Path) -> Iterator[mmap.mmap | None]:
+    """The file's bytes, mapped (None for an empty file): only the pages copied or compared
+    are read, and the kernel can drop them again (a whole-file read of libpython 3.11 held its
+    23 MB symbols and debug sections)."""
+    with open(path, "rb") as stream:
+        if os.fstat(stream.fileno()).st_size == 0:
+            yield None
+            return
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            yield m
 
 
-def _same_sections(lief: Any, before: Any, after: Any, source: mmap.mmap, image: mmap.mmap) -> bool:
-    loads = [s for s in after.segments if s.type == lief.ELF.Segment.TYPE.LOAD]
-    flags = lief.ELF.Section.FLAGS
-    for section in before.sections:
-        if not section.has(flags.ALLOC) or section.size == 0:
-            continue
-        if section.type == lief.ELF.Section.TYPE.NOBITS:
-            if not section.has(flags.TLS) and not _is_mapped(loads, section):
-                return False
-            continue  # .tbss lives in PT_TLS, compared with the segments
-        wanted = source[section.file_offset : section.file_offset + section.size]
-        if _mapped_bytes(image, loads, section.virtual_address, section.size) != wanted:
+def _same_bytes(a: _Bytes, a_at: int, b: _Bytes, b_at: int, size: int) -> bool:
+    """``size`` bytes of ``a`` from ``a_at`` equal those of ``b`` from ``b_at``."""
+    for step in range(0, size, _CHUNK):
+        n = min(_CHUNK, size - step)
+        if a[a_at + step : a_at + step + n] != b[b_at + step : b_at + step + n]:
             return False
-    return _has_mapped_program_headers(after, image, loads)
+        _release(a, a_at + step, a_at + step + n)
+        _release(b, b_at + step, b_at + step + n)
+    return True
 
 
-def _header(binary: Any) -> tuple[object, ...]:
-    header = binary.header
-    return (
-        str(header.identity_class),
-        str(header.machine_type),
-        str(header.file_type),
-        header.entrypoint,
-    )
+def _is_mapped(loads: list[_Segment], section: _Section) -> bool:
+    start, end = section.addr, section.addr + section.size
+    return any(s.vaddr <= start and end <= s.vaddr + s.memsz for s in loads)
 
 
-def _segments(binary: Any) -> list[tuple[object, ...]]:
-    return [
-        (
-            str(s.type),
-            s.file_offset,
-            s.virtual_address,
-            s.virtual_size,
-            s.physical_size,
-            int(s.flags),
-            s.alignment,
-        )
-        for s in binary.segments
-    ]
-
-
-def _is_mapped(loads: list[Any], section: Any) -> bool:
-    start, end = section.virtual_address, section.virtual_address + section.size
-    return any(
-        s.virtual_address <= start and end <= s.virtual_address + s.virtual_size for s in loads
-    )
-
-
-def _mapped_bytes(
-    image: bytes | mmap.mmap, loads: list[Any], address: int, size: int
-) -> bytes | None:
-    """The bytes the loader maps at ``address`` from the file ``image`` (None if unmapped)."""
+def _file_offset(loads: list[_Segment], address: int, size: int) -> int | None:
+    """Where in the file the loader maps ``size`` bytes at ``address`` from (None: nowhere)."""
     for s in loads:
-        if s.virtual_address <= address and address + size <= s.virtual_address + s.physical_size:
-            start = s.file_offset + address - s.virtual_address
-            return image[start : start + size]
+        if s.vaddr <= address and address + size <= s.vaddr + s.filesz:
+            return s.offset + address - s.vaddr
     return None
 
 
-def _has_mapped_program_headers(binary: Any, image: bytes | mmap.mmap, loads: list[Any]) -> bool:
+def _has_mapped_program_headers(layout: _Layout, image: _Bytes, loads: list[_Segment]) -> bool:
     """``PT_PHDR`` (read by ``dl_iterate_phdr``, hence C++ unwinding) maps the real table."""
-    header = binary.header
-    phdrs = [s for s in binary.segments if s.type == _lief().ELF.Segment.TYPE.PHDR]
+    phdrs = [s for s in layout.segments if s.type == _PT_PHDR]
     if not phdrs:
         return True  # glibc finds the table through the PT_LOAD holding e_phoff
-    start = header.program_header_offset
-    table = image[start : start + header.numberof_segments * header.program_header_size]
-    return _mapped_bytes(image, loads, phdrs[0].virtual_address, len(table)) == table
+    size = len(layout.segments) * layout.phentsize
+    at = _file_offset(loads, phdrs[0].vaddr, size)
+    return (
+        at is not None
+        and _same_bytes(image, layout.phoff, image, at, size)
+        and (layout.phoff + size <= len(image))
+    )

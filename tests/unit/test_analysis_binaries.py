@@ -137,3 +137,33 @@ def test_binaries_prepare_sets_runpath_and_caches(tmp_path: Path) -> None:
     prepare_binary(ssl, again, top_relative="..", strip=True, cache_dir=cache)
     assert again.read_bytes() == dest.read_bytes()
     assert len(list(cache.iterdir())) == 1
+
+
+def test_binaries_prepare_rewrites_a_search_path_without_lief(tmp_path: Path) -> None:
+    """An extension module whose RUNPATH string has room for the new one is patched in place
+    (elfread), in a process that never imports lief (~60 MiB of memory)."""
+    import subprocess
+    import sys
+
+    ssl = _stdlib_extension("_ssl")
+    found = read_elf(ssl)
+    assert found is not None
+    if len(":".join(found.runpath or found.rpath)) < len("$ORIGIN/.."):
+        pytest.skip(f"{ssl.name} has no search path as long as $ORIGIN/..")
+    dest = tmp_path / "app" / "lib-dynload" / ssl.name
+    code = (
+        "import sys; from pathlib import Path; from freezekit.analysis.binaries import"
+        " prepare_binary; prepare_binary(Path(sys.argv[1]), Path(sys.argv[2]),"
+        " top_relative='..', strip=True, cache_dir=Path(sys.argv[3]));"
+        " print('lief' in sys.modules)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(ssl), str(dest), str(tmp_path / "cache")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.strip() == "False"
+    patched = read_elf(dest)
+    assert patched is not None and patched.runpath[0] == "$ORIGIN/.." and not patched.rpath
+    assert dest.stat().st_size <= ssl.stat().st_size

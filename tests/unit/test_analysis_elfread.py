@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
+import shutil
 import struct
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -12,9 +15,11 @@ from pathlib import Path
 import lief
 import pytest
 
-from freezekit.analysis.elfread import read_dynamic, read_ident
+from freezekit.analysis.elfread import read_dynamic, read_ident, set_runpath_in_place
 
 lief.logging.disable()
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"
 
 
 def _real_elf_files() -> list[str]:
@@ -74,3 +79,83 @@ def test_not_elf_truncated_and_out_of_range(tmp_path: Path) -> None:
     far = tmp_path / "far.so"
     far.write_bytes(bytes(moved))
     assert read_dynamic(far) is None
+
+
+# -- set_runpath_in_place ------------------------------------------------------------------
+
+
+def _library(tmp_path: Path, rpath: str, *, new_dtags: bool) -> Path:
+    """A small shared library linked by the C compiler with ``rpath`` (RPATH or RUNPATH)."""
+    if sys.platform != "linux" or shutil.which("cc") is None:
+        pytest.skip("needs a Linux C compiler")
+    source = tmp_path / "lib.c"
+    source.write_text("double fk_half(double x) { return x / 2; }\n")
+    out = tmp_path / "libfkpath.so"
+    dtags = "--enable-new-dtags" if new_dtags else "--disable-new-dtags"
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(out), str(source), "-Wl,--no-as-needed", "-lm",
+         f"-Wl,{dtags}", f"-Wl,-rpath,{rpath}"],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+OLD_PATH = b"/opt/a/rather/long/folder/of/libraries"
+
+
+@pytest.mark.parametrize("new_dtags", [True, False])
+def test_runpath_written_in_place_when_it_fits(tmp_path: Path, new_dtags: bool) -> None:
+    library = _library(tmp_path, OLD_PATH.decode(), new_dtags=new_dtags)
+    before = library.read_bytes()
+    wanted = ["$ORIGIN/..", "$ORIGIN/../pkg.libs"]
+    assert set_runpath_in_place(library, wanted)
+    after = library.read_bytes()
+    assert read_dynamic(library) == (["libm.so.6", "libc.so.6"], [], wanted, _ident(), 1)
+    assert _by_lief(str(library)) == (["libm.so.6", "libc.so.6"], [], wanted)
+    at = before.index(OLD_PATH + b"\0")
+    new = ":".join(wanted).encode()
+    assert after[at : at + len(OLD_PATH) + 1] == new + bytes(len(OLD_PATH) + 1 - len(new))
+    assert len(after) == len(before)
+    changed = (i for i, (x, y) in enumerate(zip(before, after, strict=True)) if x != y)
+    outside = [i for i in changed if not at <= i < at + len(OLD_PATH)]
+    assert len(outside) == (0 if new_dtags else 1)  # an RPATH entry's tag: 15 -> 29
+    assert _half(library) == 1.5
+
+
+def test_runpath_in_place_refuses_a_longer_string(tmp_path: Path) -> None:
+    library = _library(tmp_path, "/opt/lib", new_dtags=True)
+    before = library.read_bytes()
+    assert not set_runpath_in_place(library, ["$ORIGIN/../../numpy.libs"])
+    assert library.read_bytes() == before
+
+
+def test_runpath_in_place_refuses_a_string_another_one_ends_in(tmp_path: Path) -> None:
+    """The linker stores libm.so.6 as the end of /opt/x/libm.so.6: overwriting the search
+    path would change the name of a needed library."""
+    library = _library(tmp_path, "/opt/x/libm.so.6", new_dtags=False)
+    before = library.read_bytes()
+    found = read_dynamic(library)
+    assert found is not None and found.needed[0] == "libm.so.6"
+    assert not set_runpath_in_place(library, ["$ORIGIN"])
+    assert library.read_bytes() == before
+
+
+def test_runpath_in_place_needs_one_search_path(tmp_path: Path) -> None:
+    library = tmp_path / "no-path.so"
+    plain = FIXTURES / "libfkelf.so"  # linked without a search path
+    assert read_dynamic(plain) is not None and read_dynamic(plain).path_entries == 0  # type: ignore[union-attr]
+    library.write_bytes(plain.read_bytes())
+    assert not set_runpath_in_place(library, ["$ORIGIN"])
+    assert library.read_bytes() == plain.read_bytes()
+
+
+def _ident() -> tuple[str, str]:
+    ident = read_ident(sys.executable)
+    assert ident is not None
+    return ident
+
+
+def _half(library: Path) -> float:
+    function = ctypes.CDLL(str(library)).fk_half
+    function.restype, function.argtypes = ctypes.c_double, [ctypes.c_double]
+    return float(function(3.0))
