@@ -8,8 +8,11 @@
   ``freezekit/_bootloaders/<tag>[-windowed]/``, and the wheel is tagged for the platform.
   ``freezekit.assemble.bootloader.find_bootloader`` uses such a copy when its tag matches the
   target.
+* The matrix (``matrix/cells.toml``, the one copy in git) is copied into the package as
+  ``freezekit/release/cells.toml`` by ``build_py`` (MANIFEST.in grafts ``matrix/`` into the sdist),
+  so ``freezekit matrix`` and the nox library work from an installed wheel.
 
-Editable installs need neither: they read ``bootloader/`` from the checkout.
+Editable installs need none of these: they read ``bootloader/`` and ``matrix/`` from the checkout.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class BuildPy(build_py):
             return
         package = Path(self.build_lib) / "freezekit"
         self._copy_sources(package / "_bootloader_src")
+        self._copy_matrix(package / "release" / "cells.toml")
         if PREBUILT:
             self._prebuild(package / "_bootloaders")
 
@@ -54,6 +58,16 @@ class BuildPy(build_py):
             elif path.is_file():
                 dest.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest / part)
+
+    def _copy_matrix(self, dest: Path) -> None:
+        source = ROOT / "matrix" / "cells.toml"
+        if not source.is_file():
+            # a tree that already has the copy (package data carries it)
+            if (ROOT / "freezekit" / "release" / "cells.toml").is_file():
+                return
+            raise SystemExit("freezekit build: matrix/cells.toml is missing")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest)
 
     def _prebuild(self, dest: Path) -> None:
         sys.path.insert(0, str(ROOT))

@@ -22,7 +22,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
-PACKAGE_MATRIX = Path(__file__).resolve().parents[1] / "_matrix" / "cells.toml"
+# the one copy in git is the repository's matrix/cells.toml; setup.py's build_py writes the
+# package copy into wheels and sdist installs (an editable install reads the repository's)
+PACKAGE_MATRIX = Path(__file__).resolve().parent / "cells.toml"
 REPO_MATRIX = Path(__file__).resolve().parents[2] / "matrix" / "cells.toml"
 _PLATFORM_KEYS = {"os": str, "arch": str, "bits": int, "runner": str, "cibw_platform": str}
 _EXCLUDE_KEYS = {"os", "arch", "python", "reason"}

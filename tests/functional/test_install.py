@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "examples" / "hello" / "hello.py"
+MATRIX = ROOT / "matrix" / "cells.toml"
 
 pytestmark = pytest.mark.slow
 
@@ -49,6 +50,18 @@ def test_sdist_carries_the_bootloader_sources(dists: dict[str, Path]) -> None:
     assert "freezekit/_bootloader_src/src/archive.c" in inside
 
 
+def test_sdist_and_wheel_carry_the_matrix(dists: dict[str, Path]) -> None:
+    """matrix/cells.toml is the one copy in git; build_py writes the package copy."""
+    import tarfile
+    import zipfile
+
+    with tarfile.open(dists["sdist"]) as sdist:
+        names = sdist.getnames()
+    assert any(name.endswith("/matrix/cells.toml") for name in names)
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        assert wheel.read("freezekit/release/cells.toml") == MATRIX.read_bytes()
+
+
 @pytest.mark.parametrize("kind", ["sdist", "wheel"])
 def test_non_editable_install_freezes_hello(
     kind: str, dists: dict[str, Path], tmp_path: Path
@@ -67,7 +80,8 @@ def test_non_editable_install_freezes_hello(
         [
             str(python),
             "-c",
-            "import freezekit.assemble.bootloader as b; print(b.__file__); print(b.source_dir())",
+            "import freezekit.assemble.bootloader as b; print(b.__file__); print(b.source_dir())\n"
+            "from freezekit.release import matrix as m; print(m.default_matrix_path())",
         ],
         check=True,
         capture_output=True,
@@ -75,7 +89,19 @@ def test_non_editable_install_freezes_hello(
         cwd=tmp_path,
     ).stdout.splitlines()
     assert where[0].startswith(str(env_dir))
-    assert where[1] == str(Path(where[0]).parent / "_bootloader_src")
+    package = Path(where[0]).parents[1]  # freezekit/assemble/bootloader.py
+    assert where[1] == str(package / "_bootloader_src")
+    # the matrix the installed copy reads is its own, written by build_py, equal to the repo's
+    assert where[2] == str(package / "release" / "cells.toml")
+    assert Path(where[2]).read_bytes() == MATRIX.read_bytes()
+    matrix = subprocess.run(
+        [str(env_dir / "bin" / "freezekit"), "matrix"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert "linux-x86_64-3.12" in matrix.stdout
 
     app = tmp_path / "app"
     app.mkdir()

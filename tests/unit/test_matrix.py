@@ -8,11 +8,13 @@ import pytest
 
 from freezekit.errors import OptionsError
 from freezekit.platforms import Os
+from freezekit.release import matrix
 from freezekit.release.interpreters import HostPlatform, Interpreter
 from freezekit.release.matrix import (
     PACKAGE_MATRIX,
     REPO_MATRIX,
     Cell,
+    default_matrix_path,
     find_cell,
     format_matrix_table,
     github_matrix,
@@ -57,8 +59,12 @@ def _windows_python(version: str, bits: int) -> Interpreter:
     return _python(version, bits, Os.WINDOWS)
 
 
-def test_matrix_repo_file_and_packaged_copy_are_equal() -> None:
-    assert REPO_MATRIX.read_bytes() == PACKAGE_MATRIX.read_bytes()
+def test_matrix_checkout_reads_the_one_file_in_git() -> None:
+    """A checkout (editable install) reads matrix/cells.toml; the package copy is only written
+    by setup.py's build_py (tests/functional/test_install.py checks wheel and sdist)."""
+    assert default_matrix_path() == REPO_MATRIX
+    assert REPO_MATRIX.is_file()
+    assert PACKAGE_MATRIX.parent == Path(matrix.__file__).resolve().parent
 
 
 def test_matrix_declares_every_platform_and_python() -> None:
