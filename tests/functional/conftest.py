@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,3 +108,15 @@ def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenAppFa
 
 def run_plain(python: Path | str, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(python), str(script), *args], capture_output=True, text=True)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m freezekit ARGS`` in ``cwd``, without a terminal (stdin closed)."""
+    return subprocess.run(
+        [sys.executable, "-m", "freezekit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )

@@ -17,43 +17,32 @@ from freezekit.release.matrix import find_cell
 from freezekit.release.publish import gather_release, publish_cell
 from freezekit.smoke import run_smoke
 
-from .conftest import APPS, FrozenAppFactory
+from .conftest import APPS, FrozenAppFactory, run_cli
 
 pytestmark = pytest.mark.slow
 HELLO = APPS / "hello" / "hello.py"
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "freezekit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-
-
 def test_existing_output_needs_noconfirm_without_a_terminal(tmp_path: Path) -> None:
-    first = _cli("build", str(HELLO), cwd=tmp_path)
+    first = run_cli("build", str(HELLO), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[-1] == "built dist/hello/hello"
     before = (tmp_path / "dist" / "hello" / "hello").read_bytes()
-    again = _cli("build", str(HELLO), cwd=tmp_path)
+    again = run_cli("build", str(HELLO), cwd=tmp_path)
     assert again.returncode == 5
     assert again.stderr.splitlines() == [
         "error: output dist/hello exists and would be replaced",
         "hint: pass --noconfirm (-y) to replace it",
     ]
     assert (tmp_path / "dist" / "hello" / "hello").read_bytes() == before
-    replaced = _cli("build", str(HELLO), "-y", cwd=tmp_path)
+    replaced = run_cli("build", str(HELLO), "-y", cwd=tmp_path)
     assert replaced.returncode == 0, replaced.stderr
 
 
 def test_unwritable_dist_path_is_reported(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = _cli("build", str(HELLO), "--distpath", str(blocker / "dist"), cwd=tmp_path)
+    result = run_cli("build", str(HELLO), "--distpath", str(blocker / "dist"), cwd=tmp_path)
     assert result.returncode == 5
     assert (
         result.stderr.splitlines()[0]

@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import APPS
+from .conftest import APPS, run_cli
 
 pytestmark = pytest.mark.slow
 HELLO = APPS / "hello" / "hello.py"
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "freezekit", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
 
 
 def _fake_python(folder: Path, name: str, script: str) -> Path:
@@ -37,11 +25,11 @@ def _fake_python(folder: Path, name: str, script: str) -> Path:
 def test_flags_before_the_script_and_a_quiet_build(tmp_path: Path) -> None:
     app = tmp_path / "hello.py"
     shutil.copy(HELLO, app)
-    built = _cli("--onefile", "-q", "hello.py", cwd=tmp_path)
+    built = run_cli("--onefile", "-q", "hello.py", cwd=tmp_path)
     assert (built.returncode, built.stdout, built.stderr) == (0, "", "")
     done = subprocess.run([str(tmp_path / "dist" / "hello")], capture_output=True, text=True)
     assert done.stdout == "hello [] True\n"
-    quiet = _cli("hello.py", "--onefile", "-y", "--log-level", "ERROR", cwd=tmp_path)
+    quiet = run_cli("hello.py", "--onefile", "-y", "--log-level", "ERROR", cwd=tmp_path)
     assert (quiet.returncode, quiet.stdout) == (0, "")
     # the size report counts what the executable holds: compressed entries and PYZ modules
     report = json.loads((tmp_path / "build" / "hello" / "report-hello.json").read_text())
@@ -53,15 +41,15 @@ def test_flags_before_the_script_and_a_quiet_build(tmp_path: Path) -> None:
 
 def test_makespec_then_build_the_spec(tmp_path: Path) -> None:
     shutil.copy(HELLO, tmp_path / "hello.py")
-    wrote = _cli("makespec", "--onefile", "hello.py", cwd=tmp_path)
+    wrote = run_cli("makespec", "--onefile", "hello.py", cwd=tmp_path)
     assert (wrote.returncode, wrote.stdout) == (0, "wrote hello.spec\n"), wrote.stderr
-    built = _cli("hello.spec", cwd=tmp_path)
+    built = run_cli("hello.spec", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert built.stdout.splitlines()[-1] == "built dist/hello"
     warnings = (tmp_path / "build" / "hello" / "warn-hello.txt").read_text()
     missing = warnings.count("\nmissing module named ")
     assert missing > 0 and f", {missing} missing (" in built.stdout
-    refused = _cli("hello.spec", "--onedir", cwd=tmp_path)
+    refused = run_cli("hello.spec", "--onedir", cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: --onedir/--onefile cannot be combined with hello.spec")
 
@@ -88,7 +76,7 @@ def test_a_bad_interpreter_is_one_line_before_existing_output(
 ) -> None:
     python = tmp_path / "python" if script is None else _fake_python(tmp_path, "python", script)
     (tmp_path / "dist" / "hello").mkdir(parents=True)  # "output exists" must not hide it
-    result = _cli(str(HELLO), "--python", str(python), cwd=tmp_path)
+    result = run_cli(str(HELLO), "--python", str(python), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith(line.format(python=python)), result.stderr
@@ -104,7 +92,7 @@ def test_an_interpreter_without_a_shared_libpython_says_how_to_get_one(tmp_path:
         '"include": "", "ext_suffix": ".so", "prefix": "/x", "soabi": "", "magic": ""}'
     )
     python = _fake_python(tmp_path, "python3.12", f"printf '%s' '{info}'\n")
-    result = _cli(str(HELLO), "--python", str(python), cwd=tmp_path)
+    result = run_cli(str(HELLO), "--python", str(python), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines()[1] == (
         "hint: use a Python built with --enable-shared "
@@ -115,7 +103,7 @@ def test_an_interpreter_without_a_shared_libpython_says_how_to_get_one(tmp_path:
 def test_a_work_path_that_cannot_be_written_is_one_line_not_a_bug(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = _cli(str(HELLO), "--workpath", str(blocker / "build"), cwd=tmp_path)
+    result = run_cli(str(HELLO), "--workpath", str(blocker / "build"), cwd=tmp_path)
     assert result.returncode == 9
     assert result.stderr.splitlines() == [
         f"error: {blocker / 'build' / 'hello'}: Not a directory",
@@ -127,11 +115,11 @@ def test_a_work_path_that_cannot_be_written_is_one_line_not_a_bug(tmp_path: Path
 def test_recursive_copy_metadata_bundles_the_requirements(tmp_path: Path) -> None:
     pytest.importorskip("jsonschema")
     app = APPS / "metadata_app" / "metadata_app.py"
-    plain = _cli(str(app), "--copy-metadata", "jsonschema", "--onefile", cwd=tmp_path)
+    plain = run_cli(str(app), "--copy-metadata", "jsonschema", "--onefile", cwd=tmp_path)
     assert plain.returncode == 0, plain.stderr
     ran = subprocess.run([str(tmp_path / "dist" / "metadata_app")], capture_output=True, text=True)
     assert "jsonschema yes\nattrs no\n" in ran.stdout
-    deep = _cli(
+    deep = run_cli(
         str(app), "--recursive-copy-metadata", "jsonschema", "--onefile", "-y", cwd=tmp_path
     )
     assert deep.returncode == 0, deep.stderr
@@ -142,10 +130,10 @@ def test_recursive_copy_metadata_bundles_the_requirements(tmp_path: Path) -> Non
 
 
 def test_smoke_reports_skipped_probes_as_skipped(tmp_path: Path) -> None:
-    built = _cli(str(HELLO), "-q", cwd=tmp_path)
+    built = run_cli(str(HELLO), "-q", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     report = tmp_path / "smoke.json"
-    smoke = _cli("smoke", "dist/hello/hello", "--json", str(report), cwd=tmp_path)
+    smoke = run_cli("smoke", "dist/hello/hello", "--json", str(report), cwd=tmp_path)
     assert smoke.returncode == 0, smoke.stdout
     rows = {line.split()[0]: line.split()[1] for line in smoke.stdout.splitlines()[1:-1]}
     # hello does not bundle multiprocessing: its probes have nothing to check
@@ -160,7 +148,7 @@ def test_smoke_reports_skipped_probes_as_skipped(tmp_path: Path) -> None:
 
 def test_explain_prints_every_hop_from_the_script(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("import json\n")
-    first = _cli("explain", "json", "app.py", cwd=tmp_path)
+    first = run_cli("explain", "json", "app.py", cwd=tmp_path)
     assert (first.returncode, first.stdout) == (0, "app.py -> json\n"), first.stderr
-    deep = _cli("explain", "json.scanner", "app.py", cwd=tmp_path)
+    deep = run_cli("explain", "json.scanner", "app.py", cwd=tmp_path)
     assert deep.stdout == "app.py -> json -> json.decoder -> json.scanner\n"

@@ -28,33 +28,9 @@ from freezekit.release.interpreters import (
 )
 from freezekit.release.matrix import Cell, find_cell, load_matrix
 from freezekit.release.publish import gather_release, publish_cell, sha256_file
+from tests.fixtures.nox_session import FakeSession, Stop
 
 HELLO = AppSpec(name="hello", version="1.0", script=Path("hello.py"))
-
-
-class Stop(Exception):
-    pass
-
-
-class FakeSession:
-    def __init__(self) -> None:
-        self.posargs: list[str] = []
-        self.lines: list[str] = []
-
-    def log(self, *args: object) -> None:
-        self.lines.append(" ".join(map(str, args)))
-
-    warn = log
-
-    def skip(self, *args: object) -> None:
-        raise Stop("skip: " + " ".join(map(str, args)))
-
-    def error(self, *args: object) -> None:
-        raise Stop("error: " + " ".join(map(str, args)))
-
-    def run(self, *args: str, **kwargs: object) -> object:
-        self.lines.append("RUN " + " ".join(args))
-        return None
 
 
 BINARIES = Path(__file__).resolve().parents[1] / "fixtures" / "binaries"

@@ -13,33 +13,7 @@ from freezekit.platforms import Os
 from freezekit.release.cell import AppSpec, CellJob, script_options
 from freezekit.release.interpreters import Interpreter
 from freezekit.release.matrix import Cell, load_matrix, select_cells
-
-
-class Stop(Exception):
-    pass
-
-
-class FakeSession:
-    def __init__(self) -> None:
-        self.posargs: list[str] = []
-        self.lines: list[str] = []
-
-    def log(self, *args: object) -> None:
-        self.lines.append(" ".join(map(str, args)))
-
-    def warn(self, *args: object) -> None:
-        self.lines.append("WARN " + " ".join(map(str, args)))
-
-    def skip(self, *args: object) -> None:
-        raise Stop("skip: " + " ".join(map(str, args)))
-
-    def error(self, *args: object) -> None:
-        raise Stop("error: " + " ".join(map(str, args)))
-
-    def run(self, *args: str, **kwargs: object) -> object:
-        self.lines.append("RUN " + " ".join(args))
-        return None
-
+from tests.fixtures.nox_session import FakeSession, Stop
 
 HELLO = AppSpec(name="hello", version="1.0", script=Path("hello.py"))
 CONFIG = FreezeConfig(app=HELLO)
