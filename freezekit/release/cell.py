@@ -178,7 +178,8 @@ def check_interpreter(cell: Cell) -> None:
     import os
     import sysconfig
 
-    from freezekit.release.interpreters import interpreter_arch, os_of_platform
+    from freezekit.platforms import os_of_platform
+    from freezekit.release.interpreters import interpreter_arch
 
     running = f"{sys.version_info[0]}.{sys.version_info[1]}"
     bits = struct.calcsize("P") * 8

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from freezekit.platforms import Os
+from freezekit.platforms import Os, os_of_platform
 
 logger = logging.getLogger(__name__)
 
@@ -81,17 +81,6 @@ def normalize_arch(machine: str, os_: Os) -> str:
     if arch in ("aarch64", "arm64"):
         return "arm64" if os_ is Os.MACOS else "aarch64"
     return arch
-
-
-def os_of_platform(sys_platform: str) -> Os | None:
-    """``sys.platform`` -> Os; None for anything freezekit does not build for."""
-    if sys_platform.startswith("linux"):
-        return Os.LINUX
-    if sys_platform == "darwin":
-        return Os.MACOS
-    if sys_platform in ("win32", "cygwin"):
-        return Os.WINDOWS
-    return None
 
 
 def interpreter_arch(os_: Os, bits: int, *, sysconfig_platform: str, uname_machine: str) -> str:
