@@ -8,9 +8,9 @@ again. The cache is one marshal file per target Python under ``~/.cache/freezeki
 standard library's frozen modules (``<frozen os>``, ...) have no file: their code is that of the
 exact interpreter version, which stands for their state.
 
-``list_distributions_once`` is the other per-run saving: modulegraph2 looks up the distribution
-of every file it adds by listing every ``sys.path`` folder again (numpy_app: 789 lookups,
-5,700 listings).
+The other per-run saving, ``_mgadapter.list_distributions_once``: modulegraph2 looks up the
+distribution of every file it adds by listing every ``sys.path`` folder again (numpy_app: 789
+lookups, 5,700 listings).
 
 Standard library + modulegraph2 only; runs under the target Python inside the worker.
 """
@@ -209,32 +209,6 @@ class ScanCache:
                 os.remove(legacy)
         except (OSError, ValueError):
             pass  # a cache that cannot be written only costs time (ValueError: not plain)
-
-
-def list_distributions_once(distributions: Any) -> None:
-    """Make ``modulegraph2._distributions.all_distributions`` list each folder once per run
-    (the worker's ``sys.path`` does not change while the graph is built); the distributions
-    themselves come from modulegraph2's own cache and reader, in the order the folder lists."""
-    made = distributions._cached_distributions
-    create = distributions.create_distribution
-    listed: dict[str, list[str]] = {}
-
-    def all_distributions(path: Any = None) -> Any:
-        for entry in sys.path if path is None else path:
-            names = listed.get(entry)
-            if names is None:
-                try:
-                    names = [os.path.join(entry, n) for n in os.listdir(entry)]
-                except (OSError, TypeError, ValueError):
-                    names = []
-                listed[entry] = names = [n for n in names if n.endswith(".dist-info")]
-            for dist_name in names:
-                dist = made.get(dist_name)
-                if dist is None:
-                    dist = made[dist_name] = create(dist_name)
-                yield dist
-
-    distributions.all_distributions = all_distributions
 
 
 def default_path(modulegraph_version: str) -> str:

@@ -8,6 +8,7 @@ the non-stdlib top-level packages. Anything user code prints while being inspect
 stderr. Failures inside modulegraph2 are logged (``log`` in the reply) and skipped, node by node.
 
 Standard library + modulegraph2 + freezekit.analysis.hooks only; runs on Python >= 3.10.
+modulegraph2's private internals are used through ``_mgadapter`` only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,63 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
+
+# -- the reply (imports.py reads it) ------------------------------------------------------------
+
+
+class _NodeFields(TypedDict):
+    name: str
+    kind: str  # _kind(): "module", "package", "extension", "missing", ...
+    file: str | None
+
+
+class NodeInfo(_NodeFields, total=False):
+    init_kind: str  # a package: the kind of its __init__
+    search_path: list[str]  # a package or namespace package
+
+
+#: An import between two nodes: source, target, optional (every import of it is), global (one
+#: is at module level), fromlist (every one names it in ``from ... import``).
+EdgeInfo = tuple[str, str, bool, bool, bool]
+
+
+class _ErrorFields(TypedDict):
+    kind: str  # "hook" (HookError.to_json), "metadata", "unsupported" (modulegraph2), "crash"
+    file: str
+    message: str
+
+
+class ErrorInfo(_ErrorFields, total=False):
+    module: str
+    unsupported: str
+    detail: str
+
+
+class DistributionInfo(TypedDict):
+    name: str
+    version: str
+    path: str
+    top_level: list[str]
+
+
+class WorkerReply(TypedDict, total=False):
+    """The JSON the worker prints; a run that failed before the graph was built has only
+    ``errors`` and ``log``."""
+
+    sys_path: list[str]
+    nodes: list[NodeInfo]
+    edges: list[EdgeInfo]
+    roots: list[str]
+    hooks: list[dict[str, object]]  # HookOutcome.to_json() of the hooks applied
+    packages: dict[str, list[str]]  # data_packages asked for -> their folders
+    errors: list[ErrorInfo]
+    hooks_skipped: list[ErrorInfo]
+    hook_log: list[tuple[int, str]]
+    hook_problems: list[str]
+    distributions: list[DistributionInfo]
+    log: list[str]
+
 
 _LOG: list[str] = []
 
@@ -52,9 +109,11 @@ class _Progress:
 
 def _drain(graph: Any) -> None:
     """Finish modulegraph2's work stack, skipping any item that raises."""
+    from freezekit.analysis import _mgadapter  # freezekit is on the path once main() ran
+
     for _ in range(100_000):
         try:
-            graph._run_stack()
+            _mgadapter.run_stack(graph)
             return
         except Exception as exc:  # modulegraph2 asserts on odd nodes (frozen packages, ...)
             _debug(f"modulegraph2 failed on one item, skipped: {type(exc).__name__}: {exc}")
@@ -66,59 +125,6 @@ def _guarded(graph: Any, func: Callable[[str], object], arg: str) -> None:
     except Exception as exc:
         _debug(f"cannot add {arg!r}: {type(exc).__name__}: {exc}")
     _drain(graph)
-
-
-class _IndexedEdges(dict):  # type: ignore[type-arg]
-    """objectgraph's edge dict, plus per-node indexes: its ``outgoing``/``incoming`` scan every
-    edge of the graph on each call, which makes large graphs quadratic."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.out: dict[str, dict[str, None]] = {}
-        self.inc: dict[str, dict[str, None]] = {}
-
-    def __setitem__(self, key: tuple[str, str], value: Any) -> None:
-        super().__setitem__(key, value)
-        self.out.setdefault(key[0], {})[key[1]] = None
-        self.inc.setdefault(key[1], {})[key[0]] = None
-
-    def __delitem__(self, key: tuple[str, str]) -> None:
-        super().__delitem__(key)
-        self.out.get(key[0], {}).pop(key[1], None)
-        self.inc.get(key[1], {}).pop(key[0], None)
-
-    def pop(self, key: tuple[str, str], *default: Any) -> Any:
-        if key in self:
-            value = self[key]
-            del self[key]
-            return value
-        return super().pop(key, *default)
-
-
-def _fast_graph_class(mg: Any) -> Any:
-    class FastModuleGraph(mg.ModuleGraph):  # type: ignore[misc]
-        _edges: _IndexedEdges
-
-        def __init__(self) -> None:
-            super().__init__()
-            assert not self._edges
-            self._edges = _IndexedEdges()
-
-        def outgoing(self, source: Any) -> Any:
-            node = self.find_node(source)
-            if node is None:
-                return
-            for target in list(self._edges.out.get(node.identifier, ())):
-                yield self._edges[(node.identifier, target)], self._nodes[target]
-
-        def incoming(self, destination: Any) -> Any:
-            node = self.find_node(destination)
-            if node is None:
-                return
-            for source in list(self._edges.inc.get(node.identifier, ())):
-                yield self._edges[(source, node.identifier)], self._nodes[source]
-
-    return FastModuleGraph
 
 
 def _kind(mg: Any, node: Any) -> str:
@@ -154,9 +160,9 @@ def _real(path: object) -> str:
     return text
 
 
-def _describe(mg: Any, node: Any) -> dict[str, object]:
+def _describe(mg: Any, node: Any) -> NodeInfo:
     kind = _kind(mg, node)
-    info: dict[str, object] = {"name": node.name, "kind": kind, "file": None}
+    info: NodeInfo = {"name": node.name, "kind": kind, "file": None}
     if kind == "package":
         init = node.init_module
         info["file"] = _real(init.filename) if init.filename else None
@@ -167,7 +173,7 @@ def _describe(mg: Any, node: Any) -> dict[str, object]:
     elif kind == "alias":
         source = _alias_source(node.name)
         if source is not None:  # a real module that replaces itself in sys.modules
-            info.update(kind="module", file=_real(source))
+            info["kind"], info["file"] = "module", _real(source)
     elif node.filename is not None:
         info["file"] = _real(node.filename)
     return info
@@ -193,12 +199,12 @@ def _alias_source(name: str) -> str | None:
 
 class _Builder:
     def __init__(self, mg: Any, request: dict[str, Any]) -> None:
-        from freezekit.analysis import hooks
+        from freezekit.analysis import _mgadapter, hooks
 
         self.mg = mg
         self.hooks_mod = hooks
         self.request = request
-        self.graph = _fast_graph_class(mg)()
+        self.graph = _mgadapter.fast_graph_class(mg)()
         self.shim = hooks.PyInstallerShim(dict(request.get("hook_support", {})))
         self.index, pending = _hook_index(hooks, request, self.shim)
         self.pending: dict[str, list[Any]] = {}  # top-level name -> entry points to call
@@ -210,11 +216,11 @@ class _Builder:
         self.pre_safe: dict[str, str] = self.index.pre_safe_hooks()
         self.hooks_config: dict[str, dict[str, object]] = dict(request.get("hooks_config", {}))
         self.ignore_hook_errors = bool(request.get("ignore_hook_errors"))
-        self.skipped: list[dict[str, str]] = []
+        self.skipped: list[ErrorInfo] = []
         self.rthooks_done: set[str] = set()
         self.outcomes: list[dict[str, object]] = []
         self.hook_excludes: list[tuple[str, list[str]]] = []
-        self.errors: list[dict[str, str]] = []
+        self.errors: list[ErrorInfo] = []
         self.soft = set(request.get("lean_excludes", []))
         self.graph.add_excludes(list(request.get("excludes", [])) + sorted(self.soft))
         self.graph.add_post_processing_hook(self._on_node)
@@ -476,6 +482,8 @@ class _Builder:
         return True
 
     def _reinclude(self, root: str) -> None:
+        from freezekit.analysis import _mgadapter
+
         mg, graph = self.mg, self.graph
         self.soft.discard(root)
         _debug(f"lean exclusion of {root!r} lifted: imported at module level by bundled code")
@@ -492,7 +500,7 @@ class _Builder:
                 sources.append((src, dst.identifier))
         for node in doomed:
             graph.remove_node(node)
-            graph._post_processing_seen.discard(node.identifier)
+            _mgadapter.forget_post_processing(graph, node.identifier)
         for src, name in sources:
             try:
                 graph.import_module(src, name)
@@ -531,21 +539,21 @@ class _Builder:
                     graph.remove_all_edges(src, dst)
 
     # -- reply ---------------------------------------------------------------------------------
-    def reply(self) -> dict[str, object]:
+    def reply(self) -> WorkerReply:
         mg, graph = self.mg, self.graph
         nodes = self._roots_reachable()
         names = {n.identifier for n in nodes}
-        edges = []
+        edges: list[EdgeInfo] = []
         for src, dst, infos in graph.edges():
             if src.identifier in names and dst.identifier in names:
                 edges.append(
-                    [
+                    (
                         src.identifier,
                         dst.identifier,
                         all(i.is_optional for i in infos),
                         any(i.is_global for i in infos),
                         all(i.in_fromlist for i in infos),
-                    ]
+                    )
                 )
         roots = [r.identifier for r in graph.roots() if not isinstance(r, mg.PyPIDistribution)]
         packages = {}
@@ -561,7 +569,7 @@ class _Builder:
             "packages": packages,
             "errors": self.errors,
             "hooks_skipped": self.skipped,
-            "hook_log": [[level, text] for level, text in self.hooks_mod.HOOK_LOG],
+            "hook_log": [(level, text) for level, text in self.hooks_mod.HOOK_LOG],
             "hook_problems": self.index.problems,
         }
 
@@ -629,7 +637,7 @@ def _package_dirs(package: str) -> list[str]:
 
 def _distributions(
     top_levels: set[str], forced: list[str]
-) -> tuple[list[dict[str, object]], list[str]]:
+) -> tuple[list[DistributionInfo], list[str]]:
     """Distributions providing the given top-level names, plus the forced ones by name."""
     import importlib.metadata as md
 
@@ -641,7 +649,7 @@ def _distributions(
         for dist_name in by_top.get(top, []):
             wanted.setdefault(dist_name, None)
     not_found: list[str] = []
-    result: dict[str, dict[str, object]] = {}
+    result: dict[str, DistributionInfo] = {}
     for dist_name, forced_one in [*((d, False) for d in wanted), *((d, True) for d in forced)]:
         try:
             dist = md.distribution(dist_name)
@@ -733,6 +741,14 @@ def _mg_version(request: dict[str, Any]) -> str:
         return "unknown"
 
 
+def _failure(exc: Exception) -> ErrorInfo:
+    """A modulegraph2 version the adapter refuses (its one line), or a crash (the traceback)."""
+    adapter = sys.modules.get("freezekit.analysis._mgadapter")
+    if adapter is not None and isinstance(exc, adapter.UnsupportedVersion):
+        return {"kind": "unsupported", "file": "", "message": str(exc)}
+    return {"kind": "crash", "file": "", "message": traceback.format_exc()}
+
+
 def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
@@ -747,22 +763,21 @@ def main() -> None:
         import modulegraph2
 
         sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
+        from freezekit.analysis import _mgadapter
+        from freezekit.analysis._scancache import ScanCache, default_path
 
-        from modulegraph2 import _distributions as mg_distributions
-        from modulegraph2 import _graphbuilder, _importinfo
-
-        from freezekit.analysis._scancache import ScanCache, default_path, list_distributions_once
+        _mgadapter.check_version(modulegraph2.__version__)
 
         scans = ScanCache(request.get("scan_cache") or default_path(_mg_version(request)))
-        scans.install(_graphbuilder, _importinfo)
-        list_distributions_once(mg_distributions)
+        _mgadapter.install_scan_cache(scans)
+        _mgadapter.list_distributions_once()
         builder = _Builder(modulegraph2, request)
         builder.build()
         scans.save()
-        reply = builder.reply()
+        reply: WorkerReply = builder.reply()
         stdlib_dirs = tuple(os.path.join(d, "") for d in request["stdlib_dirs"])
         tops = set()
-        for node in reply["nodes"]:  # type: ignore[attr-defined]
+        for node in reply["nodes"]:
             file = node.get("file")
             if file and not file.startswith(stdlib_dirs) and node["kind"] != "script":
                 tops.add(node["name"].partition(".")[0])
@@ -770,9 +785,9 @@ def main() -> None:
         forced += requirement_closure(list(request.get("recursive_copy_metadata", [])))
         dists, not_found = _distributions(tops, forced)
         reply["distributions"] = dists
-        reply["errors"] += [{"kind": "metadata", "file": "", "message": n} for n in not_found]  # type: ignore[operator]
-    except Exception:
-        reply = {"errors": [{"kind": "crash", "file": "", "message": traceback.format_exc()}]}
+        reply["errors"] += [{"kind": "metadata", "file": "", "message": n} for n in not_found]
+    except Exception as exc:
+        reply = {"errors": [_failure(exc)]}
     reply["log"] = _LOG
     json.dump(reply, real_stdout)
     real_stdout.flush()

@@ -17,6 +17,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import _mgadapter
 from .extscan import ModuleFinder, add_import
 
 
@@ -56,8 +57,7 @@ def add_alias_imports(
     drain: Callable[[], None],
 ) -> list[tuple[str, str]]:
     """Add the imports of every alias node's own source file; returns the pairs added."""
-    from modulegraph2._modulegraph import DEFAULT_DEPENDENCY
-
+    plain_import = _mgadapter.default_dependency()
     finder = ModuleFinder(excluded)
     seen: set[str] = set()
     added: list[tuple[str, str]] = []
@@ -85,11 +85,11 @@ def add_alias_imports(
                 known = graph.find_node(name)
                 if known is not None and not isinstance(known, mg.MissingModule):
                     if not isinstance(known, mg.ExcludedModule) and known is not node:
-                        graph.add_edge(node, known, DEFAULT_DEPENDENCY)
+                        graph.add_edge(node, known, plain_import)
                     continue
                 if not finder.exists(name):
                     continue
-                if add_import(graph, node, name, DEFAULT_DEPENDENCY):
+                if add_import(graph, node, name, plain_import):
                     added.append((node.identifier, name))
             drain()
 
@@ -175,7 +175,7 @@ def add_dynamic_imports(
     returns the pairs added (optional imports: a call may sit behind a condition)."""
     import os
 
-    from modulegraph2._depinfo import DependencyInfo
+    from modulegraph2 import DependencyInfo
 
     optional = DependencyInfo(True, True, False, None)
     stdlib = tuple(os.path.join(d, "") for d in stdlib_dirs)

@@ -30,6 +30,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import _mgadapter
+
 _FORMAT = 3  # 2: compressed flag and traced imports; 3: traced per group
 #: a whole C string that is an identifier or dotted identifiers (2 to 120 characters)
 _NAME = re.compile(
@@ -383,7 +385,7 @@ def add_extension_imports(
     as optional imports of it, until no new extension turns up; returns the (extension,
     module) pairs added. An extension whose strings are compressed (Cython >= 3.1) is
     imported once in a child process instead (``trace_imports``), and the result cached."""
-    from modulegraph2._depinfo import DependencyInfo
+    from modulegraph2 import DependencyInfo
 
     optional = DependencyInfo(True, True, False, None)
     finder = ModuleFinder(excluded)
@@ -423,7 +425,7 @@ def add_import(graph: Any, node: Any, name: str, edge: Any) -> bool:
     ``node``; False when modulegraph2 refuses it (then it is left out)."""
     try:
         # import_module() would add a non-optional edge as well
-        target = graph._find_module(name) or graph._find_or_load_module(node, name)
+        target = _mgadapter.find_or_load(graph, node, name)
         graph.add_edge(node, target, edge)
     except Exception:  # modulegraph2 refused it: leave it out
         return False

@@ -25,8 +25,13 @@ from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 
+from . import _mgadapter
 from .hooks import BUILTIN_HOOKS_DIR, host_support_dirs
 from .result import MissingModule, PureModule
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from ._worker import ErrorInfo, WorkerReply
 
 logger = logging.getLogger(__name__)
 
@@ -326,8 +331,21 @@ def build_request(
 # -- worker ----------------------------------------------------------------------------------
 
 
-def run_worker(request: Mapping[str, object], target: Target) -> dict[str, object]:
+def check_modulegraph_version(version: str) -> None:
+    """AnalysisError (one line) for a modulegraph2 outside the range freezekit was tested with:
+    the worker uses its internals (``_mgadapter``). ``unknown``: left to the worker's check."""
+    if version == "unknown":
+        return
+    try:
+        _mgadapter.check_version(version)
+    except _mgadapter.UnsupportedVersion as exc:
+        raise AnalysisError(str(exc)) from None
+
+
+def run_worker(request: Mapping[str, object], target: Target) -> WorkerReply:
     """Run ``_worker.py`` under the target interpreter and return its JSON reply."""
+    version = modulegraph_version()
+    check_modulegraph_version(version)
     with tempfile.TemporaryDirectory(prefix="freezekit-shim-") as tmp:
         front, back = Path(tmp, "front"), Path(tmp, "back")
         front.mkdir()
@@ -335,7 +353,7 @@ def run_worker(request: Mapping[str, object], target: Target) -> dict[str, objec
         _shim_paths(_SHIM_FRONT, front)
         _shim_paths(_SHIM_BACK, back)
         shims = {"shim_front": str(front), "shim_back": str(back)}
-        payload = json.dumps({**request, **shims, "modulegraph_version": modulegraph_version()})
+        payload = json.dumps({**request, **shims, "modulegraph_version": version})
         command = [str(target.python), "-I", "-B", str(_WORKER)]  # -B: no __pycache__ in the app
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         try:
@@ -352,13 +370,13 @@ def run_worker(request: Mapping[str, object], target: Target) -> dict[str, objec
             + (proc.stderr.strip().splitlines() or ["no output"])[-1],
             hint=f"command: {' '.join(command)}\n{proc.stderr.strip()}",
         )
-    reply: dict[str, object] = json.loads(proc.stdout)
+    reply: WorkerReply = json.loads(proc.stdout)
     if proc.stderr.strip():
         logger.debug("analysis worker stderr:\n%s", proc.stderr.rstrip())
     return reply
 
 
-def check_errors(reply: Mapping[str, object]) -> None:
+def check_errors(reply: WorkerReply) -> None:
     """Raise AnalysisError for the first fatal error the worker reported."""
     errors = reply.get("errors") or []
     assert isinstance(errors, list)
@@ -373,6 +391,8 @@ def check_errors(reply: Mapping[str, object]) -> None:
                 "the module in --additional-hooks-dir replaces it; --log-level DEBUG shows "
                 "the traceback",
             )
+        if kind == "unsupported":  # a modulegraph2 the worker's adapter refuses
+            raise AnalysisError(message)
         if kind == "metadata":
             raise AnalysisError(
                 f"no installed distribution named {message!r} (from --copy-metadata)",
@@ -383,62 +403,58 @@ def check_errors(reply: Mapping[str, object]) -> None:
         )
 
 
-def hook_failure(error: Mapping[str, object]) -> str:
+def hook_failure(error: ErrorInfo) -> str:
     """One line: the hook file, the module (package) it is for, what went wrong."""
     module = f" (for {error['module']})" if error.get("module") else ""
     return f"hook {error['file']}{module} failed: {error['message']}"
 
 
-def log_hook_messages(reply: Mapping[str, object]) -> None:
+def log_hook_messages(reply: WorkerReply) -> None:
     """What the hooks said (through PyInstaller's logger), skipped hooks, unreadable folders."""
-    for error in reply.get("hooks_skipped") or []:  # type: ignore[attr-defined]
+    for error in reply.get("hooks_skipped") or []:
         if error.get("detail"):
             logger.debug("hook %s:\n%s", error["file"], str(error["detail"]).rstrip())
         logger.warning("%s; skipped (--ignore-hook-errors)", hook_failure(error))
-    for problem in reply.get("hook_problems") or []:  # type: ignore[attr-defined]
+    for problem in reply.get("hook_problems") or []:
         logger.warning("%s", problem)
-    for level, text in reply.get("hook_log") or []:  # type: ignore[attr-defined]
+    for level, text in reply.get("hook_log") or []:
         logger.log(logging.WARNING if level >= logging.WARNING else logging.DEBUG, "hook: %s", text)
 
 
-def parse_reply(reply: Mapping[str, object]) -> ImportGraph:
+def parse_reply(reply: WorkerReply) -> ImportGraph:
     check_errors(reply)
     log_hook_messages(reply)
-    raw_nodes: list[dict[str, object]] = reply["nodes"]  # type: ignore[assignment]
     nodes = {
         str(n["name"]): Node(
             name=str(n["name"]),
             kind=str(n["kind"]),
             file=None if n.get("file") is None else str(n["file"]),
-            search_path=tuple(str(p) for p in n.get("search_path", ())),  # type: ignore[attr-defined]
+            search_path=tuple(str(p) for p in n.get("search_path", ())),
         )
-        for n in raw_nodes
+        for n in reply["nodes"]
     }
-    raw_edges: list[list[object]] = reply["edges"]  # type: ignore[assignment]
     edges = tuple(
         Edge(source=str(s), target=str(t), optional=bool(o), is_global=bool(g), fromlist=bool(f))
-        for s, t, o, g, f in raw_edges
+        for s, t, o, g, f in reply["edges"]
     )
-    raw_dists: list[dict[str, object]] = reply.get("distributions", [])  # type: ignore[assignment]
     dists = tuple(
         Distribution(
             name=str(d["name"]),
             version=str(d["version"]),
             path=str(d["path"]),
-            top_level=tuple(str(t) for t in d["top_level"]),  # type: ignore[attr-defined]
+            top_level=tuple(str(t) for t in d["top_level"]),
         )
-        for d in raw_dists
+        for d in reply.get("distributions", [])
     )
-    raw_packages: dict[str, list[str]] = reply.get("packages", {})  # type: ignore[assignment]
     return ImportGraph(
         nodes=nodes,
         edges=edges,
-        roots=tuple(str(r) for r in reply["roots"]),  # type: ignore[attr-defined]
-        sys_path=tuple(str(p) for p in reply["sys_path"]),  # type: ignore[attr-defined]
-        hooks=tuple(reply.get("hooks", ())),  # type: ignore[arg-type]
-        packages={k: tuple(v) for k, v in raw_packages.items()},
+        roots=tuple(str(r) for r in reply["roots"]),
+        sys_path=tuple(str(p) for p in reply["sys_path"]),
+        hooks=tuple(reply.get("hooks", ())),
+        packages={k: tuple(v) for k, v in reply.get("packages", {}).items()},
         distributions=dists,
-        log=tuple(str(line) for line in reply.get("log", ())),  # type: ignore[attr-defined]
+        log=tuple(str(line) for line in reply.get("log", ())),
     )
 
 

@@ -75,7 +75,7 @@ def add_named_modules(
 ) -> list[tuple[str, str]]:
     """Add the modules the app's own files name in strings, until nothing new turns up;
     returns the (module, named module) pairs added."""
-    from modulegraph2._depinfo import DependencyInfo
+    from modulegraph2 import DependencyInfo
 
     optional = DependencyInfo(True, True, False, None)
     app_dirs, other_dirs = list(app_dirs), list(other_dirs)
