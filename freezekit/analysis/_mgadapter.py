@@ -14,9 +14,9 @@ The analysis worker drives modulegraph2 beyond its public API:
 - ``_modulegraph.DEFAULT_DEPENDENCY``: the dependency info of a plain import
   (``default_dependency``);
 - ``_graphbuilder`` (``extract_ast_info``, ``extract_bytecode_info``, and the builtin
-  ``compile`` it calls, shadowed by a module global: wrapped by the scan cache, _scancache.py) and ``_importinfo`` (``ImportInfo``, ``import_name``,
-  ``create_importinfo``: what the scans make, _astscan.py and _bytecodescan.py), handed to the
-  scan cache by ``install_scan_cache``;
+  ``compile`` it calls, shadowed by a module global: wrapped by the scan cache, _scancache.py)
+  and ``_importinfo`` (``ImportInfo``, ``import_name``, ``create_importinfo``: what the scans
+  make, _astscan.py and _bytecodescan.py), handed to the scan cache by ``install_scan_cache``;
 - ``_distributions.all_distributions`` lists every ``sys.path`` folder on each call; it is
   replaced by one that lists each folder once per run, with modulegraph2's own cache
   (``_cached_distributions``) and reader (``create_distribution``): ``list_distributions_once``.
