@@ -34,7 +34,7 @@ from typing import Any
 from freezekit.platforms import Os, Target
 from freezekit.toc import EntryKind, TocEntry
 
-from .elfread import read_dynamic, read_ident, set_runpath_in_place
+from .elfread import read_dynamic, read_ident, set_runpath_appended, set_runpath_in_place
 from .strip import has_loadable_layout, strip_unneeded
 
 logger = logging.getLogger(__name__)
@@ -573,9 +573,11 @@ def _set_runpath(path: Path, top_relative: str) -> None:
     """Point the search path of an ELF file at the top directory (Mach-O: relink it).
 
     An ELF file that has one search path entry whose string is long enough gets the new one
-    written in place (``elfread.set_runpath_in_place``: no byte moves, and lief, whose import
-    and parse of libpython cost 110 MiB of memory, is not needed); any other is rewritten with
-    lief.
+    written in place (``elfread.set_runpath_in_place``: no byte moves); a shared library
+    without room gets copies of its dynamic section and string table in a segment appended to
+    it (``elfread.set_runpath_appended``). Anything else (an executable, a file with both
+    RPATH and RUNPATH, Mach-O) is rewritten with lief, whose import and parse of libpython
+    cost ~110 MiB of memory.
     """
     with path.open("rb") as stream:
         magic = stream.read(4)
@@ -596,6 +598,12 @@ def _set_runpath(path: Path, top_relative: str) -> None:
         return
     if found.path_entries == 1 and set_runpath_in_place(path, wanted):
         return
+    patched = path.with_name(path.name + ".runpath")
+    shutil.copyfile(path, patched)
+    if set_runpath_appended(patched, wanted) and has_loadable_layout(patched):
+        os.replace(patched, path)
+        return
+    patched.unlink()
     _set_runpath_lief(path, top_relative)
 
 

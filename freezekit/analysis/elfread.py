@@ -324,3 +324,193 @@ def _version_names(
             break
         at += following
     return names
+
+
+# -- setting the search path in a new segment ------------------------------------------------
+
+_ET_DYN = 3
+_PT_INTERP = 3
+_PT_PHDR = 6
+_DT_STRING_TABLE_TAGS = (_DT_STRTAB, _DT_STRSZ)
+
+
+def set_runpath_appended(path: Path | str, paths: list[str]) -> bool:
+    """Give a shared library a ``DT_RUNPATH`` of ``paths`` when its string table has no room:
+    a new read-write ``PT_LOAD`` segment at the end of the file holds a copy of the program
+    headers (one more: itself), of the dynamic section (with the RUNPATH entry added, or the
+    one search-path entry made a RUNPATH, and DT_STRTAB/DT_STRSZ pointing at the new table)
+    and of the string table with the new string appended. ``PT_DYNAMIC``, ``PT_PHDR``,
+    ``e_phoff`` and the two section headers point at the copies; every other byte stays where
+    it is (the old copies stay too, unused). This is what lief's rewrite does, for the one
+    entry freezekit changes, without importing lief (~60 MiB of memory).
+
+    False, and the file untouched, for anything but a shared library without an interpreter
+    (an executable's program headers must stay in its first segment for older kernels), with
+    more than one search-path entry, or with headers that do not add up.
+    """
+    value = ":".join(paths).encode("utf-8", "surrogateescape")
+    try:
+        with open(path, "r+b") as stream:
+            writes = _append_plan(stream, value)
+            if writes is None:
+                return False
+            for offset, data in writes:
+                stream.seek(offset)
+                stream.write(data)
+    except (OSError, struct.error, ValueError):
+        return False
+    return True
+
+
+def _append_plan(stream: BinaryIO, value: bytes) -> list[tuple[int, bytes]] | None:
+    """The (file offset, bytes) writes of ``set_runpath_appended``, or None."""
+    read, seek = stream.read, stream.seek
+    head = read(64)
+    if _ident(head) is None or b"\0" in value:
+        return None
+    is_64, order = head[4] == 2, "<" if head[5] == 1 else ">"
+    (file_type,) = struct.unpack_from(order + "H", head, 16)
+    if is_64:
+        phoff, shoff = struct.unpack_from(order + "QQ", head, 32)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", head, 54)
+        segment, entry, section = order + "IIQQQQQQ", order + "qQ", order + "IIQQQQIIQQ"
+        phoff_field, phnum_field, word = 32, 56, order + "Q"
+    else:
+        phoff, shoff = struct.unpack_from(order + "II", head, 28)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(order + "HHHH", head, 42)
+        segment, entry, section = order + "IIIIIIII", order + "iI", order + "IIIIIIIIII"
+        phoff_field, phnum_field, word = 28, 44, order + "I"
+    if (
+        file_type != _ET_DYN
+        or phentsize != struct.calcsize(segment)
+        or phnum in (0, 0xFFFE, 0xFFFF)
+    ):
+        return None
+    seek(phoff)
+    table = read(phentsize * phnum)
+    # every program header as [type, flags, offset, vaddr, paddr, filesz, memsz, align]
+    headers = []
+    for i in range(phnum):
+        fields = list(struct.unpack_from(segment, table, i * phentsize))
+        if not is_64:
+            fields = [fields[0], fields[6], *fields[1:6], fields[7]]
+        headers.append(fields)
+    if any(h[0] == _PT_INTERP for h in headers):
+        return None
+    loads = [h for h in headers if h[0] == _PT_LOAD]
+    dynamic = next((h for h in headers if h[0] == _PT_DYNAMIC), None)
+    if not loads or dynamic is None or dynamic[5] > _MAX_TABLE:
+        return None
+    seek(dynamic[2])
+    raw = read(dynamic[5])
+    step = struct.calcsize(entry)
+    entries: list[list[int]] = []
+    for at in range(0, len(raw) - step + 1, step):
+        tag, item = struct.unpack_from(entry, raw, at)
+        if tag == _DT_NULL:
+            break
+        entries.append([tag, item])
+    tables = {tag: item for tag, item in entries if tag in _DT_STRING_TABLE_TAGS}
+    paths = [e for e in entries if e[0] in (_DT_RPATH, _DT_RUNPATH)]
+    if len(tables) != 2 or len(paths) > 1 or tables[_DT_STRSZ] > _MAX_TABLE:
+        return None
+    strtab, strsz = tables[_DT_STRTAB], tables[_DT_STRSZ]
+    place = next((h[2] + strtab - h[3] for h in loads if h[3] <= strtab < h[3] + h[5]), None)
+    if place is None:
+        return None
+    seek(place)
+    strings = read(strsz)
+    if len(strings) != strsz:
+        return None
+    seek(0, 2)
+    size = stream.tell()
+    align = max(max(h[7] for h in loads), 0x1000)
+    if align & (align - 1):
+        return None
+    start = size + (-size % 16)  # the new segment, in the file and in memory
+    address = max(h[3] + h[6] for h in loads)
+    address += -address % align + start % align
+    # the new segment: program headers, dynamic section, string table
+    new_phnum = phnum + 1
+    dynamic_at = new_phnum * phentsize
+    dynamic_at += -dynamic_at % 16
+    new_entries = [list(e) for e in entries]
+    if paths:
+        index = entries.index(paths[0])
+        new_entries[index] = [_DT_RUNPATH, strsz]
+    else:
+        new_entries.append([_DT_RUNPATH, strsz])
+    new_strings = strings + value + b"\0"
+    strings_at = dynamic_at + (len(new_entries) + 1) * step
+    for e in new_entries:
+        if e[0] == _DT_STRTAB:
+            e[1] = address + strings_at
+        elif e[0] == _DT_STRSZ:
+            e[1] = len(new_strings)
+    dynamic_bytes = b"".join(struct.pack(entry, *e) for e in new_entries)
+    dynamic_bytes += struct.pack(entry, _DT_NULL, 0)
+    total = strings_at + len(new_strings)
+    writable = next(
+        (h[1] for h in loads if h[2] <= dynamic[2] and dynamic[2] + dynamic[5] <= h[2] + h[5]), 6
+    )
+    new_load = [_PT_LOAD, writable, start, address, address, total, total, align]
+    new_headers = []
+    for h in headers:
+        h = list(h)
+        if h[0] == _PT_PHDR:
+            h[2:7] = [start, address, address, new_phnum * phentsize, new_phnum * phentsize]
+        elif h[0] == _PT_DYNAMIC:
+            at, length = address + dynamic_at, len(dynamic_bytes)
+            h[2:7] = [start + dynamic_at, at, at, length, length]
+        new_headers.append(h)
+    last_load = max(i for i, h in enumerate(new_headers) if h[0] == _PT_LOAD)
+    new_headers.insert(last_load + 1, new_load)
+
+    def pack(h: list[int]) -> bytes:
+        fields = h if is_64 else [h[0], *h[2:7], h[1], h[7]]
+        return struct.pack(segment, *fields)
+
+    content = b"".join(pack(h) for h in new_headers)
+    content += bytes(dynamic_at - len(content)) + dynamic_bytes
+    content += bytes(strings_at - len(content)) + new_strings
+    writes = [
+        (size, bytes(start - size) + content),
+        (phoff_field, struct.pack(word, start)),
+        (phnum_field, struct.pack(order + "H", new_phnum)),
+    ]
+    writes += _moved_section_headers(
+        stream, shoff, shnum, shentsize, section, is_64,
+        dynamic=(dynamic[2], start + dynamic_at, address + dynamic_at, len(dynamic_bytes)),
+        strings=(place, start + strings_at, address + strings_at, len(new_strings)),
+    )  # fmt: skip
+    return writes
+
+
+def _moved_section_headers(
+    stream: BinaryIO,
+    shoff: int,
+    shnum: int,
+    shentsize: int,
+    section: str,
+    is_64: bool,
+    *,
+    dynamic: tuple[int, int, int, int],
+    strings: tuple[int, int, int, int],
+) -> list[tuple[int, bytes]]:
+    """Writes that point the ``.dynamic`` and ``.dynstr`` section headers (found by their old
+    file offsets) at the copies: (old offset, new offset, new address, new size) each."""
+    if shnum == 0 or shentsize != struct.calcsize(section):
+        return []
+    stream.seek(shoff)
+    table = stream.read(shnum * shentsize)
+    if len(table) != shnum * shentsize:
+        return []
+    writes = []
+    for i in range(shnum):
+        header = list(struct.unpack_from(section, table, i * shentsize))
+        # name, type, flags, addr, offset, size, link, info, addralign, entsize
+        for kind, (old, offset, address, size) in ((_SHT_DYNAMIC, dynamic), (3, strings)):
+            if header[1] == kind and header[4] == old:
+                header[3:6] = [address, offset, size]
+                writes.append((shoff + i * shentsize, struct.pack(section, *header)))
+    return writes

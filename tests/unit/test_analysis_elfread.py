@@ -15,7 +15,13 @@ from pathlib import Path
 import lief
 import pytest
 
-from freezekit.analysis.elfread import read_dynamic, read_ident, set_runpath_in_place
+from freezekit.analysis.elfread import (
+    read_dynamic,
+    read_ident,
+    set_runpath_appended,
+    set_runpath_in_place,
+)
+from freezekit.analysis.strip import has_loadable_layout
 
 lief.logging.disable()
 
@@ -88,6 +94,7 @@ def _library(tmp_path: Path, rpath: str, *, new_dtags: bool) -> Path:
     """A small shared library linked by the C compiler with ``rpath`` (RPATH or RUNPATH)."""
     if sys.platform != "linux" or shutil.which("cc") is None:
         pytest.skip("needs a Linux C compiler")
+    tmp_path.mkdir(exist_ok=True)
     source = tmp_path / "lib.c"
     source.write_text("double fk_half(double x) { return x / 2; }\n")
     out = tmp_path / "libfkpath.so"
@@ -159,3 +166,66 @@ def _half(library: Path) -> float:
     function = ctypes.CDLL(str(library)).fk_half
     function.restype, function.argtypes = ctypes.c_double, [ctypes.c_double]
     return float(function(3.0))
+
+
+def _pair(tmp_path: Path) -> tuple[Path, Path]:
+    """libfktop.so, which needs libfkdep.so beside it and has no search path to find it."""
+    if sys.platform != "linux" or shutil.which("cc") is None:
+        pytest.skip("needs a Linux C compiler")
+    (tmp_path / "dep.c").write_text("int fk_dep(int x) { return x + 1; }\n")
+    (tmp_path / "top.c").write_text(
+        "int fk_dep(int);\nint fk_top(int x) { return 2 * fk_dep(x); }\n"
+    )
+    dep, top = tmp_path / "libfkdep.so", tmp_path / "libfktop.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(dep), str(tmp_path / "dep.c")], check=True)
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-o", str(top), str(tmp_path / "top.c"), f"-L{tmp_path}",
+         "-lfkdep"],
+        check=True,
+    )  # fmt: skip
+    return top, dep
+
+
+def _loads(library: Path) -> str:
+    """What a fresh process says when it loads ``library`` (no LD_LIBRARY_PATH)."""
+    code = "import ctypes, sys; print(ctypes.CDLL(sys.argv[1]).fk_top(3))"
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(library)], capture_output=True, text=True, env=env
+    )
+    return run.stdout.strip() or run.stderr.strip().splitlines()[-1]
+
+
+def test_runpath_appended_gives_a_library_without_one_its_folder(tmp_path: Path) -> None:
+    top, _ = _pair(tmp_path)
+    assert "libfkdep.so" in _loads(top)  # not found: no search path
+    before = top.read_bytes()
+    assert not set_runpath_in_place(top, ["$ORIGIN"])  # no entry to write over
+    assert set_runpath_appended(top, ["$ORIGIN"])
+    after = top.read_bytes()
+    assert _loads(top) == "8"
+    assert read_dynamic(top) == (["libfkdep.so"], [], ["$ORIGIN"], _ident(), 1)
+    assert _by_lief(str(top)) == (["libfkdep.so"], [], ["$ORIGIN"])
+    assert has_loadable_layout(top)
+    # nothing moved: only the ELF header's e_phoff/e_phnum and two section headers changed
+    # before the appended segment
+    changed = [i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y]
+    shoff = struct.unpack_from("<Q", before, 40)[0]
+    assert all(i < 64 or i >= shoff for i in changed)
+
+
+def test_runpath_appended_replaces_an_rpath_too_short(tmp_path: Path) -> None:
+    short = _library(tmp_path / "short", "/o", new_dtags=False)
+    wanted = ["$ORIGIN/..", "$ORIGIN"]
+    assert not set_runpath_in_place(short, wanted)
+    assert set_runpath_appended(short, wanted)
+    assert read_dynamic(short) == (["libm.so.6", "libc.so.6"], [], wanted, _ident(), 1)
+    assert _half(short) == 1.5
+
+
+def test_runpath_appended_leaves_executables_alone(tmp_path: Path) -> None:
+    executable = tmp_path / "python"
+    executable.write_bytes(Path(sys.executable).resolve().read_bytes())
+    before = executable.read_bytes()
+    assert not set_runpath_appended(executable, ["$ORIGIN"])
+    assert executable.read_bytes() == before
