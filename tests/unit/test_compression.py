@@ -123,3 +123,34 @@ def test_a_file_compressed_frame_by_frame_is_its_whole_content_compressed(
         assert raw_size == size
         if size:
             assert stored == compress_entry(raw, level=5)
+
+
+def test_large_frames_at_level_19_use_the_shallower_search() -> None:
+    rng = random.Random(5)
+    words = _modules(3)
+    big = b"".join(rng.choice(words) for _ in range(pyz.LARGE_FRAME // 2000 + 8))
+    assert len(big) >= pyz.LARGE_FRAME
+    frame = pyz.compress_frame(big, 19)
+    assert zstandard.ZstdDecompressor().decompress(frame) == big
+    large = zstandard.ZstdCompressionParameters(
+        write_checksum=True, write_content_size=True, **pyz.LARGE_19
+    )
+    assert frame == zstandard.ZstdCompressor(compression_params=large).compress(big)
+    # other levels, smaller frames and dictionary frames keep the level's own table
+    assert pyz.compress_frame(big, 20) != frame
+    small = big[: pyz.LARGE_FRAME - 1]
+    table = zstandard.ZstdCompressionParameters.from_level(
+        19, source_size=len(small), write_checksum=True, write_content_size=True
+    )
+    assert pyz._params(19, len(small), dictionary=False).search_log == table.search_log
+    assert pyz._params(19, len(big), dictionary=True).search_log != pyz.LARGE_19["search_log"]
+
+
+def test_the_frame_cache_keeps_large_level_19_frames_apart(private_cache: Path) -> None:
+    big = (_modules(1)[0] * 400)[: pyz.LARGE_FRAME]
+    folder = pyz.compression_cache_dir()
+    assert folder is not None
+    assert pyz._cache_path(folder, big, 19, None).name.endswith(f"{pyz.LARGE_19_TAG}.zst")
+    assert not pyz._cache_path(folder, big, 18, None).name.endswith(f"{pyz.LARGE_19_TAG}.zst")
+    frame = pyz.compress(big, level=19)
+    assert pyz._cache_path(folder, big, 19, None).read_bytes() == frame
