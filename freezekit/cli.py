@@ -12,447 +12,29 @@ from pathlib import Path
 
 from freezekit import __version__
 from freezekit.errors import FreezekitError, HostFileError, OptionsError
-from freezekit.options import BuildOptions, Extract, Mode
+from freezekit.option_table import (
+    BUILD_FLAGS,
+    GROUPS,
+    MACHINE_DESTS,
+    OPTIONS,
+    Flag,
+    check_python_option,
+)
+from freezekit.option_table import SUPPORT_WORDS as SUPPORT_WORDS  # the README's words
+from freezekit.option_table import flag_dest as _dest
+from freezekit.option_table import flags_markdown as flags_markdown  # the README's flag table
+from freezekit.option_table import groups as _groups
+from freezekit.options import BuildOptions
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from dataclasses import dataclass
     from typing import NoReturn
 
     from freezekit.build import BuildResult
     from freezekit.log import ProgressReporter, Reporter
-else:  # a no-change rebuild from the command line imports neither dataclasses nor inspect
-    from freezekit._record import dataclass
 
 logger = logging.getLogger("freezekit")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Flag:
-    """One build flag: its spellings, how it is supported, and argparse settings."""
-
-    names: tuple[str, ...]
-    support: str  # "supported", "ignored" (accepted with a warning), "unsupported"
-    why: str = ""
-    dest: str | None = None
-    action: str = "store"
-    help: str = ""
-    metavar: str | None = None
-    choices: tuple[str, ...] | None = None
-    const: object = None
-    default: object = None
-    group: str = "how to bundle"  # the --help section and README column (GROUPS)
-    only: tuple[str, ...] = ()  # "ignored" flags: the target OSes where they would matter
-
-
-#: The topics of `freezekit build --help` and of the README's flag table, in order.
-WHAT = "what to build"
-BUNDLE = "what to bundle"
-HOW = "how to bundle"
-RUNTIME = "run-time behaviour"
-OS_SPECIFIC = "OS-specific"
-GROUPS: dict[str, str] = {
-    WHAT: "the app, where it goes, and what the build prints",
-    BUNDLE: "modules, files and metadata the app gets",
-    HOW: "the interpreter, bootloader, compression and stripping used",
-    RUNTIME: "what the frozen app does when it starts",
-    OS_SPECIFIC: "flags that apply to Windows or macOS apps only",
-}
-
-
-def _s(*names: str, help: str, **kw: object) -> Flag:
-    return Flag(names=names, support="supported", help=help, **kw)  # type: ignore[arg-type]
-
-
-def _i(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
-    return Flag(names=names, support="ignored", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
-
-
-def _l(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
-    """Some values work, the others are refused (``check_flags`` says which)."""
-    return Flag(names=names, support="limited", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
-
-
-def _u(*names: str, why: str, action: str = "store", **kw: object) -> Flag:
-    return Flag(names=names, support="unsupported", why=why, action=action, help=why, **kw)  # type: ignore[arg-type]
-
-
-BUILD_FLAGS: tuple[Flag, ...] = (
-    _s(
-        "-n",
-        "--name",
-        help="name of the app and of its executable (default: the script's)",
-        group=WHAT,
-    ),
-    _s(
-        "-D",
-        "--onedir",
-        dest="mode",
-        action="store_const",
-        const="onedir",
-        help="a folder with the executable and _internal/ (default)",
-        group=WHAT,
-    ),
-    _s(
-        "-F",
-        "--onefile",
-        dest="mode",
-        action="store_const",
-        const="onefile",
-        help="one executable that unpacks itself at start",
-        group=WHAT,
-    ),
-    _s(
-        "-w",
-        "--windowed",
-        "--noconsole",
-        dest="windowed",
-        action="store_true",
-        help="no console: standard streams become null streams",
-        group=WHAT,
-    ),
-    _s(
-        "-c",
-        "--console",
-        "--nowindowed",
-        dest="windowed",
-        action="store_false",
-        help="console app (default)",
-        group=WHAT,
-    ),
-    _s("--distpath", help="where the app goes (default: ./dist)", metavar="DIR", group=WHAT),
-    _s("--workpath", help="where temporary files go (default: ./build)", metavar="DIR", group=WHAT),
-    _s("--specpath", help="where makespec writes the spec (default: .)", metavar="DIR", group=WHAT),
-    _s(
-        "-y",
-        "--noconfirm",
-        action="store_true",
-        help="replace existing output without asking",
-        group=WHAT,
-    ),
-    _s("--clean", action="store_true", help="remove cached analysis before building", group=WHAT),
-    _s("-q", "--quiet", action="store_true", help="print warnings and errors only", group=WHAT),
-    _s(
-        "-v",
-        "--verbose",
-        action="count",
-        help="more detail: each decision and its reason (-vv: trace); "
-        "unlike PyInstaller's -v, which is --version",
-        group=WHAT,
-    ),
-    _s(
-        "--log-level",
-        help="TRACE, DEBUG, INFO, WARN, ERROR or FATAL",
-        metavar="LEVEL",
-        choices=("TRACE", "DEBUG", "INFO", "WARN", "WARNING", "DEPRECATION", "ERROR", "FATAL"),
-        group=WHAT,
-    ),
-    _s(
-        "--add-data",
-        dest="add_data",
-        action="append",
-        metavar="SRC:DEST",
-        help="add a file or folder (globs allowed) under DEST in the top directory",
-        group=BUNDLE,
-    ),
-    _s(
-        "--add-binary",
-        dest="add_binary",
-        action="append",
-        metavar="SRC:DEST",
-        help="add a shared library under DEST",
-        group=BUNDLE,
-    ),
-    _s(
-        "--hidden-import",
-        "--hiddenimport",
-        dest="hidden_import",
-        action="append",
-        metavar="MODULE",
-        help="a module the analysis cannot see",
-        group=BUNDLE,
-    ),
-    _s(
-        "--exclude-module",
-        dest="exclude_module",
-        action="append",
-        metavar="MODULE",
-        help="leave a module out",
-        group=BUNDLE,
-    ),
-    _s(
-        "-p",
-        "--paths",
-        dest="paths",
-        action="append",
-        metavar="DIR",
-        help="extra import paths for the analysis (os.pathsep-separated)",
-        group=BUNDLE,
-    ),
-    _s(
-        "--collect-submodules",
-        action="append",
-        metavar="PACKAGE",
-        help="bundle every submodule of a package",
-        group=BUNDLE,
-    ),
-    _s(
-        "--collect-data",
-        "--collect-datas",
-        dest="collect_data",
-        action="append",
-        metavar="PACKAGE",
-        help="bundle the data files of a package",
-        group=BUNDLE,
-    ),
-    _s(
-        "--collect-binaries",
-        action="append",
-        metavar="PACKAGE",
-        help="bundle the shared libraries of a package",
-        group=BUNDLE,
-    ),
-    _s(
-        "--collect-all",
-        action="append",
-        metavar="PACKAGE",
-        help="submodules, data, binaries and metadata of a package",
-        group=BUNDLE,
-    ),
-    _s(
-        "--copy-metadata",
-        dest="copy_metadata",
-        action="append",
-        metavar="DIST",
-        help="bundle a distribution's metadata (automatic for bundled ones)",
-        group=BUNDLE,
-    ),
-    _s(
-        "--recursive-copy-metadata",
-        dest="recursive_copy_metadata",
-        action="append",
-        metavar="DIST",
-        help="the metadata of DIST and of its requirements, transitively, as installed "
-        "for the target Python (an extra's requirements when they are installed)",
-        group=BUNDLE,
-    ),
-    _s(
-        "--additional-hooks-dir",
-        dest="hooks_dir",
-        action="append",
-        metavar="DIR",
-        help="a folder of hook-<module>.py files",
-        group=BUNDLE,
-    ),
-    _s(
-        "--runtime-hook",
-        dest="runtime_hook",
-        action="append",
-        metavar="FILE",
-        help="a script run inside the app before the main script",
-        group=BUNDLE,
-    ),
-    _s(
-        "--ignore-hook-errors",
-        action="store_true",
-        help="build on without a hook that fails (a warning names it) instead of stopping",
-        group=BUNDLE,
-    ),
-    _s(
-        "--runtime-tmpdir",
-        metavar="DIR",
-        help="onefile: unpack under DIR instead of TMPDIR",
-        group=RUNTIME,
-    ),
-    _s(
-        "--onefile-extract",
-        choices=("temp", "temp-all", "cache"),
-        metavar="MODE",
-        help="onefile: temp (unpack per run, extension modules on first import; default), "
-        "temp-all (unpack everything per run, before the start) or cache (once per user)",
-        group=RUNTIME,
-    ),
-    _s(
-        "--python-option",
-        dest="python_option",
-        action="append",
-        metavar="OPTION",
-        help="run-time option: v, u, O, OO, 'W <action>' or 'X <option>'",
-        group=RUNTIME,
-    ),
-    _s(
-        "--optimize",
-        choices=("0", "1", "2"),
-        metavar="LEVEL",
-        help="compile modules at optimisation level 0, 1 (no asserts) or 2 (no docstrings "
-        "either); the app runs with -O/-OO to match unless --python-option gives O",
-        group=RUNTIME,
-    ),
-    _s(
-        "-s",
-        "--strip",
-        dest="strip",
-        action="store_true",
-        help="strip symbol tables and debug info from shared libraries (default)",
-    ),
-    _s(
-        "--no-strip", dest="strip", action="store_false", help="bundle shared libraries as they are"
-    ),
-    _s("--python", metavar="PATH", help="the target interpreter (default: this one)"),
-    _s(
-        "--target",
-        metavar="PLATFORM",
-        help="cross-freeze for windows-x86_64-3.11, -3.12 or -3.13 from Linux "
-        "(wine64 and scripts/install-windows-python.sh)",
-    ),
-    _s(
-        "--no-lean",
-        dest="lean",
-        action="store_false",
-        help="keep modules a normal app never needs (test, tkinter, ...)",
-        group=BUNDLE,
-    ),
-    _s(
-        "--no-smoke-probes",
-        dest="smoke_probes",
-        action="store_false",
-        help="leave the built-in smoke probes out",
-        group=BUNDLE,
-    ),
-    _s(
-        "--reset-subprocess-env",
-        action="store_true",
-        help="programs started outside the bundle get the caller's original environment",
-        group=RUNTIME,
-    ),
-    _s("--bootloader", metavar="PATH", help="use this bootloader instead of the cached one"),
-    _s("--compression-level", metavar="N", help="zstd level 1-22 (default 19)"),
-    _i(
-        "-i",
-        "--icon",
-        why="Linux executables have no icon",
-        group=OS_SPECIFIC,
-        only=("windows", "macos"),
-    ),
-    _i("--upx-dir", why="UPX slows start-up; freezekit strips and compresses with zstd instead"),
-    _i("--noupx", action="store_true", why="UPX is never used"),
-    _i("--upx-exclude", action="append", why="UPX is never used"),
-    _i("-a", "--ascii", action="store_true", why="codecs are always included"),
-    _i(
-        "--uac-admin", action="store_true", why="Windows only", group=OS_SPECIFIC, only=("windows",)
-    ),
-    _i(
-        "--uac-uiaccess",
-        action="store_true",
-        why="Windows only",
-        group=OS_SPECIFIC,
-        only=("windows",),
-    ),
-    _i("--version-file", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
-    _i("-m", "--manifest", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
-    _i(
-        "--no-embed-manifest",
-        action="store_true",
-        why="Windows only",
-        group=OS_SPECIFIC,
-        only=("windows",),
-    ),
-    _i("--hide-console", why="Windows only", group=OS_SPECIFIC, only=("windows",)),
-    _i(
-        "--disable-windowed-traceback",
-        action="store_true",
-        why="windowed tracebacks go to the null stream",
-        group=OS_SPECIFIC,
-        only=("windows", "macos"),
-    ),
-    _i("--codesign-identity", why="macOS only", group=OS_SPECIFIC, only=("macos",)),
-    _i("--osx-entitlements-file", why="macOS only", group=OS_SPECIFIC, only=("macos",)),
-    _i(
-        "--osx-bundle-identifier",
-        why="macOS only (use BUNDLE in a spec)",
-        group=OS_SPECIFIC,
-        only=("macos",),
-    ),
-    _i(
-        "-r",
-        "--resource",
-        action="append",
-        why="Windows only",
-        group=OS_SPECIFIC,
-        only=("windows",),
-    ),
-    _i(
-        "--argv-emulation",
-        action="store_true",
-        why="macOS only",
-        group=OS_SPECIFIC,
-        only=("macos",),
-    ),
-    _l(
-        "--target-architecture",
-        "--target-arch",
-        metavar="ARCH",
-        why="this host's architecture only (no effect); another one is refused: use --target "
-        "(a cross build) or --python with an interpreter of that architecture",
-    ),
-    _l(
-        "-d",
-        "--debug",
-        metavar="WHAT",
-        choices=("all", "imports", "bootloader", "noarchive"),
-        why="imports (the same as --python-option v); all, bootloader and noarchive are refused",
-    ),
-    _u("--splash", why="splash screens are not implemented", group=RUNTIME),
-    _u("--splash-center", why="splash screens are not implemented", group=RUNTIME),
-    _u("--key", why="bytecode encryption was removed from PyInstaller 6 too; it protected nothing"),
-    _u("--contents-directory", why="the top directory is always _internal", group=RUNTIME),
-    _u(
-        "--bootloader-ignore-signals",
-        action="store_true",
-        why="the bootloader forwards signals to the app; ignoring them is not implemented",
-        group=RUNTIME,
-    ),
-    _u(
-        "--win-private-assemblies",
-        action="store_true",
-        why="removed in PyInstaller 6, which refuses it too",
-        group=OS_SPECIFIC,
-    ),
-    _u(
-        "--win-no-prefer-redirects",
-        action="store_true",
-        why="removed in PyInstaller 6, which refuses it too",
-        group=OS_SPECIFIC,
-    ),
-)
-
-
-def flags_markdown() -> str:
-    """The README's flag table, generated from BUILD_FLAGS (a unit test keeps README true)."""
-    lines = ["| flag | topic | support | notes |", "|---|---|---|---|"]
-    for group in _groups():
-        for flag in BUILD_FLAGS:
-            if flag.group != group:
-                continue
-            names = ", ".join(f"`{name}`" for name in flag.names)
-            support = SUPPORT_WORDS[flag.support]
-            lines.append(f"| {names} | {group} | {support} | {flag.why or flag.help} |")
-    return "\n".join(lines)
-
-
-#: How the README and --help name each kind of support.
-SUPPORT_WORDS = {
-    "supported": "supported",
-    "limited": "some values",
-    "ignored": "no effect here (warns)",
-    "unsupported": "refused",
-}
-
-
-def _groups() -> list[str]:
-    """GROUPS in order, then any group a row names that GROUPS does not (none today)."""
-    return [*GROUPS, *sorted({flag.group for flag in BUILD_FLAGS} - set(GROUPS))]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -460,13 +42,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise OptionsError(message, hint=f"see `{self.prog} --help`")
-
-
-def _dest(flag: Flag) -> str:
-    if flag.dest:
-        return flag.dest
-    longest = max(flag.names, key=len)
-    return longest.lstrip("-").replace("-", "_")
 
 
 def _add_flag(parser: argparse.ArgumentParser, flag: Flag) -> None:
@@ -615,67 +190,22 @@ def make_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _split_pair(value: str, flag: str) -> tuple[str, str]:
-    sep = ";" if ";" in value else ":"
-    source, found, dest = value.rpartition(sep)
-    if not found or not source or not dest:
-        raise OptionsError(f"{flag} {value!r} is not SRC:DEST", hint=f"e.g. {flag} 'assets:assets'")
-    return source, dest
-
-
-def _many(args: argparse.Namespace, name: str) -> tuple[str, ...]:
-    values: list[str] = getattr(args, name, None) or []
-    return tuple(values)
-
-
 def options_from_args(args: argparse.Namespace, scripts: Sequence[Path]) -> BuildOptions:
-    """Turn parsed build flags into one BuildOptions value."""
+    """Turn parsed build flags into one BuildOptions value (each row of the option table whose
+    flags were given sets its field; the others keep BuildOptions' defaults)."""
     check_flags(args)
-    name = getattr(args, "name", None) or scripts[0].stem
-    paths: list[Path] = []
-    for entry in _many(args, "paths"):
-        paths += [Path(p) for p in entry.split(os.pathsep) if p]
-    level = getattr(args, "compression_level", None)
-    return BuildOptions(
-        scripts=tuple(scripts),
-        name=name,
-        mode=Mode(getattr(args, "mode", "onedir")),
-        windowed=getattr(args, "windowed", False) or scripts[0].suffix == ".pyw",
-        distpath=Path(getattr(args, "distpath", "dist")),
-        workpath=Path(getattr(args, "workpath", "build")),
-        specpath=Path(getattr(args, "specpath", ".")),
-        noconfirm=getattr(args, "noconfirm", False),
-        clean=getattr(args, "clean", False),
-        python=Path(args.python) if getattr(args, "python", None) else None,
-        target=getattr(args, "target", None) or "",
-        hidden_imports=_many(args, "hidden_import"),
-        excludes=_many(args, "exclude_module"),
-        paths=tuple(paths),
-        collect_submodules=_many(args, "collect_submodules"),
-        collect_data=_many(args, "collect_data"),
-        collect_binaries=_many(args, "collect_binaries"),
-        collect_all=_many(args, "collect_all"),
-        copy_metadata=_many(args, "copy_metadata"),
-        recursive_copy_metadata=_many(args, "recursive_copy_metadata"),
-        datas=tuple(_split_pair(v, "--add-data") for v in _many(args, "add_data")),
-        binaries=tuple(_split_pair(v, "--add-binary") for v in _many(args, "add_binary")),
-        hooks_dirs=tuple(Path(p) for p in _many(args, "hooks_dir")),
-        runtime_hooks=tuple(Path(p) for p in _many(args, "runtime_hook")),
-        ignore_hook_errors=bool(getattr(args, "ignore_hook_errors", False)),
-        runtime_tmpdir=getattr(args, "runtime_tmpdir", None),
-        onefile_extract=Extract(getattr(args, "onefile_extract", "temp")),
-        python_options=tuple(
-            _python_option(v) for v in (*_many(args, "python_option"), *_debug_options(args))
-        ),
-        optimize=int(args.optimize) if getattr(args, "optimize", None) is not None else None,
-        strip=getattr(args, "strip", True),
-        smoke_probes=getattr(args, "smoke_probes", True),
-        reset_subprocess_env=getattr(args, "reset_subprocess_env", False),
-        lean=getattr(args, "lean", True),
-        icon=getattr(args, "icon", None),
-        bootloader=Path(args.bootloader) if getattr(args, "bootloader", None) else None,
-        compression_level=_level(level),
-    )
+    values: dict[str, object] = {}
+    for option in OPTIONS:
+        dest = option.dest
+        if option.field is None or option.kind is None or dest is None or not hasattr(args, dest):
+            continue
+        values[option.field] = option.kind.cli(getattr(args, dest), option.flags[0].names[-1])
+    debug = tuple(check_python_option(v) for v in _debug_options(args))
+    if debug:
+        values["python_options"] = (*values.get("python_options", ()), *debug)  # type: ignore[misc]
+    values["name"] = values.get("name") or scripts[0].stem
+    values["windowed"] = values.get("windowed", False) or scripts[0].suffix == ".pyw"
+    return BuildOptions(scripts=tuple(scripts), **values)  # type: ignore[arg-type]  # by the table
 
 
 def check_flags(args: argparse.Namespace) -> None:
@@ -746,20 +276,6 @@ def _debug_options(args: argparse.Namespace) -> tuple[str, ...]:
         hint="--debug imports (or --python-option v) traces imports; "
         "`freezekit inspect APP --modules` lists what is bundled",
     )
-
-
-def _level(value: str | None) -> int:
-    if value is None:
-        return 19
-    if not value.isdigit() or not 1 <= int(value) <= 22:
-        raise OptionsError(f"--compression-level {value!r} is not a number from 1 to 22")
-    return int(value)
-
-
-def _python_option(value: str) -> str:
-    from freezekit.spec.api import check_python_option
-
-    return check_python_option(value)
 
 
 def log_level(args: argparse.Namespace) -> int:
@@ -888,9 +404,7 @@ def _build_any(
 def check_app_flags_absent(args: argparse.Namespace, source: Path, what: str) -> None:
     """A spec or pyproject build takes the app from ``source``: a flag that describes the app
     would be ignored, which changes the result, so it is refused (PyInstaller refuses them too)."""
-    from freezekit.spec.run import SPEC_EFFECTIVE
-
-    machine = {*SPEC_EFFECTIVE, "command", "scripts", "traceback", "quiet", "verbose", "target"}
+    machine = {*MACHINE_DESTS, "command", "scripts", "traceback"}
     for flag in BUILD_FLAGS:
         dest = _dest(flag)
         if hasattr(args, dest) and dest not in machine:

@@ -195,7 +195,7 @@ def freeze_windows_cross(
     then publish. Skipped (a failure under CI) with the missing piece named."""
     from freezekit.crossbuild import windows_cross, windows_python
     from freezekit.log import LineReporter
-    from freezekit.release.cell import app_checks, script_options
+    from freezekit.release.cell import app_checks, app_options
     from freezekit.release.publish import git_commit, publish_cell
     from freezekit.smoke import run_smoke
     from freezekit.smoke.checks import run_checks
@@ -218,17 +218,7 @@ def freeze_windows_cross(
         _fail_or_skip(session, f"{cell.name}: the cross path does not take .spec files yet")
     work = config.build / cell.name
     distpath, workpath = work / "dist", work / "work"
-    if app.pyproject is not None:
-        from freezekit.spec.pyproject import options_from_pyproject
-
-        options = replace(
-            options_from_pyproject(app.pyproject),
-            distpath=distpath,
-            workpath=workpath,
-            noconfirm=True,
-        )
-    else:
-        options = script_options(app, distpath=distpath, workpath=workpath)
+    options = app_options(app, distpath=distpath, workpath=workpath)
     checks = app_checks(app)
     py = windows_cross.load_cross_python(f"windows-x86_64-{cell.python}")
     session.log(f"{cell.name}: cross path, CPython {py.python} (python.org, checked) under wine64")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import LineReporter, Reporter
-from freezekit.options import BuildOptions, Extract, Mode
+from freezekit.option_table import BadValue, Option, by_cell_key
+from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 from freezekit.release.matrix import Cell, find_cell, load_matrix
 from freezekit.release.publish import (
@@ -35,21 +36,6 @@ if TYPE_CHECKING:
     from freezekit.build import BuildResult
 
 logger = logging.getLogger(__name__)
-
-# AppSpec.options keys for the script case, and how a JSON value becomes the BuildOptions field.
-_TUPLE_FIELDS = (
-    "hidden_imports",
-    "excludes",
-    "collect_submodules",
-    "collect_data",
-    "collect_binaries",
-    "collect_all",
-    "copy_metadata",
-    "python_options",
-)
-_PAIR_FIELDS = ("datas", "binaries")
-_PATH_FIELDS = ("paths", "hooks_dirs", "runtime_hooks")
-_PLAIN_FIELDS = ("windowed", "strip", "lean", "icon", "runtime_tmpdir", "reset_subprocess_env")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,56 +191,54 @@ def check_interpreter(cell: Cell) -> None:
 
 
 def script_options(app: AppSpec, *, distpath: Path, workpath: Path) -> BuildOptions:
-    """BuildOptions for the ``script`` case from ``app.options``."""
+    """BuildOptions for the ``script`` case from ``app.options``: its keys are the fields of the
+    option table's app options (``by_cell_key``), each value checked as [tool.freezekit] checks
+    it; paths stay as given (relative to the folder the cell runs in)."""
     assert app.script is not None
-    known = {
-        "mode",
-        "onefile_extract",
-        *_TUPLE_FIELDS,
-        *_PAIR_FIELDS,
-        *_PATH_FIELDS,
-        *_PLAIN_FIELDS,
-    }
-    unknown = sorted(set(app.options) - known)
-    if unknown:
-        raise OptionsError(
-            f"app {app.name!r}: unknown option {unknown[0]!r}",
-            hint=f"use {', '.join(sorted(known))}",
-        )
+    known = by_cell_key()
     values: dict[str, object] = {}
     for key, value in app.options.items():
-        if key == "mode":
-            values[key] = Mode(str(value))
-        elif key == "onefile_extract":
-            values[key] = Extract(str(value))
-        elif key in _TUPLE_FIELDS:
-            values[key] = tuple(str(v) for v in _as_list(value, key))
-        elif key in _PAIR_FIELDS:
-            values[key] = tuple(_pair(item, key) for item in _as_list(value, key))
-        elif key in _PATH_FIELDS:
-            values[key] = tuple(Path(str(v)) for v in _as_list(value, key))
-        else:
-            values[key] = value
+        option = known.get(key)
+        if option is None:
+            raise OptionsError(
+                f"app {app.name!r}: unknown option {key!r}",
+                hint=f"use {', '.join(sorted(known))}",
+            )
+        values[key] = _convert(app.name, key, option, value)
+    values.setdefault("windowed", app.script.suffix == ".pyw")
     return BuildOptions(
         scripts=(app.script,),
         name=app.name,
         distpath=distpath,
         workpath=workpath,
         noconfirm=True,
-        **values,  # type: ignore[arg-type]  # each value converted to its field's type above
+        **values,  # type: ignore[arg-type]  # each value converted by its row's kind
     )
 
 
-def _pair(item: object, key: str) -> tuple[str, str]:
-    if not isinstance(item, (list, tuple)) or len(item) != 2:
-        raise OptionsError(f"option {key!r} takes [source, destination] pairs, not {item!r}")
-    return str(item[0]), str(item[1])
+def _convert(app: str, key: str, option: Option, value: object) -> object:
+    assert option.kind is not None
+    try:
+        return option.kind.data(value, Path())
+    except BadValue as exc:
+        raise OptionsError(
+            f"app {app!r}: option {key!r} = {value!r} is not {exc.expected}",
+            hint=f"set {key} to {exc.expected} (the [tool.freezekit] key is {option.key!r})",
+        ) from None
+    except OptionsError as exc:
+        raise OptionsError(f"app {app!r}: option {key!r}: {exc.message}", hint=exc.hint) from exc
 
 
-def _as_list(value: object, key: str) -> list[object]:
-    if not isinstance(value, (list, tuple)):
-        raise OptionsError(f"option {key!r} must be a list, not {value!r}")
-    return list(value)
+def app_options(app: AppSpec, *, distpath: Path, workpath: Path) -> BuildOptions:
+    """BuildOptions of a ``script`` or ``pyproject`` app, built into ``distpath``/``workpath``
+    (the cell runner's and the Windows cross path's; a spec app plans its own)."""
+    if app.pyproject is None:
+        return script_options(app, distpath=distpath, workpath=workpath)
+    from freezekit.spec.pyproject import options_from_pyproject
+
+    return replace(
+        options_from_pyproject(app.pyproject), distpath=distpath, workpath=workpath, noconfirm=True
+    )
 
 
 def find_bootloader_for(target: Target, *, windowed: bool) -> Path:
@@ -292,17 +276,7 @@ def freeze_app(job: CellJob, *, reporter: Reporter) -> list[tuple[Path, Path, di
         )
         results = build_spec(app.spec, args, reporter=reporter)
         return [(r.output, r.executable, library_sources(r)) for r in results]
-    if app.pyproject is not None:
-        from freezekit.spec.pyproject import options_from_pyproject
-
-        options = replace(
-            options_from_pyproject(app.pyproject),
-            distpath=distpath,
-            workpath=workpath,
-            noconfirm=True,
-        )
-    else:
-        options = script_options(app, distpath=distpath, workpath=workpath)
+    options = app_options(app, distpath=distpath, workpath=workpath)
     target = resolve_target(options.python)
     bootloader = options.bootloader or find_bootloader_for(target, windowed=options.windowed)
     result = build(replace(options, bootloader=bootloader), reporter=reporter)

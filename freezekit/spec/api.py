@@ -27,6 +27,7 @@ from freezekit.analysis import AnalysisResult, PureModule
 from freezekit.assemble.merge import MergeApp, plan_merge
 from freezekit.assemble.plan import ExternalItem
 from freezekit.errors import OptionsError
+from freezekit.option_table import STRINGS, field_options
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 from freezekit.spec.keywords import (
@@ -248,16 +249,7 @@ class Analysis:
                 for p in strings("Analysis", "runtime_hooks", values["runtime_hooks"])
             ),
             hooks_config=hooks_config("Analysis", values["hooksconfig"]),
-            collect_submodules=strings(
-                "Analysis", "collect_submodules", values["collect_submodules"]
-            ),
-            collect_data=strings("Analysis", "collect_data", values["collect_data"]),
-            collect_binaries=strings("Analysis", "collect_binaries", values["collect_binaries"]),
-            collect_all=strings("Analysis", "collect_all", values["collect_all"]),
-            copy_metadata=strings("Analysis", "copy_metadata", values["copy_metadata"]),
-            recursive_copy_metadata=strings(
-                "Analysis", "recursive_copy_metadata", values["recursive_copy_metadata"]
-            ),
+            **_own_lists(values),  # type: ignore[arg-type]  # list fields: collect_data=, ...
             lean=flag("Analysis", "lean", lean),
             optimize=optimize_level("Analysis", values["optimize"]),
             # user binaries go through the analysis so their own dependencies are found
@@ -301,6 +293,19 @@ class Analysis:
         return tuple(
             ExternalItem(dest=name, sibling=str(path)) for name, path, _ in self.dependencies
         )
+
+
+def _own_lists(values: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    """The lists of names freezekit adds to Analysis: the option table's rows with such a
+    keyword (``collect_data=``, ...) set the field of the same name."""
+    return {
+        option.field: strings("Analysis", option.field, values[option.field])
+        for option in field_options()
+        if option.field is not None
+        and option.kind is STRINGS
+        and option.own_spec_keyword
+        and option.spec_keyword == ("Analysis", option.field)
+    }
 
 
 def _with_user_files(

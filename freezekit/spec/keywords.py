@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from freezekit.errors import OptionsError
+from freezekit.option_table import check_python_option as check_python_option  # spec.api's
+from freezekit.option_table import own_spec_keywords
 
 
 class Warner(Protocol):
@@ -125,21 +127,6 @@ def optimize_level(call: str, value: object) -> int | None:
     return int(value)
 
 
-def check_python_option(option: str) -> str:
-    """A run-time option the bootloader applies: ``v``, ``u``, ``O``, ``OO``, ``W <action>``,
-    ``X <option>``."""
-    value = option.strip()
-    if value in ("v", "u", "O", "OO") or (
-        value[:1] in ("W", "X") and value[1:2] == " " and value[2:].strip()
-    ):
-        return value
-    raise OptionsError(
-        f"run-time option {option!r} is not supported",
-        hint="use v (verbose imports), u (unbuffered stdio), O or OO (optimise), "
-        "'W <action>' (e.g. 'W ignore') or 'X <option>'",
-    )
-
-
 # -- keyword tables ----------------------------------------------------------------------------
 
 ANALYSIS_KNOWN: dict[str, object] = {
@@ -158,14 +145,7 @@ ANALYSIS_KNOWN: dict[str, object] = {
     "noarchive": False,
     "module_collection_mode": None,
     "optimize": None,
-    # freezekit only
-    "collect_submodules": None,
-    "collect_data": None,
-    "collect_binaries": None,
-    "collect_all": None,
-    "copy_metadata": None,
-    "recursive_copy_metadata": None,
-    "lean": True,
+    **own_spec_keywords("Analysis"),  # freezekit only: collect_data=, lean=, ... (option table)
 }
 ANALYSIS_IGNORED = {
     "cipher": Ignored(why="bytecode encryption is not supported (it protected nothing)"),
@@ -204,11 +184,7 @@ EXE_KNOWN: dict[str, object] = {
     "win_no_prefer_redirects": False,
     "win_private_assemblies": False,
     "cipher": None,
-    # freezekit only
-    "onefile_extract": "temp",
-    "smoke_probes": True,
-    "reset_subprocess_env": False,
-    "compression_level": None,
+    **own_spec_keywords("EXE"),  # freezekit only: onefile_extract=, smoke_probes=, ... (table)
 }
 _WINDOWS_ONLY = "Windows only"
 EXE_IGNORED = {

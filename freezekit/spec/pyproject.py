@@ -11,13 +11,13 @@ import argparse
 import difflib
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
 from freezekit.errors import OptionsError
-from freezekit.options import BuildOptions, Extract, Mode
-from freezekit.spec.api import check_python_option
+from freezekit.option_table import BadValue, Option, by_key
+from freezekit.options import BuildOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 TABLE = "[tool.freezekit]"
 
-Convert = Callable[[str, object, Path], object]
+#: key -> the row of the option table it sets (freezekit.option_table: one row per option)
+KEYS: dict[str, Option] = by_key()
 
 
 def _fail(key: str, value: object, expected: str) -> OptionsError:
@@ -38,102 +39,15 @@ def _fail(key: str, value: object, expected: str) -> OptionsError:
     )
 
 
-def _string(key: str, value: object, base: Path) -> object:
-    if not isinstance(value, str):
-        raise _fail(key, value, "a string")
-    return value
-
-
-def _boolean(key: str, value: object, base: Path) -> object:
-    if not isinstance(value, bool):
-        raise _fail(key, value, "true or false")
-    return value
-
-
-def _strings(key: str, value: object, base: Path) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(key, value, "a list of strings")
-    return tuple(value)
-
-
-def _paths(key: str, value: object, base: Path) -> object:
-    return tuple(base / v for v in _strings(key, value, base))
-
-
-def _path(key: str, value: object, base: Path) -> object:
-    return base / str(_string(key, value, base))
-
-
-def _pairs(key: str, value: object, base: Path) -> object:
-    if not isinstance(value, list) or not all(
-        isinstance(v, list) and len(v) == 2 and all(isinstance(s, str) for s in v) for v in value
-    ):
-        raise _fail(key, value, 'a list of ["source", "destination"] pairs')
-    return tuple((str(base / source), dest) for source, dest in value)
-
-
-def _choice(*choices: str) -> Convert:
-    def convert(key: str, value: object, base: Path) -> object:
-        if value not in choices:
-            raise _fail(key, value, " or ".join(repr(c) for c in choices))
-        return value
-
-    return convert
-
-
-def _level(key: str, value: object, base: Path) -> object:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 22:
-        raise _fail(key, value, "a number from 1 to 22")
-    return value
-
-
-def _python_options(key: str, value: object, base: Path) -> object:
+def convert(key: str, option: Option, value: object, base: Path) -> object:
+    """The field's value for ``key = value``; relative paths are under ``base``."""
+    assert option.kind is not None
     try:
-        return tuple(check_python_option(v) for v in _strings(key, value, base))
+        return option.kind.data(value, base)
+    except BadValue as exc:
+        raise _fail(key, value, exc.expected) from None
     except OptionsError as exc:
         raise OptionsError(f"{TABLE} {key}: {exc.message}", hint=exc.hint) from exc
-
-
-def _optimize(key: str, value: object, base: Path) -> object:
-    if not isinstance(value, int) or isinstance(value, bool) or value not in (0, 1, 2):
-        raise _fail(key, value, "0, 1 or 2")
-    return value
-
-
-# key → (BuildOptions field, conversion)
-KEYS: dict[str, tuple[str, Convert]] = {
-    "scripts": ("scripts", _paths),
-    "name": ("name", _string),
-    "mode": ("mode", _choice("onedir", "onefile")),
-    "windowed": ("windowed", _boolean),
-    "distpath": ("distpath", _path),
-    "workpath": ("workpath", _path),
-    "datas": ("datas", _pairs),
-    "binaries": ("binaries", _pairs),
-    "hidden-imports": ("hidden_imports", _strings),
-    "excludes": ("excludes", _strings),
-    "paths": ("paths", _paths),
-    "collect-submodules": ("collect_submodules", _strings),
-    "collect-data": ("collect_data", _strings),
-    "collect-binaries": ("collect_binaries", _strings),
-    "collect-all": ("collect_all", _strings),
-    "copy-metadata": ("copy_metadata", _strings),
-    "recursive-copy-metadata": ("recursive_copy_metadata", _strings),
-    "hooks-dirs": ("hooks_dirs", _paths),
-    "runtime-hooks": ("runtime_hooks", _paths),
-    "ignore-hook-errors": ("ignore_hook_errors", _boolean),
-    "runtime-tmpdir": ("runtime_tmpdir", _string),
-    "onefile-extract": ("onefile_extract", _choice("temp", "temp-all", "cache")),
-    "python-options": ("python_options", _python_options),
-    "target": ("target", _string),
-    "optimize": ("optimize", _optimize),
-    "strip": ("strip", _boolean),
-    "lean": ("lean", _boolean),
-    "smoke-probes": ("smoke_probes", _boolean),
-    "reset-subprocess-env": ("reset_subprocess_env", _boolean),
-    "icon": ("icon", _string),
-    "compression-level": ("compression_level", _level),
-}
 
 
 #: keys of the table that are not build options: the app's own checks (freezekit.smoke.checks),
@@ -171,15 +85,13 @@ def options_from_table(table: Mapping[str, object], base: Path) -> BuildOptions:
                 f"unknown key {key!r} in {TABLE}",
                 hint=f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS)}",
             )
-        field, convert = KEYS[key]
-        values[field] = convert(key, value, base)
+        option = KEYS[key]
+        values[str(option.field)] = convert(key, option, value, base)
     scripts = values.get("scripts")
     if not scripts:
         raise OptionsError(f"{TABLE} has no scripts", hint='add scripts = ["app.py"]')
     assert isinstance(scripts, tuple)
     values.setdefault("name", Path(scripts[0]).stem)
-    values["mode"] = Mode(values.get("mode", "onedir"))
-    values["onefile_extract"] = Extract(values.get("onefile_extract", "temp"))
     if "distpath" not in values:
         values["distpath"] = base / "dist"
     if "workpath" not in values:
@@ -192,7 +104,7 @@ def options_from_pyproject(path: Path, args: argparse.Namespace | None = None) -
     """``freezekit build pyproject.toml``: the table, with the build-environment flags of the
     command line (the ones a spec build takes: --distpath, --workpath, -y, --clean, --python,
     --bootloader) applied over it; other flags are ignored with a warning, as for spec files."""
-    from freezekit.spec.run import SPEC_EFFECTIVE, ignored_flags
+    from freezekit.spec.run import ignored_flags, machine_options
 
     options = load_pyproject(path)
     if args is None:
@@ -204,17 +116,7 @@ def options_from_pyproject(path: Path, args: argparse.Namespace | None = None) -
             spelling,
             path.name,
         )
-    given = {k: v for k, v in vars(args).items() if k in SPEC_EFFECTIVE}
-    changes: dict[str, object] = {}
-    for key in ("distpath", "workpath", "python", "bootloader"):
-        if given.get(key):
-            changes[key] = Path(str(given[key]))
-    if getattr(args, "target", None):
-        changes["target"] = str(args.target)
-    for key in ("noconfirm", "clean"):
-        if key in given:
-            changes[key] = bool(given[key])
-    return replace(options, **changes)  # type: ignore[arg-type]  # fields checked above
+    return replace(options, **machine_options(args))  # type: ignore[arg-type]  # by the table
 
 
 def load_pyproject(path: Path) -> BuildOptions:

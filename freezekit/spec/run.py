@@ -25,6 +25,7 @@ from freezekit.assemble.plan import CollectPlan, ExternalItem
 from freezekit.build import BuildResult, check_existing_output
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
+from freezekit.option_table import MACHINE_DESTS, OPTIONS
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target, resolve_target
 from freezekit.spec.api import (
@@ -46,19 +47,10 @@ __all__ = ["SPEC_EFFECTIVE", "AppPlan", "build_spec", "plan_apps", "run", "write
 
 logger = logging.getLogger(__name__)
 
-# Flags that take effect when building from a spec: the chapter's list, plus --log-level and
-# --clean, plus the build machine's choices that a spec cannot encode (--python, --bootloader).
-SPEC_EFFECTIVE = (
-    "distpath",
-    "workpath",
-    "noconfirm",
-    "upx_dir",
-    "ascii",
-    "log_level",
-    "clean",
-    "python",
-    "bootloader",
-)
+# Flags that take effect when building from a spec: those that describe the build machine in the
+# option table (the chapter's list, plus --log-level, --clean, -q, -v and the machine's choices
+# that a spec cannot encode: --python, --bootloader, --target).
+SPEC_EFFECTIVE = tuple(sorted(MACHINE_DESTS))
 _NOT_FLAGS = frozenset({"command", "scripts", "traceback", "quiet", "verbose"})  # not the app
 _FLAG_SPELLING = {"mode": "--onefile/--onedir", "windowed": "--windowed/--console"}
 
@@ -236,18 +228,25 @@ def ignored_flags(args: argparse.Namespace) -> list[str]:
     return [_FLAG_SPELLING.get(dest, "--" + dest.replace("_", "-")) for dest in given]
 
 
+def machine_options(args: argparse.Namespace, *, keep_empty: bool = False) -> dict[str, object]:
+    """Field -> value for the flags given that describe the build machine (the option table's
+    ``machine`` rows: --distpath, --workpath, -y, --clean, --python, --bootloader, --target);
+    an empty value (``--distpath ''``) counts only with ``keep_empty``."""
+    values: dict[str, object] = {}
+    for option in OPTIONS:
+        dest = option.dest
+        if not option.machine or option.field is None or option.kind is None or dest is None:
+            continue
+        value = getattr(args, dest, None)
+        if value is None or (value == "" and not keep_empty):
+            continue
+        values[option.field] = option.kind.cli(value, option.flags[0].names[-1])
+    return values
+
+
 def spec_options(path: Path, args: argparse.Namespace) -> BuildOptions:
     """The build-environment settings a spec build takes from the command line."""
-    return BuildOptions(
-        scripts=(),
-        name=path.stem,
-        distpath=Path(getattr(args, "distpath", "dist")),
-        workpath=Path(getattr(args, "workpath", "build")),
-        noconfirm=getattr(args, "noconfirm", False),
-        clean=getattr(args, "clean", False),
-        python=Path(args.python) if getattr(args, "python", None) else None,
-        bootloader=Path(args.bootloader) if getattr(args, "bootloader", None) else None,
-    )
+    return BuildOptions(scripts=(), name=path.stem, **machine_options(args, keep_empty=True))  # type: ignore[arg-type]  # by the table
 
 
 def build_spec(
