@@ -1036,6 +1036,19 @@ def own_spec_keywords(call: str) -> dict[str, object]:
     return found
 
 
+def own_spec_lists(call: str) -> tuple[str, ...]:
+    """freezekit's own keywords of ``call`` that are lists of names (``collect_data=``, ...):
+    each sets the BuildOptions field of the same name."""
+    return tuple(
+        option.field
+        for option in field_options()
+        if option.field is not None
+        and option.kind is STRINGS
+        and option.own_spec_keyword
+        and option.spec_keyword == (call, option.field)
+    )
+
+
 # -- the README ----------------------------------------------------------------------------------
 
 #: How the README and --help name each kind of support.

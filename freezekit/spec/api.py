@@ -27,7 +27,7 @@ from freezekit.analysis import AnalysisResult, PureModule
 from freezekit.assemble.merge import MergeApp, plan_merge
 from freezekit.assemble.plan import ExternalItem
 from freezekit.errors import OptionsError
-from freezekit.option_table import STRINGS, field_options
+from freezekit.option_table import own_spec_lists
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 from freezekit.spec.keywords import (
@@ -296,16 +296,9 @@ class Analysis:
 
 
 def _own_lists(values: dict[str, object]) -> dict[str, tuple[str, ...]]:
-    """The lists of names freezekit adds to Analysis: the option table's rows with such a
-    keyword (``collect_data=``, ...) set the field of the same name."""
-    return {
-        option.field: strings("Analysis", option.field, values[option.field])
-        for option in field_options()
-        if option.field is not None
-        and option.kind is STRINGS
-        and option.own_spec_keyword
-        and option.spec_keyword == ("Analysis", option.field)
-    }
+    """The lists of names freezekit adds to Analysis (``collect_data=``, ...; the option
+    table's rows): each sets the field of the same name."""
+    return {key: strings("Analysis", key, values[key]) for key in own_spec_lists("Analysis")}
 
 
 def _with_user_files(

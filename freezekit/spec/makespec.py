@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from freezekit.option_table import own_spec_lists
 from freezekit.options import BuildOptions, Extract, Mode
 
 HEADER = """\
@@ -66,14 +67,7 @@ def _analysis(options: BuildOptions, spec_dir: Path) -> str:
         ("optimize", str(options.bytecode_optimize)),
     ]
     # freezekit only: what PyInstaller's makespec turns into code using its hook utilities
-    for key in (
-        "collect_submodules",
-        "collect_data",
-        "collect_binaries",
-        "collect_all",
-        "copy_metadata",
-        "recursive_copy_metadata",
-    ):
+    for key in own_spec_lists("Analysis"):  # collect_data=, copy_metadata=, ... (option table)
         values: tuple[str, ...] = getattr(options, key)
         if values:
             keywords.append((key, _list(values)))

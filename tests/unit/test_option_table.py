@@ -440,3 +440,27 @@ def test_readme_option_table_is_current() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     table = readme.split("<!-- options:begin -->\n", 1)[1].split("<!-- options:end -->", 1)[0]
     assert table.strip() == options_markdown().strip()
+
+
+def test_makespec_writes_every_option_a_spec_can_say(tmp_path: Path) -> None:
+    """freezekit makespec of every app option runs back into the same options."""
+    from freezekit.spec.makespec import write_spec
+
+    script = _script(tmp_path)
+    values = samples(tmp_path)
+    app_values = {f: v for f, v in values.items() if not _row(f).machine and _row(f).flags}
+    argv = [a for f, v in app_values.items() for a in cli_argv(_row(f), v)]
+    options = from_cli(script, argv)
+    spec = write_spec(options)
+    args = make_parser("build").parse_args(["build", str(spec)])
+    context = SpecContext(
+        spec=spec.resolve(),
+        options=spec_options(spec, args),
+        target=fake_target(tmp_path),
+        analyze=FakeAnalyzer(tmp_path),
+    )
+    (app,) = plan_apps(run(spec, context))[0]
+    said = [f for f in app_values if _row(f).spec and f != "datas"]
+    assert len(said) > 20
+    assert {f: getattr(app.options, f) for f in said} == {f: getattr(options, f) for f in said}
+    assert [e.name for e in app.analysis.datas] == ["assets/data.txt"]
