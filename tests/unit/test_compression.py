@@ -154,3 +154,17 @@ def test_the_frame_cache_keeps_large_level_19_frames_apart(private_cache: Path) 
     assert not pyz._cache_path(folder, big, 18, None).name.endswith(f"{pyz.LARGE_19_TAG}.zst")
     frame = pyz.compress(big, level=19)
     assert pyz._cache_path(folder, big, 19, None).read_bytes() == frame
+
+
+def test_module_frames_at_level_19_use_the_dictionary_level(private_cache: Path) -> None:
+    inputs = _modules(20)
+    samples: list[bytes | bytearray | memoryview] = [*inputs, *inputs, *inputs]
+    dictionary = zstandard.train_dictionary(4096, samples).as_bytes()
+    frames = pyz.compress_many(inputs, level=19, dictionary=dictionary)
+    assert frames == [pyz._compress_now(x, pyz.DICT_19, dictionary) for x in inputs]
+    decompressor = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+    assert [decompressor.decompress(frame) for frame in frames] == inputs
+    folder = pyz.compression_cache_dir()
+    assert folder is not None
+    name = pyz._cache_path(folder, inputs[-1], 19, dictionary).name
+    assert name.endswith(f"-D{pyz.DICT_19}.zst")
