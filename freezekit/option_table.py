@@ -1078,7 +1078,8 @@ def flags_markdown() -> str:
     return "\n".join(lines)
 
 
-def _long_name(flag: Flag) -> str:
+def long_name(flag: Flag) -> str:
+    """The flag's first long spelling: ``--hidden-import`` of -hidden-import/--hiddenimport."""
     return next(name for name in flag.names if name.startswith("--"))
 
 
@@ -1092,7 +1093,7 @@ def options_markdown() -> str:
     none = "—"
     for option in field_options():
         assert option.kind is not None
-        flags = ", ".join(f"`{_long_name(flag)}`" for flag in option.flags) or none
+        flags = ", ".join(f"`{long_name(flag)}`" for flag in option.flags) or none
         if option.field == "scripts":
             flags = "SCRIPT arguments"
         key = f"`{option.key}`" if option.key else none

@@ -25,7 +25,7 @@ from freezekit.assemble.plan import CollectPlan, ExternalItem
 from freezekit.build import BuildResult, check_existing_output
 from freezekit.errors import FreezekitError, OptionsError
 from freezekit.log import NullReporter, Reporter
-from freezekit.option_table import MACHINE_DESTS, OPTIONS
+from freezekit.option_table import BUILD_FLAGS, MACHINE_DESTS, OPTIONS, flag_dest, long_name
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Target, resolve_target
 from freezekit.spec.api import (
@@ -225,7 +225,13 @@ def _split_files(
 def ignored_flags(args: argparse.Namespace) -> list[str]:
     """Flags given on the command line that a spec build does not use."""
     given = sorted(set(vars(args)) - _NOT_FLAGS - set(SPEC_EFFECTIVE))
-    return [_FLAG_SPELLING.get(dest, "--" + dest.replace("_", "-")) for dest in given]
+    return [_FLAG_SPELLING.get(dest) or _spelling(dest) for dest in given]
+
+
+def _spelling(dest: str) -> str:
+    """The long spellings of the flags that set ``dest`` (--no-lean for lean, ...)."""
+    names = [long_name(flag) for flag in BUILD_FLAGS if flag_dest(flag) == dest]
+    return "/".join(names) or "--" + dest.replace("_", "-")
 
 
 def machine_options(args: argparse.Namespace, *, keep_empty: bool = False) -> dict[str, object]:

@@ -464,3 +464,18 @@ def test_makespec_writes_every_option_a_spec_can_say(tmp_path: Path) -> None:
     assert len(said) > 20
     assert {f: getattr(app.options, f) for f in said} == {f: getattr(options, f) for f in said}
     assert [e.name for e in app.analysis.datas] == ["assets/data.txt"]
+
+
+def test_flags_a_spec_or_pyproject_build_ignores_are_named_as_spelled() -> None:
+    """``ignored_flags`` (the warnings of a spec or pyproject build run from the API) names
+    flags that exist: --no-lean, --additional-hooks-dir, not --lean, --hooks-dir."""
+    import argparse
+
+    from freezekit.spec.run import ignored_flags
+
+    spellings = {name for flag in BUILD_FLAGS for name in flag.names}
+    for option in OPTIONS:
+        if option.machine or option.dest is None:
+            continue
+        (named,) = ignored_flags(argparse.Namespace(**{option.dest: True}))
+        assert set(named.split("/")) <= spellings, named
