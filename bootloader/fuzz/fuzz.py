@@ -47,7 +47,8 @@ def find_clang() -> str:
 def build(work: Path) -> Path:
     target = work / "fuzz_archive"
     sources = [SOURCES / name for name in CORE] + [ROOT / "bootloader" / "fuzz" / "fuzz_archive.c"]
-    newest = max(p.stat().st_mtime for p in [*sources, *SOURCES.glob("*.h")])
+    checks = ROOT / "bootloader" / "tests" / "lookup_check.h"
+    newest = max(p.stat().st_mtime for p in [*sources, checks, *SOURCES.glob("*.h")])
     if target.exists() and target.stat().st_mtime > newest:
         return target
     command = [

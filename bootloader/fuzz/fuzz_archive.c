@@ -17,6 +17,7 @@
 #include "archive.h"
 #include "context.h"
 #include "extract.h"
+#include "../tests/lookup_check.h"
 
 static char scratch[FK_PATH_MAX];
 static char input_path[FK_PATH_MAX];
@@ -34,18 +35,13 @@ static void read_everything(const struct fk_archive *archive)
     size_t i;
     for (i = 0; i < archive->count; i++) {
         const struct fk_entry *entry = &archive->entries[i];
-        const struct fk_entry *named = fk_archive_find(archive, entry->name, 0);
-        const struct fk_entry *kinded = fk_archive_find(archive, entry->name, entry->kind);
         unsigned char *data = NULL;
         size_t length = 0;
         struct fk_chunk *chunks = NULL;
         size_t count = 0, c;
         uint64_t total = 0;
-        /* the lookup by name gives the first entry of that name (and kind): one at or before
-         * this one, which for every entry holds only for the first */
-        if (named == NULL || named > entry || strcmp(named->name, entry->name) != 0 ||
-            kinded == NULL || kinded > entry || kinded->kind != entry->kind || named > kinded) {
-            abort();
+        if (!finds_first(archive, i)) {
+            abort(); /* the lookup by name gives another entry than the first of its name */
         }
         /* whole reads are for small entries (code, tables, links); files are streamed */
         if ((!fk_archive_is_file_kind(entry->kind) || entry->raw_size <= (1u << 20)) &&

@@ -48,7 +48,8 @@ static void run_part(void *arg)
 void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users)
 {
     struct parallel_part parts[FK_PARALLEL_MAX_THREADS];
-    struct fk_thread *threads[FK_PARALLEL_MAX_THREADS];
+    struct fk_thread threads[FK_PARALLEL_MAX_THREADS];
+    int started[FK_PARALLEL_MAX_THREADS];
     unsigned width = count < FK_PARALLEL_MAX_THREADS ? count : FK_PARALLEL_MAX_THREADS;
     unsigned t;
     for (t = 0; t < width; t++) {
@@ -59,14 +60,16 @@ void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **u
         parts[t].count = count;
     }
     for (t = 1; t < width; t++) {
-        threads[t] = fk_platform_thread_start(run_part, &parts[t]);
+        threads[t].work = run_part;
+        threads[t].user = &parts[t];
+        started[t] = fk_platform_thread_start(&threads[t]);
     }
     if (width > 0) {
         run_part(&parts[0]);
     }
     for (t = 1; t < width; t++) {
-        if (threads[t] != NULL) {
-            fk_platform_thread_join(threads[t]);
+        if (started[t]) {
+            fk_platform_thread_join(&threads[t]);
         } else {
             run_part(&parts[t]); /* the thread could not be started: its jobs run here */
         }

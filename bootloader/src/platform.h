@@ -145,10 +145,15 @@ fk_status fk_platform_cache_home(char *out, size_t size);
  * `users[k]`. */
 #define FK_PARALLEL_MAX_THREADS 16u
 void fk_platform_run_parallel(unsigned count, void (*work)(void *user), void **users);
-/* The primitives under fk_platform_run_parallel: a new thread running `work(user)` (NULL
- * when none can be started), and waiting for its end, which also releases it. */
-struct fk_thread;
-struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user);
+/* The primitives under fk_platform_run_parallel: start a new thread running
+ * `thread->work(thread->user)` (0 when none can be started; `os` is the system's handle of
+ * it), and wait for the end of a started one, which also releases it. */
+struct fk_thread {
+    void (*work)(void *user);
+    void *user;
+    void *os;
+};
+int fk_platform_thread_start(struct fk_thread *thread);
 void fk_platform_thread_join(struct fk_thread *thread);
 unsigned fk_platform_cpu_count(void);
 unsigned long fk_platform_process_id(void);

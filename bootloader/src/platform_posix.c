@@ -759,12 +759,6 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
     return *data != NULL;
 }
 
-struct fk_thread {
-    pthread_t id;
-    void (*work)(void *user);
-    void *user;
-};
-
 static void *thread_entry(void *arg)
 {
     struct fk_thread *thread = arg;
@@ -772,25 +766,21 @@ static void *thread_entry(void *arg)
     return NULL;
 }
 
-struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user)
+int fk_platform_thread_start(struct fk_thread *thread)
 {
-    struct fk_thread *thread = malloc(sizeof *thread);
-    if (thread == NULL) {
-        return NULL;
+    pthread_t *id = malloc(sizeof *id); /* pthread_t is opaque: it may not fit a pointer */
+    if (id == NULL || pthread_create(id, NULL, thread_entry, thread) != 0) {
+        free(id);
+        return 0;
     }
-    thread->work = work;
-    thread->user = user;
-    if (pthread_create(&thread->id, NULL, thread_entry, thread) != 0) {
-        free(thread);
-        return NULL;
-    }
-    return thread;
+    thread->os = id;
+    return 1;
 }
 
 void fk_platform_thread_join(struct fk_thread *thread)
 {
-    pthread_join(thread->id, NULL);
-    free(thread);
+    pthread_join(*(pthread_t *)thread->os, NULL);
+    free(thread->os);
 }
 
 unsigned fk_platform_cpu_count(void)

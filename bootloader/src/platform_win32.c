@@ -1024,12 +1024,6 @@ int fk_platform_data_symbol(void *library, const char *name, void **data)
     return address != NULL;
 }
 
-struct fk_thread {
-    HANDLE handle;
-    void (*work)(void *user);
-    void *user;
-};
-
 static DWORD WINAPI thread_entry(LPVOID arg)
 {
     struct fk_thread *thread = arg;
@@ -1037,27 +1031,16 @@ static DWORD WINAPI thread_entry(LPVOID arg)
     return 0;
 }
 
-struct fk_thread *fk_platform_thread_start(void (*work)(void *user), void *user)
+int fk_platform_thread_start(struct fk_thread *thread)
 {
-    struct fk_thread *thread = malloc(sizeof *thread);
-    if (thread == NULL) {
-        return NULL;
-    }
-    thread->work = work;
-    thread->user = user;
-    thread->handle = CreateThread(NULL, 0, thread_entry, thread, 0, NULL);
-    if (thread->handle == NULL) {
-        free(thread);
-        return NULL;
-    }
-    return thread;
+    thread->os = CreateThread(NULL, 0, thread_entry, thread, 0, NULL); /* a HANDLE */
+    return thread->os != NULL;
 }
 
 void fk_platform_thread_join(struct fk_thread *thread)
 {
-    WaitForSingleObject(thread->handle, INFINITE);
-    CloseHandle(thread->handle);
-    free(thread);
+    WaitForSingleObject((HANDLE)thread->os, INFINITE);
+    CloseHandle((HANDLE)thread->os);
 }
 
 unsigned fk_platform_cpu_count(void)

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "archive.h"
+#include "lookup_check.h"
 
 static fk_status check_pyz(const struct fk_archive *archive, const struct fk_entry *entry)
 {
@@ -54,21 +54,15 @@ static fk_status check_stream(const struct fk_archive *archive, const struct fk_
     return status;
 }
 
-/* fk_archive_find gives, for every entry, the first entry of the TOC with its name (and with
- * its name and kind): one at or before it, of that name (and kind). That holds for every
- * entry only when the one given is the first. A name no entry has gives NULL. */
+/* fk_archive_find gives the first entry of each name (and kind); a name no entry has gives
+ * NULL. */
 static fk_status check_find(const struct fk_archive *archive)
 {
     size_t i;
     for (i = 0; i < archive->count; i++) {
-        const struct fk_entry *entry = &archive->entries[i];
-        const struct fk_entry *named = fk_archive_find(archive, entry->name, 0);
-        const struct fk_entry *kinded = fk_archive_find(archive, entry->name, entry->kind);
-        if (named == NULL || named > entry || strcmp(named->name, entry->name) != 0 ||
-            kinded == NULL || kinded > entry || kinded->kind != entry->kind ||
-            strcmp(kinded->name, entry->name) != 0 || named > kinded) {
+        if (!finds_first(archive, i)) {
             return fk_fail(FK_E_ARCHIVE, 0, "lookup of entry %lu (%s) by name gives another "
-                           "entry", (unsigned long)i, entry->name);
+                           "entry", (unsigned long)i, archive->entries[i].name);
         }
     }
     if (fk_archive_find(archive, "", 0) != NULL ||

@@ -5,24 +5,6 @@
 
 #include "platform_checks.h"
 
-struct tally {
-    int passed;
-    int failed;
-};
-
-static void report(void *user, int ok, const char *name, const char *why)
-{
-    struct tally *tally = user;
-    if (ok) {
-        tally->passed++;
-        printf("ok %s\n", name);
-    } else {
-        tally->failed++;
-        printf("FAIL %s: %s\n", name, why);
-    }
-    fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
     struct tally tally = {0, 0};
@@ -30,7 +12,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s FOLDER (an existing folder for scratch files)\n", argv[0]);
         return 2;
     }
-    fk_platform_checks(argv[1], report, &tally);
+    fk_platform_checks(argv[1], &tally);
     printf("%d passed, %d failed\n", tally.passed, tally.failed);
     return tally.failed ? 1 : 0;
 }

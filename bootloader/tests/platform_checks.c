@@ -1,4 +1,5 @@
-/* Checks of platform.c: see platform_checks.h. */
+/* Checks of platform.c: see platform_checks.h. The thread identities and the lock that counts
+ * the jobs running at once are the test's own, one set per system. */
 #include "platform_checks.h"
 
 #include <stdio.h>
@@ -66,6 +67,18 @@ static void pause_briefly(void)
 }
 #endif
 
+void report(struct tally *tally, int ok, const char *name, const char *why)
+{
+    if (ok) {
+        tally->passed++;
+        printf("ok %s\n", name);
+    } else {
+        tally->failed++;
+        printf("FAIL %s: %s\n", name, why);
+    }
+    fflush(stdout);
+}
+
 /* -- fk_platform_run_parallel ------------------------------------------------------------ */
 
 struct job {
@@ -95,7 +108,7 @@ static void run_job(void *user)
 
 /* Every job runs once, at most FK_PARALLEL_MAX_THREADS at a time, the first `width` each on
  * its own thread (job 0 on the caller's), job k on the thread of job k % width. */
-static void check_run_parallel(unsigned count, fk_check_report report, void *user)
+static void check_run_parallel(unsigned count, struct tally *tally)
 {
     struct job *jobs = calloc(count + 1, sizeof *jobs);
     void **users = calloc(count + 1, sizeof *users);
@@ -140,14 +153,14 @@ static void check_run_parallel(unsigned count, fk_check_report report, void *use
         snprintf(why, sizeof why, "%u jobs ran at once (at most %u)", most_running,
                  FK_PARALLEL_MAX_THREADS);
     }
-    report(user, ok, name, why);
+    report(tally, ok, name, why);
     free(jobs);
     free(users);
 }
 
 /* -- fk_platform_make_dirs --------------------------------------------------------------- */
 
-static void check_make_dirs(const char *scratch, fk_check_report report, void *user)
+static void check_make_dirs(const char *scratch, struct tally *tally)
 {
     char base[FK_PATH_MAX];
     char deep[FK_PATH_MAX];
@@ -163,7 +176,7 @@ static void check_make_dirs(const char *scratch, fk_check_report report, void *u
         status = fk_platform_make_private_dir(base);
     }
     if (FK_FAILED(status)) {
-        report(user, 0, "fk_platform_make_dirs: scratch folder", status.message);
+        report(tally, 0, "fk_platform_make_dirs: scratch folder", status.message);
         return;
     }
     fk_path_join(deep, sizeof deep, base, "a/b/c");
@@ -171,10 +184,10 @@ static void check_make_dirs(const char *scratch, fk_check_report report, void *u
     fk_path_join(absolute, sizeof absolute, base, "x/y/z");
 
     status = fk_platform_make_dirs(base, "a/b/c");
-    report(user, !FK_FAILED(status) && fk_path_is_dir(deep),
+    report(tally, !FK_FAILED(status) && fk_path_is_dir(deep),
            "fk_platform_make_dirs makes every missing folder", status.message);
     status = fk_platform_make_dirs(base, "a/b/c");
-    report(user, !FK_FAILED(status) && fk_path_is_dir(deep),
+    report(tally, !FK_FAILED(status) && fk_path_is_dir(deep),
            "fk_platform_make_dirs of folders that exist", status.message);
     status = fk_platform_create_file(file, &handle);
     if (!FK_FAILED(status)) {
@@ -182,29 +195,29 @@ static void check_make_dirs(const char *scratch, fk_check_report report, void *u
     }
     if (!FK_FAILED(status)) {
         status = fk_platform_make_dirs(base, "a/file/d");
-        report(user, FK_FAILED(status) && !fk_path_is_dir(file) && fk_path_exists(file),
+        report(tally, FK_FAILED(status) && !fk_path_is_dir(file) && fk_path_exists(file),
                "fk_platform_make_dirs through a file fails",
                FK_FAILED(status) ? "the file was replaced" : "it succeeded");
     } else {
-        report(user, 0, "fk_platform_make_dirs through a file fails", status.message);
+        report(tally, 0, "fk_platform_make_dirs through a file fails", status.message);
     }
     status = fk_path_make_dirs(absolute);
-    report(user, !FK_FAILED(status) && fk_path_is_dir(absolute),
+    report(tally, !FK_FAILED(status) && fk_path_is_dir(absolute),
            "fk_path_make_dirs of an absolute path", status.message);
     status = fk_path_make_dirs("relative/folder");
-    report(user, FK_FAILED(status) && !fk_path_exists("relative"),
+    report(tally, FK_FAILED(status) && !fk_path_exists("relative"),
            "fk_path_make_dirs of a relative path fails", "it succeeded");
-    report(user, fk_platform_remove_tree(base) == 0 && !fk_path_exists(base),
+    report(tally, fk_platform_remove_tree(base) == 0 && !fk_path_exists(base),
            "fk_platform_make_dirs: scratch folder removed", base);
 }
 
-void fk_platform_checks(const char *scratch, fk_check_report report, void *user)
+void fk_platform_checks(const char *scratch, struct tally *tally)
 {
     static const unsigned counts[] = {0, 1, 2, 4, 15, 16, 17, 33, 100};
     size_t i;
     gauge_lock_init();
     for (i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        check_run_parallel(counts[i], report, user);
+        check_run_parallel(counts[i], tally);
     }
-    check_make_dirs(scratch, report, user);
+    check_make_dirs(scratch, tally);
 }

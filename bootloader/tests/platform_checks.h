@@ -1,12 +1,19 @@
-/* Checks of platform.c (fk_platform_make_dirs, fk_platform_run_parallel) for every operating
- * system: platform_check runs them (pytest), win_check too (under wine). */
+/* What the C check programs share: the one line each check prints, and the checks of
+ * platform.c (fk_platform_make_dirs, fk_platform_run_parallel) for every operating system,
+ * run by platform_check (pytest) and by win_check (under wine). */
 #ifndef FK_PLATFORM_CHECKS_H
 #define FK_PLATFORM_CHECKS_H
 
-/* Called once per check: ok, its name, and why it failed. */
-typedef void (*fk_check_report)(void *user, int ok, const char *name, const char *why);
+struct tally {
+    int passed;
+    int failed;
+};
 
-/* Runs the checks, making and removing folders below the existing folder `scratch`. */
-void fk_platform_checks(const char *scratch, fk_check_report report, void *user);
+/* Prints "ok <name>" or "FAIL <name>: <why>" and counts it. */
+void report(struct tally *tally, int ok, const char *name, const char *why);
+
+/* The checks of platform.c; they make and remove folders below the existing folder
+ * `scratch`. */
+void fk_platform_checks(const char *scratch, struct tally *tally);
 
 #endif /* FK_PLATFORM_CHECKS_H */

@@ -22,23 +22,6 @@
 
 #define CHECK_EXIT_MISMATCH 1
 
-struct tally {
-    int passed;
-    int failed;
-};
-
-static void report(struct tally *tally, int ok, const char *name, const char *why)
-{
-    if (ok) {
-        tally->passed++;
-        printf("ok %s\n", name);
-    } else {
-        tally->failed++;
-        printf("FAIL %s: %s\n", name, why);
-    }
-    fflush(stdout);
-}
-
 static void expect_text(struct tally *tally, const char *name, const char *got,
                         const char *wanted)
 {
@@ -394,16 +377,11 @@ static void note_max_path(void)
 }
 
 /* platform_checks.c (folder creation, run_parallel's threads) with Windows' own calls. */
-static void report_shared(void *user, int ok, const char *name, const char *why)
-{
-    report(user, ok, name, why);
-}
-
 static void check_shared(struct tally *tally)
 {
     char temp[FK_PATH_MAX];
     temp_folder_utf8(temp, sizeof temp);
-    fk_platform_checks(temp, report_shared, tally);
+    fk_platform_checks(temp, tally);
 }
 
 /* Without a manifest naming Windows 10 as supported, GetVersionExW says 6.2 (Windows 8). */

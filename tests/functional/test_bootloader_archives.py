@@ -1,8 +1,12 @@
-"""The bootloader's C reader on the shared fixture archives (tests/fixtures/archives/).
+"""The bootloader's C reader on the shared fixture archives (tests/fixtures/archives/), and
+its platform.c on this system.
 
-Builds bootloader/tests/archive_check with CMake (with AddressSanitizer when the compiler
-supports it) and runs it on every fixture: good files give exit 0, bad ones exactly one line
-on stderr and exit 1, never a crash or a sanitizer report.
+Builds bootloader/tests/archive_check and platform_check with CMake (with AddressSanitizer
+when the compiler supports it). archive_check runs on every fixture: good files give exit 0,
+bad ones exactly one line on stderr and exit 1, never a crash or a sanitizer report.
+platform_check: fk_platform_run_parallel runs every job once whatever their number (past its
+thread cap too), fk_platform_make_dirs makes what is missing and fails through a file (the
+same checks run under wine in win_check).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def _build(build_dir: Path, *, sanitize: bool) -> subprocess.CompletedProcess[st
     result = subprocess.run(configure, capture_output=True, text=True)
     if result.returncode == 0:
         result = subprocess.run(
-            ["cmake", "--build", str(build_dir), "--target", "archive_check"],
+            ["cmake", "--build", str(build_dir), "--target", "archive_check", "platform_check"],
             capture_output=True,
             text=True,
         )
@@ -55,6 +59,11 @@ def archive_check(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = _build(build_dir, sanitize=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return build_dir / "archive_check"
+
+
+@pytest.fixture(scope="module")
+def platform_check(archive_check: Path) -> Path:
+    return archive_check.with_name("platform_check")
 
 
 def _run(tool: Path, archive: Path) -> subprocess.CompletedProcess[str]:
@@ -118,3 +127,19 @@ def test_archive_check_reads_executables_signed_after_the_build(
     exe.write_bytes(bytes(data))
     damaged = _run(archive_check, exe)
     assert damaged.returncode == 1 and len(damaged.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_platform_check_passes(platform_check: Path, tmp_path: Path) -> None:
+    env = dict(os.environ, UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    done = subprocess.run(
+        [str(platform_check), str(tmp_path)], capture_output=True, text=True, env=env
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1].endswith(" passed, 0 failed"), done.stdout
+    # past the 16-thread cap: every job ran (the old code dropped jobs 16 and up)
+    for count in (17, 33, 100):
+        assert f"ok fk_platform_run_parallel of {count} jobs" in lines
+    assert "ok fk_platform_make_dirs through a file fails" in lines
+    assert list(tmp_path.iterdir()) == []
