@@ -124,6 +124,10 @@ def bench(session: nox.Session) -> None:
         str(ROOT / "bench" / "requirements.txt"),
         external=True,
     )
+    # freezekit as a platform wheel installs it (PyInstaller's wheel ships its bootloaders too):
+    # the bootloaders for this Python compiled now, not in a timed first build
+    prebuild = "from freezekit.assemble.bootloader import prebuild; prebuild()"
+    session.run(str(python), "-c", prebuild, external=True)
     session.run(str(python), str(ROOT / "bench" / "run.py"), *session.posargs, external=True)
 
 

@@ -28,4 +28,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
+# the bootloaders for this Python, as a platform wheel ships them (build/bootloaders/, named by
+# the C sources they came from: after an edit, the first build compiles a new one)
+.venv/bin/python -c "from freezekit.assemble.bootloader import prebuild; prebuild()"
 echo "setup: ready (.venv/bin/freezekit, .venv/bin/nox)"

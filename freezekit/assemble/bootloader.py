@@ -6,6 +6,12 @@ windowed, release or debug). ``find_bootloader`` prefers one shipped in the whee
 (``freezekit/_bootloaders/<tag>[-windowed]/run``) and otherwise compiles one on demand into a
 per-user cache, keyed by a hash of the C sources and the build flags. ``build_bootloader``
 compiles into a given folder (used by ``invoke bootloader`` and ``nox -s bootloader``).
+
+A checkout (an editable install) is to its sources what a platform wheel is to its own:
+``prebuild`` (run by setup.sh and by ``nox -s bench`` when they install freezekit) compiles the
+bootloaders for one Python into ``build/bootloaders/`` of the checkout, named like the cache's
+entries (the key of the sources they came from), so a first build there finds one as a wheel
+user's does, and a checkout whose C sources changed since compiles a new one.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from freezekit.errors import ToolchainError
-from freezekit.platforms import Os, Target
+from freezekit.errors import FreezekitError, ToolchainError
+from freezekit.platforms import Os, Target, headers_target
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,13 @@ def cache_root() -> Path:
     return Path(base) / "freezekit" / "bootloader"
 
 
+def prebuilt_root(sources: Path) -> Path | None:
+    """Where ``prebuild`` puts the bootloaders of a checkout (None: ``sources`` are the copy
+    inside an installed package, not a checkout's)."""
+    checkout = PACKAGE_DIR.parent
+    return checkout / "build" / "bootloaders" if sources == checkout / "bootloader" else None
+
+
 def _source_files(sources: Path) -> list[Path]:
     return sorted(
         path
@@ -116,14 +129,45 @@ def _cmake_flags(target: Target, variant: Variant) -> list[str]:
 
 
 def find_bootloader(target: Target, *, windowed: bool = False, debug: bool = False) -> Path:
-    """The bootloader for ``target``: shipped in the package, cached, or compiled now."""
+    """The bootloader for ``target``: shipped in the package, prebuilt in this checkout for its
+    sources as they are, cached, or compiled now (into the cache)."""
     variant = Variant(windowed=windowed, debug=debug)
     shipped = shipped_bootloader(target, variant)
     if shipped is not None:
         logger.debug("using the shipped bootloader %s", shipped)
         return shipped
     sources = source_dir()
-    final = cache_root() / f"{target.tag}{variant.suffix}-{build_key(target, variant, sources)}"
+    name = f"{target.tag}{variant.suffix}-{build_key(target, variant, sources)}"
+    prebuilt = prebuilt_root(sources)
+    if prebuilt is not None and (prebuilt / name / _exe_name(target)).is_file():
+        logger.debug("using the prebuilt bootloader %s", prebuilt / name)
+        return prebuilt / name / _exe_name(target)
+    return _compiled(cache_root() / name, target, variant, sources)
+
+
+def prebuild(python: Path | None = None) -> list[Path]:
+    """Compile the console and windowed bootloaders for ``python`` (default: this one) into the
+    checkout's ``build/bootloaders/``, unless there already; returns their paths. Raises
+    ToolchainError, or FreezekitError when freezekit does not run from a checkout."""
+    sources = source_dir()
+    root = prebuilt_root(sources)
+    if root is None:
+        raise FreezekitError(
+            f"freezekit at {PACKAGE_DIR} is an installed package, not a checkout",
+            hint="a platform wheel ships its bootloaders; other installs compile one on first use",
+        )
+    target = headers_target(python or Path(sys.executable))
+    found = []
+    for windowed in (False, True):
+        variant = Variant(windowed=windowed)
+        name = f"{target.tag}{variant.suffix}-{build_key(target, variant, sources)}"
+        found.append(_compiled(root / name, target, variant, sources))
+    return found
+
+
+def _compiled(final: Path, target: Target, variant: Variant, sources: Path) -> Path:
+    """The executable in the folder ``final``, compiled there first if missing (one process at
+    a time: the others wait and take its result)."""
     exe = final / _exe_name(target)
     if exe.is_file():
         logger.debug("using the cached bootloader %s", exe)

@@ -156,6 +156,38 @@ def test_cached_bootloader_is_reused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert find_bootloader(target) == cached
 
 
+def test_a_checkout_uses_its_prebuilt_bootloader_while_the_sources_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = _target(tmp_path)
+    checkout = tmp_path / "checkout"
+    sources = checkout / "bootloader"
+    sources.mkdir(parents=True)
+    (sources / "CMakeLists.txt").write_text("project(x C)\n")
+    monkeypatch.setattr(bootloader, "PACKAGE_DIR", checkout / "freezekit")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # empty: a first build
+    monkeypatch.setenv("PATH", "")  # no toolchain: nothing may be compiled
+    key = build_key(target, Variant(), sources)
+    prebuilt = checkout / "build" / "bootloaders" / f"linux-x86_64-3.12-{key}" / "run"
+    prebuilt.parent.mkdir(parents=True)
+    prebuilt.write_bytes(b"\x7fELF")
+    assert find_bootloader(target) == prebuilt
+    (sources / "main.c").write_text("int main(void) { return 0; }\n")  # an edit since
+    with pytest.raises(ToolchainError, match="cmake not found"):
+        find_bootloader(target)  # compiles for the new sources instead of the stale one
+
+
+def test_prebuild_is_for_checkouts_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from freezekit.errors import FreezekitError
+
+    package = tmp_path / "site-packages" / "freezekit"
+    (package / "_bootloader_src").mkdir(parents=True)
+    (package / "_bootloader_src" / "CMakeLists.txt").write_text("project(x C)\n")
+    monkeypatch.setattr(bootloader, "PACKAGE_DIR", package)
+    with pytest.raises(FreezekitError, match="an installed package, not a checkout"):
+        bootloader.prebuild()
+
+
 def test_build_key_depends_on_variant_and_sources(tmp_path: Path) -> None:
     target = _target(tmp_path)
     sources = tmp_path / "src"
