@@ -69,16 +69,11 @@ def order_items(items: Iterable[PkgItem]) -> list[PkgItem]:
 def compress_entry(raw: bytes, *, level: int) -> bytes:
     """One zstd frame, or for a large file independent frames behind a chunk index, so the
     bootloader can unpack it on several threads (format.py, "Chunked file entries")."""
-    if len(raw) < fmt.CHUNKED_MIN_SIZE:
+    spans = frame_spans(len(raw))
+    if len(spans) == 1:
         return compress(raw, level=level)
-    frames = [
-        compress(raw[start : start + fmt.CHUNK_RAW_SIZE], level=level)
-        for start in range(0, len(raw), fmt.CHUNK_RAW_SIZE)
-    ]
-    sizes = [
-        (len(frame), min(fmt.CHUNK_RAW_SIZE, len(raw) - i * fmt.CHUNK_RAW_SIZE))
-        for i, frame in enumerate(frames)
-    ]
+    frames = [compress(raw[start : start + length], level=level) for start, length in spans]
+    sizes = [(len(frame), length) for frame, (_, length) in zip(frames, spans, strict=True)]
     return fmt.encode_chunk_index(sizes) + b"".join(frames)
 
 

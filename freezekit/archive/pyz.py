@@ -175,14 +175,14 @@ def compress_frame(data: bytes, level: int) -> bytes:
 
 def frame_spans(size: int) -> list[tuple[int, int]]:
     """(start, length) of each zstd frame of a file entry of ``size`` bytes: one frame, or
-    frames of fmt.CHUNK_RAW_SIZE from fmt.CHUNKED_MIN_SIZE on (format.py, "Chunked file
-    entries")."""
+    from fmt.CHUNKED_MIN_SIZE on, at least two frames of equal size and at most
+    fmt.CHUNK_RAW_SIZE (format.py, "Chunked file entries"), so that the bootloader's
+    threads share even one large library (libpython: 2 x 2.7 MiB)."""
     if size < fmt.CHUNKED_MIN_SIZE:
         return [(0, size)]
-    return [
-        (start, min(fmt.CHUNK_RAW_SIZE, size - start))
-        for start in range(0, size, fmt.CHUNK_RAW_SIZE)
-    ]
+    count = max(2, -(-size // fmt.CHUNK_RAW_SIZE))
+    step = -(-size // count)
+    return [(start, min(step, size - start)) for start in range(0, size, step)]
 
 
 def precompress_files(

@@ -71,6 +71,22 @@ def test_frame_spans_are_the_frames_of_a_chunked_entry(monkeypatch: pytest.Monke
     assert pyz.frame_spans(100) == [(0, 100)]
 
 
+def test_a_large_entry_is_at_least_two_frames_of_equal_size() -> None:
+    """libpython (5.7 MB) and every other file from CHUNKED_MIN_SIZE on is two frames or more,
+    so the bootloader's threads share it; no frame is over CHUNK_RAW_SIZE."""
+    for size in (fmt.CHUNKED_MIN_SIZE, 5_728_512, 25_023_184, 5 * fmt.CHUNK_RAW_SIZE + 1):
+        spans = pyz.frame_spans(size)
+        assert len(spans) >= 2
+        assert spans[0][0] == 0 and sum(length for _, length in spans) == size
+        assert all(
+            start + length == nxt
+            for (start, length), (nxt, _) in zip(spans[:-1], spans[1:], strict=True)
+        )
+        assert max(length for _, length in spans) <= fmt.CHUNK_RAW_SIZE
+        assert max(length for _, length in spans) - min(length for _, length in spans) < len(spans)
+    assert len(pyz.frame_spans(fmt.CHUNKED_MIN_SIZE - 1)) == 1
+
+
 def _pkg(files: list[Path]) -> bytes:
     out = io.BytesIO()
     items = [
