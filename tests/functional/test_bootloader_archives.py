@@ -143,3 +143,32 @@ def test_platform_check_passes(platform_check: Path, tmp_path: Path) -> None:
         assert f"ok fk_platform_run_parallel of {count} jobs" in lines
     assert "ok fk_platform_make_dirs through a file fails" in lines
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_archive_check_finds_the_first_entry_of_each_name(
+    archive_check: Path, tmp_path: Path
+) -> None:
+    """fk_archive_find is a binary search of an index sorted at open: on a TOC whose head is
+    not sorted (options, the script) and where one name has three kinds (an option, a script
+    and a data file), every lookup gives the first entry of the TOC with that name (and kind).
+    An index sort that does not keep equal names in TOC order fails here (entry 1)."""
+    from freezekit.archive.pkg import PkgHeader, PkgItem, write_pkg
+    from freezekit.toc import EntryKind
+
+    items = [
+        PkgItem(name="zeta", kind=EntryKind.OPTION),
+        PkgItem(name="m", kind=EntryKind.OPTION),
+        PkgItem(name="alpha", kind=EntryKind.OPTION),
+        PkgItem(name="m", kind=EntryKind.SCRIPT, data=b"script"),
+        PkgItem(name="m", kind=EntryKind.DATA, data=b"data"),
+        *(PkgItem(name=f"pkg/f{i:03d}.txt", kind=EntryKind.DATA, data=b"x") for i in range(300)),
+    ]
+    archive = tmp_path / "names.bin"
+    with archive.open("wb") as out:
+        out.write(b"\0" * 64)
+        header = PkgHeader(flags=0, py_version=(3, 12), libpython="libpython3.12.so")
+        write_pkg(out, items, header, pkg_offset=64, level=3)
+    result = _run(archive_check, archive)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.strip().endswith("ok (305 entries)")
