@@ -14,11 +14,13 @@ Standard library + modulegraph2; runs under the target Python inside the analysi
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import _mgadapter
 from .extscan import ModuleFinder, add_import
+from .lazymodules import lazy_submodules
 
 
 def source_imports(source: bytes, filename: str, module: str) -> list[str]:
@@ -171,7 +173,8 @@ def add_dynamic_imports(
     excluded: list[str],
     drain: Callable[[], None],
 ) -> list[tuple[str, str]]:
-    """Add the modules non-stdlib source modules import with a constant name through calls;
+    """Add the modules non-stdlib source modules import with a constant name through calls,
+    and the submodules a package's ``__getattr__`` imports by attribute name (lazymodules.py);
     returns the pairs added (optional imports: a call may sit behind a condition)."""
     import os
 
@@ -201,11 +204,13 @@ def add_dynamic_imports(
             seen.add(node.identifier)
             try:
                 with open(file, "rb") as stream:
-                    names = dynamic_imports(
-                        stream.read(), file, node.identifier, is_package=is_package
-                    )
+                    source = stream.read()
             except OSError:
                 continue
+            names = dynamic_imports(source, file, node.identifier, is_package=is_package)
+            if is_package:  # submodules its __getattr__ imports by name (lazymodules.py)
+                stub = functools.partial(_read, file[:-3] + ".pyi")
+                names += lazy_submodules(source, file, node.identifier, read_stub=stub)
             for name in names:
                 known = graph.find_node(name)
                 if known is not None and not isinstance(known, mg.MissingModule):
@@ -215,6 +220,14 @@ def add_dynamic_imports(
                 if add_import(graph, node, name, optional):
                     added.append((node.identifier, name))
             drain()
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None
 
 
 def submodules_named(

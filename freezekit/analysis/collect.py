@@ -110,7 +110,7 @@ def package_data(package: str, folder: str) -> list[TocEntry]:
         for file_name in sorted(filenames):
             if is_shared_library(file_name):
                 native.update(p for p in (here, *here.parents) if p != Path("."))
-            elif not (
+            elif _stub_read_at_run_time(Path(dirpath, file_name)) or not (
                 file_name.startswith(".")
                 or file_name.endswith(_NOT_DATA_SUFFIXES)
                 or file_name in _NOT_DATA_NAMES
@@ -131,6 +131,18 @@ def package_data(package: str, folder: str) -> list[TocEntry]:
             )
         )
     return entries
+
+
+def _stub_read_at_run_time(path: Path) -> bool:
+    """The ``__init__.pyi`` of a package whose ``__init__`` calls ``lazy_loader.attach_stub(
+    __name__, __file__)``: the stub lists the lazy attributes and is read at run time
+    (scikit-image)."""
+    if path.name != "__init__.pyi":
+        return False
+    try:
+        return b"attach_stub(" in path.with_suffix(".py").read_bytes()
+    except OSError:
+        return False
 
 
 def _is_program(path: Path) -> bool:

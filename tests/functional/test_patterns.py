@@ -141,3 +141,12 @@ def test_patterns_sphinx_two_page_build(
     out = tmp_path / "html"
     lines = _run(frozen_app, venv_python, "sphinx_app.py", str(APPS / "sphinx_project"), str(out))
     assert lines == ["status 0", "index True True", "second True True", "static True True"]
+
+
+def test_patterns_lazy_submodules_by_attribute(frozen_app: FrozenAppFactory) -> None:
+    """A package's __getattr__ importing f"pkg.{name}" for the names it lists (scipy), and a
+    lazy_loader-style attach_stub reading __init__.pyi at run time (scikit-image): the listed
+    submodules are bundled, an unlisted one is not."""
+    ran = frozen_app("lazy_subs").run()
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.splitlines() == ["alpha beta", "gamma 42", "unlisted bundled: False"]

@@ -15,6 +15,7 @@ from freezekit.analysis.extscan import (
     is_compressed,
     trace_imports,
 )
+from freezekit.analysis.lazymodules import lazy_submodules
 from freezekit.analysis.userstrings import dotted_strings, is_app_file, module_named
 from freezekit.toc import EntryKind
 
@@ -186,3 +187,91 @@ def test_submodules_named_in_from_imports(tmp_path: Path) -> None:
     helper.write_text("from unittest import mock, TestCase\nimport json\n")
     names = submodules_named(str(helper), "helper", "unittest", excluded=())
     assert names == ["unittest", "unittest.mock"]  # TestCase is a class, json not under root
+
+
+def test_lazy_submodules_of_a_module_getattr() -> None:
+    """scipy's and scikit-learn's way: a list, and ``__getattr__`` importing f"pkg.{name}"."""
+    source = (
+        b"import importlib as _importlib\n"
+        b"submodules = ['fft', 'signal']\n"
+        b"submodules += ['odr']\n"
+        b"__all__ = submodules + ['LowLevelCallable']\n"
+        b"def __getattr__(name):\n"
+        b"    if name in submodules:\n"
+        b"        return _importlib.import_module(f'scipy.{name}')\n"
+        b"    raise AttributeError(name)\n"
+    )
+    assert lazy_submodules(source, "__init__.py", "scipy") == [
+        "scipy.fft",
+        "scipy.odr",
+        "scipy.signal",
+    ]
+    # f"{__name__}.{name}" and "." + name anchored at __name__, guarded by __all__ only
+    for call in (b"import_module(f'{__name__}.{attr}')", b"import_module('.' + attr, __name__)"):
+        source = (
+            b"import importlib\n__all__ = ('tz', 'parser', 'easter')\n"
+            b"def __getattr__(attr):\n    return importlib." + call + b"\n"
+        )
+        assert lazy_submodules(source, "__init__.py", "dateutil") == [
+            "dateutil.easter",
+            "dateutil.parser",
+            "dateutil.tz",
+        ]
+
+
+def test_lazy_submodules_need_an_import_of_the_attribute_name() -> None:
+    """A __getattr__ that imports fixed names, another package's modules or nothing, and a
+    package without __getattr__: nothing (so their apps do not grow)."""
+    sources = [
+        b"__all__ = ['a', 'b']\n",
+        b"__all__ = ['a']\ndef __getattr__(name):\n    raise AttributeError(name)\n",
+        b"__all__ = ['a']\ndef __getattr__(name):\n    from ._main import main\n    return main\n",
+        b"__all__ = ['a']\ndef __getattr__(name):\n    return import_module(f'other.{name}')\n",
+        b"__all__ = ['a']\ndef __getattr__(name):\n    return import_module(name)\n",
+        b"__all__ = ['a']\ndef helper(name):\n    return import_module(f'pkg.{name}')\n",
+        b"def __getattr__(name:\n",  # a syntax error
+    ]
+    for source in sources:
+        assert lazy_submodules(source, "__init__.py", "pkg") == [], source
+
+
+def test_lazy_submodules_of_lazy_loader() -> None:
+    """lazy_loader.attach's submodules and submod_attrs, and attach_stub's __init__.pyi."""
+    source = (
+        b"import lazy_loader as lazy\n"
+        b"subs = ['filters', 'io']\n"
+        b"__getattr__, __dir__, __all__ = lazy.attach(\n"
+        b"    __name__, submodules=subs, submod_attrs={'_shared': ['x'], 'color.adapt': ['y']}\n"
+        b")\n"
+    )
+    assert lazy_submodules(source, "__init__.py", "pkg") == [
+        "pkg._shared",
+        "pkg.color.adapt",
+        "pkg.filters",
+        "pkg.io",
+    ]
+    stub = b"from . import data, draw\nfrom .util import img_as_float\nfrom os import path\n"
+    source = (
+        b"import lazy_loader as lazy\n"
+        b"__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)\n"
+    )
+    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: stub) == [
+        "pkg.data",
+        "pkg.draw",
+        "pkg.util",
+    ]
+    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: None) == []
+
+
+def test_package_data_keeps_a_stub_that_lazy_loader_reads(tmp_path: Path) -> None:
+    lazy = tmp_path / "lazy"
+    _write(
+        lazy / "__init__.py",
+        "import lazy_loader\nx = lazy_loader.attach_stub(__name__, __file__)\n",
+    )
+    _write(lazy / "__init__.pyi", "from . import sub\n")
+    plain = tmp_path / "plain"
+    _write(plain / "__init__.py", "from . import sub\n")
+    _write(plain / "__init__.pyi", "from . import sub\n")
+    assert [e.name for e in package_data("lazy", str(lazy))] == ["lazy/__init__.pyi"]
+    assert package_data("plain", str(plain)) == []

@@ -1,0 +1,230 @@
+"""Submodules a package loads lazily, by attribute, through its ``__init__``.
+
+A package can leave its submodules unimported until an attribute names them: a module-level
+``__getattr__(name)`` that does ``importlib.import_module(f"scipy.{name}")`` (or
+``f"{__name__}.{name}"``, ``"." + name`` with ``__name__``) for the names of a list
+(``if name in submodules:``, else ``__all__``), or ``lazy_loader.attach(__name__,
+submodules=[...], submod_attrs={...})``, or ``lazy_loader.attach_stub(__name__, __file__)``
+with the names in the ``__init__.pyi`` next to it. ``import scipy; scipy.signal.medfilt(...)``
+then imports ``scipy.signal`` at run time, and no import statement shows it. This reads the
+``__init__`` source and returns the names the package lists; the caller keeps those that
+exist as submodules on disk (a name of ``__all__`` may be a function) and adds them as optional
+imports of the package. A package without such a ``__getattr__`` or ``attach`` call gives
+nothing, so its size is unchanged.
+
+Standard library only; runs under the target Python inside the analysis worker.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+_IMPORT_CALLS = ("import_module", "__import__")
+_SELF = ("__name__", "__package__")
+_PARAM = "\x00"  # where the attribute name goes in a rendered import name
+
+
+def lazy_submodules(
+    source: bytes,
+    filename: str,
+    package: str,
+    *,
+    read_stub: Callable[[], bytes | None] = lambda: None,
+) -> list[str]:
+    """Absolute names (``package.x``) of the submodules that ``package``'s ``__init__`` source
+    loads on attribute access; ``read_stub`` gives its ``__init__.pyi`` for ``attach_stub``."""
+    if b"__getattr__" not in source and b"attach" not in source:
+        return []
+    try:
+        tree = ast.parse(source, filename)
+    except (SyntaxError, ValueError):
+        return []
+    values = _module_values(tree)
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and node.args.args:
+            names |= _getattr_names(node, package, values)
+    for call in _module_calls(tree):
+        called = _called_name(call)
+        if called == "attach" and _first_is_self(call):
+            submodules = _argument(call, 1, "submodules")
+            attrs = _argument(call, 2, "submod_attrs")
+            for arg in (submodules, attrs):
+                if arg is not None:
+                    names |= _strings(arg, values)
+        elif called == "attach_stub" and _first_is_self(call):
+            stub = read_stub()
+            if stub is not None:
+                names |= _stub_submodules(stub)
+    return sorted(
+        f"{package}.{name}" for name in names if all(p.isidentifier() for p in name.split("."))
+    )
+
+
+def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
+    """Every value given to a module-level name (``x = [...]``, ``x += [...]``)."""
+    values: dict[str, list[ast.expr]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(node.value)
+        elif (
+            isinstance(node, (ast.AugAssign, ast.AnnAssign))
+            and isinstance(node.target, ast.Name)
+            and node.value is not None
+        ):
+            values.setdefault(node.target.id, []).append(node.value)
+    return values
+
+
+def _strings(expr: ast.expr, values: dict[str, list[ast.expr]], depth: int = 0) -> set[str]:
+    """The string constants a list/tuple/set literal, a dict's keys, a name bound to one, a
+    sum of them or ``list(...)``/``sorted(...)`` of one hold."""
+    if depth > 8:
+        return set()
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return {
+            e.value for e in expr.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        }
+    if isinstance(expr, ast.Dict):
+        return {
+            k.value for k in expr.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
+        }
+    if isinstance(expr, ast.Name):
+        found: set[str] = set()
+        for value in values.get(expr.id, []):
+            found |= _strings(value, values, depth + 1)
+        return found
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.BitOr)):
+        return _strings(expr.left, values, depth + 1) | _strings(expr.right, values, depth + 1)
+    if isinstance(expr, ast.Call) and expr.args:
+        func = expr.func
+        if isinstance(func, ast.Name) and func.id in (
+            "list",
+            "tuple",
+            "set",
+            "frozenset",
+            "sorted",
+        ):
+            return _strings(expr.args[0], values, depth + 1)
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "keys"  # submodules.keys()
+        and not expr.args
+    ):
+        return _strings(expr.func.value, values, depth + 1)
+    return set()
+
+
+def _getattr_names(
+    func: ast.FunctionDef, package: str, values: dict[str, list[ast.expr]]
+) -> set[str]:
+    """The names a module ``__getattr__(name)`` imports as ``package.<name>``: those of the
+    list it checks ``name in``, else ``__all__``; nothing when it imports no such name."""
+    param = func.args.args[0].arg
+    if not any(_imports_attribute(call, param, package) for call in _calls(func)):
+        return set()
+    guards: set[str] = set()
+    for node in ast.walk(func):
+        if (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Name)
+            and node.left.id == param
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.In)
+        ):
+            guards |= _strings(node.comparators[0], values)
+    if guards:
+        return guards
+    return _strings(ast.Name("__all__"), values)
+
+
+def _imports_attribute(call: ast.Call, param: str, package: str) -> bool:
+    """``import_module(f"pkg.{name}")``, ``import_module(f"{__name__}.{name}")``,
+    ``import_module("." + name, __name__)`` and the like, for the package ``package``."""
+    if _called_name(call) not in _IMPORT_CALLS or not call.args:
+        return False
+    rendered = _render(call.args[0], param, package)
+    if rendered == f"{package}.{_PARAM}":
+        return True
+    if rendered == f".{_PARAM}":  # relative: anchored at the package itself
+        anchor = _argument(call, 1, "package")
+        return (isinstance(anchor, ast.Name) and anchor.id in _SELF) or (
+            isinstance(anchor, ast.Constant) and anchor.value == package
+        )
+    return False
+
+
+def _render(expr: ast.expr, param: str, package: str) -> str | None:
+    """The import name an expression builds: constants as they are, ``__name__`` and
+    ``__package__`` as the package, the parameter as ``_PARAM``; None for anything else."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.Name):
+        if expr.id == param:
+            return _PARAM
+        return package if expr.id in _SELF else None
+    if isinstance(expr, ast.FormattedValue) and expr.conversion == -1 and expr.format_spec is None:
+        return _render(expr.value, param, package)
+    if isinstance(expr, ast.JoinedStr):
+        parts = [_render(value, param, package) for value in expr.values]
+        return None if None in parts else "".join(p for p in parts if p is not None)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left, right = _render(expr.left, param, package), _render(expr.right, param, package)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _stub_submodules(stub: bytes) -> set[str]:
+    """``from . import a, b`` and ``from .c import x`` in an ``__init__.pyi``: a, b, c."""
+    try:
+        tree = ast.parse(stub)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module)
+            else:
+                names.update(alias.name for alias in node.names if alias.name != "*")
+    return names
+
+
+def _calls(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+
+def _module_calls(tree: ast.Module) -> list[ast.Call]:
+    """Calls in module-level statements (not inside functions or classes)."""
+    found: list[ast.Call] = []
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        found.extend(_calls(statement))
+    return found
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _first_is_self(call: ast.Call) -> bool:
+    first = call.args[0] if call.args else _keyword(call, "package_name")
+    return isinstance(first, ast.Name) and first.id in _SELF
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    if len(call.args) > position:
+        return call.args[position]
+    return _keyword(call, keyword)
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)

@@ -1,0 +1,4 @@
+from . import gamma
+from .delta import twice
+
+__all__ = ["gamma", "twice"]
