@@ -44,27 +44,36 @@ jobs, optimize = json.load(sys.stdin)
 errors = []
 reused = 0
 
+CODE = type(compile("", "", "exec"))
+
 def renamed(code, filename):
-    consts = tuple(
-        renamed(c, filename) if isinstance(c, type(code)) else c for c in code.co_consts
-    )
+    consts = code.co_consts
+    if CODE not in map(type, consts):  # most functions hold no code object
+        return code.replace(co_filename=filename)
+    consts = tuple([renamed(c, filename) if type(c) is CODE else c for c in consts])
     return code.replace(co_filename=filename, co_consts=consts)
 
-def from_pyc(source, text, filename):
+def read(path):
+    with open(path, "rb") as stream:
+        return stream.read()
+
+def from_pyc(source, filename):
     # the interpreter's compiled file when importlib would take it for this source
     try:
         st = os.stat(source)
-        with open(cache_from_source(source, optimization=optimize or ""), "rb") as stream:
-            data = stream.read()
+        data = read(cache_from_source(source, optimization=optimize or ""))
     except (OSError, ValueError, NotImplementedError):
         return None
-    if len(data) < 16 or data[:4] != MAGIC_NUMBER or st.st_size != len(text):
+    if len(data) < 16 or data[:4] != MAGIC_NUMBER:
         return None
     flags = int.from_bytes(data[4:8], "little")
     if flags & ~3:
         return None
     if flags & 1:  # hash-based: checked whatever its check_source bit says
-        if data[8:16] != source_hash(text):
+        try:
+            if data[8:16] != source_hash(read(source)):
+                return None
+        except OSError:
             return None
     else:  # timestamp-based: the source's mtime and size, as importlib compares them
         stamp = (int(st.st_mtime) & 0xFFFFFFFF) | (st.st_size & 0xFFFFFFFF) << 32
@@ -77,11 +86,9 @@ def from_pyc(source, text, filename):
 
 for key, source, filename, out, installed in jobs:
     try:
-        with open(source, "rb") as stream:
-            text = stream.read()
-        code = from_pyc(source, text, filename) if installed else None
+        code = from_pyc(source, filename) if installed else None
         if code is None:
-            code = compile(text, filename, "exec", dont_inherit=True, optimize=optimize)
+            code = compile(read(source), filename, "exec", dont_inherit=True, optimize=optimize)
         else:
             reused += 1
     except SyntaxError as exc:
