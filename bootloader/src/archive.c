@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_d_forceIgnoreChecksum (zstd >= 1.4.7) */
 #include <zstd.h>
 
 #include "crc32.h"
@@ -626,33 +627,71 @@ static fk_status read_stored(const struct fk_archive *archive, const char *name,
 
 enum { FK_STREAM_CHUNK = 1 << 17 };
 
+struct fk_decoder {
+    ZSTD_DCtx *dctx;
+    unsigned char *in;  /* FK_STREAM_CHUNK stored bytes */
+    unsigned char *out; /* ZSTD_DStreamOutSize() raw bytes */
+};
+
+fk_status fk_decoder_new(struct fk_decoder **decoder, int trusted)
+{
+    struct fk_decoder *made = calloc(1, sizeof *made);
+    *decoder = NULL;
+    if (made != NULL) {
+        made->dctx = ZSTD_createDCtx();
+        made->in = malloc(FK_STREAM_CHUNK);
+        made->out = malloc(ZSTD_DStreamOutSize());
+    }
+    if (made == NULL || made->dctx == NULL || made->in == NULL || made->out == NULL) {
+        fk_decoder_free(made);
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for decompression");
+    }
+    if (trusted) {
+        ZSTD_DCtx_setParameter(made->dctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
+    }
+    *decoder = made;
+    return fk_ok();
+}
+
+void fk_decoder_free(struct fk_decoder *decoder)
+{
+    if (decoder != NULL) {
+        ZSTD_freeDCtx(decoder->dctx);
+        free(decoder->in);
+        free(decoder->out);
+        free(decoder);
+    }
+}
+
 /* Decompresses the stored bytes [offset, offset+left) of the file, which must give exactly
  * raw_size bytes, handing them to `sink` piece by piece. */
 static fk_status stream_range(const struct fk_archive *archive, const char *name,
-                              uint64_t offset, uint64_t left, uint64_t raw_size, ZSTD_DCtx *dctx,
-                              unsigned char *in, unsigned char *out, fk_sink sink, void *user)
+                              uint64_t offset, uint64_t left, uint64_t raw_size,
+                              struct fk_decoder *decoder, fk_sink sink, void *user)
 {
     uint64_t produced = 0;
     size_t last = 1;
     fk_status status = fk_ok();
+    /* a decoder left mid-frame by an earlier error starts over */
+    ZSTD_DCtx_reset(decoder->dctx, ZSTD_reset_session_only);
     while (left > 0 && !FK_FAILED(status)) {
         size_t chunk = left < FK_STREAM_CHUNK ? (size_t)left : FK_STREAM_CHUNK;
         ZSTD_inBuffer input;
-        status = fk_platform_read_at(archive->file, archive->path, offset, in, chunk);
+        status = fk_platform_read_at(archive->file, archive->path, offset, decoder->in, chunk);
         if (FK_FAILED(status)) {
             break;
         }
         offset += chunk;
         left -= chunk;
-        input.src = in;
+        input.src = decoder->in;
         input.size = chunk;
         input.pos = 0;
         while (input.pos < input.size && !FK_FAILED(status)) {
             ZSTD_outBuffer output;
-            output.dst = out;
+            output.dst = decoder->out;
             output.size = ZSTD_DStreamOutSize();
             output.pos = 0;
-            last = ZSTD_decompressStream(dctx, &output, &input);
+            last = ZSTD_decompressStream(decoder->dctx, &output, &input);
             if (ZSTD_isError(last)) {
                 return fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s"
                                FK_DAMAGED, name, ZSTD_getErrorName(last));
@@ -663,7 +702,7 @@ static fk_status stream_range(const struct fk_archive *archive, const char *name
                                FK_DAMAGED, name, (unsigned long long)raw_size);
             }
             if (output.pos > 0) {
-                status = sink(user, out, output.pos);
+                status = sink(user, decoder->out, output.pos);
             }
         }
     }
@@ -675,22 +714,21 @@ static fk_status stream_range(const struct fk_archive *archive, const char *name
     return status;
 }
 
-/* Streams [offset, offset+stored) of the file through a fresh decoder and fixed buffers. */
+/* Streams [offset, offset+stored) of the file through `decoder`, or a fresh one. */
 static fk_status stream_zstd(const struct fk_archive *archive, const char *name, uint64_t offset,
-                             uint64_t stored, uint64_t raw_size, fk_sink sink, void *user)
+                             uint64_t stored, uint64_t raw_size, struct fk_decoder *decoder,
+                             fk_sink sink, void *user)
 {
-    ZSTD_DCtx *dctx = ZSTD_createDCtx();
-    unsigned char *in = malloc(FK_STREAM_CHUNK);
-    unsigned char *out = malloc(ZSTD_DStreamOutSize());
-    fk_status status;
-    if (dctx == NULL || in == NULL || out == NULL) {
-        status = fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for decompression", name);
-    } else {
-        status = stream_range(archive, name, offset, stored, raw_size, dctx, in, out, sink, user);
+    struct fk_decoder *fresh = NULL;
+    fk_status status = fk_ok();
+    if (decoder == NULL) {
+        status = fk_decoder_new(&fresh, 0);
+        decoder = fresh;
     }
-    ZSTD_freeDCtx(dctx);
-    free(in);
-    free(out);
+    if (!FK_FAILED(status)) {
+        status = stream_range(archive, name, offset, stored, raw_size, decoder, sink, user);
+    }
+    fk_decoder_free(fresh);
     return status;
 }
 
@@ -769,18 +807,16 @@ cleanup:
     return status;
 }
 
-fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct fk_entry *entry,
-                                  const struct fk_chunk *chunk, fk_sink sink, void *user)
-{
-    return stream_zstd(archive, entry->name,
-                       archive->pkg_offset + entry->data_offset + chunk->stored_offset,
-                       chunk->stored_size, chunk->raw_size, sink, user);
-}
-
-fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_entry *entry,
+fk_status fk_archive_decode(const struct fk_archive *archive, const struct fk_entry *entry,
+                            const struct fk_chunk *chunk, struct fk_decoder *decoder,
                             fk_sink sink, void *user)
 {
     fk_status status = fk_ok();
+    if (chunk != NULL) {
+        return stream_zstd(archive, entry->name,
+                           archive->pkg_offset + entry->data_offset + chunk->stored_offset,
+                           chunk->stored_size, chunk->raw_size, decoder, sink, user);
+    }
     if (entry->compression != FK_COMPRESSION_ZSTD) {
         unsigned char *data = NULL;
         size_t length = 0;
@@ -793,7 +829,19 @@ fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_en
     }
     /* a chunked entry streams as well: zstd skips the index frame and reads across frames */
     return stream_zstd(archive, entry->name, archive->pkg_offset + entry->data_offset,
-                       entry->stored_size, entry->raw_size, sink, user);
+                       entry->stored_size, entry->raw_size, decoder, sink, user);
+}
+
+fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct fk_entry *entry,
+                                  const struct fk_chunk *chunk, fk_sink sink, void *user)
+{
+    return fk_archive_decode(archive, entry, chunk, NULL, sink, user);
+}
+
+fk_status fk_archive_stream(const struct fk_archive *archive, const struct fk_entry *entry,
+                            fk_sink sink, void *user)
+{
+    return fk_archive_decode(archive, entry, NULL, NULL, sink, user);
 }
 
 fk_status fk_archive_read(const struct fk_archive *archive, const struct fk_entry *entry,

@@ -105,6 +105,19 @@ fk_status fk_archive_chunks(const struct fk_archive *archive, const struct fk_en
 /* Like fk_archive_stream, for one chunk: gives exactly chunk->raw_size bytes. */
 fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct fk_entry *entry,
                                   const struct fk_chunk *chunk, fk_sink sink, void *user);
+
+/* A zstd decoder with its buffers, made once and used for many entries by one thread. With
+ * `trusted` (this process checked the payload digest, fk_archive_verify, which covers every
+ * stored byte) the frames' content checksums are not computed again: the same bytes are not
+ * hashed twice. Every size and format check stays. */
+struct fk_decoder;
+fk_status fk_decoder_new(struct fk_decoder **decoder, int trusted);
+void fk_decoder_free(struct fk_decoder *decoder);
+/* fk_archive_stream (chunk NULL) or fk_archive_stream_chunk through `decoder` (NULL: a fresh,
+ * untrusted one for this call). */
+fk_status fk_archive_decode(const struct fk_archive *archive, const struct fk_entry *entry,
+                            const struct fk_chunk *chunk, struct fk_decoder *decoder,
+                            fk_sink sink, void *user);
 const char *fk_archive_kind_name(unsigned kind);
 int fk_archive_is_file_kind(unsigned kind);
 

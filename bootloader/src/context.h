@@ -27,6 +27,7 @@ struct fk_context {
     char top_dir[FK_PATH_MAX]; /* sys._MEIPASS */
     fk_handle top_lock;        /* shared flock held on top_dir while we run */
     int inherited;             /* top_dir came from _FREEZEKIT_TOP_DIR (a worker) */
+    int verified;              /* this process checked the payload digest (fk_archive_verify) */
 
     struct fk_python *python;  /* NULL until libpython is loaded */
     /* The first damage found while Python runs (_freezekit raised OSError for it): an

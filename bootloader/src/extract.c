@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xxh64.h"
 
 #define FK_TEMP_PREFIX "_MEIfk"
 #define FK_ATTEMPTS 8
@@ -85,10 +86,12 @@ static fk_status append_to_file(void *user, const void *data, size_t length)
     return fk_platform_append(sink->file, sink->path, data, length);
 }
 
-/* Writes a file entry to `dest`/`relative` as it decompresses; a failure removes the partial
- * file. `path` is the same file as one path (for messages and the clean-up). */
+/* Writes a file entry to `dest`/`relative` as it decompresses through `decoder` (NULL: a
+ * fresh one); a failure removes the partial file. `path` is the same file as one path (for
+ * messages and the clean-up). */
 static fk_status stream_to_file(const struct fk_archive *archive, const struct fk_entry *entry,
-                                const char *dest, const char *relative, const char *path)
+                                struct fk_decoder *decoder, const char *dest,
+                                const char *relative, const char *path)
 {
     struct file_sink sink;
     fk_status status = fk_platform_create_beneath(dest, relative, &sink.file);
@@ -96,7 +99,7 @@ static fk_status stream_to_file(const struct fk_archive *archive, const struct f
         return status;
     }
     sink.path = path;
-    status = fk_archive_stream(archive, entry, append_to_file, &sink);
+    status = fk_archive_decode(archive, entry, NULL, decoder, append_to_file, &sink);
     if (FK_FAILED(status)) {
         fk_platform_finish_file(sink.file, path, entry->mode, 1);
         return status;
@@ -105,7 +108,7 @@ static fk_status stream_to_file(const struct fk_archive *archive, const struct f
 }
 
 static fk_status write_entry(const struct fk_archive *archive, const struct fk_entry *entry,
-                             const char *dest)
+                             struct fk_decoder *decoder, const char *dest)
 {
     char path[FK_PATH_MAX];
     unsigned char *data = NULL;
@@ -115,7 +118,7 @@ static fk_status write_entry(const struct fk_archive *archive, const struct fk_e
         goto cleanup;
     }
     if (entry->kind != FK_KIND_SYMLINK) {
-        status = stream_to_file(archive, entry, dest, entry->name, path);
+        status = stream_to_file(archive, entry, decoder, dest, entry->name, path);
         goto cleanup;
     }
     status = fk_archive_read(archive, entry, &data, &length);
@@ -142,7 +145,8 @@ cleanup:
 /* On demand (the app is running, other processes may share the folder): the file is written
  * under a private name and renamed into place, so nobody ever sees it half-written. */
 static fk_status write_entry_atomic(const struct fk_archive *archive,
-                                    const struct fk_entry *entry, const char *dest)
+                                    const struct fk_entry *entry, struct fk_decoder *decoder,
+                                    const char *dest)
 {
     char path[FK_PATH_MAX];
     char partial[FK_PATH_MAX];
@@ -154,7 +158,7 @@ static fk_status write_entry_atomic(const struct fk_archive *archive,
         return status;
     }
     if (entry->kind == FK_KIND_SYMLINK) {
-        return write_entry(archive, entry, dest);
+        return write_entry(archive, entry, decoder, dest);
     }
     written = snprintf(partial_name, sizeof partial_name, "%s.%lu.part", entry->name,
                        fk_platform_process_id());
@@ -163,7 +167,7 @@ static fk_status write_entry_atomic(const struct fk_archive *archive,
     }
     status = fk_path_join(partial, sizeof partial, dest, partial_name);
     if (!FK_FAILED(status)) {
-        status = stream_to_file(archive, entry, dest, partial_name, partial);
+        status = stream_to_file(archive, entry, decoder, dest, partial_name, partial);
     }
     if (!FK_FAILED(status)) {
         status = fk_platform_rename_file(partial, path, &lost);
@@ -225,7 +229,7 @@ static fk_status extract_external(const struct fk_context *ctx, struct fk_siblin
         return fk_fail(FK_E_ARCHIVE, 0, "file %s is not in the sibling app %s/%s (MERGE); "
                        "rebuild the merged apps together", entry->name, ctx->exe_dir, name);
     }
-    return write_entry(&sibling->archive, shared, dest);
+    return write_entry(&sibling->archive, shared, NULL, dest); /* not under our digest */
 }
 
 /* A large file unpacked by several workers at once, one chunk (zstd frame) each: created
@@ -247,10 +251,12 @@ struct extract_unit {
     uint64_t weight; /* raw bytes */
 };
 
-/* One extraction worker's share of the units, and what went wrong, if anything. */
+/* One extraction worker's share of the units, its decoder, and what went wrong, if anything. */
 struct extract_share {
     const struct fk_archive *archive;
-    fk_status (*write)(const struct fk_archive *, const struct fk_entry *, const char *);
+    struct fk_decoder *decoder;
+    fk_status (*write)(const struct fk_archive *, const struct fk_entry *, struct fk_decoder *,
+                       const char *);
     const char *dest;
     struct extract_unit **units;
     size_t count;
@@ -280,13 +286,13 @@ static void extract_share_run(void *user)
         const struct extract_unit *unit = share->units[i];
         if (unit->chunk == NULL) {
             share->status = share->write(share->archive, &share->archive->entries[unit->entry],
-                                         share->dest);
+                                         share->decoder, share->dest);
         } else {
             struct chunk_sink sink;
             sink.split = unit->split;
             sink.offset = unit->chunk->raw_offset;
-            share->status = fk_archive_stream_chunk(share->archive, unit->split->entry,
-                                                    unit->chunk, write_chunk_piece, &sink);
+            share->status = fk_archive_decode(share->archive, unit->split->entry, unit->chunk,
+                                              share->decoder, write_chunk_piece, &sink);
         }
     }
 }
@@ -364,9 +370,9 @@ static fk_status close_split(struct split_file *split, int atomic, int failed)
 /* Writes the entries `indexes[0..count)` below `dest` on one thread per core, at most
  * MAX_WORKERS; large chunked files are shared out chunk by chunk. With `atomic` each file is
  * written under a private name and renamed into place, and files already there are left
- * alone. */
+ * alone. `trusted`: this process verified the payload digest (see fk_decoder_new). */
 static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
-                                  const size_t *indexes, size_t count, int atomic)
+                                  const size_t *indexes, size_t count, int atomic, int trusted)
 {
     enum { MAX_WORKERS = 4 };
     struct extract_share shares[MAX_WORKERS];
@@ -379,6 +385,9 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     fk_status status = fk_ok();
     if (workers > MAX_WORKERS) {
         workers = MAX_WORKERS;
+    }
+    for (k = 0; k < MAX_WORKERS; k++) {
+        shares[k].decoder = NULL;
     }
     splits = calloc(count + 1, sizeof *splits);
     if (splits == NULL) {
@@ -436,7 +445,8 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
         if ((size_t)workers > unit_count) {
             workers = (unsigned)unit_count;
         }
-        for (k = 0; k < workers; k++) {
+        for (k = 0; k < workers && !FK_FAILED(status); k++) {
+            status = fk_decoder_new(&shares[k].decoder, trusted);
             shares[k].archive = archive;
             shares[k].write = atomic ? write_entry_atomic : write_entry;
             shares[k].dest = dest;
@@ -445,6 +455,8 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
             shares[k].status = fk_ok();
             users[k] = &shares[k];
         }
+    }
+    if (!FK_FAILED(status) && unit_count > 0) {
         plan_shares(units, unit_count, shares, workers, order);
         if (workers == 1) {
             extract_share_run(users[0]);
@@ -454,6 +466,9 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
         for (k = 0; k < workers && !FK_FAILED(status); k++) {
             status = shares[k].status;
         }
+    }
+    for (k = 0; k < MAX_WORKERS; k++) {
+        fk_decoder_free(shares[k].decoder);
     }
     for (i = 0; i < split_count; i++) {
         if (splits[i].file != FK_NO_HANDLE) {
@@ -553,7 +568,7 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int
         }
     }
     free(marks);
-    status = extract_parallel(archive, dest, indexes, count, 0);
+    status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified);
     free(indexes);
     if (FK_FAILED(status)) {
         return status;
@@ -575,6 +590,72 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int
     return status;
 }
 
+/* The verified-executable stamp: an empty file ".freezekit-verified-<16 hex>" in the top
+ * folder, named by an XXH64 of the executable's path, its size, its change time (POSIX
+ * ctime, which no user can set back and which every write, copy over it or rename onto it
+ * moves; Windows: last write time) and the trailer's payload digest. A process writes it
+ * after the executable's payload digest matched, into the folder it unpacked or checked.
+ *
+ * Cache mode: a later start of the same, unchanged executable finds it and does not read the
+ * whole payload again (1.2 ms of the 11 ms warm start of hello): what it runs comes from the
+ * folder, unpacked from a verified payload and checked against its marker; what it still
+ * reads from the executable (bootstrap, scripts, PYZ modules) keeps its own checks (CRC-32,
+ * zstd checksums, the PYZ index CRC). A copy, a new download or any change to the executable
+ * gives another name: it is verified again first.
+ * Temp mode: the child the launcher starts (and workers of the app) unpack lazy files from
+ * the executable its parent verified, without the zstd frames' checksums. */
+#define FK_CACHE_STAMP ".freezekit-verified-"
+
+static int stamp_name(const struct fk_archive *archive, char *out, size_t size)
+{
+    struct fk_file_info info;
+    struct fk_xxh64 hash;
+    unsigned char fields[24];
+    unsigned i;
+    int written;
+    fk_platform_file_info(archive->path, &info);
+    if (info.kind != FK_FILE_REGULAR) {
+        return 0;
+    }
+    for (i = 0; i < 8; i++) {
+        fields[i] = (unsigned char)(info.size >> (8 * i));
+        fields[8 + i] = (unsigned char)((uint64_t)info.changed >> (8 * i));
+        fields[16 + i] = (unsigned char)(archive->payload_xxh64 >> (8 * i));
+    }
+    fk_xxh64_init(&hash, 0);
+    fk_xxh64_update(&hash, archive->path, strlen(archive->path) + 1);
+    fk_xxh64_update(&hash, fields, sizeof fields);
+    written = snprintf(out, size, "%s%016llx", FK_CACHE_STAMP,
+                       (unsigned long long)fk_xxh64_digest(&hash));
+    return written > 0 && (size_t)written < size;
+}
+
+static int has_stamp(const struct fk_archive *archive, const char *dir)
+{
+    char name[64];
+    char path[FK_PATH_MAX];
+    struct fk_file_info info;
+    if (!stamp_name(archive, name, sizeof name) ||
+        FK_FAILED(fk_path_join(path, sizeof path, dir, name))) {
+        return 0;
+    }
+    fk_platform_file_info(path, &info);
+    return info.kind == FK_FILE_REGULAR;
+}
+
+/* Best effort: a folder we cannot write in only costs the next start a payload check. */
+static void write_stamp(const struct fk_archive *archive, const char *dir)
+{
+    char name[64];
+    char path[FK_PATH_MAX];
+    fk_handle file;
+    if (stamp_name(archive, name, sizeof name) &&
+        !FK_FAILED(fk_path_join(path, sizeof path, dir, name)) &&
+        !FK_FAILED(fk_platform_create_beneath(dir, name, &file))) {
+        (void)fk_platform_finish_file(file, path, 0444, 0);
+    }
+}
+
 fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
                              const char *const *names, size_t count)
 {
@@ -594,7 +675,7 @@ fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
         indexes[found++] = (size_t)(entry - archive->entries);
     }
     if (!FK_FAILED(status) && found > 0) {
-        status = extract_parallel(archive, dest, indexes, found, 1);
+        status = extract_parallel(archive, dest, indexes, found, 1, has_stamp(archive, dest));
     }
     free(indexes);
     return status;
@@ -630,6 +711,9 @@ fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
     }
     fk_log_debug("extracting into %s", ctx->top_dir);
     status = fk_extract_archive(ctx, ctx->top_dir, 1);
+    if (!FK_FAILED(status) && ctx->verified) {
+        write_stamp(&ctx->archive, ctx->top_dir);
+    }
     if (FK_FAILED(status)) {
         fk_platform_remove_tree(ctx->top_dir);
         fk_platform_unlock(ctx->top_lock);
@@ -699,21 +783,33 @@ static void prune_visitor(void *user, const char *parent, const char *name)
     sweep_one(parent, name);
 }
 
-static fk_status cache_root(char *root, size_t size)
+/* The payload digest, once per process, before anything is unpacked (topdir.c leaves it to
+ * cache mode, which may find the stamp instead). */
+static fk_status verify_once(struct fk_context *ctx)
 {
-    char base[FK_PATH_MAX];
+    fk_status status = fk_ok();
+    if (!ctx->verified) {
+        status = fk_archive_verify(&ctx->archive);
+        ctx->verified = !FK_FAILED(status);
+    }
+    return status;
+}
+
+/* The per-user cache folder (XDG_CACHE_HOME, else the platform's), not created here. */
+static fk_status cache_base(char *base, size_t size)
+{
+    fk_status status = fk_platform_getenv_path("XDG_CACHE_HOME", base, size);
+    if (!FK_FAILED(status) && !fk_path_is_absolute(base, NULL)) {
+        status = fk_platform_cache_home(base, size);
+    }
+    return status;
+}
+
+/* <base>/freezekit, made private if missing and checked. */
+static fk_status cache_root(const char *base, char *root, size_t size)
+{
     const char *fix = "remove it or set XDG_CACHE_HOME to a folder of your own";
-    fk_status status = fk_platform_getenv_path("XDG_CACHE_HOME", base, sizeof base);
-    if (FK_FAILED(status)) {
-        return status;
-    }
-    if (!fk_path_is_absolute(base, NULL)) {
-        status = fk_platform_cache_home(base, sizeof base);
-        if (FK_FAILED(status)) {
-            return status;
-        }
-    }
-    status = fk_path_make_dirs(base);
+    fk_status status = fk_path_make_dirs(base);
     if (!FK_FAILED(status)) {
         status = fk_path_join(root, size, base, "freezekit");
     }
@@ -880,6 +976,7 @@ static fk_status set_aside(const char *dir, const char *why)
 
 fk_status fk_extract_cache(struct fk_context *ctx)
 {
+    char base[FK_PATH_MAX];
     char root[FK_PATH_MAX];
     char leaf[FK_APP_NAME_MAX + 64];
     char prefix[FK_APP_NAME_MAX + 2];
@@ -889,7 +986,7 @@ fk_status fk_extract_cache(struct fk_context *ctx)
     int busy;
     int lost = 0;
     int written;
-    fk_status status = cache_root(root, sizeof root);
+    fk_status status = cache_base(base, sizeof base);
     if (FK_FAILED(status)) {
         return status;
     }
@@ -901,7 +998,17 @@ fk_status fk_extract_cache(struct fk_context *ctx)
     if (written < 0 || (size_t)written >= sizeof leaf) {
         return fk_fail(FK_E_ENV, ENAMETOOLONG, "app name %s is too long", ctx->app_name);
     }
-    status = fk_path_join(ctx->top_dir, sizeof ctx->top_dir, root, leaf);
+    /* no folder to reuse: the payload is checked before anything is made */
+    status = fk_path_join(root, sizeof root, base, "freezekit");
+    if (!FK_FAILED(status)) {
+        status = fk_path_join(ctx->top_dir, sizeof ctx->top_dir, root, leaf);
+    }
+    if (!FK_FAILED(status) && !fk_path_is_dir(ctx->top_dir)) {
+        status = verify_once(ctx);
+    }
+    if (!FK_FAILED(status)) {
+        status = cache_root(base, root, sizeof root);
+    }
     for (attempt = 0; attempt < FK_ATTEMPTS && !FK_FAILED(status); attempt++) {
         if (fk_path_is_dir(ctx->top_dir)) {
             status = fk_platform_lock_dir(ctx->top_dir, 1, 1, &ctx->top_lock, &busy);
@@ -910,6 +1017,17 @@ fk_status fk_extract_cache(struct fk_context *ctx)
                 continue;
             }
             if (cache_is_intact(&ctx->archive, ctx->top_dir, why, sizeof why)) {
+                if (!ctx->verified && has_stamp(&ctx->archive, ctx->top_dir)) {
+                    fk_log_debug("cache folder %s: this executable was verified", ctx->top_dir);
+                    break;
+                }
+                status = verify_once(ctx);
+                if (FK_FAILED(status)) {
+                    fk_platform_unlock(ctx->top_lock);
+                    ctx->top_lock = FK_NO_HANDLE;
+                    return status;
+                }
+                write_stamp(&ctx->archive, ctx->top_dir);
                 break;
             }
             /* Damaged (a deleted or changed file, an unfinished copy): move it aside, where
@@ -920,8 +1038,12 @@ fk_status fk_extract_cache(struct fk_context *ctx)
             ctx->top_lock = FK_NO_HANDLE;
             continue;
         }
-        status = cache_create(ctx, root, ctx->top_dir, leaf, &lost);
+        status = verify_once(ctx);
+        if (!FK_FAILED(status)) {
+            status = cache_create(ctx, root, ctx->top_dir, leaf, &lost);
+        }
         if (!FK_FAILED(status) && !lost) {
+            write_stamp(&ctx->archive, ctx->top_dir);
             break;
         }
     }

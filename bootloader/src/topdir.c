@@ -207,10 +207,15 @@ fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code
         fk_log_debug("reusing inherited top directory %s", ctx->top_dir);
         return fk_ok();
     }
-    /* a new instance (not a worker of a checked one): the whole payload, before any use */
-    status = fk_archive_verify(&ctx->archive);
-    if (FK_FAILED(status)) {
-        return status;
+    /* a new instance (not a worker of a checked one): the whole payload, before any use;
+     * cache mode checks it itself, before it unpacks, or finds that this very executable was
+     * checked already (extract.c, the verified-executable stamp) */
+    if (!(ctx->onefile && ctx->extract_cache)) {
+        status = fk_archive_verify(&ctx->archive);
+        if (FK_FAILED(status)) {
+            return status;
+        }
+        ctx->verified = 1;
     }
     if (!ctx->onefile) {
         status = use_onedir(ctx);

@@ -304,6 +304,46 @@ def test_cache_folder_that_cannot_be_replaced_is_named(cached: FrozenApp, tmp_pa
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_warm_cache_start_checks_a_changed_executable_again(
+    cached: FrozenApp, tmp_path: Path
+) -> None:
+    """A warm cache-mode start skips the payload digest only for the very executable that
+    passed it (the stamp in the folder names its path, size, change time and digest): a
+    damaged copy, and the same file damaged in place, are checked again and refused in one
+    line before the app runs, while the intact one keeps starting."""
+    env = _env(tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    exe = tmp_path / "app" / "hardening_app"
+    exe.parent.mkdir()
+    exe.write_bytes(cached.executable.read_bytes())
+    exe.chmod(0o755)
+
+    def start(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(path)], env=env, capture_output=True, text=True, timeout=60)
+
+    assert (start(exe).returncode, start(exe).stdout) == (0, "hardening ok\n")
+    folder = _cache_folder(tmp_path)
+    (stamp,) = folder.glob(".freezekit-verified-*")
+    assert start(exe).stdout == "hardening ok\n" and list(folder.glob(".freezekit-v*")) == [stamp]
+
+    archive = open_archive(exe)
+    pyz = archive.entry("PYZ", EntryKind.PYZ)
+    spot = archive.trailer.pkg_offset + pyz.data_offset + pyz.stored_size // 2
+    damaged = bytearray(exe.read_bytes())
+    damaged[spot] ^= 0x55
+    copy = tmp_path / "copy"
+    copy.write_bytes(bytes(damaged))
+    copy.chmod(0o755)
+    result = start(copy)
+    assert "payload checksum mismatch" in _one_damage_line(result, copy) and result.stdout == ""
+
+    with open(exe, "r+b") as stream:  # in place: same path and size, a new change time
+        stream.seek(spot)
+        stream.write(bytes([damaged[spot]]))
+    result = start(exe)
+    assert "payload checksum mismatch" in _one_damage_line(result, exe) and result.stdout == ""
+    assert list(folder.glob(".freezekit-v*")) == [stamp]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
