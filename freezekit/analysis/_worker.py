@@ -214,6 +214,9 @@ class _Builder:
         self.hooks_done: set[str] = set()
         self.hook_files: dict[str, str] = self.index.hooks()
         self.pre_safe: dict[str, str] = self.index.pre_safe_hooks()
+        self.pre_find = hooks.PreFindPathFinder(
+            self.index.pre_find_hooks(), self._run_pre_find, hidden=_SHIMS
+        )
         self.hooks_config: dict[str, dict[str, object]] = dict(request.get("hooks_config", {}))
         self.ignore_hook_errors = bool(request.get("ignore_hook_errors"))
         self.skipped: list[ErrorInfo] = []
@@ -295,6 +298,22 @@ class _Builder:
         for module, hook_file in self.index.pre_safe_hooks().items():
             if f"pre:{module}" not in self.hooks_done:
                 self.pre_safe[module] = hook_file
+        self.pre_find.add_hooks(self.index.pre_find_hooks())
+
+    def _run_pre_find(self, hook_file: str, module: str, folders: list[str]) -> list[str] | None:
+        """A ``pre_find_module_path`` hook, run by ``self.pre_find`` when the module is first
+        looked up: the folders to search it in, or None when the hook failed."""
+        try:
+            found = self.hooks_mod.run_pre_find_hook(hook_file, module, folders, shim=self.shim)
+        except self.hooks_mod.HookError as exc:
+            self._hook_failed(exc)
+            return None
+        if found != folders:
+            _debug(f"pre_find_module_path hook {hook_file}: {module} searched in {found}")
+        self.outcomes.append(
+            self.hooks_mod.HookOutcome(module=module, hook_file=hook_file).to_json()
+        )
+        return list(found)
 
     def _run_pre_safe(self, graph: Any, node: Any, hook_file: str) -> None:
         try:
@@ -356,6 +375,13 @@ class _Builder:
 
     # -- seeds ---------------------------------------------------------------------------------
     def build(self) -> None:
+        self.index.problems.extend(self.pre_find.install())
+        try:
+            self._build()
+        finally:
+            self.pre_find.uninstall()
+
+    def _build(self) -> None:
         graph = self.graph
         for script in self.request.get("scripts", []):
             _guarded(graph, graph.add_script, script)

@@ -29,10 +29,11 @@ with an ``AnalysisError`` naming the hook file.
 
 PyInstaller hook files run unchanged: the same module globals (plus ``module_collection_mode``
 and ``warn_on_missing_hiddenimports``), a ``hook(hook_api)`` whose api also answers to
-PyInstaller's names, ``pre_safe_import_module`` hooks, ``rthooks.dat``. While a hook runs, its
-``import PyInstaller...`` finds freezekit's own implementation (``pyinstaller_api``) through
-:class:`PyInstallerShim`. This module is the ONE place where what a hook left behind (either
-dialect) becomes a :class:`HookOutcome`; nothing outside the worker sees the difference.
+PyInstaller's names, ``pre_safe_import_module`` and ``pre_find_module_path`` hooks,
+``rthooks.dat``. While a hook runs, its ``import PyInstaller...`` finds freezekit's own
+implementation (``pyinstaller_api``) through :class:`PyInstallerShim`. This module is the ONE
+place where what a hook left behind (either dialect) becomes a :class:`HookOutcome`; nothing
+outside the worker sees the difference.
 
 Where hooks come from, and which one wins for a module (PyInstaller 6's rule): every hook
 folder has a priority -- user folders (``--additional-hooks-dir``, spec ``hookspath``) 1000,
@@ -232,6 +233,105 @@ class PreSafeImportApi:
 
     def append_package_path(self, directory: str) -> None:
         self.notes.append(f"extra package path {directory} is not supported; ignored")
+
+
+class PreFindModulePathApi:
+    """The ``api`` of a PyInstaller ``pre_find_module_path(api)`` hook: ``search_dirs`` are the
+    folders the module is about to be searched in (its parent package's ``__path__``, or
+    ``sys.path`` for a top-level module); the hook may replace them (look elsewhere) or empty
+    them (the module is not found, so not bundled)."""
+
+    def __init__(self, module: str, search_dirs: list[str]) -> None:
+        self.search_dirs = search_dirs
+        self.module_name = module
+        self.module_graph = None
+
+
+def run_pre_find_hook(
+    hook_file: str, module: str, search_dirs: list[str], *, shim: PyInstallerShim | None = None
+) -> list[str]:
+    """Run a PyInstaller ``pre_find_module_path`` hook; the folders it leaves, or HookError."""
+    api = PreFindModulePathApi(module, list(search_dirs))
+    namespace: dict[str, object] = {"__name__": f"freezekit_find_{module}", "__file__": hook_file}
+    try:
+        with shim or PyInstallerShim():
+            source = Path(hook_file).read_text(encoding="utf-8")
+            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            func = namespace.get("pre_find_module_path")
+            if not callable(func):
+                raise NameError("the hook defines no pre_find_module_path(api) function")
+            func(api)
+            return [str(folder) for folder in api.search_dirs]
+    except BaseException as exc:
+        raise _hook_error(hook_file, module, exc) from exc
+
+
+class PreFindPathFinder(importlib.abc.MetaPathFinder):
+    """Runs a module's ``pre_find_module_path`` hook the first time the analysis looks the
+    module up (first on ``sys.meta_path``, as PyInstaller runs it before its own search), then
+    finds the module in the folders the hook left: nowhere (not found) when it emptied them.
+    A hook that leaves the folders as they were changes nothing. ``run(hook_file, module,
+    folders)`` runs the hook and returns its folders, or None when it failed."""
+
+    def __init__(
+        self,
+        hooks: dict[str, str],
+        run: Callable[[str, str, list[str]], list[str] | None],
+        *,
+        hidden: Sequence[str] = (),
+    ) -> None:
+        self.pending = dict(hooks)
+        self.run = run
+        self.hidden = set(hidden)  # the worker's own folders, not the app's path
+        self.ran: set[str] = set()
+        self.redirected: dict[str, tuple[str, list[str]]] = {}
+
+    def add_hooks(self, hooks: dict[str, str]) -> None:
+        """The winning hooks after more folders were indexed (a package's entry point)."""
+        self.pending.update((m, f) for m, f in hooks.items() if m not in self.ran)
+
+    def install(self) -> list[str]:
+        """Go first on ``sys.meta_path``; one line for each hook that cannot be honoured: its
+        module is already imported in the analysis process (freezekit's own standard library
+        modules), where importlib answers from ``sys.modules`` without asking a finder."""
+        sys.meta_path.insert(0, self)
+        problems = []
+        for module in sorted(set(self.pending) & set(sys.modules)):
+            hook_file = self.pending.pop(module)
+            problems.append(
+                f"pre_find_module_path hook {hook_file} not run: the analysis has already "
+                f"imported {module}, so where it is found cannot change"
+            )
+        return problems
+
+    def uninstall(self) -> None:
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        hook_file = self.pending.pop(fullname, None)
+        if hook_file is not None:
+            self.ran.add(fullname)
+            before = [str(p) for p in (sys.path if path is None else path) if p not in self.hidden]
+            after = self.run(hook_file, fullname, list(before))
+            if after is not None and after != before:
+                self.redirected[fullname] = (hook_file, after)
+        if fullname not in self.redirected:
+            return None
+        hook_file, folders = self.redirected[fullname]
+        spec = importlib.machinery.PathFinder.find_spec(fullname, folders) if folders else None
+        if spec is None:
+            # modulegraph2 makes a module whose search raised this a missing module
+            raise ModuleNotFoundError(
+                f"{fullname}: not in the folders its pre_find_module_path hook {hook_file} left",
+                name=fullname,
+            )
+        return spec
 
 
 def _resolve_pairs(pairs: Iterable[Sequence[str]], base: Path | None) -> list[tuple[str, str]]:
@@ -497,13 +597,15 @@ def _best(candidates: list[_Candidate]) -> _Candidate:
 
 class HookIndex:
     """Hook folders, each listed once (never imported): ``hook-*.py`` files,
-    ``pre_safe_import_module/hook-*.py``, and ``rthooks.dat`` with its ``rthooks/`` scripts.
-    Exactly one hook per module: the highest priority (see the module docstring)."""
+    ``pre_safe_import_module/hook-*.py``, ``pre_find_module_path/hook-*.py``, and
+    ``rthooks.dat`` with its ``rthooks/`` scripts. Exactly one hook per module: the highest
+    priority (see the module docstring)."""
 
     def __init__(self) -> None:
         self.dirs: list[tuple[str, int]] = []
         self._hooks: dict[str, list[_Candidate]] = {}
         self._pre_safe: dict[str, list[_Candidate]] = {}
+        self._pre_find: dict[str, list[_Candidate]] = {}
         self._rthooks: dict[str, list[tuple[_Candidate, list[str]]]] = {}
         self.problems: list[str] = []
 
@@ -515,10 +617,14 @@ class HookIndex:
         except OSError:
             return
         _index_hooks(folder, names, self._hooks, priority, order)
-        if "pre_safe_import_module" in names:
-            sub = os.path.join(folder, "pre_safe_import_module")
-            with contextlib.suppress(OSError):
-                _index_hooks(sub, os.listdir(sub), self._pre_safe, priority, order)
+        for kind, into in (
+            ("pre_safe_import_module", self._pre_safe),
+            ("pre_find_module_path", self._pre_find),
+        ):
+            if kind in names:
+                sub = os.path.join(folder, kind)
+                with contextlib.suppress(OSError):
+                    _index_hooks(sub, os.listdir(sub), into, priority, order)
         if "rthooks.dat" in names:
             dat = os.path.join(folder, "rthooks.dat")
             try:
@@ -540,6 +646,9 @@ class HookIndex:
 
     def pre_safe_hooks(self) -> dict[str, str]:
         return {module: _best(c).path for module, c in self._pre_safe.items()}
+
+    def pre_find_hooks(self) -> dict[str, str]:
+        return {module: _best(c).path for module, c in self._pre_find.items()}
 
     def runtime_hooks(self, module: str) -> tuple[str, list[str]] | None:
         """(rthooks.dat, runtime hook scripts) for ``module``, from the highest folder."""

@@ -104,3 +104,16 @@ def test_a_contrib_hook_takes_effect(
         "_pyinstaller_hooks_contrib" in line and "hook-jsonschema_specifications.py" in line
         for line in applied
     ), applied
+
+
+def test_pre_find_module_path_hooks_move_and_drop_modules(frozen_app: FrozenAppFactory) -> None:
+    """A pre_find_module_path hook from --additional-hooks-dir points fkfind at another folder
+    (the frozen app has that copy) and empties fkgone's folders (not bundled)."""
+    folder = APPS / "pyi_find"
+    plain = frozen_app("pyi_find", paths=(folder / "site",)).run()
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == "fkfind site\nfkgone site\n"
+    app = frozen_app("pyi_find", paths=(folder / "site",), hooks_dirs=(folder / "hooks",))
+    ran = app.run()
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "fkfind vendored\nfkgone missing\n"

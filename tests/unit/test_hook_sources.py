@@ -251,3 +251,76 @@ def test_warn_on_missing_hiddenimports_false_drops_missing_ones(tmp_path: Path) 
     graph = imports.parse_reply(reply_for(opts))
     assert "fk_missing_one" not in {m.name for m in imports.find_missing(graph)}
     assert "fkprec.from_user" in graph.nodes
+
+
+def _find_hooks(tmp_path: Path, hooks: dict[str, str]) -> Path:
+    folder = tmp_path / "hooks"
+    (folder / "pre_find_module_path").mkdir(parents=True)
+    for module, body in hooks.items():
+        (folder / "pre_find_module_path" / f"hook-{module}.py").write_text(body)
+    return folder
+
+
+def test_pre_find_module_path_hooks_choose_where_modules_are_found(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """search_dirs replaced (a top-level module and a package's submodule found elsewhere),
+    emptied (not found), left alone (found as usual); a hook for a module the analysis process
+    has already imported cannot be honoured and says so in one line."""
+    site, other = tmp_path / "site", tmp_path / "other"
+    for folder in (site, other):
+        (folder / "fkpkg").mkdir(parents=True)
+        for name in ("fkmoved.py", "fkgone.py", "fkkept.py", "fkpkg/sub.py", "fkpkg/gone.py"):
+            (folder / name).write_text(f"WHERE = {folder.name!r}\n")
+    (site / "fkpkg" / "__init__.py").write_text("")
+    script = tmp_path / "app.py"
+    script.write_text(
+        "import fkmoved, fkkept, fkpkg.sub, json\n"
+        "try:\n    import fkgone, fkpkg.gone\nexcept ImportError:\n    pass\n"
+    )
+    moved = f"def pre_find_module_path(api):\n    api.search_dirs = [{str(other)!r}]\n"
+    sub = (
+        "def pre_find_module_path(api):\n"
+        f"    assert api.search_dirs == [{str(site / 'fkpkg')!r}], api.search_dirs\n"
+        f"    api.search_dirs = [{str(other / 'fkpkg')!r}]\n"
+    )
+    empty = "def pre_find_module_path(api):\n    api.search_dirs = []\n"
+    kept = (
+        "def pre_find_module_path(api):\n"
+        f"    assert {str(site)!r} in api.search_dirs and api.module_name == 'fkkept'\n"
+    )
+    folder = _find_hooks(
+        tmp_path,
+        {
+            "fkmoved": moved,
+            "fkpkg.sub": sub,
+            "fkgone": empty,
+            "fkpkg.gone": empty,
+            "fkkept": kept,
+            "json": empty,
+        },
+    )
+    opts = BuildOptions(scripts=(script,), name="app", paths=(site,), hooks_dirs=(folder,))
+    with caplog.at_level(logging.WARNING, logger="freezekit.analysis.imports"):
+        graph = imports.parse_reply(reply_for(opts))
+    assert graph.nodes["fkmoved"].file == str(other / "fkmoved.py")
+    assert graph.nodes["fkpkg.sub"].file == str(other / "fkpkg" / "sub.py")
+    assert graph.nodes["fkkept"].file == str(site / "fkkept.py")
+    for name in ("fkgone", "fkpkg.gone"):
+        assert graph.nodes[name].file is None, name  # missing: nothing bundled
+    assert graph.nodes["json"].file is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"pre_find_module_path hook {folder / 'pre_find_module_path' / 'hook-json.py'} not run: "
+        "the analysis has already imported json, so where it is found cannot change"
+    ]
+
+
+def test_a_failing_pre_find_module_path_hook_names_itself(tmp_path: Path) -> None:
+    folder = _find_hooks(tmp_path, {"fkprec": "def pre_find_module_path(api):\n    1 / 0\n"})
+    with pytest.raises(AnalysisError) as info:
+        imports.parse_reply(reply_for(options(hooks_dirs=(folder,))))
+    hook = folder / "pre_find_module_path" / "hook-fkprec.py"
+    assert (
+        str(info.value) == f"hook {hook} (for fkprec) failed: ZeroDivisionError: division by zero"
+    )

@@ -1,0 +1,2 @@
+def pre_find_module_path(api):
+    api.search_dirs = []
