@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import threading
@@ -192,12 +193,12 @@ def precompress_files(
     archive writer that follows (which compresses entry by entry) only reads them back.
 
     One job per frame, each reading its own part of the file: at most one frame's raw bytes
-    per thread are in memory. Does nothing when the cache is off (FREEZEKIT_NO_CACHE).
+    per thread are in memory. When the cache is off (FREEZEKIT_NO_CACHE) the frames are held
+    in memory until the writer takes them (it would otherwise compress them one at a time).
     ``progress(done, total)``: bytes of the files compressed (or found in the cache) so far.
     """
     folder = compression_cache_dir()
-    if folder is None:
-        return
+    _HELD.clear()  # a previous write's leftovers (it failed half-way)
     jobs = []
     for path in dict.fromkeys(paths):
         try:
@@ -215,8 +216,10 @@ def precompress_files(
             data = stream.read(length)
         if len(data) < 512:
             return
-        frame_path = _cache_path(folder, data, level, None)
-        if not frame_path.is_file():
+        frame_path = _cache_path(folder or Path(), data, level, None)
+        if folder is None:
+            _HELD[frame_path.name] = compress_frame(data, level)
+        elif not frame_path.is_file():
             store_in_cache(frame_path, compress_frame(data, level))
 
     total = sum(job[2] for job in jobs)
@@ -236,6 +239,11 @@ def precompress_files(
             done += futures[future]
             if progress is not None:
                 progress(done, total)
+
+
+#: precompress_files' frames by their cache file name while the cache is off, until
+#: compress_many takes them
+_HELD: dict[str, bytes] = {}
 
 
 def compression_cache_dir() -> Path | None:
@@ -270,15 +278,16 @@ def compress_many(
     processor (with ``dictionary`` digested once) and stored in the cache."""
     folder = compression_cache_dir()
     paths = [
-        None if folder is None or len(data) < 512 else _cache_path(folder, data, level, dictionary)
+        None if len(data) < 512 else _cache_path(folder or Path(), data, level, dictionary)
         for data in items
     ]
     frames: list[bytes | None] = []
     for path in paths:
-        try:
-            frames.append(None if path is None else path.read_bytes())
-        except OSError:
-            frames.append(None)
+        frame = None if path is None else _HELD.pop(path.name, None)
+        if frame is None and path is not None and folder is not None:
+            with contextlib.suppress(OSError):
+                frame = path.read_bytes()
+        frames.append(frame)
     todo = [i for i, frame in enumerate(frames) if frame is None]
     if dictionary:
         compressor = DictCompressor(dictionary, level)
@@ -297,7 +306,7 @@ def compress_many(
     for i, frame in zip(todo, done, strict=True):
         frames[i] = frame
         path = paths[i]
-        if path is not None:
+        if path is not None and folder is not None:
             store_in_cache(path, frame)
     return [frame for frame in frames if frame is not None]
 

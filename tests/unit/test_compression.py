@@ -184,3 +184,30 @@ def test_module_frames_at_level_19_use_the_dictionary_level(private_cache: Path)
     assert folder is not None
     name = pyz._cache_path(folder, inputs[-1], 19, dictionary).name
     assert name.endswith(f"-D{pyz.DICT_19}.zst")
+
+
+def test_without_the_cache_files_are_still_compressed_on_every_processor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fmt, "CHUNKED_MIN_SIZE", 40_000)
+    monkeypatch.setattr(fmt, "CHUNK_RAW_SIZE", 30_000)
+    files = []
+    for i, size in enumerate((100, 5_000, 90_000)):
+        path = tmp_path / f"lib{i}.so"
+        path.write_bytes((_modules(1)[0] * 400)[:size])
+        files.append(path)
+    monkeypatch.setenv("FREEZEKIT_NO_CACHE", "1")
+    expected = _pkg(files)
+    pyz.precompress_files(files, level=19)  # held in memory: no cache folder
+    assert not (tmp_path / "xdg").exists()
+    compressed = []
+    real = pyz._compress_now
+
+    def record(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
+        compressed.append(len(data))
+        return real(data, level, dictionary)
+
+    monkeypatch.setattr(pyz, "_compress_now", record)
+    assert _pkg(files) == expected
+    assert compressed == [100]  # the small one only: the writer took the held frames
+    assert not pyz._HELD
