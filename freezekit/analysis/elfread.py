@@ -145,6 +145,7 @@ def _read(stream: BinaryIO) -> ElfDynamic | None:
 # -- setting the search path in place --------------------------------------------------------
 
 _SHT_DYNAMIC = 6
+_SHT_NOBITS = 8
 _SHT_DYNSYM = 11
 _SHT_GNU_VERDEF = 0x6FFFFFFD
 _SHT_GNU_VERNEED = 0x6FFFFFFE
@@ -424,6 +425,18 @@ def _append_plan(stream: BinaryIO, value: bytes) -> list[tuple[int, bytes]] | No
         return None
     seek(0, 2)
     size = stream.tell()
+    if paths:
+        extended = _extend_plan(
+            stream, size, head_fields=(is_64, order, shoff, shentsize, shnum, section, word),
+            headers=headers, place=place, strsz=strsz, value=value,
+            entry_writes=[
+                (dynamic[2] + i * step, e[0], e[1]) for i, e in enumerate(entries)
+                if e is paths[0] or e[0] == _DT_STRSZ
+            ],
+            entry=entry, phoff=phoff, phentsize=phentsize,
+        )  # fmt: skip
+        if extended is not None:
+            return extended
     align = max(max(h[7] for h in loads), 0x1000)
     if align & (align - 1):
         return None
@@ -482,6 +495,7 @@ def _append_plan(stream: BinaryIO, value: bytes) -> list[tuple[int, bytes]] | No
         stream, shoff, shnum, shentsize, section, is_64,
         dynamic=(dynamic[2], start + dynamic_at, address + dynamic_at, len(dynamic_bytes)),
         strings=(place, start + strings_at, address + strings_at, len(new_strings)),
+        old_strings_size=strsz,
     )  # fmt: skip
     return writes
 
@@ -496,9 +510,13 @@ def _moved_section_headers(
     *,
     dynamic: tuple[int, int, int, int],
     strings: tuple[int, int, int, int],
+    old_strings_size: int,
 ) -> list[tuple[int, bytes]]:
     """Writes that point the ``.dynamic`` and ``.dynstr`` section headers (found by their old
-    file offsets) at the copies: (old offset, new offset, new address, new size) each."""
+    file offsets) at the copies: (old offset, new offset, new address, new size) each; and
+    one that zeroes the old string table, which nothing reads any more, when no other section
+    shares its bytes (a second copy of a large table, OpenBLAS's 236 KB, would cost its
+    compressed size in a onefile app)."""
     if shnum == 0 or shentsize != struct.calcsize(section):
         return []
     stream.seek(shoff)
@@ -506,11 +524,98 @@ def _moved_section_headers(
     if len(table) != shnum * shentsize:
         return []
     writes = []
+    old_start, old_end = strings[0], strings[0] + old_strings_size
+    shared, found = False, False
     for i in range(shnum):
         header = list(struct.unpack_from(section, table, i * shentsize))
         # name, type, flags, addr, offset, size, link, info, addralign, entsize
+        moved = None
         for kind, (old, offset, address, size) in ((_SHT_DYNAMIC, dynamic), (3, strings)):
-            if header[1] == kind and header[4] == old:
+            if moved is None and header[1] == kind and header[4] == old:
                 header[3:6] = [address, offset, size]
                 writes.append((shoff + i * shentsize, struct.pack(section, *header)))
+                moved = kind
+        found = found or moved == 3
+        has_bits = header[1] not in (0, _SHT_NOBITS) and header[5] > 0
+        if moved != 3 and has_bits and header[4] < old_end and old_start < header[4] + header[5]:
+            shared = True
+    if found and not shared:
+        writes.append((old_start, bytes(old_strings_size)))
+    return writes
+
+
+_TAIL_MAX = 1 << 20  # non-loaded bytes after the last segment that may be moved to grow it
+
+
+def _extend_plan(
+    stream: BinaryIO,
+    size: int,
+    *,
+    head_fields: tuple[bool, str, int, int, int, str, str],
+    headers: list[list[int]],
+    place: int,
+    strsz: int,
+    value: bytes,
+    entry_writes: list[tuple[int, int, int]],
+    entry: str,
+    phoff: int,
+    phentsize: int,
+) -> list[tuple[int, bytes]] | None:
+    """The writes that grow the string table where it is, when it ends the last segment (as
+    patchelf leaves it in wheels' libraries): the new string after it, the segment longer,
+    what followed it in the file (unmapped sections, section headers: at most _TAIL_MAX bytes)
+    moved up, and the one search-path entry made a RUNPATH pointing at the string. No copy of
+    the table (OpenBLAS's is 236 KB). None when the layout is not that one."""
+    is_64, order, shoff, shentsize, shnum, section, word = head_fields
+    loads = [h for h in headers if h[0] == _PT_LOAD]
+    seg = next((h for h in loads if h[2] <= place < h[2] + h[5]), None)
+    if seg is None or seg[5] != seg[6]:
+        return None
+    end = seg[2] + seg[5]  # the segment's end in the file
+    if seg[3] + seg[6] < max(h[3] + h[6] for h in loads) or place + strsz > end:
+        return None  # not the last segment in memory, or the table runs past it
+    if any(h is not seg and h[5] and h[2] + h[5] > end for h in headers):
+        return None  # another segment's bytes lie after it
+    if phoff + phentsize * len(headers) > end or size - end > _TAIL_MAX:
+        return None
+    stream.seek(place + strsz)
+    slack = stream.read(end - place - strsz)
+    if slack.strip(b"\0"):
+        return None
+    new_end = place + strsz + len(value) + 1
+    shift = max(0, new_end - end)
+    shift += -shift % 16
+    stream.seek(end)
+    tail = stream.read(size - end)
+    writes: list[tuple[int, bytes]] = []
+    if shnum:
+        if shentsize != struct.calcsize(section) or shoff < end:
+            return None
+        table_at = shoff - end
+        table = bytearray(tail[table_at : table_at + shnum * shentsize])
+        if len(table) != shnum * shentsize:
+            return None
+        for i in range(shnum):
+            header = list(struct.unpack_from(section, table, i * shentsize))
+            # name, type, flags, addr, offset, size, link, info, addralign, entsize
+            if header[1] == 3 and header[4] == place and header[5] == strsz:
+                header[5] = strsz + len(value) + 1
+            elif header[1] != _SHT_NOBITS and header[5] and header[4] >= end:
+                header[4] += shift
+            elif header[1] != _SHT_NOBITS and header[5] and header[4] + header[5] > place:
+                return None  # a section shares the table's bytes or the segment's end
+            struct.pack_into(section, table, i * shentsize, *header)
+        tail = tail[:table_at] + bytes(table) + tail[table_at + len(table) :]
+        writes.append((0x28 if is_64 else 0x20, struct.pack(word, shoff + shift)))
+    writes.append((place + strsz, value + b"\0" + bytes(end + shift - new_end) + tail))
+    # the segment: file and memory sizes (offsets 32/40 in ELF64, 16/20 in ELF32)
+    index = headers.index(seg)
+    grown = struct.pack(word + word[-1], seg[5] + (new_end - end if new_end > end else 0),
+                        seg[6] + (new_end - end if new_end > end else 0))  # fmt: skip
+    writes.append((phoff + index * phentsize + (32 if is_64 else 16), grown))
+    for at, tag, _ in entry_writes:
+        if tag == _DT_STRSZ:
+            writes.append((at, struct.pack(entry, tag, strsz + len(value) + 1)))
+        else:
+            writes.append((at, struct.pack(entry, _DT_RUNPATH, strsz)))
     return writes

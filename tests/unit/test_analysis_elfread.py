@@ -207,11 +207,16 @@ def test_runpath_appended_gives_a_library_without_one_its_folder(tmp_path: Path)
     assert read_dynamic(top) == (["libfkdep.so"], [], ["$ORIGIN"], _ident(), 1)
     assert _by_lief(str(top)) == (["libfkdep.so"], [], ["$ORIGIN"])
     assert has_loadable_layout(top)
-    # nothing moved: only the ELF header's e_phoff/e_phnum and two section headers changed
-    # before the appended segment
+    # nothing moved: before the appended segment only the ELF header's e_phoff/e_phnum and
+    # two section headers changed, and the old string table (unused now) is zeros
+    original = tmp_path / "original.so"
+    original.write_bytes(before)
+    old_strings = lief.ELF.parse(str(original)).get_section(".dynstr")
+    start, end = old_strings.file_offset, old_strings.file_offset + old_strings.size
+    assert after[start:end] == bytes(end - start)
     changed = [i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y]
     shoff = struct.unpack_from("<Q", before, 40)[0]
-    assert all(i < 64 or i >= shoff for i in changed)
+    assert all(i < 64 or i >= shoff or start <= i < end for i in changed)
 
 
 def test_runpath_appended_replaces_an_rpath_too_short(tmp_path: Path) -> None:
