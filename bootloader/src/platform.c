@@ -1,5 +1,5 @@
 /* The parts of platform.h written once for every operating system, over the thin primitives
- * of platform_posix.c and platform_win32.c (folder creation, threads). Like path.c, it tells
+ * of platform_posix.c and platform_win32.c (folder creation and removal, threads). Like path.c, it tells
  * the Windows forms apart by FK_SEP, not by conditionals. */
 #include "platform.h"
 
@@ -25,6 +25,24 @@ fk_status fk_platform_make_dirs(const char *base, const char *relative)
         }
     }
     return fk_platform_make_private_dir(path);
+}
+
+static void remove_visitor(void *user, const char *parent, const char *name)
+{
+    char path[FK_PATH_MAX];
+    int *failures = user;
+    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name))) {
+        (*failures)++;
+        return;
+    }
+    *failures += fk_platform_remove_tree(path) != 0;
+}
+
+int fk_platform_remove_entries(const char *path)
+{
+    int failures = 0;
+    fk_platform_list_dir(path, remove_visitor, &failures);
+    return failures;
 }
 
 /* One thread's part of fk_platform_run_parallel: the jobs first, first + step, ... */

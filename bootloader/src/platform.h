@@ -1,7 +1,7 @@
 /* Everything that differs between operating systems. Only this header, platform_*.c (and
  * main.c's entry points) contain _WIN32 / __APPLE__ conditionals; what can be written once
- * over their primitives is in platform.c (fk_platform_make_dirs, fk_platform_run_parallel)
- * and path.c. */
+ * over their primitives is in platform.c (fk_platform_make_dirs, fk_platform_run_parallel,
+ * the recursion of fk_platform_remove_tree) and path.c. */
 #ifndef FK_PLATFORM_H
 #define FK_PLATFORM_H
 
@@ -98,6 +98,9 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
                                     const char *prefix);
 /* Recursively removes `path` without following symbolic links. Best effort. */
 int fk_platform_remove_tree(const char *path);
+/* fk_platform_remove_tree of every entry of the folder `path` (platform.c); the number that
+ * failed. */
+int fk_platform_remove_entries(const char *path);
 /* rename(2); *lost is set when `to` already exists (someone else renamed first). */
 fk_status fk_platform_rename_dir(const char *from, const char *to, int *lost);
 /* Moves the finished file `from` to `to`. When `to` appeared meanwhile (another process

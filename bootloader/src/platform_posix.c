@@ -417,26 +417,14 @@ fk_status fk_platform_make_temp_dir(char *out, size_t size, const char *parent,
     return fk_ok();
 }
 
-static void remove_visitor(void *user, const char *parent, const char *name)
-{
-    char path[FK_PATH_MAX];
-    int *failures = user;
-    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name))) {
-        (*failures)++;
-        return;
-    }
-    *failures += fk_platform_remove_tree(path) != 0;
-}
-
 int fk_platform_remove_tree(const char *path)
 {
     struct stat info;
-    int failures = 0;
     if (lstat(path, &info) != 0) {
         return errno == ENOENT ? 0 : -1;
     }
     if (S_ISDIR(info.st_mode)) {
-        fk_platform_list_dir(path, remove_visitor, &failures);
+        int failures = fk_platform_remove_entries(path);
         return rmdir(path) != 0 || failures ? -1 : 0;
     }
     return unlink(path);

@@ -513,22 +513,10 @@ static int delete_file(const wchar_t *path)
     return -1;
 }
 
-static void remove_visitor(void *user, const char *parent, const char *name)
-{
-    char path[FK_PATH_MAX];
-    int *failures = user;
-    if (FK_FAILED(fk_path_join(path, sizeof path, parent, name))) {
-        (*failures)++;
-        return;
-    }
-    *failures += fk_platform_remove_tree(path) != 0;
-}
-
 int fk_platform_remove_tree(const char *path)
 {
     wchar_t wide[FK_WIDE_MAX];
     DWORD attributes;
-    int failures = 0;
     if (!to_wide_path(path, wide, FK_WIDE_MAX)) {
         return -1;
     }
@@ -540,7 +528,7 @@ int fk_platform_remove_tree(const char *path)
         SetFileAttributesW(wide, attributes & ~(DWORD)FILE_ATTRIBUTE_READONLY);
     }
     if ((attributes & FILE_ATTRIBUTE_DIRECTORY) && !(attributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
-        fk_platform_list_dir(path, remove_visitor, &failures);
+        int failures = fk_platform_remove_entries(path);
         return RemoveDirectoryW(wide) && failures == 0 ? 0 : -1;
     }
     if (attributes & FILE_ATTRIBUTE_DIRECTORY) {
