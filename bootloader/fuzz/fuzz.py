@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 
@@ -208,10 +209,10 @@ def run(target: Path, seeds: Path, max_len: int, work: Path, args: argparse.Name
     corpus.mkdir(exist_ok=True)
     artifacts = work / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    # extraction writes every run: a memory filesystem where there is one
+    # extraction writes every run: a memory filesystem where there is one; a folder of its own,
+    # so that another run's clean-up (same work folder name) cannot remove it mid-run
     shm = Path("/dev/shm")
-    scratch = shm / f"fk-fuzz-{work.name}" if shm.is_dir() else work / "tmp"
-    scratch.mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="fk-fuzz-", dir=shm if shm.is_dir() else work))
     command = [
         str(target),
         str(corpus),
