@@ -20,7 +20,7 @@ from typing import Any
 
 from . import _mgadapter
 from .extscan import ModuleFinder, add_import
-from .lazymodules import lazy_submodules
+from .lazymodules import lazy_submodules, used_by_importers
 
 
 def source_imports(source: bytes, filename: str, module: str) -> list[str]:
@@ -210,7 +210,10 @@ def add_dynamic_imports(
             names = dynamic_imports(source, file, node.identifier, is_package=is_package)
             if is_package:  # submodules its __getattr__ imports by name (lazymodules.py)
                 stub = functools.partial(_read, file[:-3] + ".pyi")
-                names += lazy_submodules(source, file, node.identifier, read_stub=stub)
+                lazy = lazy_submodules(source, file, node.identifier, read_stub=stub)
+                if lazy:
+                    importers = _importer_sources(mg, graph, node)
+                    names += used_by_importers(node.identifier, lazy, importers)
             for name in names:
                 known = graph.find_node(name)
                 if known is not None and not isinstance(known, mg.MissingModule):
@@ -220,6 +223,22 @@ def add_dynamic_imports(
                 if add_import(graph, node, name, optional):
                     added.append((node.identifier, name))
             drain()
+
+
+def _importer_sources(mg: Any, graph: Any, package: Any) -> list[bytes]:
+    """The source of every module (or script) outside ``package`` that imports it."""
+    own = package.identifier
+    sources = []
+    for _edges, source in graph.incoming(package):
+        if source.identifier == own or source.identifier.startswith(own + "."):
+            continue
+        holder = source.init_module if isinstance(source, mg.Package) else source
+        file = getattr(holder, "filename", None)
+        if file is not None and str(file).endswith((".py", ".pyw")):
+            found = _read(str(file))
+            if found is not None:
+                sources.append(found)
+    return sources
 
 
 def _read(path: str) -> bytes | None:

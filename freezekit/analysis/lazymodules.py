@@ -7,10 +7,11 @@ A package can leave its submodules unimported until an attribute names them: a m
 submodules=[...], submod_attrs={...})``, or ``lazy_loader.attach_stub(__name__, __file__)``
 with the names in the ``__init__.pyi`` next to it. ``import scipy; scipy.signal.medfilt(...)``
 then imports ``scipy.signal`` at run time, and no import statement shows it. This reads the
-``__init__`` source and returns the names the package lists; the caller keeps those that
-exist as submodules on disk (a name of ``__all__`` may be a function) and adds them as optional
-imports of the package. A package without such a ``__getattr__`` or ``attach`` call gives
-nothing, so its size is unchanged.
+``__init__`` source and returns the names the package lists; the caller keeps those that the
+code importing the package names as attributes (``used_by_importers``) and that exist as
+submodules on disk (a name of ``__all__`` may be a function), and adds them as optional imports
+of the package. A package without such a ``__getattr__`` or ``attach`` call gives nothing, so
+its size is unchanged.
 
 Standard library only; runs under the target Python inside the analysis worker.
 """
@@ -18,7 +19,8 @@ Standard library only; runs under the target Python inside the analysis worker.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 
 _IMPORT_CALLS = ("import_module", "__import__")
 _SELF = ("__name__", "__package__")
@@ -31,35 +33,64 @@ def lazy_submodules(
     package: str,
     *,
     read_stub: Callable[[], bytes | None] = lambda: None,
-) -> list[str]:
-    """Absolute names (``package.x``) of the submodules that ``package``'s ``__init__`` source
-    loads on attribute access; ``read_stub`` gives its ``__init__.pyi`` for ``attach_stub``."""
+) -> dict[str, list[str]]:
+    """The submodules (absolute names, ``package.x``) that ``package``'s ``__init__`` source
+    loads on attribute access, each with the attribute names that load it (its own name, and
+    the names ``submod_attrs`` or the stub import from it); ``read_stub`` gives the
+    ``__init__.pyi`` for ``attach_stub``."""
     if b"__getattr__" not in source and b"attach" not in source:
-        return []
+        return {}
     try:
         tree = ast.parse(source, filename)
     except (SyntaxError, ValueError):
-        return []
+        return {}
     values = _module_values(tree)
-    names: set[str] = set()
+    found: dict[str, set[str]] = {}
+
+    def add(name: str, words: Iterable[str] = ()) -> None:
+        found.setdefault(name, {name.partition(".")[0]}).update(words)
+
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "__getattr__" and node.args.args:
-            names |= _getattr_names(node, package, values)
+            for name in _getattr_names(node, package, values):
+                add(name)
     for call in _module_calls(tree):
         called = _called_name(call)
         if called == "attach" and _first_is_self(call):
             submodules = _argument(call, 1, "submodules")
+            for name in _strings(submodules, values) if submodules is not None else ():
+                add(name)
             attrs = _argument(call, 2, "submod_attrs")
-            for arg in (submodules, attrs):
-                if arg is not None:
-                    names |= _strings(arg, values)
+            for name, words in _dict_lists(attrs, values).items():
+                add(name, words)
         elif called == "attach_stub" and _first_is_self(call):
             stub = read_stub()
             if stub is not None:
-                names |= _stub_submodules(stub)
-    return sorted(
-        f"{package}.{name}" for name in names if all(p.isidentifier() for p in name.split("."))
-    )
+                for name, words in _stub_submodules(stub).items():
+                    add(name, words)
+    return {
+        f"{package}.{name}": sorted(words)
+        for name, words in sorted(found.items())
+        if all(p.isidentifier() for p in name.split("."))
+    }
+
+
+def used_by_importers(package: str, lazy: dict[str, list[str]], sources: list[bytes]) -> list[str]:
+    """The lazy submodules (``lazy_submodules``) that the code importing ``package`` names by
+    an attribute that loads them (``scipy.signal``, ``sp.signal`` after ``import scipy as sp``),
+    all of them on ``from package import *`` (which imports every name of ``__all__``). pandas
+    and networkx import scipy inside functions for a few of its submodules: they do not get
+    the others."""
+    star = re.compile(rb"from\s+" + re.escape(package.encode()) + rb"\s+import\s+\*")
+    if any(star.search(source) for source in sources):
+        return list(lazy)
+    kept = []
+    for name, words in lazy.items():
+        pattern = b"|".join(re.escape(word.encode()) for word in words)
+        attribute = re.compile(rb"\.\s*(?:" + pattern + rb")\b")
+        if any(attribute.search(source) for source in sources):
+            kept.append(name)
+    return kept
 
 
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
@@ -178,20 +209,42 @@ def _render(expr: ast.expr, param: str, package: str) -> str | None:
     return None
 
 
-def _stub_submodules(stub: bytes) -> set[str]:
-    """``from . import a, b`` and ``from .c import x`` in an ``__init__.pyi``: a, b, c."""
+def _stub_submodules(stub: bytes) -> dict[str, set[str]]:
+    """``from . import a, b`` and ``from .c import x`` in an ``__init__.pyi``: a, b, and c
+    (loaded by ``x``)."""
     try:
         tree = ast.parse(stub)
     except (SyntaxError, ValueError):
-        return set()
-    names: set[str] = set()
+        return {}
+    found: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             if node.module:
-                names.add(node.module)
+                found.setdefault(node.module, set()).update(a.name for a in node.names)
             else:
-                names.update(alias.name for alias in node.names if alias.name != "*")
-    return names
+                for alias in node.names:
+                    if alias.name != "*":
+                        found.setdefault(alias.name, set())
+    return found
+
+
+def _dict_lists(expr: ast.expr | None, values: dict[str, list[ast.expr]]) -> dict[str, set[str]]:
+    """A dict literal (or a name bound to one) of string keys -> the strings of each value."""
+    if isinstance(expr, ast.Name):
+        found: dict[str, set[str]] = {}
+        for value in values.get(expr.id, []):
+            if not isinstance(value, ast.Dict):
+                continue
+            for key, words in _dict_lists(value, values).items():
+                found.setdefault(key, set()).update(words)
+        return found
+    if not isinstance(expr, ast.Dict):
+        return {}
+    return {
+        key.value: _strings(value, values)
+        for key, value in zip(expr.keys, expr.values, strict=True)
+        if isinstance(key, ast.Constant) and isinstance(key.value, str)
+    }
 
 
 def _calls(node: ast.AST) -> list[ast.Call]:

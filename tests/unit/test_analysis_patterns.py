@@ -15,7 +15,7 @@ from freezekit.analysis.extscan import (
     is_compressed,
     trace_imports,
 )
-from freezekit.analysis.lazymodules import lazy_submodules
+from freezekit.analysis.lazymodules import lazy_submodules, used_by_importers
 from freezekit.analysis.userstrings import dotted_strings, is_app_file, module_named
 from freezekit.toc import EntryKind
 
@@ -201,18 +201,18 @@ def test_lazy_submodules_of_a_module_getattr() -> None:
         b"        return _importlib.import_module(f'scipy.{name}')\n"
         b"    raise AttributeError(name)\n"
     )
-    assert lazy_submodules(source, "__init__.py", "scipy") == [
-        "scipy.fft",
-        "scipy.odr",
-        "scipy.signal",
-    ]
+    assert lazy_submodules(source, "__init__.py", "scipy") == {
+        "scipy.fft": ["fft"],
+        "scipy.odr": ["odr"],
+        "scipy.signal": ["signal"],
+    }
     # f"{__name__}.{name}" and "." + name anchored at __name__, guarded by __all__ only
     for call in (b"import_module(f'{__name__}.{attr}')", b"import_module('.' + attr, __name__)"):
         source = (
             b"import importlib\n__all__ = ('tz', 'parser', 'easter')\n"
             b"def __getattr__(attr):\n    return importlib." + call + b"\n"
         )
-        assert lazy_submodules(source, "__init__.py", "dateutil") == [
+        assert sorted(lazy_submodules(source, "__init__.py", "dateutil")) == [
             "dateutil.easter",
             "dateutil.parser",
             "dateutil.tz",
@@ -232,7 +232,7 @@ def test_lazy_submodules_need_an_import_of_the_attribute_name() -> None:
         b"def __getattr__(name:\n",  # a syntax error
     ]
     for source in sources:
-        assert lazy_submodules(source, "__init__.py", "pkg") == [], source
+        assert lazy_submodules(source, "__init__.py", "pkg") == {}, source
 
 
 def test_lazy_submodules_of_lazy_loader() -> None:
@@ -244,23 +244,42 @@ def test_lazy_submodules_of_lazy_loader() -> None:
         b"    __name__, submodules=subs, submod_attrs={'_shared': ['x'], 'color.adapt': ['y']}\n"
         b")\n"
     )
-    assert lazy_submodules(source, "__init__.py", "pkg") == [
-        "pkg._shared",
-        "pkg.color.adapt",
-        "pkg.filters",
-        "pkg.io",
-    ]
+    assert lazy_submodules(source, "__init__.py", "pkg") == {
+        "pkg._shared": ["_shared", "x"],
+        "pkg.color.adapt": ["color", "y"],
+        "pkg.filters": ["filters"],
+        "pkg.io": ["io"],
+    }
     stub = b"from . import data, draw\nfrom .util import img_as_float\nfrom os import path\n"
     source = (
         b"import lazy_loader as lazy\n"
         b"__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)\n"
     )
-    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: stub) == [
-        "pkg.data",
-        "pkg.draw",
-        "pkg.util",
+    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: stub) == {
+        "pkg.data": ["data"],
+        "pkg.draw": ["draw"],
+        "pkg.util": ["img_as_float", "util"],
+    }
+    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: None) == {}
+
+
+def test_lazy_submodules_kept_are_those_the_importers_name() -> None:
+    """scipy.signal after `import scipy`, sp.fft after `import scipy as sp`, an attribute
+    that submod_attrs maps to its submodule; everything on `from scipy import *`."""
+    lazy = {
+        "scipy.fft": ["fft"],
+        "scipy.io": ["io"],
+        "scipy.signal": ["signal"],
+        "scipy.util": ["img_as_float", "util"],
+    }
+    sources = [
+        b"import scipy\nprint(scipy.signal.medfilt([1]))\n",
+        b"def f():\n    import scipy as sp\n    return sp.fft.fft([1]), sp.img_as_float\n",
+        b"signal = 'io'\n",  # words, not attributes
     ]
-    assert lazy_submodules(source, "__init__.py", "pkg", read_stub=lambda: None) == []
+    assert used_by_importers("scipy", lazy, sources) == ["scipy.fft", "scipy.signal", "scipy.util"]
+    assert used_by_importers("scipy", lazy, [b"from scipy import *\n"]) == list(lazy)
+    assert used_by_importers("scipy", lazy, []) == []
 
 
 def test_package_data_keeps_a_stub_that_lazy_loader_reads(tmp_path: Path) -> None:
