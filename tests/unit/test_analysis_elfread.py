@@ -234,3 +234,31 @@ def test_runpath_appended_leaves_executables_alone(tmp_path: Path) -> None:
     before = executable.read_bytes()
     assert not set_runpath_appended(executable, ["$ORIGIN"])
     assert executable.read_bytes() == before
+
+
+def _section_headers_to_the_end(library: Path) -> None:
+    """Move the section header table after everything else, as strip.py leaves it."""
+    data = bytearray(library.read_bytes())
+    shoff = struct.unpack_from("<Q", data, 0x28)[0]
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    table = bytes(data[shoff : shoff + shentsize * shnum])
+    data += bytes(-len(data) % 8)
+    struct.pack_into("<Q", data, 0x28, len(data))
+    library.write_bytes(bytes(data) + table)
+
+
+def test_runpath_grows_a_string_table_that_ends_the_file(tmp_path: Path) -> None:
+    """patchelf's layout (the table last in the last segment, only section headers after it):
+    the table grows where it is, without a second copy."""
+    top, _ = _pair(tmp_path)
+    assert set_runpath_appended(top, ["$ORIGIN"])  # the table is now last in the last segment
+    _section_headers_to_the_end(top)
+    assert _loads(top) == "8"
+    size = top.stat().st_size
+    wanted = ["$ORIGIN/a/longer/folder/than/before", "$ORIGIN"]
+    assert set_runpath_appended(top, wanted)
+    assert top.stat().st_size - size <= 64  # the new string and alignment, no copy of the table
+    assert read_dynamic(top) == (["libfkdep.so"], [], wanted, _ident(), 1)
+    assert _by_lief(str(top)) == (["libfkdep.so"], [], wanted)
+    assert has_loadable_layout(top)
+    assert _loads(top) == "8"
