@@ -76,21 +76,52 @@ def lazy_submodules(
 
 
 def used_by_importers(package: str, lazy: dict[str, list[str]], sources: list[bytes]) -> list[str]:
-    """The lazy submodules (``lazy_submodules``) that the code importing ``package`` names by
-    an attribute that loads them (``scipy.signal``, ``sp.signal`` after ``import scipy as sp``),
-    all of them on ``from package import *`` (which imports every name of ``__all__``). pandas
-    and networkx import scipy inside functions for a few of its submodules: they do not get
-    the others."""
+    """The lazy submodules (``lazy_submodules``) that the code importing ``package`` reaches as
+    an attribute of it (``scipy.signal``, ``sp.fft`` after ``import scipy as sp``, ``ski.filters``
+    after ``import skimage as ski``, an attribute that loads a submodule), all of them on
+    ``from package import *`` (which imports every name of ``__all__``). pandas and networkx
+    import scipy inside functions for a few of its submodules: they do not get the others."""
     star = re.compile(rb"from\s+" + re.escape(package.encode()) + rb"\s+import\s+\*")
     if any(star.search(source) for source in sources):
         return list(lazy)
+    spelled = [(source, _spellings(package, source)) for source in sources]
     kept = []
     for name, words in lazy.items():
-        pattern = b"|".join(re.escape(word.encode()) for word in words)
-        attribute = re.compile(rb"\.\s*(?:" + pattern + rb")\b")
-        if any(attribute.search(source) for source in sources):
-            kept.append(name)
+        attribute = b"(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b"
+        for source, prefix in spelled:
+            if re.search(prefix + rb"\s*\.\s*" + attribute, source):
+                kept.append(name)
+                break
     return kept
+
+
+def _spellings(package: str, source: bytes) -> bytes:
+    """A pattern for how ``source`` names the package in an expression: its dotted name, its
+    last part (``from scipy import sparse``), ``X`` of ``import scipy.sparse as X`` or ``from
+    scipy import sparse as X``, ``sp.sparse`` after ``import scipy as sp``."""
+    top, _, rest = package.partition(".")
+    parent, _, last = package.rpartition(".")
+    names = {package.encode(), last.encode()}
+    for match in re.finditer(
+        rb"\bimport\s+" + re.escape(package.encode()) + rb"\s+as\s+(\w+)", source
+    ):
+        names.add(match[1])
+    if rest:
+        for match in re.finditer(
+            rb"\bimport\s+" + re.escape(top.encode()) + rb"\s+as\s+(\w+)", source
+        ):
+            names.add(match[1] + b"." + rest.encode())
+    if parent:
+        aliased = (
+            rb"\bfrom\s+"
+            + re.escape(parent.encode())
+            + rb"\s+import\s+[\w\s,()\\]*?\b"
+            + re.escape(last.encode())
+            + rb"\s+as\s+(\w+)"
+        )
+        names.update(match[1] for match in re.finditer(aliased, source))
+    alternatives = b"|".join(re.escape(n).replace(rb"\.", rb"\s*\.\s*") for n in sorted(names))
+    return rb"(?<![\w.])(?:" + alternatives + b")"
 
 
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:

@@ -276,10 +276,19 @@ def test_lazy_submodules_kept_are_those_the_importers_name() -> None:
         b"import scipy\nprint(scipy.signal.medfilt([1]))\n",
         b"def f():\n    import scipy as sp\n    return sp.fft.fft([1]), sp.img_as_float\n",
         b"signal = 'io'\n",  # words, not attributes
+        b"import scipy\nframe.io.read(); self.scipy.io\n",  # attributes of something else
     ]
     assert used_by_importers("scipy", lazy, sources) == ["scipy.fft", "scipy.signal", "scipy.util"]
     assert used_by_importers("scipy", lazy, [b"from scipy import *\n"]) == list(lazy)
     assert used_by_importers("scipy", lazy, []) == []
+    sparse = {"scipy.sparse.linalg": ["linalg"], "scipy.sparse.csgraph": ["csgraph"]}
+    for source in (
+        b"import scipy.sparse as ss\nss.linalg.eigsh\n",
+        b"import scipy as sp\nsp.sparse.linalg.eigsh\n",
+        b"from scipy import (\n    optimize,\n    sparse as sps,\n)\nsps.linalg\n",
+        b"from scipy import sparse\nsparse.linalg\n",
+    ):
+        assert used_by_importers("scipy.sparse", sparse, [source]) == ["scipy.sparse.linalg"]
 
 
 def test_package_data_keeps_a_stub_that_lazy_loader_reads(tmp_path: Path) -> None:
