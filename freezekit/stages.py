@@ -16,6 +16,7 @@ import os
 import posixpath
 import shutil
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,7 +74,10 @@ def run(
     workdir.mkdir(parents=True, exist_ok=True)
     started = stamp.start(str(workdir))
     ahead = Ahead(options, target)
-    analysis = analysis_stage(options, target, workdir=workdir, reporter=reporter)
+    try:
+        analysis = analysis_stage(options, target, workdir=workdir, reporter=reporter)
+    finally:
+        ahead.analysis_done()
     with reporter.stage("bootloader") as notes:
         bootloader = ahead.bootloader()
         notes.summary = str(bootloader.name)
@@ -130,12 +134,28 @@ def return_freed_memory() -> None:
         ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 256 << 10)
 
 
+def trim_heap() -> None:
+    """Give the free pages of glibc's heaps back to the system (malloc_trim): small blocks
+    freed among live ones stay resident otherwise. Elsewhere than glibc nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 class Ahead:
     """What depends only on the target, started before the analysis and done beside it: the
     bootloader (found, or compiled with cmake) and the PYZ dictionary (the standard library
     compiled and trained on), one after the other on one thread. The analysis runs in its own
     process, so on an empty cache the two take a second processor instead of adding their time
     after it. Their errors are raised where the build would have met them without this.
+
+    The dictionary's training waits for the end of the analysis (``analysis_done``): it takes
+    ~0.16 s, but ~22 MiB beside the 9 MiB of compiled samples, and beside the analysis worker
+    that made the analysis stage the build's peak of memory.
     """
 
     def __init__(self, options: BuildOptions, target: Target) -> None:
@@ -145,8 +165,18 @@ class Ahead:
         self._bootloader: Future[Path] | None = None
         if options.bootloader is None:
             self._bootloader = pool.submit(find_bootloader, target, windowed=options.windowed)
-        pool.submit(stdlib_dictionary, target)  # kept in memory and in the cache (pyzdict.py)
+        self._analysed = threading.Event()
+        # kept in memory and in the cache (pyzdict.py)
+        pool.submit(stdlib_dictionary, target, before_training=self._wait_for_analysis)
         pool.shutdown(wait=False)
+
+    def _wait_for_analysis(self) -> None:
+        trim_heap()  # the samples just freed (small blocks, in this thread's heap)
+        self._analysed.wait()
+
+    def analysis_done(self) -> None:
+        """The analysis has ended (or failed): the dictionary may train now."""
+        self._analysed.set()
 
     def bootloader(self) -> Path:
         if self._bootloader is None:

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import zstandard
@@ -63,9 +64,13 @@ def training_sources(stdlib: Path) -> list[Path]:
     return sorted(found)
 
 
-def stdlib_dictionary(target: Target) -> bytes | None:
+def stdlib_dictionary(
+    target: Target, *, before_training: Callable[[], object] | None = None
+) -> bytes | None:
     """The dictionary for ``target`` (None when its stdlib has too few sources to train on,
-    e.g. an interpreter shipped with compiled modules only)."""
+    e.g. an interpreter shipped with compiled modules only). When it trains, ``before_training``
+    is called (and waited for) after the samples are compiled into the bytecode cache, and they
+    are read back from it after."""
     sources = training_sources(target.stdlib) if target.stdlib.is_dir() else []
     if len(sources) < _MIN_SAMPLES:
         logger.debug("no PYZ dictionary: %d stdlib sources under %s", len(sources), target.stdlib)
@@ -80,7 +85,7 @@ def stdlib_dictionary(target: Target) -> bytes | None:
     # again when it writes the PYZ, which then waits for that answer instead of training twice
     with _LOCK:
         if memo_key not in _MEMO:
-            _MEMO[memo_key] = _dictionary(target, sources, key)
+            _MEMO[memo_key] = _dictionary(target, sources, key, before_training)
         return _MEMO[memo_key]
 
 
@@ -88,7 +93,12 @@ _LOCK = threading.Lock()
 _MEMO: dict[tuple[str, str], bytes | None] = {}
 
 
-def _dictionary(target: Target, sources: list[Path], key: str) -> bytes | None:
+def _dictionary(
+    target: Target,
+    sources: list[Path],
+    key: str,
+    before_training: Callable[[], object] | None = None,
+) -> bytes | None:
     folder = compression_cache_dir()
     cached = folder / "dict" / f"{key}.zdict" if folder else None
     if cached is not None and cached.is_file():
@@ -98,6 +108,12 @@ def _dictionary(target: Target, sources: list[Path], key: str) -> bytes | None:
     units = [SourceUnit(key=n, source=p, filename=n) for n, p in zip(names, sources, strict=True)]
     try:
         code = compile_units(units, target)
+        if before_training is not None:
+            # the 9 MiB of code are not held while waiting: the bytecode cache (written by the
+            # call above) gives them back in a few hundredths of a second
+            del code
+            before_training()
+            code = compile_units(units, target)
     except AnalysisError as exc:
         logger.debug("no PYZ dictionary: %s", exc.message)
         return None
