@@ -53,7 +53,9 @@ ONEFILE = frozenset(
     }
 )
 #: big bundles: longer build and run limits (a onefile start extracts hundreds of MB)
-HEAVY = frozenset(["pandas", "scipy", "sklearn", "sympy", "django", "gevent", "pyproj", "faker"])
+HEAVY = frozenset(
+    ["pandas", "scipy", "sklearn", "skimage", "sympy", "django", "gevent", "pyproj", "faker"]
+)
 BUILD_TIMEOUT, HEAVY_BUILD_TIMEOUT = 600.0, 1500.0
 RUN_TIMEOUT, HEAVY_RUN_TIMEOUT = 90.0, 240.0
 
