@@ -262,3 +262,17 @@ def test_runpath_grows_a_string_table_that_ends_the_file(tmp_path: Path) -> None
     assert _by_lief(str(top)) == (["libfkdep.so"], [], wanted)
     assert has_loadable_layout(top)
     assert _loads(top) == "8"
+
+
+def test_runpath_appended_to_an_elf32_big_endian_library(tmp_path: Path) -> None:
+    """The ppc32 fixture has no search path: it gets one, as lief and this reader both read."""
+    library = tmp_path / "libfkelf-ppc32.so"
+    library.write_bytes((FIXTURES / "libfkelf-ppc32.so").read_bytes())
+    wanted = ["$ORIGIN/..", "$ORIGIN/lib"]
+    assert not set_runpath_in_place(library, wanted)
+    assert set_runpath_appended(library, wanted)
+    found = read_dynamic(library)
+    assert found is not None and found.ident[0] == "ELF32"
+    assert (found.runpath, found.rpath, found.path_entries) == (wanted, [], 1)
+    assert _by_lief(str(library))[1:] == ([], wanted)
+    assert has_loadable_layout(library)
