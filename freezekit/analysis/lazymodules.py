@@ -19,7 +19,6 @@ Standard library only; runs under the target Python inside the analysis worker.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable, Iterable
 
 _IMPORT_CALLS = ("import_module", "__import__")
@@ -78,50 +77,82 @@ def lazy_submodules(
 def used_by_importers(package: str, lazy: dict[str, list[str]], sources: list[bytes]) -> list[str]:
     """The lazy submodules (``lazy_submodules``) that the code importing ``package`` reaches as
     an attribute of it (``scipy.signal``, ``sp.fft`` after ``import scipy as sp``, ``ski.filters``
-    after ``import skimage as ski``, an attribute that loads a submodule), all of them on
-    ``from package import *`` (which imports every name of ``__all__``). pandas and networkx
+    after ``import skimage as ski``, ``getattr(scipy, "io")``, an attribute that loads a
+    submodule), all of them on ``from package import *`` (which imports every name of
+    ``__all__``). Read from the code (``ast``), not from strings or comments. pandas and networkx
     import scipy inside functions for a few of its submodules: they do not get the others."""
-    star = re.compile(rb"from\s+" + re.escape(package.encode()) + rb"\s+import\s+\*")
-    if any(star.search(source) for source in sources):
-        return list(lazy)
-    spelled = [(source, _spellings(package, source)) for source in sources]
-    kept = []
-    for name, words in lazy.items():
-        attribute = b"(?:" + b"|".join(re.escape(w.encode()) for w in words) + rb")\b"
-        for source, prefix in spelled:
-            if re.search(prefix + rb"\s*\.\s*" + attribute, source):
-                kept.append(name)
-                break
-    return kept
+    reached: set[str] = set()
+    words = {word.encode() for names in lazy.values() for word in names}
+    for source in sources:
+        if b"*" not in source and not any(word in source for word in words):
+            continue  # parsing the importers of scipy in sklearn costs time
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        spellings = _spellings(package, tree)
+        if spellings is None:  # from package import *
+            return list(lazy)
+        for chain in _attribute_chains(tree):
+            head, _, word = chain.rpartition(".")
+            if head in spellings:
+                reached.add(word)
+    return [name for name, words in lazy.items() if reached.intersection(words)]
 
 
-def _spellings(package: str, source: bytes) -> bytes:
-    """A pattern for how ``source`` names the package in an expression: its dotted name, its
-    last part (``from scipy import sparse``), ``X`` of ``import scipy.sparse as X`` or ``from
-    scipy import sparse as X``, ``sp.sparse`` after ``import scipy as sp``."""
+def _spellings(package: str, tree: ast.Module) -> set[str] | None:
+    """How the module names the package in an expression: its dotted name, ``X`` of ``import
+    scipy.sparse as X`` or ``from scipy import sparse [as X]``, ``sp.sparse`` after ``import
+    scipy as sp``; None when it does ``from package import *``."""
     top, _, rest = package.partition(".")
     parent, _, last = package.rpartition(".")
-    names = {package.encode(), last.encode()}
-    for match in re.finditer(
-        rb"\bimport\s+" + re.escape(package.encode()) + rb"\s+as\s+(\w+)", source
-    ):
-        names.add(match[1])
-    if rest:
-        for match in re.finditer(
-            rb"\bimport\s+" + re.escape(top.encode()) + rb"\s+as\s+(\w+)", source
+    names = {package}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == package and alias.asname:
+                    names.add(alias.asname)
+                elif rest and alias.name == top and alias.asname:
+                    names.add(f"{alias.asname}.{rest}")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            for alias in node.names:
+                if node.module == package and alias.name == "*":
+                    return None
+                if parent and node.module == parent and alias.name == last:
+                    names.add(alias.asname or last)
+    return names
+
+
+def _attribute_chains(tree: ast.Module) -> set[str]:
+    """Every dotted expression ``a.b.c`` (and ``a.b``) of the code, and ``getattr(a, "b")`` as
+    ``a.b``."""
+    chains: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            chain = _dotted(node)
+            if chain is not None:
+                chains.add(chain)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
         ):
-            names.add(match[1] + b"." + rest.encode())
-    if parent:
-        aliased = (
-            rb"\bfrom\s+"
-            + re.escape(parent.encode())
-            + rb"\s+import\s+[\w\s,()\\]*?\b"
-            + re.escape(last.encode())
-            + rb"\s+as\s+(\w+)"
-        )
-        names.update(match[1] for match in re.finditer(aliased, source))
-    alternatives = b"|".join(re.escape(n).replace(rb"\.", rb"\s*\.\s*") for n in sorted(names))
-    return rb"(?<![\w.])(?:" + alternatives + b")"
+            owner = _dotted(node.args[0])
+            if owner is not None:
+                chains.add(f"{owner}.{node.args[1].value}")
+    return chains
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        base = _dotted(expr.value)
+        return None if base is None else f"{base}.{expr.attr}"
+    return None
 
 
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:

@@ -277,10 +277,14 @@ def test_lazy_submodules_kept_are_those_the_importers_name() -> None:
         b"def f():\n    import scipy as sp\n    return sp.fft.fft([1]), sp.img_as_float\n",
         b"signal = 'io'\n",  # words, not attributes
         b"import scipy\nframe.io.read(); self.scipy.io\n",  # attributes of something else
+        b'"""Uses scipy.io."""\nimport scipy  # and scipy.io\n',  # a docstring, a comment
     ]
     assert used_by_importers("scipy", lazy, sources) == ["scipy.fft", "scipy.signal", "scipy.util"]
     assert used_by_importers("scipy", lazy, [b"from scipy import *\n"]) == list(lazy)
     assert used_by_importers("scipy", lazy, []) == []
+    assert used_by_importers("scipy", lazy, [b"import scipy\ngetattr(scipy, 'io')\n"]) == [
+        "scipy.io"
+    ]
     sparse = {"scipy.sparse.linalg": ["linalg"], "scipy.sparse.csgraph": ["csgraph"]}
     for source in (
         b"import scipy.sparse as ss\nss.linalg.eigsh\n",
