@@ -252,11 +252,9 @@ def run_pre_find_hook(
 ) -> list[str]:
     """Run a PyInstaller ``pre_find_module_path`` hook; the folders it leaves, or HookError."""
     api = PreFindModulePathApi(module, list(search_dirs))
-    namespace: dict[str, object] = {"__name__": f"freezekit_find_{module}", "__file__": hook_file}
     try:
         with shim or PyInstallerShim():
-            source = Path(hook_file).read_text(encoding="utf-8")
-            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            namespace = _exec_hook_file(hook_file, f"freezekit_find_{module}")
             func = namespace.get("pre_find_module_path")
             if not callable(func):
                 raise NameError("the hook defines no pre_find_module_path(api) function")
@@ -424,7 +422,6 @@ def run_hook(
     """Execute one hook file (either dialect) and return what it asked for; any failure →
     HookError, with nothing of the hook applied."""
     outcome = HookOutcome(module=module, hook_file=hook_file)
-    namespace: dict[str, object] = {"__name__": f"freezekit_hook_{module}", "__file__": hook_file}
     api = HookApi(
         outcome,
         module_dir=module_dir,
@@ -434,8 +431,7 @@ def run_hook(
     )
     try:
         with shim or PyInstallerShim():
-            source = Path(hook_file).read_text(encoding="utf-8")
-            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            namespace = _exec_hook_file(hook_file, f"freezekit_hook_{module}")
             _apply_lists(namespace, outcome, module_dir)
             func = namespace.get("hook")
             if func is not None:
@@ -460,17 +456,23 @@ def run_pre_safe_hook(
     """Run a PyInstaller ``pre_safe_import_module`` hook; (outcome, notes) or HookError."""
     outcome = HookOutcome(module=module, hook_file=hook_file)
     api = PreSafeImportApi(outcome)
-    namespace: dict[str, object] = {"__name__": f"freezekit_pre_{module}", "__file__": hook_file}
     try:
         with shim or PyInstallerShim():
-            source = Path(hook_file).read_text(encoding="utf-8")
-            exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+            namespace = _exec_hook_file(hook_file, f"freezekit_pre_{module}")
             func = namespace.get("pre_safe_import_module")
             if callable(func):
                 func(api)
     except BaseException as exc:
         raise _hook_error(hook_file, module, exc) from exc
     return outcome, api.notes
+
+
+def _exec_hook_file(hook_file: str, name: str) -> dict[str, object]:
+    """Run a hook file's top level as module ``name``; its globals."""
+    namespace: dict[str, object] = {"__name__": name, "__file__": hook_file}
+    source = Path(hook_file).read_text(encoding="utf-8")
+    exec(compile(source, hook_file, "exec"), namespace)  # noqa: S102  # hooks are code
+    return namespace
 
 
 def _hook_error(hook_file: str, module: str, exc: BaseException) -> HookError:
