@@ -13,6 +13,7 @@ modulegraph2's private internals are used through ``_mgadapter`` only.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -775,7 +776,16 @@ def _failure(exc: Exception) -> ErrorInfo:
     return {"kind": "crash", "file": "", "message": traceback.format_exc()}
 
 
+#: the collector's first threshold in the worker (Python's default: 700). The scan allocates
+#: millions of short-lived AST and code objects while the graph it keeps only grows, so every
+#: default collection walked a larger heap for almost nothing: numpy_app, 3,350 collections,
+#: 0.7 s of a 3.6 s first-build scan; 3 collections and 0.07 s with this, the same peak memory
+#: (cycles are still collected, only less often).
+GC_THRESHOLD = 100_000
+
+
 def main() -> None:
+    gc.set_threshold(GC_THRESHOLD, 10, 10)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
     request = json.load(sys.stdin)
