@@ -403,6 +403,8 @@ class _Builder:
             _guarded(graph, graph.add_script, script)  # their imports are the app's too
         self._apply_runtime_hooks()
         for _ in range(10):
+            # an import a hook cuts (numpy -> numpy.distutils -> setuptools) lifts nothing
+            self._apply_hook_excludes()
             if not self._reinclude_needed():
                 break
         self._apply_runtime_hooks()

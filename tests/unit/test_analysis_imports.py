@@ -156,3 +156,14 @@ def test_imports_other_platform_modules_are_optional() -> None:
     )
     (missing,) = imports.find_missing(graph)
     assert missing.optional
+
+
+def test_imports_an_import_a_hook_cuts_lifts_no_lean_exclusion() -> None:
+    # cutpkg.tools imports pydoc (lean-excluded) at module level, but cutpkg's hook excludes
+    # cutpkg.tools: that import must not lift the exclusion, or the optional import of pydoc
+    # in cutpkg would bundle it (what numpy.distutils -> setuptools did for numpy apps)
+    options = options_for("hook-cut", hooks_dirs=(PROJECTS / "hook-cut" / "hooks",))
+    assert "pydoc" in imports.lean_excludes(options)
+    names = pure_names(graph_for(options))
+    assert "cutpkg" in names
+    assert not {"cutpkg.tools", "pydoc"} & names
