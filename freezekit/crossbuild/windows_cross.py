@@ -182,6 +182,8 @@ def walk(value):
 env = dict(os.environ, WINEPREFIX=PREFIX, WINEDEBUG="-all")
 env.pop("DISPLAY", None)
 env.pop("WAYLAND_DISPLAY", None)
+# a host cache folder is a Linux path: python.exe keeps its caches in the prefix's profile
+env.pop("XDG_CACHE_HOME", None)
 data = sys.stdin.buffer.read()
 done = subprocess.run([WINE, EXE, *sys.argv[1:]], input=data, stdout=subprocess.PIPE, env=env)
 if done.returncode == 0 and not done.stdout.strip() and data:
