@@ -32,7 +32,7 @@ declare_wheel_sessions()
 @nox.session(venv_backend="none", tags=["test"])
 def tests(session: nox.Session) -> None:
     """Unit tests and the slow functional tests that freeze and run real apps."""
-    args = session.posargs or ["-m", "slow or not slow"]
+    args = session.posargs or ["-m", "slow or not slow", "--durations=25"]
     session.run(PYTHON, "-m", "pytest", *args, env={"PYTHONHASHSEED": "0"}, external=True)
 
 
