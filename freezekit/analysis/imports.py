@@ -342,6 +342,11 @@ def check_modulegraph_version(version: str) -> None:
         raise AnalysisError(str(exc)) from None
 
 
+#: modulegraph2 imports the packages it scans (numpy among them): their math libraries need
+#: not start a thread per processor there (OpenBLAS: 0.18 s of CPU to import numpy, 0.05 s so)
+_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def run_worker(request: Mapping[str, object], target: Target) -> WorkerReply:
     """Run ``_worker.py`` under the target interpreter and return its JSON reply."""
     version = modulegraph_version()
@@ -356,6 +361,7 @@ def run_worker(request: Mapping[str, object], target: Target) -> WorkerReply:
         payload = json.dumps({**request, **shims, "modulegraph_version": version})
         command = [str(target.python), "-I", "-B", str(_WORKER)]  # -B: no __pycache__ in the app
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(_ONE_THREAD)
         try:
             proc = subprocess.run(
                 command, input=payload, capture_output=True, text=True, env=env, timeout=1800
