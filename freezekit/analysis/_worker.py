@@ -233,6 +233,8 @@ class _Builder:
     # -- hooks ---------------------------------------------------------------------------------
     def _on_node(self, graph: Any, node: Any) -> None:
         self.progress.tick()
+        if getattr(node, "code", None) is not None:
+            node.code = None  # scanned already; nothing reads it again (numpy_app: 15 MiB)
         if self.pending and node.name.partition(".")[0] in self.pending:
             self._load_entry_points(node.name.partition(".")[0])
         pre = self.pre_safe.pop(node.name, None)
