@@ -33,9 +33,12 @@ from typing import Any
 from . import _mgadapter
 
 _FORMAT = 3  # 2: compressed flag and traced imports; 3: traced per group
-#: a whole C string that is an identifier or dotted identifiers (2 to 120 characters)
+#: a whole C string that is an identifier or dotted identifiers (2 to 120 characters), as
+#: group 1: the NUL before it is matched, not looked behind for, so the search jumps from NUL
+#: to NUL (2.3x faster on numpy's extensions, the same names; the lookahead leaves the NUL
+#: after it for the next string)
 _NAME = re.compile(
-    rb"(?<=\x00)[A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,6}(?=\x00)"
+    rb"\x00([A-Za-z_][A-Za-z0-9_]{0,60}(?:\.[A-Za-z_][A-Za-z0-9_]{0,60}){0,6})(?=\x00)"
 )
 #: an extension that never calls the import C API imports nothing by name
 _IMPORT_API = b"PyImport_"
@@ -63,7 +66,7 @@ def candidate_names(data: bytes) -> list[str]:
     """Whole C strings of an extension file that look like module names (sorted, unique)."""
     if _IMPORT_API not in data:
         return []
-    names = {m.group().decode("ascii") for m in _NAME.finditer(data)}
+    names = {m.group(1).decode("ascii") for m in _NAME.finditer(data)}
     return sorted(n for n in names if len(n) >= 2 and not n.startswith("PyInit_"))
 
 
