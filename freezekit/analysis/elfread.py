@@ -62,6 +62,26 @@ def read_dynamic(path: Path | str) -> ElfDynamic | None:
         return None
 
 
+def _segments(
+    table: bytes, phentsize: int, phnum: int, segment: str, is_64: bool
+) -> tuple[list[tuple[int, int, int]], tuple[int, int] | None]:
+    """From the program header table: the PT_LOAD segments as (vaddr, offset, filesz), and
+    the PT_DYNAMIC one as (offset, filesz) or None (the last one wins)."""
+    loads: list[tuple[int, int, int]] = []
+    dynamic: tuple[int, int] | None = None
+    for i in range(phnum):
+        fields = struct.unpack_from(segment, table, i * phentsize)
+        if is_64:
+            kind, offset, vaddr, filesz = fields[0], fields[2], fields[3], fields[5]
+        else:
+            kind, offset, vaddr, filesz = fields[0], fields[1], fields[2], fields[4]
+        if kind == _PT_LOAD:
+            loads.append((vaddr, offset, filesz))
+        elif kind == _PT_DYNAMIC:
+            dynamic = (offset, filesz)
+    return loads, dynamic
+
+
 def _read(stream: BinaryIO) -> ElfDynamic | None:
     read, seek = stream.read, stream.seek
     head = read(64)
@@ -80,19 +100,7 @@ def _read(stream: BinaryIO) -> ElfDynamic | None:
     if phnum == 0 or phentsize < struct.calcsize(segment):
         return ElfDynamic([], [], [], ident)
     seek(phoff)
-    table = read(phentsize * phnum)
-    loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
-    dynamic: tuple[int, int] | None = None  # (offset, filesz)
-    for i in range(phnum):
-        fields = struct.unpack_from(segment, table, i * phentsize)
-        if is_64:
-            kind, offset, vaddr, filesz = fields[0], fields[2], fields[3], fields[5]
-        else:
-            kind, offset, vaddr, filesz = fields[0], fields[1], fields[2], fields[4]
-        if kind == _PT_LOAD:
-            loads.append((vaddr, offset, filesz))
-        elif kind == _PT_DYNAMIC:
-            dynamic = (offset, filesz)
+    loads, dynamic = _segments(read(phentsize * phnum), phentsize, phnum, segment, is_64)
     if dynamic is None:  # a static executable: it needs nothing
         return ElfDynamic([], [], [], ident)
     offset, size = dynamic
@@ -215,19 +223,7 @@ def _runpath_plan(stream: BinaryIO, value: bytes) -> tuple[int, int, int | None,
     if shnum == 0 or shentsize != struct.calcsize(section):
         return None  # extended numbering, or no sections: the users of the table are unknown
     seek(phoff)
-    table = read(phentsize * phnum)
-    loads: list[tuple[int, int, int]] = []
-    dynamic: tuple[int, int] | None = None
-    for i in range(phnum):
-        fields = struct.unpack_from(segment, table, i * phentsize)
-        if is_64:
-            kind, offset, vaddr, filesz = fields[0], fields[2], fields[3], fields[5]
-        else:
-            kind, offset, vaddr, filesz = fields[0], fields[1], fields[2], fields[4]
-        if kind == _PT_LOAD:
-            loads.append((vaddr, offset, filesz))
-        elif kind == _PT_DYNAMIC:
-            dynamic = (offset, filesz)
+    loads, dynamic = _segments(read(phentsize * phnum), phentsize, phnum, segment, is_64)
     if dynamic is None or dynamic[1] > _MAX_TABLE:
         return None
     seek(dynamic[0])
