@@ -28,6 +28,11 @@ struct fk_context {
     fk_handle top_lock;        /* shared flock held on top_dir while we run */
     int inherited;             /* top_dir came from _FREEZEKIT_TOP_DIR (a worker) */
     int verified;              /* this process checked the payload digest (fk_archive_verify) */
+    /* onefile temp mode on POSIX: the id of the process that made top_dir and removes it at
+     * its end (0: none; a process forked from it keeps the value but is not it), and the
+     * watchdog that removes it after any other end (platform.h). */
+    unsigned long temp_owner;
+    struct fk_watchdog watchdog;
 
     struct fk_python *python;  /* NULL until libpython is loaded */
     /* The first damage found while Python runs (_freezekit raised OSError for it): an

@@ -18,6 +18,7 @@ void fk_context_init(struct fk_context *ctx, int argc, char **argv)
     ctx->argc = argc;
     ctx->argv = argv;
     ctx->top_lock = FK_NO_HANDLE;
+    ctx->watchdog.pipe = FK_NO_HANDLE;
     fk_archive_init(&ctx->archive);
     fk_pyz_init(&ctx->pyz);
 #ifdef FK_WINDOWED
@@ -164,6 +165,7 @@ static int run_python(struct fk_context *ctx)
         exit_code = FK_EXIT_FINALIZE_FAILED;
     }
     if (interrupted) {
+        fk_topdir_release(ctx); /* the death by SIGINT skips atexit: the temp folder goes now */
         fk_platform_exit_interrupted(); /* like the interpreter (SIGINT, or 0xC000013A) */
     }
     return exit_code;
@@ -182,7 +184,7 @@ int fk_run(struct fk_context *ctx)
         status = fk_topdir_decide(ctx, &finished, &exit_code);
     }
     if (!FK_FAILED(status) && finished) {
-        goto cleanup; /* onefile temp mode: the child ran the app */
+        goto cleanup; /* onefile temp mode on Windows: the child ran the app */
     }
     if (!FK_FAILED(status) && !ctx->onefile) {
         status = fk_topdir_check_externals(ctx);

@@ -161,10 +161,34 @@ void fk_platform_thread_join(struct fk_thread *thread);
 unsigned fk_platform_cpu_count(void);
 unsigned long fk_platform_process_id(void);
 
-/* Runs `exe` with `argv` as a child, forwarding SIGINT/SIGTERM/SIGHUP to it, waits and gives
- * its exit status (a death by signal n gives 128+n). Windows: the child shares the console,
- * which sends it Ctrl+C itself; the exit code is passed on whole (0xC000013A included). */
+#ifdef _WIN32
+/* onefile temp mode on Windows (which cannot delete a loaded DLL, so the launcher outlives
+ * the app to remove the folder): runs `exe` with `argv` as a child sharing the console, which
+ * sends it Ctrl+C itself, waits and gives its exit code whole (0xC000013A included). */
 fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
+#endif
+
+/* onefile temp mode on POSIX: the app runs in the launcher's own process, which removes its
+ * folder when it ends normally; the watchdog removes it after any other end (SIGKILL, a
+ * crash, a signal's default action, os._exit). The watchdog is a process nobody waits for
+ * (forked twice: the app's os.wait() never sees it) in a session of its own (a kill of the
+ * app's process group or a Ctrl+C does not reach it; it ignores SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT too), with stdin/stdout/stderr on /dev/null and no other descriptor but the read
+ * end of a pipe: the write end (`pipe`, close-on-exec) stays in this process and the ones it
+ * forks. Once every write end is closed it takes the folder's exclusive lock, waiting while
+ * a worker started through sys.executable holds a shared one, and removes the folder unless
+ * it is gone or another folder took its name. */
+struct fk_watchdog {
+    fk_handle pipe; /* FK_NO_HANDLE: none (not temp mode, or it could not be started) */
+    long helper;    /* the middle process of the double fork, until reaped */
+};
+#ifndef _WIN32
+/* Forks the watchdog; call it before any thread exists. Failing to start one is not an
+ * error of the start: the folder is then left to the sweep of a later start. */
+void fk_platform_watchdog_start(struct fk_watchdog *watchdog);
+/* Tells the watchdog which folder to remove (NULL: none) and reaps the middle process. */
+void fk_platform_watchdog_watch(struct fk_watchdog *watchdog, const char *dir);
+#endif
 /* Ends the process the way the interpreter does after an unhandled KeyboardInterrupt: killed
  * by SIGINT (POSIX), exit code STATUS_CONTROL_C_EXIT 0xC000013A (Windows). */
 void fk_platform_exit_interrupted(void);

@@ -2,9 +2,6 @@
 #include "platform.h"
 
 #include <dirent.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +23,7 @@
 #include <mach-o/dyld.h>
 #endif
 #ifdef __linux__
-#include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
 
 extern char **environ;
@@ -650,75 +647,173 @@ fk_status fk_platform_cache_home(char *out, size_t size)
     return fk_ok();
 }
 
-/* The one mutable global of the bootloader: the signal handler must know which child to
- * forward a signal to, and a handler receives no user pointer. Written before the handlers
- * are installed, read only by forward_signal(). */
-static volatile sig_atomic_t fk_child_pid = 0;
-
-static void forward_signal(int signal_number)
+/* Closes every descriptor from `lowest` up: close_range where the kernel has it (Linux 5.9),
+ * else the listing of /dev/fd (Linux: /proc/self/fd; macOS: fdesc), else every number below
+ * the descriptor limit. */
+static void close_from(int lowest)
 {
-    if (fk_child_pid > 0) {
-        kill((pid_t)fk_child_pid, signal_number);
+    DIR *dir;
+    long limit;
+    int fd;
+#if defined(__linux__) && defined(SYS_close_range)
+    if (syscall(SYS_close_range, (unsigned)lowest, ~0u, 0u) == 0) {
+        return;
+    }
+#endif
+    dir = opendir("/dev/fd");
+    if (dir != NULL) {
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            fd = atoi(entry->d_name);
+            if (fd >= lowest && fd != dirfd(dir) && entry->d_name[0] >= '0' &&
+                entry->d_name[0] <= '9') {
+                close(fd);
+            }
+        }
+        closedir(dir);
+        return;
+    }
+    limit = sysconf(_SC_OPEN_MAX);
+    for (fd = lowest; fd < (limit > 0 && limit < 65536 ? limit : 65536); fd++) {
+        close(fd);
     }
 }
 
-fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code)
+/* The watchdog itself (see platform.h): reads the folder's path, then waits for the end of
+ * the stream, which comes when the last process holding a write end is gone, however it
+ * ended. Never returns. */
+static void watchdog_run(int input)
 {
-    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction action;
-    pid_t child;
-    pid_t waited;
-    int wait_status = 0;
+    static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+    char path[FK_PATH_MAX];
+    size_t length = 0;
+    struct stat watched;
+    struct stat held;
+    fk_handle lock;
+    int busy = 0;
+    int null_fd;
     size_t i;
-    pid_t parent = getpid();
 
-    child = fork();
-    if (child < 0) {
-        return fk_fail(FK_E_PROCESS, errno, "cannot fork: %s; the system is out of processes "
-                       "or memory", strerror(errno));
+    for (i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
+        signal(ignored[i], SIG_IGN);
     }
-    if (child == 0) {
-#ifdef __linux__
-        /* The app dies with its launcher, even when the launcher is killed with SIGKILL and
-         * cannot forward anything; the next start sweeps the folder. Kept across execv. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
-            _exit(1); /* the launcher is already gone */
-        }
-#else
-        (void)parent;
-#endif
-        execv(exe, argv);
-        fprintf(stderr, "freezekit: cannot start %s: exec failed: %s; check that the file is "
-                "still there and executable\n", exe, strerror(errno));
+    /* Only the pipe's read end stays: a pipe of the caller's (captured stdout, a job server)
+     * must see its end when the app is gone, and the app's lock on the folder, inherited by
+     * the fork, would block our own. */
+    if (dup2(input, 3) != 3) {
         _exit(1);
     }
-    fk_child_pid = (sig_atomic_t)child;
-#ifdef __GLIBC__
-    malloc_trim(0); /* hand the extraction's freed memory back while we only wait */
-#endif
-    memset(&action, 0, sizeof action);
-    action.sa_handler = forward_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
-        sigaction(forwarded[i], &action, NULL);
+    input = 3;
+    null_fd = open("/dev/null", O_RDWR); /* not 0-3: all four are open */
+    for (i = 0; i < 3; i++) {
+        if (null_fd < 0 || dup2(null_fd, (int)i) != (int)i) {
+            _exit(1);
+        }
     }
-    do {
-        waited = waitpid(child, &wait_status, 0);
-    } while (waited < 0 && errno == EINTR);
-    fk_child_pid = 0;
-    if (waited < 0) {
-        return fk_fail(FK_E_PROCESS, errno, "cannot wait for the application process: %s",
-                       strerror(errno));
+    close_from(4);
+    for (;;) {
+        ssize_t got = read(input, path + length, sizeof path - 1 - length);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        length += (size_t)got;
+        if (memchr(path, '\0', length) != NULL || length == sizeof path - 1) {
+            break;
+        }
     }
-    if (WIFEXITED(wait_status)) {
-        *exit_code = WEXITSTATUS(wait_status);
-    } else if (WIFSIGNALED(wait_status)) {
-        *exit_code = 128 + WTERMSIG(wait_status);
-    } else {
-        *exit_code = 1;
+    path[length] = '\0';
+    /* The folder as it is now, while the app holds its lock: a folder that later takes the
+     * same name is not ours. */
+    if (length == 0 || strlen(path) == length || lstat(path, &watched) != 0 ||
+        !S_ISDIR(watched.st_mode)) {
+        _exit(0);
     }
-    return fk_ok();
+    for (;;) {
+        char rest[256];
+        ssize_t got = read(input, rest, sizeof rest);
+        if (got == 0 || (got < 0 && errno != EINTR)) {
+            break;
+        }
+    }
+    if (FK_FAILED(fk_platform_lock_dir(path, 0, 1, &lock, &busy)) || busy) {
+        _exit(0); /* removed already (the app at its end, or a sweep) */
+    }
+    if (fstat((int)lock, &held) == 0 && held.st_dev == watched.st_dev &&
+        held.st_ino == watched.st_ino) {
+        fk_platform_remove_tree(path); /* holding the lock: late lockers see it is gone */
+    }
+    _exit(0);
+}
+
+void fk_platform_watchdog_start(struct fk_watchdog *watchdog)
+{
+    int ends[2];
+    pid_t helper;
+    watchdog->pipe = FK_NO_HANDLE;
+    watchdog->helper = 0;
+    if (pipe(ends) != 0) {
+        return;
+    }
+    /* No thread exists yet, so nothing can fork or exec between pipe() and these. */
+    if (fcntl(ends[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(ends[1], F_SETFD, FD_CLOEXEC) != 0) {
+        close(ends[0]);
+        close(ends[1]);
+        return;
+    }
+    helper = fork();
+    if (helper == 0) {
+        /* The middle process: a new session for the watchdog, which it leaves as an orphan
+         * (adopted by init or a subreaper) so that it is never the app's child. */
+        pid_t watcher;
+        setsid();
+        watcher = fork();
+        if (watcher == 0) {
+            watchdog_run(ends[0]);
+        }
+        _exit(watcher > 0 ? 0 : 1);
+    }
+    close(ends[0]);
+    if (helper < 0) {
+        close(ends[1]);
+        return;
+    }
+    watchdog->pipe = ends[1];
+    watchdog->helper = (long)helper;
+}
+
+void fk_platform_watchdog_watch(struct fk_watchdog *watchdog, const char *dir)
+{
+    struct sigaction ignore;
+    struct sigaction previous;
+    int wait_status = 0;
+    pid_t waited = 0;
+    if (watchdog->helper > 0) {
+        do {
+            waited = waitpid((pid_t)watchdog->helper, &wait_status, 0);
+        } while (waited < 0 && errno == EINTR);
+        watchdog->helper = 0;
+    }
+    if (watchdog->pipe == FK_NO_HANDLE) {
+        return;
+    }
+    if (waited < 0 || !WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 || dir == NULL) {
+        fk_platform_close(watchdog->pipe); /* no watchdog, or nothing to watch: it ends */
+        watchdog->pipe = FK_NO_HANDLE;
+        return;
+    }
+    /* A watchdog that died already must not take us with it (SIGPIPE). */
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &previous);
+    if (write((int)watchdog->pipe, dir, strlen(dir) + 1) != (ssize_t)(strlen(dir) + 1)) {
+        fk_platform_close(watchdog->pipe);
+        watchdog->pipe = FK_NO_HANDLE;
+    }
+    sigaction(SIGPIPE, &previous, NULL);
 }
 
 fk_status fk_platform_load_library(const char *path, void **library)

@@ -154,8 +154,45 @@ static fk_status use_onedir(struct fk_context *ctx)
     return fk_ok();
 }
 
-/* onefile temp mode: extract, run ourselves as the child, remove the folder. */
-static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
+#ifndef _WIN32
+/* atexit() handlers get no argument: the context whose temp folder this process removes when
+ * it ends through exit() inside Python (SystemExit, Py_Exit), which does not come back to
+ * fk_run. Set once the folder is made, cleared by fk_topdir_release before main() frees it. */
+static struct fk_context *fk_exiting_context = NULL;
+
+static void release_at_exit(void)
+{
+    if (fk_exiting_context != NULL) {
+        fk_topdir_release(fk_exiting_context);
+    }
+}
+
+/* The app's own end: the folder goes unless a worker or a forked child still uses it (then
+ * the watchdog removes it after them). The lock is dropped first: a fork of this process
+ * shares it, so the exclusive one is only granted when no process holds one. */
+static void remove_own_temp(struct fk_context *ctx)
+{
+    fk_handle lock;
+    int busy = 0;
+    if (FK_FAILED(fk_platform_lock_dir(ctx->top_dir, 0, 0, &lock, &busy))) {
+        return; /* gone already */
+    }
+    if (busy) {
+        fk_log_debug("%s is still in use; the watchdog removes it after its users",
+                     ctx->top_dir);
+        return;
+    }
+    if (fk_platform_remove_tree(ctx->top_dir) != 0) {
+        fk_log_debug("could not remove all of %s", ctx->top_dir);
+    }
+    fk_platform_unlock(lock);
+}
+#endif
+
+/* onefile temp mode: a fresh folder, extracted. POSIX runs the app in this process (the
+ * watchdog was started by fk_topdir_decide); Windows runs ourselves as the child (a loaded
+ * DLL cannot be deleted, so the launcher must outlive the app) and removes the folder. */
+static fk_status run_temp(struct fk_context *ctx, int *finished, int *exit_code)
 {
     char from_environment[FK_PATH_MAX];
     const char *tmp = ctx->runtime_tmpdir;
@@ -176,14 +213,16 @@ static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
     if (!FK_FAILED(status)) {
         status = fk_platform_check_exec_allowed(tmp, fix);
     }
+    if (!FK_FAILED(status)) {
+        fk_extract_sweep_temp(tmp);
+        status = fk_extract_temp(ctx, tmp);
+    }
+#ifdef _WIN32
     if (FK_FAILED(status)) {
         return status;
     }
-    fk_extract_sweep_temp(tmp);
-    status = fk_extract_temp(ctx, tmp);
-    if (!FK_FAILED(status)) {
-        status = set_environment(ctx);
-    }
+    *finished = 1;
+    status = set_environment(ctx);
     if (!FK_FAILED(status)) {
         status = fk_platform_run_child(ctx->exe, ctx->argv, exit_code);
     }
@@ -191,6 +230,20 @@ static fk_status run_temp_parent(struct fk_context *ctx, int *exit_code)
         fk_log_debug("could not remove all of %s", ctx->top_dir);
     }
     fk_topdir_release(ctx);
+#else
+    (void)finished;
+    (void)exit_code;
+    fk_platform_watchdog_watch(&ctx->watchdog, FK_FAILED(status) ? NULL : ctx->top_dir);
+    if (FK_FAILED(status)) {
+        return status; /* fk_extract_temp removed what it made */
+    }
+    ctx->temp_owner = fk_platform_process_id();
+    if (fk_exiting_context == NULL && atexit(release_at_exit) != 0) {
+        fk_log_debug("cannot register the removal at exit; the watchdog does it");
+    }
+    fk_exiting_context = ctx;
+    status = set_environment(ctx);
+#endif
     return status;
 }
 
@@ -207,12 +260,22 @@ fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code
         fk_log_debug("reusing inherited top directory %s", ctx->top_dir);
         return fk_ok();
     }
+#ifndef _WIN32
+    /* temp mode: the watchdog forks now, while the process is small and has no thread yet
+     * (the payload check and the extraction may start some) */
+    if (ctx->onefile && !ctx->extract_cache) {
+        fk_platform_watchdog_start(&ctx->watchdog);
+    }
+#endif
     /* a new instance (not a worker of a checked one): the whole payload, before any use;
      * cache mode checks it itself, before it unpacks, or finds that this very executable was
      * checked already (extract.c, the verified-executable stamp) */
     if (!(ctx->onefile && ctx->extract_cache)) {
         status = fk_archive_verify(&ctx->archive);
         if (FK_FAILED(status)) {
+#ifndef _WIN32
+            fk_platform_watchdog_watch(&ctx->watchdog, NULL);
+#endif
             return status;
         }
         ctx->verified = 1;
@@ -222,8 +285,7 @@ fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code
     } else if (ctx->extract_cache) {
         status = fk_extract_cache(ctx);
     } else {
-        *finished = 1;
-        return run_temp_parent(ctx, exit_code);
+        return run_temp(ctx, finished, exit_code);
     }
     if (!FK_FAILED(status)) {
         status = set_environment(ctx);
@@ -266,4 +328,13 @@ void fk_topdir_release(struct fk_context *ctx)
 {
     fk_platform_unlock(ctx->top_lock);
     ctx->top_lock = FK_NO_HANDLE;
+#ifndef _WIN32
+    if (ctx->temp_owner != 0 && ctx->temp_owner == fk_platform_process_id()) {
+        remove_own_temp(ctx);
+    }
+    ctx->temp_owner = 0;
+    if (fk_exiting_context == ctx) {
+        fk_exiting_context = NULL;
+    }
+#endif
 }

@@ -48,7 +48,17 @@ def test_onefile_exit_status_passes_through(app: FrozenApp, tmp_path: Path) -> N
     assert list(tmp_path.iterdir()) == []
 
 
+def _removed_soon(path: Path, seconds: float = 10) -> bool:
+    """Whether `path` disappears within `seconds` (the watchdog's removal is asynchronous)."""
+    deadline = time.monotonic() + seconds
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not path.exists()
+
+
 def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> None:
+    # POSIX: the app runs in the launcher's process, so a signal's default action ends it
+    # like onedir or `python app.py`; the watchdog removes the folder after it
     with subprocess.Popen(
         [str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True, env=_env(tmp_path)
     ) as proc:
@@ -57,14 +67,43 @@ def test_temp_folder_is_private_and_removed(app: FrozenApp, tmp_path: Path) -> N
         assert top.parent == tmp_path and top.name.startswith("_MEI")
         assert (top.stat().st_mode & 0o777) == 0o700
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
-    assert not top.exists()
+        assert proc.wait(timeout=30) == -signal.SIGTERM
+    assert _removed_soon(top)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "error"),
+    [(("exit", "3"), 3, ""), (("raise",), 1, "RuntimeError: the app failed\n")],
+    ids=["sys-exit", "uncaught-exception"],
+)
+def test_folder_is_gone_when_the_app_returns(
+    app: FrozenApp, tmp_path: Path, args: tuple[str, ...], code: int, error: str
+) -> None:
+    # the app's own process removes it before it exits (atexit for SystemExit)
+    result = app.run(*args, env=_env(tmp_path))
+    assert result.returncode == code and result.stderr.endswith(error), result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_ends_like_python_and_removes_the_folder(app: FrozenApp, tmp_path: Path) -> None:
     with subprocess.Popen(
-        [str(app.executable), "sleep"],
+        [str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True, env=_env(tmp_path)
+    ) as proc:
+        assert proc.stdout is not None
+        top = Path(proc.stdout.readline().strip())
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == -signal.SIGINT  # KeyboardInterrupt, as python does
+    assert not top.exists()  # removed before the death by SIGINT, not by the watchdog
+
+
+@pytest.mark.parametrize("end", ["os-exit", "kill-group"])
+def test_watchdog_removes_the_folder_after_an_abnormal_end(
+    app: FrozenApp, tmp_path: Path, end: str
+) -> None:
+    command = "os-exit" if end == "os-exit" else "sleep"
+    with subprocess.Popen(
+        [str(app.executable), command],
         stdout=subprocess.PIPE,
         text=True,
         env=_env(tmp_path),
@@ -72,12 +111,52 @@ def test_leftover_of_a_killed_run_is_swept(app: FrozenApp, tmp_path: Path) -> No
     ) as proc:
         assert proc.stdout is not None
         top = Path(proc.stdout.readline().strip())
-        os.killpg(proc.pid, signal.SIGKILL)
+        assert top.is_dir()
+        if end == "kill-group":
+            os.killpg(proc.pid, signal.SIGKILL)  # the watchdog is in a session of its own
         proc.wait(timeout=30)
-    time.sleep(0.2)
-    assert top.exists()  # kill -9 leaves it behind...
+    assert _removed_soon(top)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_leftover_folder_is_swept_by_the_next_start(app: FrozenApp, tmp_path: Path) -> None:
+    # the last resort when even the watchdog was killed: nobody holds the folder's lock
+    leftover = tmp_path / "_MEIfkLeft01"
+    (leftover / "lib").mkdir(parents=True)
+    (leftover / "lib" / "x.so").write_bytes(b"x")
     assert app.run(env=_env(tmp_path)).returncode == 0
-    assert not top.exists()  # ...and the next start removes it
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_worker_outliving_the_app_keeps_the_folder(app: FrozenApp, tmp_path: Path) -> None:
+    # captured output ends with the app (the watchdog holds no copy of the pipes) while a
+    # worker through sys.executable still uses the folder; the watchdog removes it after it
+    result = app.run("leave-worker", env=_env(tmp_path), timeout=30)
+    assert (result.returncode, result.stderr) == (0, "")
+    top, worker, worker_top = result.stdout.split()
+    assert worker_top == top and Path(top).is_dir()
+    time.sleep(0.3)
+    assert Path(top).is_dir()
+    os.kill(int(worker), signal.SIGKILL)
+    assert _removed_soon(Path(top))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_app_has_no_child_of_the_launcher(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("reap", env=_env(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "no child\n", "")
+
+
+def test_children_see_the_environment_as_before(app: FrozenApp, tmp_path: Path) -> None:
+    # the app runs in the launcher's process: what it sets is what the app and its children
+    # see; FREEZEKIT_RESET_ENVIRONMENT gives a new instance the caller's LD_LIBRARY_PATH back
+    result = app.run("env", env=_env(tmp_path, LD_LIBRARY_PATH="/opt/x"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "app <top>:/opt/x",
+        "shell <top>:/opt/x",
+        "reset <own top>:/opt/x",
+    ]
     assert list(tmp_path.iterdir()) == []
 
 

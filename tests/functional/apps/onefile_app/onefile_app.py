@@ -48,3 +48,41 @@ elif command == "digest":
         print(hashlib.sha256(file.read()).hexdigest())
 elif command == "exit":
     sys.exit(int(sys.argv[2]))
+elif command == "raise":
+    print(sys._MEIPASS, flush=True)
+    raise RuntimeError("the app failed")
+elif command == "os-exit":
+    print(sys._MEIPASS, flush=True)
+    os._exit(0)
+elif command == "reap":
+    # nothing of the launcher's (its watchdog) is a child of the app
+    try:
+        print("reaped", os.waitpid(-1, os.WNOHANG))
+    except ChildProcessError:
+        print("no child")
+elif command == "leave-worker":
+    # a worker through sys.executable that outlives the app (it holds the folder's lock)
+    worker = subprocess.Popen(
+        [sys.executable, "sleep"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    print(sys._MEIPASS, worker.pid, worker.stdout.readline().strip(), flush=True)
+elif command == "env":
+
+    def shown(value):
+        return value.replace(sys._MEIPASS, "<top>") if value else "<unset>"
+
+    reset = {**os.environ, "FREEZEKIT_RESET_ENVIRONMENT": "1"}
+    shell = 'printf "%s" "${LD_LIBRARY_PATH-<unset>}"'
+    print("app", shown(os.environ.get("LD_LIBRARY_PATH")))
+    print(
+        "shell",
+        shown(subprocess.run(["/bin/sh", "-c", shell], capture_output=True, text=True).stdout),
+    )
+    print(
+        subprocess.run(
+            [sys.executable, "env-child"], env=reset, capture_output=True, text=True
+        ).stdout,
+        end="",
+    )
+elif command == "env-child":
+    print("reset", os.environ.get("LD_LIBRARY_PATH").replace(sys._MEIPASS, "<own top>"))
