@@ -30,7 +30,7 @@ from freezekit.archive.pkg import PkgHeader, PkgItem
 from freezekit.archive.pyz import CompiledModule, write_pyz
 from freezekit.archive.pyzdict import stdlib_dictionary
 from freezekit.assemble.collect import assemble, check_output_writable
-from freezekit.assemble.lazy import lazy_table
+from freezekit.assemble.lazy import lazy_table, start_modules
 from freezekit.assemble.plan import (
     CollectPlan,
     ExternalItem,
@@ -510,6 +510,7 @@ def plan_build(
     lazy = {}
     if options.mode is Mode.ONEFILE and options.onefile_extract is Extract.TEMP:
         lazy = lazy_table(kept, links, analysis.library_needs, eager=[target.libpython_name])
+    lazy_start = start_modules(lazy, analysis.start_imports)
     return CollectPlan(
         name=options.name,
         mode=options.mode,
@@ -524,6 +525,7 @@ def plan_build(
         ),
         level=options.compression_level,
         lazy=lazy,
+        lazy_start=lazy_start,
     )
 
 

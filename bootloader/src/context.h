@@ -34,6 +34,7 @@ struct fk_context {
     unsigned long temp_owner;
     struct fk_watchdog watchdog;
 
+    struct fk_prefetch *prefetch; /* onefile temp mode: the start-up set's thread, extract.h */
     struct fk_python *python;  /* NULL until libpython is loaded */
     /* The first damage found while Python runs (_freezekit raised OSError for it): an
      * OSError that ends the bootstrap or a script is then reported as this one line. */

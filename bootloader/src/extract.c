@@ -1059,3 +1059,538 @@ fk_status fk_extract_cache(struct fk_context *ctx)
     fk_platform_list_dir(root, prune_visitor, &prune);
     return fk_ok();
 }
+
+/* ---- Prefetch: the start-up set unpacked on a background thread while Python starts ----
+ *
+ * onefile temp mode unpacks the lazy files (extension modules and the libraries only they
+ * need) on first import, while Python waits. The lazy table's "+module" rows (format.py) name
+ * the modules the app imports at start, in that order: their files are the start-up set. The
+ * process that runs Python unpacks it on one background thread from before libpython is
+ * loaded, so the decoding overlaps the interpreter's start on the second core.
+ *
+ * Every lazy file of the archive has a slot here, and every unpack of the process goes
+ * through it (fk_prefetch_unpack; the GIL is released meanwhile, so two Python threads may
+ * ask at once): a file is "units" pieces of work (its chunks, or the whole file), claimed one
+ * at a time under the monitor and done outside it. A caller asking for a file takes its
+ * unclaimed pieces itself and waits for the ones in progress; the background thread takes
+ * the pieces of files callers wait for first (so a caller never decodes alone while a core is
+ * idle), then the start-up set in order, then sleeps until a caller wants something or
+ * fk_prefetch_stop ends it. A failure is kept with its file and given to whoever needs the
+ * file. Files are written under a private name and renamed into place (like
+ * fk_extract_entries), so other processes using the folder never see a partial file. */
+
+enum { PF_NEW, PF_STARTED, PF_DONE };
+enum { PF_BY_THREAD = 1, PF_BY_CALLER = 2, PF_PRESENT = 4 };
+
+struct prefetch_file {
+    const struct fk_entry *entry;
+    int state;                 /* PF_* */
+    int by;                    /* PF_BY_* of whoever wrote it */
+    int startup;               /* in the start-up set */
+    size_t wanted;             /* callers waiting for it */
+    struct split_file *split;  /* chunked: the file being written, else NULL */
+    struct fk_chunk *chunks;
+    size_t units, claimed, finished;
+    fk_status status;          /* the first failure, else ok */
+};
+
+struct fk_prefetch {
+    const struct fk_archive *archive;
+    char dest[FK_PATH_MAX];
+    unsigned long pid; /* the process that made it (a fork's copy of it has no thread) */
+    int trusted;
+    struct fk_monitor *monitor;
+    struct prefetch_file *files; /* one per lazy file, in TOC order */
+    size_t count;
+    size_t *order; /* the start-up set: indexes into files, in the order the app needs them */
+    size_t order_count;
+    size_t cursor;          /* the thread's place in `order` */
+    volatile int stopping;  /* set under the monitor; read unlocked between decoded pieces */
+    struct fk_thread thread;
+    int running;      /* the thread was started (and not joined yet) */
+    int thread_tried; /* ... or could not be: callers then do everything themselves */
+    size_t callers;
+};
+
+static struct prefetch_file *prefetch_slot(struct fk_prefetch *pf, const struct fk_entry *entry)
+{
+    size_t low = 0, high = pf->count;
+    while (low < high) { /* files are in TOC order, as entries are */
+        size_t middle = low + (high - low) / 2;
+        if (pf->files[middle].entry == entry) {
+            return &pf->files[middle];
+        }
+        if (pf->files[middle].entry < entry) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the lazy table into pf->files (every file it names) and pf->order (the files of its
+ * "+" rows, first appearance first). */
+static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_entry *lazy)
+{
+    const struct fk_archive *archive = pf->archive;
+    unsigned char *table = NULL;
+    unsigned char *marks = NULL;
+    size_t length = 0, i, start = 0, field = 0;
+    int row_startup = 0;
+    fk_status status = fk_archive_read(archive, lazy, &table, &length);
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    marks = calloc(archive->count + 1, 1); /* 1: lazy, 2: lazy and in the start-up set */
+    pf->order = malloc((archive->count + 1) * sizeof *pf->order);
+    if (marks == NULL || pf->order == NULL) {
+        status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the lazy table");
+    }
+    /* first pass: which entries are lazy, and the start-up order as entry indexes */
+    for (i = 0; i < length && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry;
+        unsigned char c = table[i];
+        size_t index;
+        if (c != '\t' && c != '\n') {
+            continue;
+        }
+        if (field == 0) {
+            row_startup = table[start] == '+';
+        } else {
+            table[i] = '\0';
+            entry = fk_archive_find(archive, (const char *)table + start, 0);
+            if (entry == NULL || !fk_archive_is_file_kind(entry->kind)) {
+                status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table names %s, which is not a "
+                                 "file of the archive" FK_DAMAGED, (const char *)table + start);
+                break;
+            }
+            index = (size_t)(entry - archive->entries);
+            if (row_startup && !(marks[index] & 2)) {
+                pf->order[pf->order_count++] = index;
+                marks[index] |= 2;
+            }
+            marks[index] |= 1;
+        }
+        field = c == '\n' ? 0 : field + 1;
+        start = i + 1;
+    }
+    if (!FK_FAILED(status) && start != length) {
+        status = fk_fail(FK_E_ARCHIVE, 0, "the lazy table does not end a row" FK_DAMAGED);
+    }
+    free(table);
+    for (i = 0; i < archive->count && !FK_FAILED(status); i++) {
+        pf->count += marks[i] != 0;
+    }
+    if (!FK_FAILED(status)) {
+        pf->files = calloc(pf->count + 1, sizeof *pf->files);
+        if (pf->files == NULL) {
+            status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the lazy table");
+        }
+    }
+    if (!FK_FAILED(status)) {
+        size_t n = 0;
+        for (i = 0; i < archive->count; i++) {
+            if (marks[i]) {
+                pf->files[n].entry = &archive->entries[i];
+                pf->files[n].startup = marks[i] == 3;
+                pf->files[n++].status = fk_ok();
+            }
+        }
+        for (i = 0; i < pf->order_count; i++) { /* entry index -> file index */
+            pf->order[i] = (size_t)(prefetch_slot(pf, &archive->entries[pf->order[i]]) -
+                                    pf->files);
+        }
+    }
+    free(marks);
+    return status;
+}
+
+/* Under the monitor, for a PF_NEW file: done if it is there already (another process of the
+ * app unpacked it), else its pieces and, when chunked, its file opened under a private
+ * name. */
+static void prefetch_prepare(struct fk_prefetch *pf, struct prefetch_file *file)
+{
+    char path[FK_PATH_MAX];
+    size_t count = 0;
+    fk_status status = fk_path_join(path, sizeof path, pf->dest, file->entry->name);
+    file->state = PF_STARTED;
+    file->units = 1;
+    if (!FK_FAILED(status) && fk_path_exists(path)) {
+        file->by = PF_PRESENT;
+        file->state = PF_DONE;
+        return;
+    }
+    if (!FK_FAILED(status) && file->entry->raw_size >= FK_CHUNKED_MIN_SIZE) {
+        status = fk_archive_chunks(pf->archive, file->entry, &file->chunks, &count);
+    }
+    if (!FK_FAILED(status) && count > 0) {
+        file->split = calloc(1, sizeof *file->split);
+        if (file->split == NULL) {
+            status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+        } else {
+            file->split->entry = file->entry;
+            file->split->file = FK_NO_HANDLE;
+            status = open_split(pf->archive, pf->dest, 1, file->split);
+            file->units = count;
+        }
+    }
+    if (FK_FAILED(status)) {
+        file->status = status;
+        file->state = PF_DONE;
+    }
+}
+
+static int prefetch_claimable(const struct prefetch_file *file)
+{
+    return file->state == PF_NEW || (file->state == PF_STARTED && file->claimed < file->units);
+}
+
+struct prefetch_sink {
+    struct fk_prefetch *pf;
+    const struct prefetch_file *file;
+    fk_handle handle;
+    const char *path;
+    uint64_t offset;
+    int append;
+};
+
+static fk_status prefetch_write_piece(void *user, const void *data, size_t length)
+{
+    struct prefetch_sink *sink = user;
+    fk_status status;
+    if (sink->pf->stopping) {
+        return fk_fail(FK_E_IO, 0, "%s was not unpacked: the app was ending",
+                       sink->file->entry->name);
+    }
+    status = sink->append ? fk_platform_append(sink->handle, sink->path, data, length)
+                          : fk_platform_write_at(sink->handle, sink->path, sink->offset, data,
+                                                 length);
+    sink->offset += length;
+    return status;
+}
+
+/* A whole (unchunked) file: written under a private name, renamed into place. */
+static fk_status prefetch_write_whole(struct fk_prefetch *pf, const struct prefetch_file *file,
+                                      struct fk_decoder *decoder)
+{
+    const struct fk_entry *entry = file->entry;
+    char path[FK_PATH_MAX];
+    char partial[FK_PATH_MAX];
+    char partial_name[FK_PATH_MAX];
+    struct prefetch_sink sink;
+    int lost = 0;
+    int written = snprintf(partial_name, sizeof partial_name, "%s.%lu.part", entry->name,
+                           pf->pid);
+    fk_status status = fk_path_join(path, sizeof path, pf->dest, entry->name);
+    if (written < 0 || (size_t)written >= sizeof partial_name) {
+        return fk_fail(FK_E_IO, ENAMETOOLONG, "entry name %s is too long", entry->name);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_path_join(partial, sizeof partial, pf->dest, partial_name);
+    }
+    if (!FK_FAILED(status)) {
+        status = fk_platform_create_beneath(pf->dest, partial_name, &sink.handle);
+    }
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    sink.pf = pf;
+    sink.file = file;
+    sink.path = partial;
+    sink.offset = 0;
+    sink.append = 1;
+    status = fk_archive_decode(pf->archive, entry, NULL, decoder, prefetch_write_piece, &sink);
+    if (FK_FAILED(status)) {
+        fk_platform_finish_file(sink.handle, partial, entry->mode, 1);
+        return status;
+    }
+    status = fk_platform_finish_file(sink.handle, partial, entry->mode ? entry->mode : 0644, 0);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_rename_file(partial, path, &lost);
+    }
+    return status;
+}
+
+/* Does piece `unit` of `file` (claimed by this thread), without the monitor. */
+static fk_status prefetch_run(struct fk_prefetch *pf, const struct prefetch_file *file,
+                              size_t unit, struct fk_decoder *decoder)
+{
+    struct prefetch_sink sink;
+    if (file->split == NULL) {
+        return prefetch_write_whole(pf, file, decoder);
+    }
+    sink.pf = pf;
+    sink.file = file;
+    sink.handle = file->split->file;
+    sink.path = file->split->path;
+    sink.offset = file->chunks[unit].raw_offset;
+    sink.append = 0;
+    return fk_archive_decode(pf->archive, file->entry, &file->chunks[unit], decoder,
+                             prefetch_write_piece, &sink);
+}
+
+/* Claims the next piece of `file` (the monitor held, prefetch_claimable), does it without
+ * the monitor and records the result; the last piece finishes the file. */
+static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, int by,
+                          struct fk_decoder **decoder)
+{
+    fk_status status = fk_ok();
+    size_t unit;
+    if (file->state == PF_NEW) {
+        prefetch_prepare(pf, file);
+        if (file->state == PF_DONE) {
+            fk_platform_monitor_notify(pf->monitor);
+            return;
+        }
+    }
+    unit = file->claimed++;
+    if (!FK_FAILED(file->status)) { /* a failed file's other pieces are only counted */
+        fk_platform_monitor_leave(pf->monitor);
+        if (*decoder == NULL) {
+            status = fk_decoder_new(decoder, pf->trusted);
+        }
+        if (!FK_FAILED(status)) {
+            status = prefetch_run(pf, file, unit, *decoder);
+        }
+        fk_platform_monitor_enter(pf->monitor);
+    }
+    file->by |= by;
+    if (FK_FAILED(status) && !FK_FAILED(file->status)) {
+        file->status = status;
+    }
+    if (++file->finished == file->units) {
+        if (file->split != NULL) {
+            fk_status closed = close_split(file->split, 1, FK_FAILED(file->status));
+            if (!FK_FAILED(file->status)) {
+                file->status = closed;
+            }
+            free(file->split);
+            file->split = NULL;
+        }
+        free(file->chunks);
+        file->chunks = NULL;
+        file->state = PF_DONE;
+        fk_log_debug("prefetch: %s %s", file->entry->name,
+                     FK_FAILED(file->status) ? file->status.message : "unpacked");
+        fk_platform_monitor_notify(pf->monitor);
+    }
+}
+
+/* The next file the thread should work on, or NULL: a wanted one first, then the start-up
+ * set in order. */
+static struct prefetch_file *prefetch_next(struct fk_prefetch *pf)
+{
+    size_t i;
+    for (i = 0; i < pf->count; i++) {
+        if (pf->files[i].wanted > 0 && prefetch_claimable(&pf->files[i])) {
+            return &pf->files[i];
+        }
+    }
+    while (pf->cursor < pf->order_count && pf->files[pf->order[pf->cursor]].state == PF_DONE) {
+        pf->cursor++;
+    }
+    for (i = pf->cursor; i < pf->order_count; i++) {
+        if (prefetch_claimable(&pf->files[pf->order[i]])) {
+            return &pf->files[pf->order[i]];
+        }
+    }
+    return NULL;
+}
+
+static void prefetch_thread(void *user)
+{
+    struct fk_prefetch *pf = user;
+    struct fk_decoder *decoder = NULL;
+    fk_platform_monitor_enter(pf->monitor);
+    while (!pf->stopping) {
+        struct prefetch_file *file = prefetch_next(pf);
+        if (file == NULL) {
+            fk_platform_monitor_wait(pf->monitor);
+        } else {
+            prefetch_work(pf, file, PF_BY_THREAD, &decoder);
+        }
+    }
+    fk_platform_monitor_notify(pf->monitor);
+    fk_platform_monitor_leave(pf->monitor);
+    fk_decoder_free(decoder);
+}
+
+/* Starts the thread once (the monitor held, or before anyone else uses `pf`). */
+static void prefetch_start_thread(struct fk_prefetch *pf)
+{
+    if (!pf->thread_tried) {
+        pf->thread_tried = 1;
+        pf->thread.work = prefetch_thread;
+        pf->thread.user = pf;
+        pf->running = fk_platform_thread_start(&pf->thread); /* else callers do it all */
+    }
+}
+
+static void prefetch_free(struct fk_prefetch *pf)
+{
+    size_t i;
+    for (i = 0; i < pf->count; i++) {
+        if (pf->files[i].split != NULL) { /* stopped half-way: the partial file goes */
+            close_split(pf->files[i].split, 1, 1);
+            free(pf->files[i].split);
+        }
+        free(pf->files[i].chunks);
+    }
+    fk_platform_monitor_free(pf->monitor);
+    free(pf->files);
+    free(pf->order);
+    free(pf);
+}
+
+fk_status fk_prefetch_start(const struct fk_context *ctx, struct fk_prefetch **prefetch)
+{
+    const struct fk_archive *archive = &ctx->archive;
+    const struct fk_entry *lazy = NULL;
+    struct fk_prefetch *pf;
+    fk_status status;
+    size_t i;
+    *prefetch = NULL;
+    for (i = 0; i < archive->count && lazy == NULL; i++) {
+        if (archive->entries[i].kind == FK_KIND_LAZY) {
+            lazy = &archive->entries[i];
+        }
+    }
+    if (lazy == NULL) {
+        return fk_ok(); /* nothing is unpacked on demand */
+    }
+    pf = calloc(1, sizeof *pf);
+    if (pf == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+    }
+    pf->archive = archive;
+    pf->pid = fk_platform_process_id();
+    memcpy(pf->dest, ctx->top_dir, sizeof pf->dest); /* both FK_PATH_MAX, NUL-terminated */
+    status = prefetch_read_table(pf, lazy);
+    if (!FK_FAILED(status)) {
+        status = fk_platform_monitor_new(&pf->monitor);
+    }
+    if (FK_FAILED(status)) {
+        fk_platform_monitor_free(pf->monitor);
+        pf->monitor = NULL;
+        prefetch_free(pf);
+        return status;
+    }
+    pf->trusted = ctx->verified || has_stamp(archive, pf->dest);
+    if (pf->order_count > 0) {
+        prefetch_start_thread(pf);
+    }
+    fk_log_debug("prefetch: %lu of %lu lazy files at start%s", (unsigned long)pf->order_count,
+                 (unsigned long)pf->count, pf->running ? ", on a background thread" : "");
+    *prefetch = pf;
+    return fk_ok();
+}
+
+int fk_prefetch_active(const struct fk_prefetch *prefetch)
+{
+    return prefetch != NULL && prefetch->pid == fk_platform_process_id();
+}
+
+fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, size_t count)
+{
+    struct prefetch_file **wanted = malloc((count + 1) * sizeof *wanted);
+    const char **others = malloc((count + 1) * sizeof *others);
+    struct fk_decoder *decoder = NULL;
+    size_t i, found = 0, other_count = 0;
+    fk_status status = fk_ok();
+    if (wanted == NULL || others == NULL) {
+        free(wanted);
+        free((void *)others);
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+    }
+    fk_platform_monitor_enter(pf->monitor);
+    pf->callers++;
+    for (i = 0; i < count; i++) {
+        const struct fk_entry *entry = fk_archive_find(pf->archive, names[i], 0);
+        struct prefetch_file *file = entry != NULL ? prefetch_slot(pf, entry) : NULL;
+        if (file == NULL) {
+            others[other_count++] = names[i]; /* not lazy: fk_extract_entries decides */
+        } else if (file->state != PF_DONE) {
+            file->wanted++;
+            wanted[found++] = file;
+        } else if (FK_FAILED(file->status) && !FK_FAILED(status)) {
+            status = file->status;
+        }
+    }
+    if (found > 0 && !pf->stopping) {
+        prefetch_start_thread(pf); /* no start-up set: the thread starts with the first need */
+    }
+    fk_platform_monitor_notify(pf->monitor); /* the thread helps with the wanted files */
+    for (i = 0; i < found; i++) {
+        struct prefetch_file *file = wanted[i];
+        while (file->state != PF_DONE) {
+            if (prefetch_claimable(file)) {
+                prefetch_work(pf, file, PF_BY_CALLER, &decoder);
+            } else {
+                fk_platform_monitor_wait(pf->monitor);
+            }
+        }
+        file->wanted--;
+        if (FK_FAILED(file->status) && !FK_FAILED(status)) {
+            status = file->status;
+        }
+    }
+    pf->callers--;
+    fk_platform_monitor_leave(pf->monitor);
+    fk_decoder_free(decoder);
+    if (!FK_FAILED(status) && other_count > 0) {
+        status = fk_extract_entries(pf->archive, pf->dest, others, other_count);
+    }
+    free(wanted);
+    free((void *)others);
+    return status;
+}
+
+size_t fk_prefetch_count(const struct fk_prefetch *pf)
+{
+    return pf != NULL ? pf->order_count : 0;
+}
+
+const char *fk_prefetch_describe(struct fk_prefetch *pf, size_t index, const char **state)
+{
+    const struct prefetch_file *file;
+    fk_platform_monitor_enter(pf->monitor);
+    file = &pf->files[pf->order[index]];
+    if (file->state == PF_NEW) {
+        *state = "waiting";
+    } else if (file->state == PF_STARTED) {
+        *state = "unpacking";
+    } else if (FK_FAILED(file->status)) {
+        *state = "failed";
+    } else if (file->by == PF_PRESENT) {
+        *state = "present";
+    } else {
+        *state = file->by == PF_BY_THREAD   ? "thread"
+                 : file->by == PF_BY_CALLER ? "caller"
+                                            : "shared";
+    }
+    fk_platform_monitor_leave(pf->monitor);
+    return file->entry->name;
+}
+
+void fk_prefetch_stop(struct fk_prefetch *pf)
+{
+    int idle;
+    if (!fk_prefetch_active(pf)) {
+        return; /* none, or a forked copy: its thread is not in this process */
+    }
+    fk_platform_monitor_enter(pf->monitor);
+    pf->stopping = 1;
+    fk_platform_monitor_notify(pf->monitor);
+    fk_platform_monitor_leave(pf->monitor);
+    if (pf->running) {
+        fk_platform_thread_join(&pf->thread);
+        pf->running = 0;
+    }
+    fk_platform_monitor_enter(pf->monitor);
+    idle = pf->callers == 0;
+    fk_platform_monitor_leave(pf->monitor);
+    if (idle) {
+        prefetch_free(pf); /* else a daemon thread still waits in it at exit: left as is */
+    }
+}

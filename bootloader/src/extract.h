@@ -19,4 +19,23 @@ fk_status fk_extract_cache(struct fk_context *ctx);
 /* Removes _MEIfk* folders of ours under `tmp_base` whose owners are gone. */
 void fk_extract_sweep_temp(const char *tmp_base);
 
+/* Prefetch (onefile temp mode, in the process that runs Python): a background thread unpacks
+ * the lazy table's start-up set while the interpreter starts, and fk_prefetch_unpack, which
+ * every on-demand unpack of the process goes through, waits for or takes over what it needs.
+ * *prefetch stays NULL when the archive has no lazy table. */
+struct fk_prefetch;
+fk_status fk_prefetch_start(const struct fk_context *ctx, struct fk_prefetch **prefetch);
+/* Whether `prefetch` was started by this process (not a copy in a forked child). */
+int fk_prefetch_active(const struct fk_prefetch *prefetch);
+/* Like fk_extract_entries into the top directory; any thread, without the GIL. */
+fk_status fk_prefetch_unpack(struct fk_prefetch *prefetch, const char *const *names,
+                             size_t count);
+/* The start-up set: its size, and the name and state of its file `index` ("waiting",
+ * "unpacking", "thread", "caller", "shared", "present" or "failed"). */
+size_t fk_prefetch_count(const struct fk_prefetch *prefetch);
+const char *fk_prefetch_describe(struct fk_prefetch *prefetch, size_t index, const char **state);
+/* Ends the thread (between two decoded pieces) and frees it all; NULL and a forked copy are
+ * left alone. Call before the top directory is removed. */
+void fk_prefetch_stop(struct fk_prefetch *prefetch);
+
 #endif /* FK_EXTRACT_H */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
 #include "log.h"
 #include "topdir.h"
 
@@ -189,6 +190,9 @@ int fk_run(struct fk_context *ctx)
     if (!FK_FAILED(status) && !ctx->onefile) {
         status = fk_topdir_check_externals(ctx);
     }
+    if (!FK_FAILED(status) && ctx->onefile && !ctx->extract_cache) {
+        status = fk_prefetch_start(ctx, &ctx->prefetch); /* while Python loads and starts */
+    }
     if (!FK_FAILED(status)) {
         status = fk_pylib_load(ctx);
     }
@@ -206,7 +210,7 @@ cleanup:
         fk_log_startup_error(ctx, &status);
         exit_code = FK_EXIT_FAILURE;
     }
-    fk_topdir_release(ctx);
+    fk_topdir_release(ctx); /* stops the prefetch thread first */
     fk_pyz_close(&ctx->pyz);
     fk_pylib_unload(ctx);
     fk_archive_close(&ctx->archive);

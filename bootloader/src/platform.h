@@ -158,6 +158,16 @@ struct fk_thread {
 };
 int fk_platform_thread_start(struct fk_thread *thread);
 void fk_platform_thread_join(struct fk_thread *thread);
+/* A lock with one condition: fk_platform_monitor_wait releases it, sleeps until another
+ * thread calls fk_platform_monitor_notify (or for no reason: callers re-check their
+ * condition in a loop) and takes it again. Threads of one process only. */
+struct fk_monitor;
+fk_status fk_platform_monitor_new(struct fk_monitor **monitor);
+void fk_platform_monitor_free(struct fk_monitor *monitor);
+void fk_platform_monitor_enter(struct fk_monitor *monitor);
+void fk_platform_monitor_leave(struct fk_monitor *monitor);
+void fk_platform_monitor_wait(struct fk_monitor *monitor);
+void fk_platform_monitor_notify(struct fk_monitor *monitor); /* wakes every waiter */
 unsigned fk_platform_cpu_count(void);
 unsigned long fk_platform_process_id(void);
 

@@ -872,6 +872,57 @@ unsigned fk_platform_cpu_count(void)
     return online > 0 ? (unsigned)online : 1u;
 }
 
+struct fk_monitor {
+    pthread_mutex_t mutex;
+    pthread_cond_t condition;
+};
+
+fk_status fk_platform_monitor_new(struct fk_monitor **monitor)
+{
+    *monitor = malloc(sizeof **monitor);
+    if (*monitor == NULL || pthread_mutex_init(&(*monitor)->mutex, NULL) != 0) {
+        free(*monitor);
+        *monitor = NULL;
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for a lock");
+    }
+    if (pthread_cond_init(&(*monitor)->condition, NULL) != 0) {
+        pthread_mutex_destroy(&(*monitor)->mutex);
+        free(*monitor);
+        *monitor = NULL;
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for a lock");
+    }
+    return fk_ok();
+}
+
+void fk_platform_monitor_free(struct fk_monitor *monitor)
+{
+    if (monitor != NULL) {
+        pthread_cond_destroy(&monitor->condition);
+        pthread_mutex_destroy(&monitor->mutex);
+        free(monitor);
+    }
+}
+
+void fk_platform_monitor_enter(struct fk_monitor *monitor)
+{
+    pthread_mutex_lock(&monitor->mutex);
+}
+
+void fk_platform_monitor_leave(struct fk_monitor *monitor)
+{
+    pthread_mutex_unlock(&monitor->mutex);
+}
+
+void fk_platform_monitor_wait(struct fk_monitor *monitor)
+{
+    pthread_cond_wait(&monitor->condition, &monitor->mutex);
+}
+
+void fk_platform_monitor_notify(struct fk_monitor *monitor)
+{
+    pthread_cond_broadcast(&monitor->condition);
+}
+
 void fk_platform_show_dialog(const char *title, const char *text)
 {
     (void)title; /* no dialog here (FK_HAS_DIALOG is 0): stderr is all there is */

@@ -1038,6 +1038,47 @@ unsigned fk_platform_cpu_count(void)
     return info.dwNumberOfProcessors > 0 ? (unsigned)info.dwNumberOfProcessors : 1u;
 }
 
+struct fk_monitor {
+    SRWLOCK lock;
+    CONDITION_VARIABLE condition;
+};
+
+fk_status fk_platform_monitor_new(struct fk_monitor **monitor)
+{
+    *monitor = malloc(sizeof **monitor);
+    if (*monitor == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for a lock");
+    }
+    InitializeSRWLock(&(*monitor)->lock);
+    InitializeConditionVariable(&(*monitor)->condition);
+    return fk_ok();
+}
+
+void fk_platform_monitor_free(struct fk_monitor *monitor)
+{
+    free(monitor); /* neither needs destroying */
+}
+
+void fk_platform_monitor_enter(struct fk_monitor *monitor)
+{
+    AcquireSRWLockExclusive(&monitor->lock);
+}
+
+void fk_platform_monitor_leave(struct fk_monitor *monitor)
+{
+    ReleaseSRWLockExclusive(&monitor->lock);
+}
+
+void fk_platform_monitor_wait(struct fk_monitor *monitor)
+{
+    SleepConditionVariableSRW(&monitor->condition, &monitor->lock, INFINITE, 0);
+}
+
+void fk_platform_monitor_notify(struct fk_monitor *monitor)
+{
+    WakeAllConditionVariable(&monitor->condition);
+}
+
 void fk_platform_show_dialog(const char *title, const char *text)
 {
     wchar_t wide_title[FK_WIDE_MAX];

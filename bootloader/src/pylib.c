@@ -464,13 +464,48 @@ static PyObject *fk_method_unpack(PyObject *self, PyObject *names)
             list[count++] = copy + i + 1;
         }
     }
-    status = fk_extract_entries(&ctx->archive, ctx->top_dir, list, count);
+    if (fk_prefetch_active(ctx->prefetch)) {
+        /* other Python threads run meanwhile; the prefetch sorts out who unpacks what */
+        PyThreadState *saved = py->PyEval_SaveThread();
+        status = fk_prefetch_unpack(ctx->prefetch, list, count);
+        py->PyEval_RestoreThread(saved);
+    } else { /* a forked child, whose copy of the prefetch has no thread */
+        status = fk_extract_entries(&ctx->archive, ctx->top_dir, list, count);
+    }
     free(copy);
     free((void *)list);
     if (FK_FAILED(status)) {
         return raise_os_error(ctx, &status);
     }
     return py->Py_BuildValue("");
+}
+
+/* prefetch_state(): [(file, state), ...] of the start-up set in the order it is unpacked
+ * (extract.h, fk_prefetch_describe), or None without one (not onefile temp mode). */
+static PyObject *fk_method_prefetch_state(PyObject *self, PyObject *unused)
+{
+    struct fk_context *ctx = context_of(self);
+    struct fk_python *py = ctx->python;
+    PyObject *list;
+    size_t i, count;
+    (void)unused;
+    if (!fk_prefetch_active(ctx->prefetch)) {
+        return py->Py_BuildValue("");
+    }
+    count = fk_prefetch_count(ctx->prefetch);
+    list = py->PyList_New(0);
+    for (i = 0; list != NULL && i < count; i++) {
+        const char *state;
+        const char *name = fk_prefetch_describe(ctx->prefetch, i, &state);
+        PyObject *item = py->Py_BuildValue("(ss)", name, state);
+        if (item == NULL || py->PyList_Append(list, item) != 0) {
+            py->Py_DecRef(item);
+            py->Py_DecRef(list);
+            return NULL;
+        }
+        py->Py_DecRef(item);
+    }
+    return list;
 }
 
 /* Static because PyCMethod_New keeps a pointer to each definition; never written. */
@@ -481,6 +516,8 @@ static PyMethodDef fk_methods[] = {
     {"pyz_read", fk_method_pyz_read, METH_O, "the marshalled code of the module `token`"},
     {"lazy_table", fk_method_lazy_table, METH_NOARGS, "the lazy table (bytes), or None"},
     {"unpack", fk_method_unpack, METH_O, "unpack the tab-separated entries if missing"},
+    {"prefetch_state", fk_method_prefetch_state, METH_NOARGS,
+     "[(file, state)] of the files unpacked while the app starts, or None"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -55,6 +55,8 @@
     X(PyObject *, Py_BuildValue, (const char *, ...))                                          \
     X(void, Py_IncRef, (PyObject *))                                                           \
     X(void, Py_DecRef, (PyObject *))                                                           \
+    X(PyThreadState *, PyEval_SaveThread, (void))                                              \
+    X(void, PyEval_RestoreThread, (PyThreadState *))                                           \
     X(int, Py_FinalizeEx, (void))
 
 /* Data symbols (exception types are `PyObject *` variables in libpython). */

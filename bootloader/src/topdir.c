@@ -326,6 +326,10 @@ fk_status fk_topdir_check_externals(const struct fk_context *ctx)
 
 void fk_topdir_release(struct fk_context *ctx)
 {
+    /* every end that removes the folder (fk_run's, atexit's, SIGINT's) first stops the
+     * thread that may still be unpacking into it (extract.h) */
+    fk_prefetch_stop(ctx->prefetch);
+    ctx->prefetch = NULL;
     fk_platform_unlock(ctx->top_lock);
     ctx->top_lock = FK_NO_HANDLE;
 #ifndef _WIN32

@@ -153,6 +153,11 @@ def _shape(
         missing=imports.find_missing(graph),
         excluded_libraries=scan.excluded,
         library_needs=_library_needs(binaries, scan.needs),
+        start_imports=imports.start_imports(
+            graph,
+            [*(str(p) for p in runtime_hooks), *(str(p.resolve()) for p in options.scripts)],
+            startup_names,
+        ),
     )
 
 

@@ -545,6 +545,50 @@ def extensions(graph: ImportGraph) -> list[Node]:
     ]
 
 
+def start_imports(
+    graph: ImportGraph, roots: Sequence[str], startup: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The extension modules the app imports as it starts, in the order it first reaches
+    them: from ``roots`` (the runtime hooks' and the scripts' nodes, in the order they run),
+    depth first through module-level imports, each module's in the graph's order. Optional
+    ones count (``try: import x`` runs whenever x is bundled); imports inside functions do
+    not. What the interpreter imported before the app (``startup``, built-in and frozen
+    modules, and importlib._bootstrap*, which are the frozen importlib the interpreter runs)
+    is not entered: its imports ran at init, which needs no extension module file."""
+    imports: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if edge.is_global:
+            imports.setdefault(edge.source, []).append(edge.target)
+    loaded = set(startup)
+    seen: set[str] = set()
+    found: list[str] = []
+    for root in roots:
+        stack = [root]
+        while stack:
+            name = stack.pop()
+            node = graph.nodes.get(name)
+            if name in seen or node is None:
+                continue
+            seen.add(name)
+            if _is_extension(node):
+                found.append(name)
+            if (
+                node.kind in ("builtin", "frozen")
+                or name in loaded
+                or name.startswith("importlib._bootstrap")
+            ):
+                continue
+            stack.extend(reversed(imports.get(name, ())))
+    return tuple(found)
+
+
+def _is_extension(node: Node) -> bool:
+    return bool(node.file) and (
+        node.kind == "extension"
+        or (node.kind == "package" and not str(node.file).endswith((".py", ".pyc")))
+    )
+
+
 def find_missing(graph: ImportGraph) -> tuple[MissingModule, ...]:
     incoming = graph.importers()
     result = []

@@ -48,6 +48,8 @@ class AnalysisResult:
     # where modules were looked for: the target's sys.path with --paths and the scripts'
     # folders (a module appearing there can change the result)
     search_path: tuple[str, ...] = ()
+    # the extension modules the app imports as it starts, in that order (imports.start_imports)
+    start_imports: tuple[str, ...] = ()
 
     @property
     def problems(self) -> tuple[MissingModule, ...]:
@@ -125,6 +127,7 @@ def result_to_json(result: AnalysisResult) -> dict[str, object]:
         "excluded_libraries": list(result.excluded_libraries),
         "library_needs": [[name, list(needs)] for name, needs in result.library_needs],
         "search_path": list(result.search_path),
+        "start_imports": list(result.start_imports),
     }
 
 
@@ -146,4 +149,5 @@ def result_from_json(data: dict[str, list[list[object]]]) -> AnalysisResult:
             for name, needs in data.get("library_needs", [])
         ),
         search_path=tuple(str(p) for p in data["search_path"]),
+        start_imports=tuple(str(n) for n in data.get("start_imports", [])),
     )

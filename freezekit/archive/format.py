@@ -37,7 +37,10 @@ Chunked file entries: a zstd entry whose raw size is at least ``CHUNKED_MIN_SIZE
 Lazy table (the data of the optional ``lazy`` entry, onefile only): UTF-8 lines
     ``module<TAB>file<TAB>file...<LF>``. In temp mode the files named there are not unpacked
     before the app starts; importing ``module`` unpacks its files first (the extension module
-    itself and the bundled libraries it needs). Cache mode unpacks everything.
+    itself and the bundled libraries it needs). Cache mode unpacks everything. The rows of the
+    modules the app imports as it starts come first, in that order, their module name preceded
+    by ``+``: the start-up set, which the process that runs Python unpacks on a background
+    thread while the interpreter starts (each file once, at its first row).
 
 PYZ (the data of the one ``pyz`` entry): ``PYZ_HEADER``, the module data, then the index,
     one ``PYZ_ENTRY`` header per module followed by its dotted name, a NUL and padding.
@@ -54,7 +57,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import xxhash
@@ -632,16 +635,23 @@ def decode_chunk_index(stored: bytes) -> list[tuple[int, int]] | None:
 
 
 LAZY_TABLE_NAME = "freezekit-lazy"
+START_MARK = "+"  # before the module of a lazy table row of the start-up set
 
 
-def encode_lazy_table(table: dict[str, tuple[str, ...]]) -> bytes:
-    """``{module: (file, ...)}`` as the lazy entry's data (sorted: deterministic)."""
+def encode_lazy_table(table: Mapping[str, tuple[str, ...]], start: Sequence[str] = ()) -> bytes:
+    """``{module: (file, ...)}`` as the lazy entry's data: the modules of ``start`` (the
+    start-up set, in the order the app imports them) first, marked, then the others sorted."""
     lines = []
-    for module, files in sorted(table.items()):
+    first = [module for module in dict.fromkeys(start) if module in table]
+    rest = sorted(set(table) - set(first))
+    for marked, module in [*((True, m) for m in first), *((False, m) for m in rest)]:
+        files = table[module]
         fields = (module, *files)
         if not files or any(not f or "\t" in f or "\n" in f for f in fields):
             raise ValueError(f"lazy table row for {module!r} is empty or has a tab or newline")
-        lines.append("\t".join(fields) + "\n")
+        if module.startswith(START_MARK):
+            raise ValueError(f"lazy table module {module!r} starts with {START_MARK!r}")
+        lines.append(START_MARK * marked + "\t".join(fields) + "\n")
     return "".join(lines).encode("utf-8")
 
 
@@ -654,10 +664,20 @@ def decode_lazy_table(data: bytes) -> dict[str, tuple[str, ...]]:
         raise ArchiveFormatError("lazy table is not UTF-8") from exc
     for line in text.splitlines():
         module, *files = line.split("\t")
+        module = module.removeprefix(START_MARK)
         if not module or not files or not all(files):
             raise ArchiveFormatError(f"lazy table row {line!r} is malformed")
         table[module] = tuple(files)
     return table
+
+
+def decode_lazy_start(data: bytes) -> list[str]:
+    """The start-up set's modules of a lazy table, in order (see encode_lazy_table)."""
+    return [
+        line.split("\t", 1)[0][len(START_MARK) :]
+        for line in data.decode("utf-8", "replace").splitlines()
+        if line.startswith(START_MARK)
+    ]
 
 
 def kind_name(kind: EntryKind) -> str:

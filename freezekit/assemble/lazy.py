@@ -109,3 +109,16 @@ def lazy_table(
         if own or libraries:
             table[module] = (*own, *libraries)
     return table
+
+
+def start_modules(table: Mapping[str, Sequence[str]], imported: Iterable[str]) -> tuple[str, ...]:
+    """The lazy modules of ``table`` among ``imported`` (the extension modules the app imports
+    as it starts, in that order: the analysis' ``start_imports``), in that order: the start-up
+    set, which the bootloader unpacks on a background thread while Python starts."""
+    return tuple(module for module in dict.fromkeys(imported) if module in table)
+
+
+def start_files(table: Mapping[str, Sequence[str]], modules: Iterable[str]) -> list[str]:
+    """The files of the start-up set ``modules``, in the order the bootloader unpacks them:
+    each module's own file, then the libraries it needs, each file once."""
+    return list(dict.fromkeys(file for module in modules for file in table.get(module, ())))

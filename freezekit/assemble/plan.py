@@ -54,6 +54,8 @@ class CollectPlan:
     level: int
     # onefile temp mode: {extension module: files unpacked on its first import}; see lazy.py
     lazy: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the lazy modules the app imports as it starts, in that order (lazy.start_modules)
+    lazy_start: tuple[str, ...] = ()
 
     def pkg_items(self) -> list[PkgItem]:
         """Every PKG entry of the executable for this plan's mode."""
@@ -77,7 +79,7 @@ class CollectPlan:
                     PkgItem(
                         name=fmt.LAZY_TABLE_NAME,
                         kind=EntryKind.LAZY,
-                        data=fmt.encode_lazy_table(dict(self.lazy)),
+                        data=fmt.encode_lazy_table(self.lazy, self.lazy_start),
                         compress=True,
                     )
                 )

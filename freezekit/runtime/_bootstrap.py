@@ -189,12 +189,13 @@ class PyzImporter:
 
 
 def _parse_lazy_table(data: "bytes | None") -> "dict[str, tuple[str, ...]]":
-    """``module\\tfile\\tfile\\n`` rows (archive/format.py) -> {module: (file, ...)}."""
+    """``module\\tfile\\tfile\\n`` rows (archive/format.py) -> {module: (file, ...)}; a ``+``
+    before the module marks the start-up set, which the bootloader is unpacking already."""
     table: dict[str, tuple[str, ...]] = {}
     if data:
         for row in data.decode("utf-8").splitlines():
             module, *files = row.split("\t")
-            table[module] = tuple(files)
+            table[module.lstrip("+")] = tuple(files)
     return table
 
 

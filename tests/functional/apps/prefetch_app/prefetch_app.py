@@ -1,0 +1,54 @@
+"""Test app for tests/functional/test_prefetch.py: extension modules imported at module level
+(in the start-up set: unpacked on the launcher's background thread) and inside a function."""
+
+import _csv  # module level: in the start-up set, needed at once
+import glob
+import multiprocessing
+import os
+import sys
+import time
+
+import _freezekit
+
+if len(sys.argv) > 99:
+    import _bz2  # noqa: F401  module level but never run here: only the thread unpacks it
+
+
+def later() -> str:
+    import _lzma  # inside a function: unpacked on its first import only
+
+    return _lzma.__name__
+
+
+def on_disk(pattern: str) -> bool:
+    return bool(glob.glob(os.path.join(sys._MEIPASS, "lib-dynload", pattern)))
+
+
+def state_of(pattern: str) -> str:
+    states = [s for name, s in _freezekit.prefetch_state() or () if pattern in name]
+    return states[0] if states else "absent"
+
+
+def square(value: int) -> int:
+    return value * value + len(later())
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if command == "run":
+        deadline = time.monotonic() + 20
+        while state_of("_bz2") in ("waiting", "unpacking") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print("_csv", _csv.QUOTE_ALL, state_of("_csv"))
+        print("_bz2", state_of("_bz2"), on_disk("_bz2.*"))
+        print("_lzma", state_of("_lzma"), on_disk("_lzma.*"), later(), on_disk("_lzma.*"))
+    elif command == "exit":  # sys.exit ends the process inside Python (atexit removes the folder)
+        sys.exit(3)
+    elif command == "spawn":
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            print("workers", pool.map(square, [2, 3]))
+
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    main()

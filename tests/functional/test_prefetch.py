@@ -1,0 +1,109 @@
+"""onefile temp mode: the start-up set (the lazy files of the extension modules the app imports
+at module level) is unpacked on a background thread of the process that runs Python, and the
+on-demand unpack of an import waits for it or takes over."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from freezekit.archive import format as fmt
+from freezekit.archive.reader import open_archive, read_entry
+from freezekit.options import Mode
+from freezekit.toc import EntryKind
+
+from .conftest import FrozenApp, FrozenAppFactory
+from .test_hardening import Items, repack
+
+pytestmark = pytest.mark.slow
+DAMAGED = " \u2014 rebuild or recopy it"
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp), "HOME": str(tmp / "home")}
+
+
+@pytest.fixture()
+def app(frozen_app: FrozenAppFactory) -> FrozenApp:
+    return frozen_app("prefetch_app", mode=Mode.ONEFILE)
+
+
+def _lazy_rows(exe: Path) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    archive = open_archive(exe)
+    data = read_entry(archive, archive.of_kind(EntryKind.LAZY)[0])
+    return fmt.decode_lazy_start(data), fmt.decode_lazy_table(data)
+
+
+def test_module_level_imports_are_unpacked_by_the_thread(app: FrozenApp, tmp_path: Path) -> None:
+    start, table = _lazy_rows(app.executable)
+    assert {"_csv", "_bz2"} <= set(start) and "_lzma" in table and "_lzma" not in start
+    result = app.run(env=_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("_csv 1 ")  # imported at once: by the thread, or with its help
+    assert lines[0].split()[2] in ("thread", "caller", "shared")
+    # never imported: only the background thread can have unpacked it
+    assert lines[1] == "_bz2 thread True"
+    # imported inside a function: not in the set, unpacked on its first import
+    assert lines[2] == "_lzma absent False _lzma True"
+    assert (result.stderr, list(tmp_path.iterdir())) == ("", [])  # the folder is removed
+
+
+def test_sys_exit_stops_the_thread_and_removes_the_folder(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("exit", env=_env(tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (3, "", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spawn_workers_reuse_the_folder(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("spawn", env=_env(tmp_path), timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "workers [9, 14]\n", "")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _truncate(exe: Path, out: Path, module: str) -> Path:
+    """``exe`` with the stored bytes of ``module``'s own lazy file cut in half (under a
+    consistent payload digest): its decoding fails wherever it is done."""
+    name = _lazy_rows(exe)[1][module][0]
+
+    def edit(items: Items) -> Items:
+        done = []
+        for entry, stored in items:
+            if entry.name == name:
+                stored = stored[: len(stored) // 2]
+                entry = replace(entry, crc32=fmt.crc32(stored))
+            done.append((entry, stored))
+        return done
+
+    return repack(exe, out, edit)
+
+
+def test_a_damaged_file_the_app_imports_is_one_line(app: FrozenApp, tmp_path: Path) -> None:
+    crafted = _truncate(app.executable, tmp_path / "crafted", "_csv")
+    work = tmp_path / "tmp"
+    work.mkdir()
+    result = subprocess.run(
+        [str(crafted)], env=_env(work), capture_output=True, text=True, timeout=60
+    )
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"freezekit: cannot start {crafted}: ") and lines[0].endswith(
+        DAMAGED
+    )
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert list(work.iterdir()) == []
+
+
+def test_a_damaged_file_the_app_never_imports_is_never_used(app: FrozenApp, tmp_path: Path) -> None:
+    crafted = _truncate(app.executable, tmp_path / "crafted", "_bz2")
+    work = tmp_path / "tmp"
+    work.mkdir()
+    result = subprocess.run(
+        [str(crafted)], env=_env(work), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "_bz2 failed False"  # no partial file either
+    assert list(work.iterdir()) == []

@@ -1,0 +1,178 @@
+"""The start-up set of a onefile app in temp mode: the lazy files the app needs as it starts,
+in that order (analysis/imports.py start_imports, assemble/lazy.py, the lazy table's marked
+rows in archive/format.py), which the bootloader unpacks on a background thread."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from freezekit.analysis import imports
+from freezekit.analysis.hooks import find_hooks
+from freezekit.analysis.imports import Edge, ImportGraph, Node
+from freezekit.archive import format as fmt
+from freezekit.assemble.lazy import lazy_table, start_files, start_modules
+from freezekit.assemble.plan import FileItem
+from freezekit.options import BuildOptions
+from freezekit.platforms import Target, host_target
+from freezekit.toc import EntryKind
+
+EXT = ".cpython-311-x86_64-linux-gnu.so"
+
+
+_FILES = {"builtin": "", "module": "/x/{}.py", "package": "/x/{}/__init__.py"}
+
+
+def _graph(nodes: dict[str, str], edges: list[tuple[str, str, bool]]) -> ImportGraph:
+    """nodes: name -> kind; edges: (source, target, at module level) in the graph's order."""
+    return ImportGraph(
+        nodes={
+            name: Node(name=name, kind=kind, file=_FILES.get(kind, "/x/{}").format(name))
+            for name, kind in nodes.items()
+        },
+        edges=tuple(
+            Edge(source=s, target=t, optional=False, is_global=g, fromlist=False)
+            for s, t, g in edges
+        ),
+        roots=(),
+        sys_path=(),
+        hooks=(),
+        packages={},
+        distributions=(),
+        log=(),
+    )
+
+
+def test_start_imports_follow_module_level_imports_depth_first_in_order() -> None:
+    graph = _graph(
+        {
+            "app.py": "script",
+            "pkg": "package",
+            "pkg.core": "module",
+            "pkg._fast": "extension",
+            "pkg._slow": "extension",
+            "_json": "extension",
+            "_late": "extension",
+            "other": "module",
+        },
+        [
+            ("app.py", "pkg", True),
+            ("app.py", "_json", True),
+            ("app.py", "other", False),  # only inside a function
+            ("pkg", "pkg.core", True),
+            ("pkg.core", "pkg._fast", True),
+            ("pkg.core", "_late", False),
+            ("pkg", "pkg._slow", True),
+            ("other", "_late", True),  # module level, but 'other' itself is never imported
+        ],
+    )
+    # pkg.core's extension comes before pkg's second import and the script's second import
+    assert imports.start_imports(graph, ["app.py"]) == ("pkg._fast", "pkg._slow", "_json")
+
+
+def test_start_imports_do_not_enter_what_the_interpreter_imported_before_the_app() -> None:
+    graph = _graph(
+        {
+            "app.py": "script",
+            "hook.py": "script",
+            "encodings": "package",
+            "codecs": "frozen",
+            "posix": "builtin",
+            "importlib._bootstrap_external": "module",
+            "_codecs_tw": "extension",
+            "_hashlib": "extension",
+            "resource": "extension",
+            "_csv": "extension",
+            "_socket": "extension",
+        },
+        [
+            ("app.py", "codecs", True),
+            ("app.py", "posix", True),
+            ("app.py", "importlib._bootstrap_external", True),
+            ("app.py", "encodings", True),
+            ("codecs", "encodings", True),
+            ("encodings", "_codecs_tw", True),  # a scan artefact of the package collection
+            ("posix", "resource", True),
+            ("importlib._bootstrap_external", "_hashlib", True),
+            ("app.py", "_csv", True),
+            ("hook.py", "_socket", True),
+        ],
+    )
+    found = imports.start_imports(graph, ["hook.py", "app.py"], startup=["encodings"])
+    assert found == ("_socket", "_csv")  # runtime hooks run first
+
+
+def test_start_imports_of_a_real_scan(tmp_path: Path) -> None:
+    """The worker's own flags: a module-level import (optional or not) of the script or of a
+    module it imports counts; one inside a function does not."""
+    (tmp_path / "main.py").write_text(
+        "import fkt_helper\n"
+        "try:\n    import _json\nexcept ImportError:\n    _json = None\n"
+        "def later():\n    import _sqlite3\n"
+    )
+    (tmp_path / "fkt_helper.py").write_text("import _csv\n\ndef f():\n    import _bz2\n")
+    script = tmp_path / "main.py"
+    options = BuildOptions(scripts=(script,), name="main")
+    request = imports.build_request(
+        options, _target(), hooks=find_hooks(options.hooks_dirs), startup=()
+    )
+    request["packages"] = []
+    graph = imports.parse_reply(imports.run_worker(request, _target()))
+    assert {"_csv", "_json", "_sqlite3", "_bz2"} <= set(graph.nodes)  # all bundled
+    # (in the order the worker lists each module's imports, not necessarily the source's)
+    assert sorted(imports.start_imports(graph, [str(script.resolve())])) == ["_csv", "_json"]
+
+
+@functools.cache
+def _target() -> Target:
+    return host_target()
+
+
+def _item(dest: str, kind: EntryKind) -> FileItem:
+    return FileItem(dest=dest, source=Path("/src") / dest, kind=kind, mode=0o755)
+
+
+def test_the_start_up_set_is_the_lazy_rows_of_the_start_imports_with_their_libraries() -> None:
+    files = [
+        _item("libpython3.11.so.1.0", EntryKind.BINARY),
+        _item(f"numpy/_core/_multiarray_umath{EXT}", EntryKind.EXTENSION),
+        _item(f"numpy/linalg/_umath_linalg{EXT}", EntryKind.EXTENSION),
+        _item(f"numpy/random/_mt19937{EXT}", EntryKind.EXTENSION),
+        _item("numpy.libs/libopenblas.so", EntryKind.BINARY),
+        _item("numpy.libs/libgfortran.so.5", EntryKind.BINARY),
+        _item(f"lib-dynload/math{EXT}", EntryKind.EXTENSION),
+    ]
+    needs = [
+        (f"numpy/_core/_multiarray_umath{EXT}", ["numpy.libs/libopenblas.so"]),
+        (f"numpy/linalg/_umath_linalg{EXT}", ["numpy.libs/libopenblas.so"]),
+        ("numpy.libs/libopenblas.so", ["numpy.libs/libgfortran.so.5"]),
+    ]
+    table = lazy_table(files, [], needs, eager=["libpython3.11.so.1.0"])
+    # the analysis' order; 'builtins_only' has no lazy file, math comes twice
+    imported = [
+        "numpy._core._multiarray_umath",
+        "builtins_only",
+        "math",
+        "numpy.linalg._umath_linalg",
+        "math",
+    ]
+    modules = start_modules(table, imported)
+    assert modules == ("numpy._core._multiarray_umath", "math", "numpy.linalg._umath_linalg")
+    assert start_files(table, modules) == [
+        f"numpy/_core/_multiarray_umath{EXT}",
+        "numpy.libs/libgfortran.so.5",  # the libraries' closure, each file once
+        "numpy.libs/libopenblas.so",
+        f"lib-dynload/math{EXT}",
+        f"numpy/linalg/_umath_linalg{EXT}",
+    ]  # numpy.random's module is not imported at start: not in the set
+
+
+def test_the_lazy_table_marks_the_start_up_rows_first_in_order() -> None:
+    table = {"b": ("b.so",), "a": (f"a{EXT}", "liba.so"), "c": ("c.so", "liba.so")}
+    data = fmt.encode_lazy_table(table, ["c", "x", "b", "c"])
+    assert data == f"+c\tc.so\tliba.so\n+b\tb.so\na\ta{EXT}\tliba.so\n".encode()
+    assert fmt.decode_lazy_table(data) == table
+    assert fmt.decode_lazy_start(data) == ["c", "b"]
+    assert (
+        fmt.encode_lazy_table(table) == f"a\ta{EXT}\tliba.so\nb\tb.so\nc\tc.so\tliba.so\n".encode()
+    )
