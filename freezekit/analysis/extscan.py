@@ -28,7 +28,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import _mgadapter
 
@@ -70,6 +70,34 @@ def candidate_names(data: bytes) -> list[str]:
     return sorted(n for n in names if len(n) >= 2 and not n.startswith("PyInit_"))
 
 
+#: A file is read this many bytes at a time: numpy's _multiarray_umath (10 MB) read whole was
+#: the analysis worker's peak of memory (+10 MiB, beside the whole graph)
+WINDOW = 1 << 20
+#: What a window keeps of the one before it: more than the longest _NAME match with the NULs
+#: around it (7 parts of up to 61 characters and 6 dots: 435 bytes) and than the markers
+_OVERLAP = 512
+
+
+def scan_stream(stream: BinaryIO, window: int = WINDOW) -> tuple[list[str], bool]:
+    """``(candidate_names, is_compressed)`` of a whole file, read ``window`` bytes at a time.
+
+    A match depends only on the bytes from its NUL to the next NUL, so the windows (each with
+    the last ``_OVERLAP`` bytes of the one before) find the same names as one read would."""
+    found: set[bytes] = set()
+    api = compressed = False
+    tail = b""
+    while block := stream.read(window):
+        data = tail + block
+        api = api or _IMPORT_API in data
+        compressed = compressed or any(marker in data for marker in _COMPRESSED_MARKERS)
+        found.update(m.group(1) for m in _NAME.finditer(data))
+        tail = data[-_OVERLAP:]
+    if not api:
+        return [], False
+    names = {n.decode("ascii") for n in found}
+    return sorted(n for n in names if len(n) >= 2 and not n.startswith("PyInit_")), compressed
+
+
 class ExtensionScanCache:
     """``path -> ((size, mtime_ns), names, compressed, traced)`` in one marshal file;
     ``traced`` is None until the file's module has been imported by ``trace_imports``."""
@@ -99,10 +127,10 @@ class ExtensionScanCache:
             return entry
         try:
             with open(filename, "rb") as stream:
-                data = stream.read()
+                names, compressed = scan_stream(stream)
         except OSError:
             return None
-        entry = (stamp, candidate_names(data), is_compressed(data), None)
+        entry = (stamp, names, compressed, None)
         self.entries[filename] = entry
         self.dirty = True
         return entry

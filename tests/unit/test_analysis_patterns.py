@@ -3,6 +3,7 @@ made by compiled extension modules."""
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from freezekit.analysis.extscan import (
     ModuleFinder,
     candidate_names,
     is_compressed,
+    scan_stream,
     trace_imports,
 )
 from freezekit.analysis.lazymodules import lazy_submodules, used_by_importers
@@ -66,6 +68,32 @@ def test_extension_strings_whole_c_strings_only() -> None:
     assert candidate_names(data) == ["PyImport_ImportModule", "json", "lxml._elementpath", "uuid"]
     # a file that never calls the import C API imports nothing by name
     assert candidate_names(data.replace(b"PyImport_", b"PyOther__")) == []
+
+
+def test_extension_strings_read_in_windows_match_one_read() -> None:
+    """Names across window edges, the API word and a marker split by an edge, the longest
+    possible name: the same answer as reading the whole file, for every window size."""
+    longest = ".".join(["n" * 61] * 7).encode()
+    data = (
+        b"\x7fELF\x00"
+        + b"\x01" * 300
+        + b"\x00uuid\x00json\x00"
+        + b"\x02" * 37
+        + b"PyImport_Import"
+        + b"\x00"
+        + longest
+        + b"\x00lxml._elementpath\x00"
+        + b"\x03" * 501
+        + b"\x00LZSS string data decompression failed\x00zipfile\x00tail"
+    )
+    expected = (candidate_names(data), is_compressed(data))
+    assert longest.decode() in expected[0] and expected[1]
+    for window in (1, 7, 64, 433, 512, 1000, 1 << 20):
+        assert scan_stream(io.BytesIO(data), window=window) == expected, window
+    assert scan_stream(io.BytesIO(data.replace(b"PyImport_", b"PyOther__")), window=64) == (
+        [],
+        False,
+    )
 
 
 def test_extension_module_finder_resolves_without_importing(tmp_path: Path) -> None:
