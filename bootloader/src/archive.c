@@ -459,6 +459,11 @@ cleanup:
 
 fk_status fk_archive_verify(const struct fk_archive *archive)
 {
+    return fk_archive_verify_map(archive, NULL);
+}
+
+fk_status fk_archive_verify_map(const struct fk_archive *archive, const unsigned char *map)
+{
     enum { BLOCK = 1 << 18 };
     struct fk_xxh64 xxh;
     struct fk_xxh64 *state = &xxh;
@@ -469,7 +474,10 @@ fk_status fk_archive_verify(const struct fk_archive *archive)
     /* mapped, the file is hashed where the page cache holds it (5.6 MB: 0.5 ms, 1.2 ms
      * through a read buffer) */
     fk_xxh64_init(state, 0);
-    if (fk_platform_map(archive->file, archive->file_size, &mapped)) {
+    if (map != NULL) {
+        fk_xxh64_update(state, map + archive->pkg_offset, (size_t)archive->pkg_length);
+        offset = archive->pkg_length;
+    } else if (fk_platform_map(archive->file, archive->file_size, &mapped)) {
         fk_xxh64_update(state, mapped + archive->pkg_offset, (size_t)archive->pkg_length);
         fk_platform_unmap(mapped, archive->file_size);
         offset = archive->pkg_length;
@@ -627,10 +635,21 @@ static fk_status read_stored(const struct fk_archive *archive, const char *name,
 
 enum { FK_STREAM_CHUNK = 1 << 17 };
 
+/* Frames up to this many raw bytes are decoded in one call into the decoder's `whole`
+ * buffer (kept and reused for the next ones): from the mapped file, with no window buffer in
+ * between nor a copy out of it. Larger ones stream through the window (2 MiB for library
+ * frames) and 128 KiB pieces, whatever their size. Unchunked frames are under
+ * FK_CHUNKED_MIN_SIZE; the chunks of a file just over it (libpython: 2 x 2.7 MiB) are too. */
+#define FK_WHOLE_MAX ((size_t)FK_CHUNKED_MIN_SIZE)
+
 struct fk_decoder {
     ZSTD_DCtx *dctx;
-    unsigned char *in;  /* FK_STREAM_CHUNK stored bytes */
+    unsigned char *in;  /* FK_STREAM_CHUNK stored bytes (only when the file is not mapped) */
     unsigned char *out; /* ZSTD_DStreamOutSize() raw bytes */
+    unsigned char *whole; /* whole_size bytes: one frame's raw bytes, or NULL */
+    size_t whole_size;
+    const unsigned char *map; /* fk_decoder_use_map */
+    uint64_t map_size;
 };
 
 fk_status fk_decoder_new(struct fk_decoder **decoder, int trusted)
@@ -639,10 +658,8 @@ fk_status fk_decoder_new(struct fk_decoder **decoder, int trusted)
     *decoder = NULL;
     if (made != NULL) {
         made->dctx = ZSTD_createDCtx();
-        made->in = malloc(FK_STREAM_CHUNK);
-        made->out = malloc(ZSTD_DStreamOutSize());
     }
-    if (made == NULL || made->dctx == NULL || made->in == NULL || made->out == NULL) {
+    if (made == NULL || made->dctx == NULL) {
         fk_decoder_free(made);
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for decompression");
     }
@@ -659,8 +676,63 @@ void fk_decoder_free(struct fk_decoder *decoder)
         ZSTD_freeDCtx(decoder->dctx);
         free(decoder->in);
         free(decoder->out);
+        free(decoder->whole);
         free(decoder);
     }
+}
+
+void fk_decoder_use_map(struct fk_decoder *decoder, const unsigned char *map, uint64_t size)
+{
+    decoder->map = map;
+    decoder->map_size = map != NULL ? size : 0;
+}
+
+/* The buffers a streaming decode needs, made on first use. */
+static fk_status stream_buffers(struct fk_decoder *decoder, int mapped)
+{
+    if (decoder->out == NULL) {
+        decoder->out = malloc(ZSTD_DStreamOutSize());
+    }
+    if (!mapped && decoder->in == NULL) {
+        decoder->in = malloc(FK_STREAM_CHUNK);
+    }
+    if (decoder->out == NULL || (!mapped && decoder->in == NULL)) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for decompression");
+    }
+    return fk_ok();
+}
+
+/* One call for the stored bytes stored[0..left) (in the mapped file), which must give exactly
+ * raw_size (<= FK_WHOLE_MAX) bytes, handed to `sink` at once. */
+static fk_status decode_whole(const char *name, const unsigned char *stored, uint64_t left,
+                              uint64_t raw_size, struct fk_decoder *decoder, fk_sink sink,
+                              void *user)
+{
+    size_t done;
+    if (decoder->whole_size < raw_size) {
+        free(decoder->whole);
+        decoder->whole_size = 0;
+        decoder->whole = malloc((size_t)raw_size);
+        if (decoder->whole == NULL) {
+            return fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for %llu bytes", name,
+                           (unsigned long long)raw_size);
+        }
+        decoder->whole_size = (size_t)raw_size;
+    }
+    /* every frame of the range (a chunked entry's skippable index frame is skipped); the
+     * output cannot pass raw_size bytes */
+    done = ZSTD_decompressDCtx(decoder->dctx, decoder->whole, (size_t)raw_size, stored,
+                               (size_t)left);
+    if (ZSTD_isError(done)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s" FK_DAMAGED,
+                       name, ZSTD_getErrorName(done));
+    }
+    if (done != raw_size) {
+        return fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd frame ends after %llu of %llu bytes"
+                       FK_DAMAGED, name, (unsigned long long)done,
+                       (unsigned long long)raw_size);
+    }
+    return done > 0 ? sink(user, decoder->whole, done) : fk_ok();
 }
 
 /* Decompresses the stored bytes [offset, offset+left) of the file, which must give exactly
@@ -671,19 +743,30 @@ static fk_status stream_range(const struct fk_archive *archive, const char *name
 {
     uint64_t produced = 0;
     size_t last = 1;
-    fk_status status = fk_ok();
+    int mapped = decoder->map != NULL && offset <= decoder->map_size &&
+                 left <= decoder->map_size - offset;
+    fk_status status;
     /* a decoder left mid-frame by an earlier error starts over */
     ZSTD_DCtx_reset(decoder->dctx, ZSTD_reset_session_only);
+    if (mapped && raw_size <= FK_WHOLE_MAX) {
+        return decode_whole(name, decoder->map + offset, left, raw_size, decoder, sink, user);
+    }
+    status = stream_buffers(decoder, mapped);
     while (left > 0 && !FK_FAILED(status)) {
-        size_t chunk = left < FK_STREAM_CHUNK ? (size_t)left : FK_STREAM_CHUNK;
+        size_t chunk = left < FK_STREAM_CHUNK || mapped ? (size_t)left : FK_STREAM_CHUNK;
         ZSTD_inBuffer input;
-        status = fk_platform_read_at(archive->file, archive->path, offset, decoder->in, chunk);
-        if (FK_FAILED(status)) {
-            break;
+        if (mapped) {
+            input.src = decoder->map + offset;
+        } else {
+            status = fk_platform_read_at(archive->file, archive->path, offset, decoder->in,
+                                         chunk);
+            if (FK_FAILED(status)) {
+                break;
+            }
+            input.src = decoder->in;
         }
         offset += chunk;
         left -= chunk;
-        input.src = decoder->in;
         input.size = chunk;
         input.pos = 0;
         while (input.pos < input.size && !FK_FAILED(status)) {

@@ -78,6 +78,9 @@ void fk_archive_close(struct fk_archive *archive);
 /* Reads the whole PKG and compares its XXH64 with the trailer's: damage anywhere in the
  * payload (data, PYZ, TOC) is found before anything is unpacked or run. */
 fk_status fk_archive_verify(const struct fk_archive *archive);
+/* fk_archive_verify through `map`, the archive's file mapped from offset 0 for at least
+ * archive->file_size bytes (fk_platform_map), or NULL (it reads or maps the file itself). */
+fk_status fk_archive_verify_map(const struct fk_archive *archive, const unsigned char *map);
 /* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A
  * binary search of archive->by_name: O(log n). */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,
@@ -108,11 +111,16 @@ fk_status fk_archive_stream_chunk(const struct fk_archive *archive, const struct
 
 /* A zstd decoder with its buffers, made once and used for many entries by one thread. With
  * `trusted` (this process checked the payload digest, fk_archive_verify, which covers every
- * stored byte) the frames' content checksums are not computed again: the same bytes are not
- * hashed twice. Every size and format check stays. */
+ * stored byte, or checks it before anything decoded is used: fk_extract_temp) the frames'
+ * content checksums are not computed again: the same bytes are not hashed twice. Every size
+ * and format check stays. */
 struct fk_decoder;
 fk_status fk_decoder_new(struct fk_decoder **decoder, int trusted);
 void fk_decoder_free(struct fk_decoder *decoder);
+/* The decoder reads stored bytes from `map`, the first `size` bytes of the archive's file
+ * mapped (fk_platform_map) by the caller, who unmaps it after the decoder's last use; NULL:
+ * through fk_platform_read_at and a buffer. */
+void fk_decoder_use_map(struct fk_decoder *decoder, const unsigned char *map, uint64_t size);
 /* fk_archive_stream (chunk NULL) or fk_archive_stream_chunk through `decoder` (NULL: a fresh,
  * untrusted one for this call). */
 fk_status fk_archive_decode(const struct fk_archive *archive, const struct fk_entry *entry,

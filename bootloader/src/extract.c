@@ -248,8 +248,19 @@ struct extract_unit {
     size_t entry;
     struct split_file *split;
     const struct fk_chunk *chunk;
-    uint64_t weight; /* raw bytes */
+    int digest;      /* not an entry: the payload digest (fk_extract_temp) */
+    uint64_t weight; /* expected work: unit_weight */
 };
+
+/* The expected work of unpacking raw_size bytes from stored_size: decoding costs about 0.4 ns
+ * per raw byte plus 2 ns per stored byte (zstd level 19: the two 2.7 MiB frames of libpython,
+ * 929 and 639 KB stored, take 3.1 and 2.5 ms; base_library.zip, 0.56 MB from 58 KB, 0.3 ms)
+ * and writing 0.2 ns per raw byte: raw bytes + 3 x stored bytes for zstd, raw bytes for
+ * stored entries (a copy). */
+static uint64_t unit_weight(const struct fk_entry *entry, uint64_t stored_size, uint64_t raw_size)
+{
+    return entry->compression == FK_COMPRESSION_ZSTD ? raw_size + 3 * stored_size : raw_size;
+}
 
 /* One extraction worker's share of the units, its decoder, and what went wrong, if anything. */
 struct extract_share {
@@ -260,7 +271,9 @@ struct extract_share {
     const char *dest;
     struct extract_unit **units;
     size_t count;
-    uint64_t bytes;
+    uint64_t work; /* the sum of its units' weights */
+    const unsigned char *map; /* the file mapped for the digest, or NULL */
+    int digest_failed;        /* its digest unit found the payload damaged */
     fk_status status;
 };
 
@@ -282,8 +295,19 @@ static void extract_share_run(void *user)
 {
     struct extract_share *share = user;
     size_t i;
+    /* the digest first: a damaged payload is reported as such, not as the decoding error it
+     * may cause in a unit of this share */
+    for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
+        if (share->units[i]->digest) {
+            share->status = fk_archive_verify_map(share->archive, share->map);
+            share->digest_failed = FK_FAILED(share->status);
+        }
+    }
     for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
         const struct extract_unit *unit = share->units[i];
+        if (unit->digest) {
+            continue;
+        }
         if (unit->chunk == NULL) {
             share->status = share->write(share->archive, &share->archive->entries[unit->entry],
                                          share->decoder, share->dest);
@@ -298,7 +322,7 @@ static void extract_share_run(void *user)
 }
 
 /* Spreads `units` over `workers` shares: each unit, heaviest first, goes to the share with
- * the fewest bytes so far. `order` and each share's list have room for `count` units. */
+ * the least work so far. `order` and each share's list have room for `count` units. */
 static void plan_shares(struct extract_unit *units, size_t count, struct extract_share *shares,
                         unsigned workers, struct extract_unit **order)
 {
@@ -320,12 +344,12 @@ static void plan_shares(struct extract_unit *units, size_t count, struct extract
     for (i = 0; i < count; i++) {
         struct extract_share *lightest = &shares[0];
         for (k = 1; k < workers; k++) {
-            if (shares[k].bytes < lightest->bytes) {
+            if (shares[k].work < lightest->work) {
                 lightest = &shares[k];
             }
         }
         lightest->units[lightest->count++] = order[i];
-        lightest->bytes += order[i]->weight;
+        lightest->work += order[i]->weight;
     }
 }
 
@@ -367,12 +391,24 @@ static fk_status close_split(struct split_file *split, int atomic, int failed)
     return status;
 }
 
+/* The payload digest as a unit of the plan: hashing costs about a fifth of what decoding
+ * and writing the same number of raw bytes cost (5.6 MB: 0.75 ms). */
+static uint64_t digest_weight(const struct fk_archive *archive)
+{
+    return archive->pkg_length / 4;
+}
+
 /* Writes the entries `indexes[0..count)` below `dest` on one thread per core, at most
  * MAX_WORKERS; large chunked files are shared out chunk by chunk. With `atomic` each file is
  * written under a private name and renamed into place, and files already there are left
- * alone. `trusted`: this process verified the payload digest (see fk_decoder_new). */
+ * alone. `trusted`: this process verified the payload digest (see fk_decoder_new). With
+ * `verify` the payload digest is one more unit, computed while the others decode (frame
+ * checksums are then skipped as if trusted): the call fails with the digest's error when the
+ * payload is damaged, and the caller must then use nothing written (fk_extract_temp removes
+ * its private folder). */
 static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
-                                  const size_t *indexes, size_t count, int atomic, int trusted)
+                                  const size_t *indexes, size_t count, int atomic, int trusted,
+                                  int verify)
 {
     enum { MAX_WORKERS = 4 };
     struct extract_share shares[MAX_WORKERS];
@@ -382,7 +418,9 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     struct extract_unit *units = NULL;
     struct extract_unit **order = NULL;
     size_t split_count = 0, unit_count = 0, unit_room = count, i, c;
+    const unsigned char *map = NULL;
     fk_status status = fk_ok();
+    unit_room += verify != 0;
     if (workers > MAX_WORKERS) {
         workers = MAX_WORKERS;
     }
@@ -434,24 +472,39 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
                 units[unit_count].entry = indexes[i];
                 units[unit_count].split = &splits[s];
                 units[unit_count].chunk = &splits[s].chunks[c];
-                units[unit_count++].weight = splits[s].chunks[c].raw_size;
+                units[unit_count++].weight = unit_weight(entry, splits[s].chunks[c].stored_size,
+                                                         splits[s].chunks[c].raw_size);
             }
         } else {
             units[unit_count].entry = indexes[i];
-            units[unit_count++].weight = entry->raw_size;
+            units[unit_count++].weight = unit_weight(entry, entry->stored_size, entry->raw_size);
         }
+    }
+    if (!FK_FAILED(status) && verify) {
+        units[unit_count].digest = 1;
+        units[unit_count++].weight = digest_weight(archive);
     }
     if (!FK_FAILED(status) && unit_count > 0) {
         if ((size_t)workers > unit_count) {
             workers = (unsigned)unit_count;
         }
+        /* the decoders read the stored bytes from one mapping of the file, unmapped below
+         * (its pages would otherwise count in this process's memory while the app runs) */
+        if (!fk_platform_map(archive->file, archive->file_size, &map)) {
+            map = NULL;
+        }
         for (k = 0; k < workers && !FK_FAILED(status); k++) {
-            status = fk_decoder_new(&shares[k].decoder, trusted);
+            status = fk_decoder_new(&shares[k].decoder, trusted || verify);
+            if (!FK_FAILED(status)) {
+                fk_decoder_use_map(shares[k].decoder, map, archive->file_size);
+            }
             shares[k].archive = archive;
             shares[k].write = atomic ? write_entry_atomic : write_entry;
             shares[k].dest = dest;
             shares[k].count = 0;
-            shares[k].bytes = 0;
+            shares[k].work = 0;
+            shares[k].map = map;
+            shares[k].digest_failed = 0;
             shares[k].status = fk_ok();
             users[k] = &shares[k];
         }
@@ -466,9 +519,17 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
         for (k = 0; k < workers && !FK_FAILED(status); k++) {
             status = shares[k].status;
         }
+        for (k = 0; k < workers; k++) {
+            if (shares[k].digest_failed) {
+                status = shares[k].status;
+            }
+        }
     }
     for (k = 0; k < MAX_WORKERS; k++) {
         fk_decoder_free(shares[k].decoder);
+    }
+    if (map != NULL) {
+        fk_platform_unmap(map, archive->file_size);
     }
     for (i = 0; i < split_count; i++) {
         if (splits[i].file != FK_NO_HANDLE) {
@@ -544,7 +605,9 @@ static fk_status lazy_marks(const struct fk_archive *archive, unsigned char **ma
     return status;
 }
 
-fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int lazy)
+/* fk_extract_archive; with `verify`, the payload digest is checked while the files decode
+ * (extract_parallel) and the call fails if it does not match. */
+static fk_status extract_all(const struct fk_context *ctx, const char *dest, int lazy, int verify)
 {
     const struct fk_archive *archive = &ctx->archive;
     struct fk_sibling *sibling;
@@ -568,7 +631,7 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int
         }
     }
     free(marks);
-    status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified);
+    status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified, verify);
     free(indexes);
     if (FK_FAILED(status)) {
         return status;
@@ -588,6 +651,11 @@ fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int
     fk_archive_close(&sibling->archive);
     free(sibling);
     return status;
+}
+
+fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int lazy)
+{
+    return extract_all(ctx, dest, lazy, 0);
 }
 
 /* The verified-executable stamp: an empty file ".freezekit-verified-<16 hex>" in the top
@@ -675,7 +743,7 @@ fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
         indexes[found++] = (size_t)(entry - archive->entries);
     }
     if (!FK_FAILED(status) && found > 0) {
-        status = extract_parallel(archive, dest, indexes, found, 1, has_stamp(archive, dest));
+        status = extract_parallel(archive, dest, indexes, found, 1, has_stamp(archive, dest), 0);
     }
     free(indexes);
     return status;
@@ -702,15 +770,35 @@ static fk_status make_locked_dir(char *out, size_t size, const char *parent, con
     return status;
 }
 
+/* Temp mode checks the payload digest (when fk_topdir_decide left it) while it unpacks: one
+ * more job of the extraction workers, instead of a serial pass before them. This keeps
+ * "integrity before anything runs": what is decoded meanwhile only goes into the new private
+ * folder (0700, locked, ours), nothing is loaded, run or handed out from it before the digest
+ * matched, and a mismatch removes the folder and is the error. The decoders skip the zstd
+ * frame checksums as in a checked process: the digest covers every stored byte they read,
+ * and zstd decodes any input safely within the sizes given (a damaged frame gives wrong
+ * bytes or an error, never a write outside the output). */
 fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
 {
+    int verify = !ctx->verified;
     fk_status status = make_locked_dir(ctx->top_dir, sizeof ctx->top_dir, tmp_base,
                                        FK_TEMP_PREFIX, &ctx->top_lock);
     if (FK_FAILED(status)) {
         return status;
     }
     fk_log_debug("extracting into %s", ctx->top_dir);
-    status = fk_extract_archive(ctx, ctx->top_dir, 1);
+    status = extract_all(ctx, ctx->top_dir, 1, verify);
+    if (FK_FAILED(status) && verify && status.code == FK_E_ARCHIVE) {
+        /* damage found before the digest job ran (the lazy table, a chunk index): reported
+         * as the damaged payload it is, the same line as a serial check gives */
+        fk_status digest = fk_archive_verify(&ctx->archive);
+        if (FK_FAILED(digest)) {
+            status = digest;
+        }
+    }
+    if (!FK_FAILED(status) && verify) {
+        ctx->verified = 1;
+    }
     if (!FK_FAILED(status) && ctx->verified) {
         write_stamp(&ctx->archive, ctx->top_dir);
     }
@@ -1521,18 +1609,30 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
         prefetch_start_thread(pf); /* no start-up set: the thread starts with the first need */
     }
     fk_platform_monitor_notify(pf->monitor); /* the thread helps with the wanted files */
-    for (i = 0; i < found; i++) {
-        struct prefetch_file *file = wanted[i];
-        while (file->state != PF_DONE) {
-            if (prefetch_claimable(file)) {
-                prefetch_work(pf, file, PF_BY_CALLER, &decoder);
-            } else {
-                fk_platform_monitor_wait(pf->monitor);
+    for (;;) { /* any piece of any of them before waiting for the ones in progress */
+        struct prefetch_file *next = NULL;
+        int pending = 0;
+        for (i = 0; i < found; i++) {
+            if (wanted[i]->state != PF_DONE) {
+                pending = 1;
+                if (next == NULL && prefetch_claimable(wanted[i])) {
+                    next = wanted[i];
+                }
             }
         }
-        file->wanted--;
-        if (FK_FAILED(file->status) && !FK_FAILED(status)) {
-            status = file->status;
+        if (!pending) {
+            break;
+        }
+        if (next != NULL) {
+            prefetch_work(pf, next, PF_BY_CALLER, &decoder);
+        } else {
+            fk_platform_monitor_wait(pf->monitor);
+        }
+    }
+    for (i = 0; i < found; i++) {
+        wanted[i]->wanted--;
+        if (FK_FAILED(wanted[i]->status) && !FK_FAILED(status)) {
+            status = wanted[i]->status;
         }
     }
     pf->callers--;

@@ -227,6 +227,37 @@ def test_zeroed_block_is_refused_before_the_app_runs(
     assert "checksum mismatch" in line
 
 
+@pytest.mark.parametrize("target", ["libpython", "lazy"])
+def test_file_damaged_while_the_digest_runs_is_never_used(
+    app: FrozenApp, tmp_path: Path, target: str
+) -> None:
+    # temp mode checks the payload digest on the extraction workers while the files decode
+    # (their frame checksums skipped): one byte changed inside a frame unpacked at start
+    # (libpython) or in one never unpacked at start (a lazy file) is refused by the digest,
+    # as its own line, before the app runs, and the private folder is gone
+    archive = open_archive(app.executable)
+    lazy = read_entry(archive, archive.of_kind(EntryKind.LAZY)[0]).decode()
+    names = {
+        "libpython": archive.trailer.libpython,
+        "lazy": next(row.split("\t")[1] for row in lazy.splitlines() if "\t" in row),
+    }
+    entry = archive.entry(names[target])
+    assert entry.compression is Compression.ZSTD and entry.stored_size > 4096
+    blob = bytearray(app.executable.read_bytes())
+    blob[archive.trailer.pkg_offset + entry.data_offset + entry.stored_size * 3 // 4] ^= 0x40
+    broken = tmp_path / "broken"
+    broken.write_bytes(bytes(blob))
+    broken.chmod(0o755)
+    work = tmp_path / "tmp"
+    work.mkdir()
+    result = subprocess.run(
+        [str(broken)], env=_env(work), capture_output=True, text=True, timeout=60
+    )
+    line = _one_damage_line(result, broken)
+    assert "payload checksum mismatch" in line
+    assert result.stdout == "" and list(work.iterdir()) == []
+
+
 def test_damage_found_by_the_python_part_is_one_line(app: FrozenApp, tmp_path: Path) -> None:
     """A damaged PYZ index under a consistent payload digest: the bootstrap's error is the
     same one line, without a traceback."""
