@@ -1198,6 +1198,7 @@ struct fk_prefetch {
     int running;      /* the thread was started (and not joined yet) */
     int thread_tried; /* ... or could not be: callers then do everything themselves */
     size_t callers;
+    struct fk_decoder *spare; /* a caller's decoder kept for the next (its buffers are warm) */
 };
 
 static struct prefetch_file *prefetch_slot(struct fk_prefetch *pf, const struct fk_entry *entry)
@@ -1525,6 +1526,7 @@ static void prefetch_free(struct fk_prefetch *pf)
         }
         free(pf->files[i].chunks);
     }
+    fk_decoder_free(pf->spare);
     fk_platform_monitor_free(pf->monitor);
     free(pf->files);
     free(pf->order);
@@ -1593,6 +1595,8 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
     }
     fk_platform_monitor_enter(pf->monitor);
     pf->callers++;
+    decoder = pf->spare;
+    pf->spare = NULL;
     for (i = 0; i < count; i++) {
         const struct fk_entry *entry = fk_archive_find(pf->archive, names[i], 0);
         struct prefetch_file *file = entry != NULL ? prefetch_slot(pf, entry) : NULL;
@@ -1636,6 +1640,10 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
         }
     }
     pf->callers--;
+    if (pf->spare == NULL) {
+        pf->spare = decoder;
+        decoder = NULL;
+    }
     fk_platform_monitor_leave(pf->monitor);
     fk_decoder_free(decoder);
     if (!FK_FAILED(status) && other_count > 0) {
