@@ -78,9 +78,6 @@ void fk_archive_close(struct fk_archive *archive);
 /* Reads the whole PKG and compares its XXH64 with the trailer's: damage anywhere in the
  * payload (data, PYZ, TOC) is found before anything is unpacked or run. */
 fk_status fk_archive_verify(const struct fk_archive *archive);
-/* fk_archive_verify through `map`, the archive's file mapped from offset 0 for at least
- * archive->file_size bytes (fk_platform_map), or NULL (it reads or maps the file itself). */
-fk_status fk_archive_verify_map(const struct fk_archive *archive, const unsigned char *map);
 /* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A
  * binary search of archive->by_name: O(log n). */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,

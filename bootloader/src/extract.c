@@ -272,7 +272,6 @@ struct extract_share {
     struct extract_unit **units;
     size_t count;
     uint64_t work; /* the sum of its units' weights */
-    const unsigned char *map; /* the file mapped for the digest, or NULL */
     int digest_failed;        /* its digest unit found the payload damaged */
     fk_status status;
 };
@@ -299,7 +298,7 @@ static void extract_share_run(void *user)
      * may cause in a unit of this share */
     for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
         if (share->units[i]->digest) {
-            share->status = fk_archive_verify_map(share->archive, share->map);
+            share->status = fk_archive_verify(share->archive);
             share->digest_failed = FK_FAILED(share->status);
         }
     }
@@ -503,7 +502,6 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
             shares[k].dest = dest;
             shares[k].count = 0;
             shares[k].work = 0;
-            shares[k].map = map;
             shares[k].digest_failed = 0;
             shares[k].status = fk_ok();
             users[k] = &shares[k];
