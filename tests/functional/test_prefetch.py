@@ -59,6 +59,13 @@ def test_sys_exit_stops_the_thread_and_removes_the_folder(app: FrozenApp, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_forked_child_unpacks_by_itself(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("fork", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == "child _lzma True\nparent 0 True\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_spawn_workers_reuse_the_folder(app: FrozenApp, tmp_path: Path) -> None:
     result = app.run("spawn", env=_env(tmp_path), timeout=120)
     assert (result.returncode, result.stdout, result.stderr) == (0, "workers [9, 14]\n", "")

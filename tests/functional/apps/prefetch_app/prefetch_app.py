@@ -44,6 +44,12 @@ def main() -> None:
         print("_lzma", state_of("_lzma"), on_disk("_lzma.*"), later(), on_disk("_lzma.*"))
     elif command == "exit":  # sys.exit ends the process inside Python (atexit removes the folder)
         sys.exit(3)
+    elif command == "fork":  # the child has no prefetch thread: it unpacks by itself
+        pid = os.fork()
+        if pid == 0:
+            print("child", later(), on_disk("_lzma.*"), flush=True)
+            os._exit(0)
+        print("parent", os.waitpid(pid, 0)[1], on_disk("_lzma.*"))
     elif command == "spawn":
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             print("workers", pool.map(square, [2, 3]))
