@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -679,10 +680,29 @@ static void close_from(int lowest)
     }
 }
 
+/* Waits for the end of the process `app` (the launcher): a process that closed descriptors
+ * it did not open (a daemon's close-all) ends the pipe while it still runs. Linux: a pidfd,
+ * readable once it exited (zombie or not); elsewhere kill(0) every 100 ms. */
+static void wait_for_app(pid_t app, int app_fd)
+{
+    if (app_fd >= 0) {
+        struct pollfd exited;
+        exited.fd = app_fd;
+        exited.events = POLLIN;
+        exited.revents = 0;
+        while (poll(&exited, 1, -1) < 0 && errno == EINTR) {
+        }
+        return;
+    }
+    while (kill(app, 0) == 0) {
+        usleep(100000);
+    }
+}
+
 /* The watchdog itself (see platform.h): reads the folder's path, then waits for the end of
  * the stream, which comes when the last process holding a write end is gone, however it
- * ended. Never returns. */
-static void watchdog_run(int input)
+ * ended, and for the end of the app's own process. Never returns. */
+static void watchdog_run(int input, pid_t app)
 {
     static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
     char path[FK_PATH_MAX];
@@ -692,6 +712,7 @@ static void watchdog_run(int input)
     fk_handle lock;
     int busy = 0;
     int null_fd;
+    int app_fd = -1;
     size_t i;
 
     for (i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
@@ -711,6 +732,9 @@ static void watchdog_run(int input)
         }
     }
     close_from(4);
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    app_fd = (int)syscall(SYS_pidfd_open, app, 0u); /* -1 before Linux 5.3: kill(0) then */
+#endif
     for (;;) {
         ssize_t got = read(input, path + length, sizeof path - 1 - length);
         if (got < 0 && errno == EINTR) {
@@ -738,6 +762,7 @@ static void watchdog_run(int input)
             break;
         }
     }
+    wait_for_app(app, app_fd);
     if (FK_FAILED(fk_platform_lock_dir(path, 0, 1, &lock, &busy)) || busy) {
         _exit(0); /* removed already (the app at its end, or a sweep) */
     }
@@ -752,6 +777,7 @@ void fk_platform_watchdog_start(struct fk_watchdog *watchdog)
 {
     int ends[2];
     pid_t helper;
+    pid_t app = getpid();
     watchdog->pipe = FK_NO_HANDLE;
     watchdog->helper = 0;
     if (pipe(ends) != 0) {
@@ -771,7 +797,7 @@ void fk_platform_watchdog_start(struct fk_watchdog *watchdog)
         setsid();
         watcher = fork();
         if (watcher == 0) {
-            watchdog_run(ends[0]);
+            watchdog_run(ends[0], app);
         }
         _exit(watcher > 0 ? 0 : 1);
     }

@@ -119,6 +119,14 @@ def test_watchdog_removes_the_folder_after_an_abnormal_end(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/self/fd")
+def test_folder_stays_while_the_app_runs_after_a_close_all(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("close-own", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split()[1] == "True"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_leftover_folder_is_swept_by_the_next_start(app: FrozenApp, tmp_path: Path) -> None:
     # the last resort when even the watchdog was killed: nobody holds the folder's lock
     leftover = tmp_path / "_MEIfkLeft01"

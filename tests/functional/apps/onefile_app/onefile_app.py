@@ -66,6 +66,18 @@ elif command == "leave-worker":
         [sys.executable, "sleep"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     print(sys._MEIPASS, worker.pid, worker.stdout.readline().strip(), flush=True)
+elif command == "close-own":
+    # a daemon's close-all: the launcher's pipe to its watchdog and the folder's lock go; the
+    # watchdog still waits for this process's end
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if int(name) > 2 and (target.startswith("pipe:") or target == sys._MEIPASS):
+            os.close(int(name))
+    time.sleep(0.5)
+    print(sys._MEIPASS, os.path.isdir(sys._MEIPASS))
 elif command == "env":
 
     def shown(value):
