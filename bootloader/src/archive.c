@@ -692,7 +692,7 @@ void fk_decoder_free(struct fk_decoder *decoder)
         ZSTD_freeDCtx(decoder->dctx);
         free(decoder->in);
         free(decoder->out);
-        free(decoder->whole);
+        fk_platform_free_pages(decoder->whole, decoder->whole_size);
         free(decoder);
     }
 }
@@ -726,9 +726,9 @@ static fk_status decode_whole(const char *name, const unsigned char *stored, uin
 {
     size_t done;
     if (decoder->whole_size < raw_size) {
-        free(decoder->whole);
+        fk_platform_free_pages(decoder->whole, decoder->whole_size);
         decoder->whole_size = 0;
-        decoder->whole = malloc((size_t)raw_size);
+        decoder->whole = fk_platform_alloc_pages((size_t)raw_size);
         if (decoder->whole == NULL) {
             return fk_fail(FK_E_MEMORY, ENOMEM, "entry %s: out of memory for %llu bytes", name,
                            (unsigned long long)raw_size);

@@ -70,6 +70,12 @@ void fk_platform_close(fk_handle file);
  * possible (the caller then reads with fk_platform_read_at); fk_platform_unmap undoes it. */
 int fk_platform_map(fk_handle file, uint64_t size, const unsigned char **data);
 void fk_platform_unmap(const unsigned char *data, uint64_t size);
+/* `size` bytes of writable memory (not initialised) whose pages are made present at once
+ * where the system can (Linux: one mmap with MAP_POPULATE instead of a page fault per 4 KiB
+ * page on first touch: 1640 -> 240 faults and ~1 ms less CPU for hello's extraction), or
+ * NULL; freed with fk_platform_free_pages(data, size). */
+void *fk_platform_alloc_pages(size_t size);
+void fk_platform_free_pages(void *data, size_t size);
 /* An incremental writer for one new file (it must not exist): create, append any number of
  * times, then finish, which sets the mode and closes it; with `failed`, or when anything went
  * wrong, finish removes the file. */

@@ -195,6 +195,28 @@ void fk_platform_unmap(const unsigned char *data, uint64_t size)
     munmap((void *)data, (size_t)size);
 }
 
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0 /* macOS: pages come on first touch */
+#endif
+
+void *fk_platform_alloc_pages(size_t size)
+{
+    void *address;
+    if (size == 0) {
+        return NULL;
+    }
+    address = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    return address == MAP_FAILED ? NULL : address;
+}
+
+void fk_platform_free_pages(void *data, size_t size)
+{
+    if (data != NULL) {
+        munmap(data, size);
+    }
+}
+
 void fk_platform_close(fk_handle file)
 {
     if (file != FK_NO_HANDLE) {

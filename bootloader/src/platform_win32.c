@@ -287,6 +287,17 @@ void fk_platform_unmap(const unsigned char *data, uint64_t size)
     (void)size;
 }
 
+void *fk_platform_alloc_pages(size_t size)
+{
+    return size > 0 ? malloc(size) : NULL;
+}
+
+void fk_platform_free_pages(void *data, size_t size)
+{
+    (void)size;
+    free(data);
+}
+
 fk_status fk_platform_create_file(const char *path, fk_handle *file)
 {
     wchar_t wide[FK_WIDE_MAX];
