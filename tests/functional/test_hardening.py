@@ -375,30 +375,19 @@ def test_warm_cache_start_checks_a_changed_executable_again(
     assert list(folder.glob(".freezekit-v*")) == [stamp]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"  # a zombie is dead, waiting for init to reap it
-
-
-def test_kill_9_of_the_launcher_kills_the_app(app: FrozenApp, tmp_path: Path) -> None:
+def test_kill_9_of_a_onefile_app_leaves_no_process_and_no_folder(
+    app: FrozenApp, tmp_path: Path
+) -> None:
     with subprocess.Popen(
         [str(app.executable), "sleep"], stdout=subprocess.PIPE, text=True, env=_env(tmp_path)
     ) as proc:
         assert proc.stdout is not None
-        top, child = proc.stdout.readline().split()
-        assert int(child) != proc.pid
+        top, pid = proc.stdout.readline().split()
+        assert int(pid) == proc.pid  # Linux, macOS: the app runs in the launcher's process
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        for _ in range(100):  # the app gets SIGKILL from the kernel as its parent dies
-            if not _alive(int(child)):
-                break
-            time.sleep(0.05)
-        else:
-            os.kill(int(child), signal.SIGKILL)
-            pytest.fail("the app outlived its launcher")
-    assert Path(top).exists()  # nobody was left to remove it...
-    assert app.run(env=_env(tmp_path)).returncode == 0
-    assert list(tmp_path.iterdir()) == []  # ...and the next start swept it
+    for _ in range(200):  # the watchdog removes the folder once the process is gone
+        if not Path(top).exists():
+            break
+        time.sleep(0.05)
+    assert list(tmp_path.iterdir()) == []
