@@ -127,6 +127,18 @@ def test_folder_stays_while_the_app_runs_after_a_close_all(app: FrozenApp, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_exec_of_itself_reuses_the_folder_and_the_watchdog_removes_it(
+    app: FrozenApp, tmp_path: Path
+) -> None:
+    # exec skips atexit and closes the pipe (close-on-exec) while the process lives on
+    result = app.run("exec-self", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    before, after = result.stdout.split()
+    assert before == after and Path(before).parent == tmp_path
+    assert _removed_soon(Path(before))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_leftover_folder_is_swept_by_the_next_start(app: FrozenApp, tmp_path: Path) -> None:
     # the last resort when even the watchdog was killed: nobody holds the folder's lock
     leftover = tmp_path / "_MEIfkLeft01"

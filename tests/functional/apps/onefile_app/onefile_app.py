@@ -66,6 +66,10 @@ elif command == "leave-worker":
         [sys.executable, "sleep"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     print(sys._MEIPASS, worker.pid, worker.stdout.readline().strip(), flush=True)
+elif command == "exec-self":
+    # a restart in place: the same process, the new image reuses the folder
+    print(sys._MEIPASS, flush=True)
+    os.execv(sys.executable, [sys.executable, "meipass"])
 elif command == "close-own":
     # a daemon's close-all: the launcher's pipe to its watchdog and the folder's lock go; the
     # watchdog still waits for this process's end
