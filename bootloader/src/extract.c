@@ -1160,12 +1160,13 @@ fk_status fk_extract_cache(struct fk_context *ctx)
  * at a time under the monitor and done outside it. A caller asking for a file takes its
  * unclaimed pieces itself and waits for the ones in progress; the background thread takes
  * the pieces of files callers wait for first (so a caller never decodes alone while a core is
- * idle), then the start-up set in order, then sleeps until a caller wants something or
- * fk_prefetch_stop ends it. A failure is kept with its file and given to whoever needs the
- * file. Files are written under a private name and renamed into place (like
+ * idle), then the start-up set in order, then ends; a caller with work to share (several files
+ * or a chunked one) starts it again, and fk_prefetch_stop stops it between two decoded pieces.
+ * A failure is kept with its file and given to whoever needs the file. Files are written under a private name and renamed into place (like
  * fk_extract_entries), so other processes using the folder never see a partial file. */
 
 enum { PF_NEW, PF_STARTED, PF_DONE };
+enum { PF_THREAD_NONE, PF_THREAD_RUNNING, PF_THREAD_ENDED };
 enum { PF_BY_THREAD = 1, PF_BY_CALLER = 2, PF_PRESENT = 4 };
 
 struct prefetch_file {
@@ -1193,8 +1194,7 @@ struct fk_prefetch {
     size_t cursor;          /* the thread's place in `order` */
     volatile int stopping;  /* set under the monitor; read unlocked between decoded pieces */
     struct fk_thread thread;
-    int running;      /* the thread was started (and not joined yet) */
-    int thread_tried; /* ... or could not be: callers then do everything themselves */
+    int thread_state; /* PF_THREAD_*; ENDED: it found nothing to do, not joined yet */
     size_t callers;
     struct fk_decoder *spare; /* a caller's decoder kept for the next (its buffers are warm) */
 };
@@ -1489,28 +1489,35 @@ static void prefetch_thread(void *user)
 {
     struct fk_prefetch *pf = user;
     struct fk_decoder *decoder = NULL;
+    struct prefetch_file *file;
     fk_platform_monitor_enter(pf->monitor);
-    while (!pf->stopping) {
-        struct prefetch_file *file = prefetch_next(pf);
-        if (file == NULL) {
-            fk_platform_monitor_wait(pf->monitor);
-        } else {
-            prefetch_work(pf, file, PF_BY_THREAD, &decoder);
-        }
+    while (!pf->stopping && (file = prefetch_next(pf)) != NULL) {
+        prefetch_work(pf, file, PF_BY_THREAD, &decoder);
     }
+    /* Nothing left: it ends rather than sleeps, so the app runs with the threads it made
+     * itself (Python 3.12+ warns when a process with other threads forks); a caller that
+     * wants help later starts another. */
+    pf->thread_state = PF_THREAD_ENDED;
     fk_platform_monitor_notify(pf->monitor);
     fk_platform_monitor_leave(pf->monitor);
     fk_decoder_free(decoder);
 }
 
-/* Starts the thread once (the monitor held, or before anyone else uses `pf`). */
+/* Starts the thread unless it runs (the monitor held, or before anyone else uses `pf`); one
+ * that could not be started leaves all the work to the callers. */
 static void prefetch_start_thread(struct fk_prefetch *pf)
 {
-    if (!pf->thread_tried) {
-        pf->thread_tried = 1;
-        pf->thread.work = prefetch_thread;
-        pf->thread.user = pf;
-        pf->running = fk_platform_thread_start(&pf->thread); /* else callers do it all */
+    if (pf->thread_state == PF_THREAD_RUNNING || pf->stopping) {
+        return;
+    }
+    if (pf->thread_state == PF_THREAD_ENDED) {
+        fk_platform_thread_join(&pf->thread); /* it has left the monitor for good */
+        pf->thread_state = PF_THREAD_NONE;
+    }
+    pf->thread.work = prefetch_thread;
+    pf->thread.user = pf;
+    if (fk_platform_thread_start(&pf->thread)) {
+        pf->thread_state = PF_THREAD_RUNNING;
     }
 }
 
@@ -1569,7 +1576,8 @@ fk_status fk_prefetch_start(const struct fk_context *ctx, struct fk_prefetch **p
         prefetch_start_thread(pf);
     }
     fk_log_debug("prefetch: %lu of %lu lazy files at start%s", (unsigned long)pf->order_count,
-                 (unsigned long)pf->count, pf->running ? ", on a background thread" : "");
+                 (unsigned long)pf->count,
+                 pf->thread_state == PF_THREAD_RUNNING ? ", on a background thread" : "");
     *prefetch = pf;
     return fk_ok();
 }
@@ -1607,8 +1615,8 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
             status = file->status;
         }
     }
-    if (found > 0 && !pf->stopping) {
-        prefetch_start_thread(pf); /* no start-up set: the thread starts with the first need */
+    if (found > 1 || (found == 1 && wanted[0]->entry->raw_size >= FK_CHUNKED_MIN_SIZE)) {
+        prefetch_start_thread(pf); /* a helper for work it can share */
     }
     fk_platform_monitor_notify(pf->monitor); /* the thread helps with the wanted files */
     for (;;) { /* any piece of any of them before waiting for the ones in progress */
@@ -1681,17 +1689,17 @@ const char *fk_prefetch_describe(struct fk_prefetch *pf, size_t index, const cha
 
 void fk_prefetch_stop(struct fk_prefetch *pf)
 {
-    int idle;
+    int idle, started;
     if (!fk_prefetch_active(pf)) {
         return; /* none, or a forked copy: its thread is not in this process */
     }
     fk_platform_monitor_enter(pf->monitor);
-    pf->stopping = 1;
+    pf->stopping = 1; /* no thread starts any more */
     fk_platform_monitor_notify(pf->monitor);
+    started = pf->thread_state != PF_THREAD_NONE;
     fk_platform_monitor_leave(pf->monitor);
-    if (pf->running) {
+    if (started) {
         fk_platform_thread_join(&pf->thread);
-        pf->running = 0;
     }
     fk_platform_monitor_enter(pf->monitor);
     idle = pf->callers == 0;

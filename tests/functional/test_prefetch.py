@@ -16,7 +16,7 @@ from freezekit.archive.reader import open_archive, read_entry
 from freezekit.options import Mode
 from freezekit.toc import EntryKind
 
-from .conftest import FrozenApp, FrozenAppFactory
+from .conftest import FrozenApp, FrozenAppFactory, pyenv_pythons
 from .test_hardening import Items, repack
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,20 @@ def test_a_forked_child_unpacks_by_itself(app: FrozenApp, tmp_path: Path) -> Non
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == "child _lzma True\nparent 0 True\n"
     assert list(tmp_path.iterdir()) == []
+
+
+NEWER = [p for p in pyenv_pythons() if p.parent.parent.name.startswith(("3.12", "3.13"))][-1:]
+
+
+@pytest.mark.parametrize("python", NEWER, ids=lambda p: p.parent.parent.name)
+def test_the_thread_is_gone_once_the_set_is_unpacked(
+    frozen_app: FrozenAppFactory, tmp_path: Path, python: Path
+) -> None:
+    """Python 3.12+ warns when a process with threads other than its own forks."""
+    app = frozen_app("prefetch_app", mode=Mode.ONEFILE, python=python)
+    result = app.run("fork", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == "child _lzma True\nparent 0 True\n"
 
 
 def test_spawn_workers_reuse_the_folder(app: FrozenApp, tmp_path: Path) -> None:

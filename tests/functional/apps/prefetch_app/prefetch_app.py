@@ -24,6 +24,14 @@ def on_disk(pattern: str) -> bool:
     return bool(glob.glob(os.path.join(sys._MEIPASS, "lib-dynload", pattern)))
 
 
+def wait_for_the_set() -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(
+        s in ("waiting", "unpacking") for _, s in _freezekit.prefetch_state() or ()
+    ):
+        time.sleep(0.01)
+
+
 def state_of(pattern: str) -> str:
     states = [s for name, s in _freezekit.prefetch_state() or () if pattern in name]
     return states[0] if states else "absent"
@@ -36,15 +44,14 @@ def square(value: int) -> int:
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "run"
     if command == "run":
-        deadline = time.monotonic() + 20
-        while state_of("_bz2") in ("waiting", "unpacking") and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for_the_set()
         print("_csv", _csv.QUOTE_ALL, state_of("_csv"))
         print("_bz2", state_of("_bz2"), on_disk("_bz2.*"))
         print("_lzma", state_of("_lzma"), on_disk("_lzma.*"), later(), on_disk("_lzma.*"))
     elif command == "exit":  # sys.exit ends the process inside Python (atexit removes the folder)
         sys.exit(3)
     elif command == "fork":  # the child has no prefetch thread: it unpacks by itself
+        wait_for_the_set()  # then the thread has ended: this process has no other thread
         pid = os.fork()
         if pid == 0:
             print("child", later(), on_disk("_lzma.*"), flush=True)
