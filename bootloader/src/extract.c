@@ -1503,8 +1503,8 @@ static void prefetch_thread(void *user)
     fk_decoder_free(decoder);
 }
 
-/* Starts the thread unless it runs (the monitor held, or before anyone else uses `pf`); one
- * that could not be started leaves all the work to the callers. */
+/* Starts the thread unless it runs (the monitor held); one that could not be started leaves
+ * all the work to the callers. */
 static void prefetch_start_thread(struct fk_prefetch *pf)
 {
     if (pf->thread_state == PF_THREAD_RUNNING || pf->stopping) {
@@ -1516,8 +1516,9 @@ static void prefetch_start_thread(struct fk_prefetch *pf)
     }
     pf->thread.work = prefetch_thread;
     pf->thread.user = pf;
-    if (fk_platform_thread_start(&pf->thread)) {
-        pf->thread_state = PF_THREAD_RUNNING;
+    pf->thread_state = PF_THREAD_RUNNING; /* before it runs: it may end at once */
+    if (!fk_platform_thread_start(&pf->thread)) {
+        pf->thread_state = PF_THREAD_NONE;
     }
 }
 
@@ -1573,11 +1574,12 @@ fk_status fk_prefetch_start(const struct fk_context *ctx, struct fk_prefetch **p
     }
     pf->trusted = ctx->verified || has_stamp(archive, pf->dest);
     if (pf->order_count > 0) {
+        fk_platform_monitor_enter(pf->monitor);
         prefetch_start_thread(pf);
+        fk_platform_monitor_leave(pf->monitor);
     }
-    fk_log_debug("prefetch: %lu of %lu lazy files at start%s", (unsigned long)pf->order_count,
-                 (unsigned long)pf->count,
-                 pf->thread_state == PF_THREAD_RUNNING ? ", on a background thread" : "");
+    fk_log_debug("prefetch: %lu of %lu lazy files at start", (unsigned long)pf->order_count,
+                 (unsigned long)pf->count);
     *prefetch = pf;
     return fk_ok();
 }

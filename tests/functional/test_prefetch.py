@@ -80,6 +80,15 @@ def test_the_thread_is_gone_once_the_set_is_unpacked(
     assert result.stdout == "child _lzma True\nparent 0 True\n"
 
 
+def test_threads_importing_lazy_modules_at_once(app: FrozenApp, tmp_path: Path) -> None:
+    result = app.run("threads", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split() == sorted(
+        ["_ssl", "_hashlib", "_decimal", "_codecs_jp", "_codecs_kr", "pyexpat", "_sqlite3"]
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_spawn_workers_reuse_the_folder(app: FrozenApp, tmp_path: Path) -> None:
     result = app.run("spawn", env=_env(tmp_path), timeout=120)
     assert (result.returncode, result.stdout, result.stderr) == (0, "workers [9, 14]\n", "")

@@ -37,6 +37,41 @@ def state_of(pattern: str) -> str:
     return states[0] if states else "absent"
 
 
+CONCURRENT = ("_ssl", "_hashlib", "_decimal", "_codecs_jp", "_codecs_kr", "pyexpat", "_sqlite3")
+
+
+def bundle_them() -> None:  # never called: makes the analysis bundle them (lazy, not at start)
+    import _codecs_jp  # noqa: F401
+    import _codecs_kr  # noqa: F401
+    import _decimal  # noqa: F401
+    import _hashlib  # noqa: F401
+    import _sqlite3  # noqa: F401
+    import _ssl  # noqa: F401
+    import pyexpat  # noqa: F401
+
+
+def import_together() -> list[str]:
+    """Threads importing lazy modules at once (_ssl and _hashlib both need libcrypto): the
+    unpacks run without the GIL, side by side."""
+    import importlib
+    import threading
+
+    barrier = threading.Barrier(len(CONCURRENT))
+    done: list[str] = []
+
+    def run(name: str) -> None:
+        barrier.wait()
+        importlib.import_module(name)
+        done.append(name)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in CONCURRENT]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(done)
+
+
 def square(value: int) -> int:
     return value * value + len(later())
 
@@ -57,6 +92,8 @@ def main() -> None:
             print("child", later(), on_disk("_lzma.*"), flush=True)
             os._exit(0)
         print("parent", os.waitpid(pid, 0)[1], on_disk("_lzma.*"))
+    elif command == "threads":
+        print(*import_together())
     elif command == "spawn":
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             print("workers", pool.map(square, [2, 3]))
