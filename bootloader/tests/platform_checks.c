@@ -211,6 +211,32 @@ static void check_make_dirs(const char *scratch, struct tally *tally)
            "fk_platform_make_dirs: scratch folder removed", base);
 }
 
+/* -- fk_platform_alloc_pages ------------------------------------------------------------- */
+
+/* Every byte of a buffer the decoders fill (one frame, up to 4 MiB) can be written and read
+ * back; a size of 0 gives NULL, and freeing NULL is harmless. */
+static void check_alloc_pages(struct tally *tally)
+{
+    static const size_t sizes[] = {1, 4095, 4096, 65537, (size_t)4 << 20};
+    size_t i, j;
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *pages = fk_platform_alloc_pages(sizes[i]);
+        int ok = pages != NULL;
+        for (j = 0; ok && j < sizes[i]; j++) {
+            pages[j] = (unsigned char)(j * 7 + i);
+        }
+        for (j = 0; ok && j < sizes[i]; j++) {
+            ok = pages[j] == (unsigned char)(j * 7 + i);
+        }
+        fk_platform_free_pages(pages, sizes[i]);
+        report(tally, ok, "fk_platform_alloc_pages gives writable memory of the size asked",
+               pages == NULL ? "NULL" : "a byte read back differs");
+    }
+    report(tally, fk_platform_alloc_pages(0) == NULL, "fk_platform_alloc_pages(0) is NULL",
+           "not NULL");
+    fk_platform_free_pages(NULL, 0);
+}
+
 void fk_platform_checks(const char *scratch, struct tally *tally)
 {
     static const unsigned counts[] = {0, 1, 2, 4, 15, 16, 17, 33, 100};
@@ -220,4 +246,5 @@ void fk_platform_checks(const char *scratch, struct tally *tally)
         check_run_parallel(counts[i], tally);
     }
     check_make_dirs(scratch, tally);
+    check_alloc_pages(tally);
 }
