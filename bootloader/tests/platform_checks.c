@@ -37,8 +37,12 @@ static void pause_briefly(void)
     Sleep(1);
 }
 #else
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 typedef pthread_t thread_id;
 static thread_id current_thread(void)
 {
@@ -237,6 +241,90 @@ static void check_alloc_pages(struct tally *tally)
     fk_platform_free_pages(NULL, 0);
 }
 
+#ifndef _WIN32
+/* -- the onefile watchdog (POSIX) ---------------------------------------------------------- */
+
+/* Whether `path` is gone within 5 s (the watchdog removes it asynchronously). */
+static int removed_soon(const char *path)
+{
+    int waited;
+    for (waited = 0; waited < 500 && fk_path_exists(path); waited++) {
+        usleep(10000);
+    }
+    return !fk_path_exists(path);
+}
+
+/* A child plays the app: it starts the watchdog, locks `folder` as the launcher does, gives
+ * it to the watchdog and ends with SIGKILL (no clean-up of its own) or _exit. Its exit status
+ * says whether it found a child to reap (it must not: the watchdog is nobody's child). */
+static int run_app(const char *folder, int kill_itself)
+{
+    struct fk_watchdog watchdog;
+    fk_handle lock = FK_NO_HANDLE;
+    int busy = 0;
+    int status = 0;
+    pid_t app = fork();
+    if (app == 0) {
+        fk_platform_watchdog_start(&watchdog);
+        if (FK_FAILED(fk_platform_lock_dir(folder, 1, 1, &lock, &busy))) {
+            _exit(2);
+        }
+        fk_platform_watchdog_watch(&watchdog, folder);
+        if (watchdog.pipe == FK_NO_HANDLE) {
+            _exit(3);
+        }
+        if (waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD) {
+            _exit(4);
+        }
+        if (kill_itself) {
+            kill(getpid(), SIGKILL);
+        }
+        _exit(0);
+    }
+    if (app < 0 || waitpid(app, &status, 0) != app) {
+        return -1;
+    }
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static void check_watchdog(const char *scratch, struct tally *tally)
+{
+    char killed[FK_PATH_MAX];
+    char held[FK_PATH_MAX];
+    char name[64];
+    fk_handle lock = FK_NO_HANDLE;
+    int busy = 0;
+    int status;
+    snprintf(name, sizeof name, "fk-watchdog-%lu-killed", fk_platform_process_id());
+    fk_path_join(killed, sizeof killed, scratch, name);
+    snprintf(name, sizeof name, "fk-watchdog-%lu-held", fk_platform_process_id());
+    fk_path_join(held, sizeof held, scratch, name);
+    if (FK_FAILED(fk_platform_make_private_dir(killed)) ||
+        FK_FAILED(fk_platform_make_private_dir(held)) ||
+        FK_FAILED(fk_platform_make_dirs(killed, "inner/deeper"))) {
+        report(tally, 0, "watchdog: scratch folders", killed);
+        return;
+    }
+    status = run_app(killed, 1);
+    report(tally, status == 128 + SIGKILL, "watchdog: the app has no child to reap",
+           "the app found a child, or could not start the watchdog");
+    report(tally, removed_soon(killed), "watchdog removes the folder after a SIGKILL", killed);
+
+    /* a worker's shared lock keeps the folder until it is released */
+    if (FK_FAILED(fk_platform_lock_dir(held, 1, 1, &lock, &busy))) {
+        report(tally, 0, "watchdog waits for a worker's lock", "cannot lock the folder");
+        return;
+    }
+    status = run_app(held, 0);
+    usleep(300000);
+    report(tally, status == 0 && fk_path_is_dir(held), "watchdog waits for a worker's lock",
+           "the folder went while a lock was held");
+    fk_platform_unlock(lock);
+    report(tally, removed_soon(held), "watchdog removes the folder once the lock is released",
+           held);
+}
+#endif
+
 void fk_platform_checks(const char *scratch, struct tally *tally)
 {
     static const unsigned counts[] = {0, 1, 2, 4, 15, 16, 17, 33, 100};
@@ -247,4 +335,7 @@ void fk_platform_checks(const char *scratch, struct tally *tally)
     }
     check_make_dirs(scratch, tally);
     check_alloc_pages(tally);
+#ifndef _WIN32
+    check_watchdog(scratch, tally);
+#endif
 }

@@ -6,7 +6,9 @@ when the compiler supports it). archive_check runs on every fixture: good files 
 bad ones exactly one line on stderr and exit 1, never a crash or a sanitizer report.
 platform_check: fk_platform_run_parallel runs every job once whatever their number (past its
 thread cap too), fk_platform_make_dirs makes what is missing and fails through a file (the
-same checks run under wine in win_check).
+same checks run under wine in win_check); on POSIX (also the macOS CI cell, which runs
+`nox -s bootloader`), the onefile watchdog removes a folder after a SIGKILL of its app and
+waits for a worker's lock, and is no child of the app.
 """
 
 from __future__ import annotations
@@ -142,6 +144,9 @@ def test_platform_check_passes(platform_check: Path, tmp_path: Path) -> None:
     for count in (17, 33, 100):
         assert f"ok fk_platform_run_parallel of {count} jobs" in lines
     assert "ok fk_platform_make_dirs through a file fails" in lines
+    # the onefile watchdog (POSIX): after a SIGKILL of the app, and after a worker's lock
+    assert "ok watchdog removes the folder after a SIGKILL" in lines
+    assert "ok watchdog removes the folder once the lock is released" in lines
     assert list(tmp_path.iterdir()) == []
 
 
