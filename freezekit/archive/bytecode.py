@@ -142,9 +142,11 @@ def compile_units(
     *,
     cache_dir: Path | None = None,
     optimize: int = 0,
+    processes: int | None = None,
 ) -> dict[str, bytes]:
     """Marshalled code for each unit, by key, compiled at optimisation level ``optimize``
-    (0-2, like ``python -O``/``-OO``). Raises AnalysisError on a syntax error."""
+    (0-2, like ``python -O``/``-OO``), by at most ``processes`` compilers (default: one per
+    processor). Raises AnalysisError on a syntax error."""
     folder = (cache_dir or default_cache_dir()) / f"py{target.version[0]}{target.version[1]}"
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -160,7 +162,7 @@ def compile_units(
             installed = is_installed(unit.source, target)
             jobs.append((unit.key, str(unit.source), unit.filename, str(path), installed))
     if jobs:
-        reused = _run_workers(jobs, target, optimize)
+        reused = _run_workers(jobs, target, optimize, processes or os.cpu_count())
         logger.debug(
             "bytecode: %d of %d modules not cached, %d of them read from the interpreter's "
             "__pycache__, the others compiled with %s",
@@ -198,10 +200,10 @@ def worker_count(jobs: int, cpus: int | None) -> int:
     return max(1, min(cpus or 1, jobs // _JOBS_PER_WORKER))
 
 
-def _run_workers(jobs: list[Job], target: Target, optimize: int) -> int:
-    """Compile ``jobs`` in parallel worker processes (the first error in job order wins);
-    returns how many were read from ``__pycache__`` files instead."""
-    count = worker_count(len(jobs), os.cpu_count())
+def _run_workers(jobs: list[Job], target: Target, optimize: int, cpus: int | None) -> int:
+    """Compile ``jobs`` in parallel worker processes, up to one per ``cpus`` (the first error
+    in job order wins); returns how many were read from ``__pycache__`` files instead."""
+    count = worker_count(len(jobs), cpus)
     parts = [jobs[i::count] for i in range(count)]
     if count == 1:
         results = [_run_worker(jobs, target, optimize)]

@@ -107,7 +107,9 @@ def _dictionary(
     names = [p.relative_to(target.stdlib).as_posix() for p in sources]
     units = [SourceUnit(key=n, source=p, filename=n) for n, p in zip(names, sources, strict=True)]
     try:
-        code = compile_units(units, target)
+        # beside the analysis (``before_training`` given: stages.Ahead), one compiler process:
+        # the analysis worker keeps the other processor
+        code = compile_units(units, target, processes=1 if before_training else None)
         if before_training is not None:
             # the 9 MiB of code are not held while waiting: the bytecode cache (written by the
             # call above) gives them back in a few hundredths of a second

@@ -63,6 +63,35 @@ def test_many_modules_compile_in_parallel_each_to_its_own_code(tmp_path: Path) -
         assert namespace["VALUE"] == i
 
 
+def test_processes_limits_the_compiler_processes(tmp_path: Path) -> None:
+    """The PYZ dictionary's samples are compiled by one process beside the analysis worker."""
+    import os
+    import subprocess
+    from unittest import mock
+
+    units = []
+    for i in range(120):
+        (tmp_path / f"m{i}.py").write_text(f"VALUE = {i}\n")
+        units.append(SourceUnit(key=f"m{i}", source=tmp_path / f"m{i}.py", filename=f"m{i}.py"))
+    started = []
+    real_run = subprocess.run
+
+    def run(*args: object, **kwargs: object) -> object:
+        started.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    target = resolve_target(None)
+    with (
+        mock.patch.object(os, "cpu_count", return_value=3),
+        mock.patch.object(subprocess, "run", run),
+    ):
+        one = compile_units(units, target, cache_dir=tmp_path / "one", processes=1)
+        assert len(started) == 1
+        three = compile_units(units, target, cache_dir=tmp_path / "three")
+        assert len(started) == 1 + 3
+    assert one == three
+
+
 def test_the_first_syntax_error_in_job_order_is_reported(tmp_path: Path) -> None:
     import os
     from unittest import mock
