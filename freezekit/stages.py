@@ -459,14 +459,19 @@ def plan_build(
     externals: Sequence[ExternalItem] = (),
     progress: Callable[[int, int | None, str], None] | None = None,
 ) -> CollectPlan:
-    pyz = write_pyz(
-        [
-            CompiledModule(name=m.name, code=code[m.name], is_package=m.is_package)
-            for m in analysis.pure
-        ],
-        level=options.compression_level,
-        dictionary=stdlib_dictionary(target),
-    )
+    # the binaries (hashing, copying, stripping: mostly system calls and file reads) are
+    # prepared on a thread beside the PYZ's compression threads (zstd), not after them
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="freezekit-binaries") as pool:
+        binaries = pool.submit(_prepare_binaries, analysis.binaries, options, workdir, progress)
+        pyz = write_pyz(
+            [
+                CompiledModule(name=m.name, code=code[m.name], is_package=m.is_package)
+                for m in analysis.pure
+            ],
+            level=options.compression_level,
+            dictionary=stdlib_dictionary(target),
+        )
+        files = binaries.result()
     base_library = workdir / BASE_LIBRARY
     base_library.write_bytes(write_base_library(analysis.startup, code, target.pyc_magic))
     code_items = [
@@ -489,7 +494,6 @@ def plan_build(
         ),
         PkgItem(name="PYZ", kind=EntryKind.PYZ, data=pyz),
     ]
-    files = _prepare_binaries(analysis.binaries, options, workdir, progress)
     files += [
         FileItem(dest=entry.name, source=Path(entry.source), kind=EntryKind.DATA, mode=entry.mode)
         for entry in analysis.datas
