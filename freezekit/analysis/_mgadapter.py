@@ -14,7 +14,8 @@ The analysis worker drives modulegraph2 beyond its public API:
 - ``_modulegraph.DEFAULT_DEPENDENCY``: the dependency info of a plain import
   (``default_dependency``);
 - ``_graphbuilder`` (``extract_ast_info``, ``extract_bytecode_info``, and the builtin
-  ``compile`` it calls, shadowed by a module global: wrapped by the scan cache, _scancache.py)
+  ``compile`` it calls, shadowed by a module global: wrapped by the scan cache, _scancache.py,
+  and called beside the worker by scanahead.py through ``scan_functions``)
   and ``_importinfo`` (``ImportInfo``, ``import_name``, ``create_importinfo``: what the scans
   make, _astscan.py and _bytecodescan.py), handed to the scan cache by ``install_scan_cache``;
 - ``_distributions.all_distributions`` lists every ``sys.path`` folder on each call; it is
@@ -173,6 +174,15 @@ def install_scan_cache(scans: _ScanCache) -> None:
     from modulegraph2 import _graphbuilder, _importinfo
 
     scans.install(_graphbuilder, _importinfo)
+
+
+def scan_functions() -> tuple[Any, Any, Any]:
+    """(``_importinfo``, ``extract_ast_info``, ``extract_bytecode_info``): what the scan cache
+    wraps, for scanning modules outside the worker the same way (scanahead.py)."""
+    from modulegraph2 import _graphbuilder, _importinfo
+
+    builder: Any = _graphbuilder
+    return _importinfo, builder.extract_ast_info, builder.extract_bytecode_info
 
 
 def list_distributions_once() -> None:

@@ -86,18 +86,62 @@ class _Decoder:
         )
 
 
+class Scanner:
+    """The two scans of a source module, as the worker makes them: the imports of its syntax
+    tree (_astscan.py where this Python is supported, modulegraph2's ``extract_ast_info``
+    otherwise) and the imports and global names of its code object (_bytecodescan.py,
+    modulegraph2's ``extract_bytecode_info`` where unsure). ``importinfo``:
+    modulegraph2._importinfo; the other two: modulegraph2's functions."""
+
+    def __init__(self, importinfo: Any, extract_ast_info: Any, extract_bytecode_info: Any) -> None:
+        self.importinfo = importinfo
+        self.ast_info = extract_ast_info
+        if fast_ast.supported():
+            # the same imports in the same order, 10x faster: statement lists only (_astscan.py)
+            self.ast_info = functools.partial(
+                fast_ast.scan, create_importinfo=importinfo.create_importinfo
+            )
+        self.modulegraph_bytecode_info = extract_bytecode_info
+
+    def bytecode_info(self, code: Any) -> Any:
+        # the same answer 3-5x faster (_bytecodescan.py), modulegraph2's where unsure
+        found = scan_bytecode(code, self.importinfo.create_importinfo)
+        return self.modulegraph_bytecode_info(code) if found is None else found
+
+
+def plain_bytecode_info(result: Any) -> tuple[list[Plain], list[Any], list[Any]]:
+    """A bytecode scan (imports, names written, names read) as plain values."""
+    imports, written, read = result
+    return (
+        [to_plain(i) for i in imports],
+        [_plain_name(n) for n in written],
+        [_plain_name(n) for n in read],
+    )
+
+
+#: A record of a scan-ahead file (scanahead.py): its length, then the marshalled
+#: ``(path, stamp, AST imports)``; a record of length 0 ends the file.
+RECORD_LENGTH = 4
+
+
 class ScanCache:
     """``entries``: path -> (stamp, AST imports or None, bytecode scan or None), plain values:
     marshal reads them in a tenth of the time pickle took for modulegraph2's objects
     (1,217 files, 14,000 imports: 98 ms), and only the entries a run uses are turned back into
-    objects."""
+    objects.
 
-    def __init__(self, path: str) -> None:
+    ``ahead``: a file the build process fills with the syntax-tree scans of modules the worker
+    is likely to reach (scanahead.py, on a processor the worker leaves free); a scan not in the
+    cache is looked for there before the worker makes it."""
+
+    def __init__(self, path: str, ahead: str | None = None) -> None:
         self.path = path
         self.entries: dict[str, tuple[Any, Any, Any]] = {}
         self.dirty = False
         self._last_ast_file: str | None = None
         self._decode: _Decoder | None = None
+        self._ahead = ahead
+        self._ahead_offset = 0
         try:
             with open(path, "rb") as stream:
                 fmt, entries = marshal.loads(stream.read())
@@ -105,6 +149,40 @@ class ScanCache:
                 self.entries = entries
         except (OSError, EOFError, ValueError, TypeError):
             self.entries = {}
+
+    def _read_ahead(self) -> None:
+        """Take the new complete records of the scan-ahead file."""
+        assert self._ahead is not None
+        try:
+            with open(self._ahead, "rb") as stream:
+                stream.seek(self._ahead_offset)
+                data = stream.read()
+        except OSError:
+            self._ahead = None
+            return
+        at = 0
+        while len(data) - at >= RECORD_LENGTH:
+            length = int.from_bytes(data[at : at + RECORD_LENGTH], "little")
+            if length == 0:  # the end: nothing more will come
+                self._ahead = None
+                break
+            end = at + RECORD_LENGTH + length
+            if end > len(data):
+                break  # being written
+            try:
+                filename, stamp, ast_plain = marshal.loads(data[at + RECORD_LENGTH : end])
+            except (EOFError, ValueError, TypeError):
+                self._ahead = None
+                return
+            at = end
+            old = self.entries.get(filename)
+            if old is None or old[0] != tuple(stamp):
+                self.entries[filename] = (tuple(stamp), ast_plain, None)
+                self.dirty = True
+            elif old[1] is None:
+                self.entries[filename] = (old[0], ast_plain, old[2])
+                self.dirty = True
+        self._ahead_offset += at
 
     @staticmethod
     def _stamp(filename: str) -> tuple[int, int] | None:
@@ -118,7 +196,14 @@ class ScanCache:
 
     def _get(self, filename: str, slot: int) -> Any:
         entry = self.entries.get(filename)
-        if entry is None or entry[0] != self._stamp(filename) or entry[slot] is None:
+        if entry is None or entry[slot] is None:
+            if self._ahead is None:
+                return None
+            self._read_ahead()
+            entry = self.entries.get(filename)
+            if entry is None or entry[slot] is None:
+                return None
+        if entry[0] != self._stamp(filename):
             return None
         return entry[slot]
 
@@ -136,19 +221,12 @@ class ScanCache:
     def install(self, graphbuilder: Any, importinfo: Any) -> None:
         """Wrap ``graphbuilder``'s scans; ``importinfo``: modulegraph2._importinfo."""
         real_compile = compile
-        real_ast_info = graphbuilder.extract_ast_info
-        if fast_ast.supported():
-            # the same imports in the same order, 10x faster: statement lists only (_astscan.py)
-            real_ast_info = functools.partial(
-                fast_ast.scan, create_importinfo=importinfo.create_importinfo
-            )
-        modulegraph_bytecode_info = graphbuilder.extract_bytecode_info
+        scanner = Scanner(
+            importinfo, graphbuilder.extract_ast_info, graphbuilder.extract_bytecode_info
+        )
+        real_ast_info = scanner.ast_info
+        real_bytecode_info = scanner.bytecode_info
         cache = self
-
-        def real_bytecode_info(code: Any) -> Any:
-            # the same answer 3-5x faster (_bytecodescan.py), modulegraph2's where unsure
-            found = scan_bytecode(code, importinfo.create_importinfo)
-            return modulegraph_bytecode_info(code) if found is None else found
 
         decode = _Decoder(importinfo)
 
@@ -181,13 +259,7 @@ class ScanCache:
                     )
             result = real_bytecode_info(code)
             if isinstance(filename, str):
-                imports, written, read = result
-                plain = (
-                    [to_plain(i) for i in imports],
-                    [_plain_name(n) for n in written],
-                    [_plain_name(n) for n in read],
-                )
-                cache._put(filename, 2, plain)
+                cache._put(filename, 2, plain_bytecode_info(result))
             return result
 
         graphbuilder.compile = cached_compile

@@ -808,7 +808,10 @@ def main() -> None:
 
         _mgadapter.check_version(modulegraph2.__version__)
 
-        scans = ScanCache(request.get("scan_cache") or default_path(_mg_version(request)))
+        scans = ScanCache(
+            request.get("scan_cache") or default_path(_mg_version(request)),
+            ahead=request.get("scan_ahead"),
+        )
         _mgadapter.install_scan_cache(scans)
         _mgadapter.list_distributions_once()
         builder = _Builder(modulegraph2, request)

@@ -25,7 +25,7 @@ from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 
-from . import _mgadapter
+from . import _mgadapter, scanahead
 from .hooks import BUILTIN_HOOKS_DIR, host_support_dirs
 from .result import MissingModule, PureModule
 
@@ -477,7 +477,12 @@ def build_graph(
     request = build_request(options, target, hooks=hooks, startup=startup)
     if progress_file is not None:
         request["progress_file"] = str(progress_file)
-    graph = parse_reply(run_worker(request, target))
+    ahead = scanahead.start(request, target)  # scans made beside the worker, for it
+    try:
+        reply = run_worker(request, target)
+    finally:
+        scanahead.finish(ahead)
+    graph = parse_reply(reply)
     for line in graph.log:
         logger.debug("modulegraph2: %s", line)
     for outcome in graph.hooks:
