@@ -721,6 +721,37 @@ static void wait_for_app(pid_t app, int app_fd)
     }
 }
 
+/* The files directly in the folder (libpython, base_library.zip: what the launcher unpacked
+ * before the start), opened read-only and kept open until the watchdog ends: when the app
+ * removes the folder at its end, the last reference to their pages is ours, so the kernel
+ * frees those pages here, beside the caller, not in the app's exit the caller waits for.
+ * Best effort; at most FK_WATCHDOG_HELD files. */
+#define FK_WATCHDOG_HELD 16
+static size_t hold_files(const char *path, int *held)
+{
+    size_t count = 0;
+    struct dirent *entry;
+    DIR *dir = opendir(path);
+    if (dir == NULL) {
+        return 0;
+    }
+    while (count < FK_WATCHDOG_HELD && (entry = readdir(dir)) != NULL) {
+        struct stat info;
+        int fd = openat(dirfd(dir), entry->d_name,
+                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            continue;
+        }
+        if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
+            held[count++] = fd;
+        } else {
+            close(fd);
+        }
+    }
+    closedir(dir);
+    return count;
+}
+
 /* The watchdog itself (see platform.h): reads the folder's path, then waits for the end of
  * the stream, which comes when the last process holding a write end is gone, however it
  * ended, and for the end of the app's own process. Never returns. */
@@ -735,6 +766,8 @@ static void watchdog_run(int input, pid_t app)
     int busy = 0;
     int null_fd;
     int app_fd = -1;
+    int files[FK_WATCHDOG_HELD];
+    size_t file_count;
     size_t i;
 
     for (i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
@@ -777,6 +810,7 @@ static void watchdog_run(int input, pid_t app)
         !S_ISDIR(watched.st_mode)) {
         _exit(0);
     }
+    file_count = hold_files(path, files);
     for (;;) {
         char rest[256];
         ssize_t got = read(input, rest, sizeof rest);
@@ -785,6 +819,9 @@ static void watchdog_run(int input, pid_t app)
         }
     }
     wait_for_app(app, app_fd);
+    for (i = 0; i < file_count; i++) {
+        close(files[i]);
+    }
     if (FK_FAILED(fk_platform_lock_dir(path, 0, 1, &lock, &busy)) || busy) {
         _exit(0); /* removed already (the app at its end, or a sweep) */
     }
