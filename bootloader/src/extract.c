@@ -1420,7 +1420,7 @@ static fk_status prefetch_run(struct fk_prefetch *pf, const struct prefetch_file
 /* Claims the next piece of `file` (the monitor held, prefetch_claimable), does it without
  * the monitor and records the result; the last piece finishes the file. */
 static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, int by,
-                          struct fk_decoder **decoder)
+                          struct fk_decoder **decoder, const unsigned char *map)
 {
     fk_status status = fk_ok();
     size_t unit;
@@ -1436,6 +1436,9 @@ static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, in
         fk_platform_monitor_leave(pf->monitor);
         if (*decoder == NULL) {
             status = fk_decoder_new(decoder, pf->trusted);
+            if (!FK_FAILED(status)) {
+                fk_decoder_use_map(*decoder, map, pf->archive->file_size);
+            }
         }
         if (!FK_FAILED(status)) {
             status = prefetch_run(pf, file, unit, *decoder);
@@ -1485,22 +1488,45 @@ static struct prefetch_file *prefetch_next(struct fk_prefetch *pf)
     return NULL;
 }
 
+/* The decoders read the stored bytes from a mapping of the executable (as extract_parallel's
+ * do: no copies, and a frame of up to 4 MiB is decoded in one call), made for one run of the
+ * thread or one caller and unmapped after it, so its pages never stay with the app; NULL
+ * where the platform does not map (the decoders then read). */
+static const unsigned char *prefetch_map(const struct fk_prefetch *pf)
+{
+    const unsigned char *map = NULL;
+    return fk_platform_map(pf->archive->file, pf->archive->file_size, &map) ? map : NULL;
+}
+
+static void prefetch_unmap(const struct fk_prefetch *pf, const unsigned char *map)
+{
+    if (map != NULL) {
+        fk_platform_unmap(map, pf->archive->file_size);
+    }
+}
+
 static void prefetch_thread(void *user)
 {
     struct fk_prefetch *pf = user;
     struct fk_decoder *decoder = NULL;
+    struct fk_decoder *spare;
     struct prefetch_file *file;
+    const unsigned char *map = prefetch_map(pf);
     fk_platform_monitor_enter(pf->monitor);
     while (!pf->stopping && (file = prefetch_next(pf)) != NULL) {
-        prefetch_work(pf, file, PF_BY_THREAD, &decoder);
+        prefetch_work(pf, file, PF_BY_THREAD, &decoder, map);
     }
     /* Nothing left: it ends rather than sleeps, so the app runs with the threads it made
      * itself (Python 3.12+ warns when a process with other threads forks); a caller that
      * wants help later starts another. */
     pf->thread_state = PF_THREAD_ENDED;
+    spare = pf->spare; /* and the callers' decoder: its buffers need not stay with the app */
+    pf->spare = NULL;
     fk_platform_monitor_notify(pf->monitor);
     fk_platform_monitor_leave(pf->monitor);
     fk_decoder_free(decoder);
+    fk_decoder_free(spare);
+    prefetch_unmap(pf, map);
 }
 
 /* Starts the thread unless it runs (the monitor held); one that could not be started leaves
@@ -1594,6 +1620,7 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
     struct prefetch_file **wanted = malloc((count + 1) * sizeof *wanted);
     const char **others = malloc((count + 1) * sizeof *others);
     struct fk_decoder *decoder = NULL;
+    const unsigned char *map = NULL;
     size_t i, found = 0, other_count = 0;
     fk_status status = fk_ok();
     if (wanted == NULL || others == NULL) {
@@ -1617,6 +1644,12 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
             status = file->status;
         }
     }
+    if (found > 0) {
+        map = prefetch_map(pf); /* a syscall under the monitor, once per call with work */
+        if (decoder != NULL) {
+            fk_decoder_use_map(decoder, map, pf->archive->file_size);
+        }
+    }
     if (found > 1 || (found == 1 && wanted[0]->entry->raw_size >= FK_CHUNKED_MIN_SIZE)) {
         prefetch_start_thread(pf); /* a helper for work it can share */
     }
@@ -1636,7 +1669,7 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
             break;
         }
         if (next != NULL) {
-            prefetch_work(pf, next, PF_BY_CALLER, &decoder);
+            prefetch_work(pf, next, PF_BY_CALLER, &decoder, map);
         } else {
             fk_platform_monitor_wait(pf->monitor);
         }
@@ -1648,12 +1681,16 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
         }
     }
     pf->callers--;
+    if (decoder != NULL) {
+        fk_decoder_use_map(decoder, NULL, 0); /* the mapping goes below */
+    }
     if (pf->spare == NULL) {
         pf->spare = decoder;
         decoder = NULL;
     }
     fk_platform_monitor_leave(pf->monitor);
     fk_decoder_free(decoder);
+    prefetch_unmap(pf, map);
     if (!FK_FAILED(status) && other_count > 0) {
         status = fk_extract_entries(pf->archive, pf->dest, others, other_count);
     }
