@@ -75,7 +75,9 @@ def run(
     started = stamp.start(str(workdir))
     ahead = Ahead(options, target)
     try:
-        analysis = analysis_stage(options, target, workdir=workdir, reporter=reporter)
+        analysis = analysis_stage(
+            options, target, workdir=workdir, reporter=reporter, scan_after=ahead.compiled
+        )
     finally:
         ahead.analysis_done()
     with reporter.stage("bootloader") as notes:
@@ -166,11 +168,20 @@ class Ahead:
         if options.bootloader is None:
             self._bootloader = pool.submit(find_bootloader, target, windowed=options.windowed)
         self._analysed = threading.Event()
-        # kept in memory and in the cache (pyzdict.py)
-        pool.submit(stdlib_dictionary, target, before_training=self._wait_for_analysis)
+        #: set once the dictionary's samples are compiled (or it needs none): the analysis
+        #: scans ahead of its worker after that (analysis/scanahead.py), not beside the compiler
+        self.compiled = threading.Event()
+        pool.submit(self._dictionary)
         pool.shutdown(wait=False)
 
+    def _dictionary(self) -> None:
+        try:  # kept in memory and in the cache (pyzdict.py)
+            stdlib_dictionary(self._target, before_training=self._wait_for_analysis)
+        finally:
+            self.compiled.set()
+
     def _wait_for_analysis(self) -> None:
+        self.compiled.set()
         trim_heap()  # the samples just freed (small blocks, in this thread's heap)
         self._analysed.wait()
 
@@ -186,13 +197,20 @@ class Ahead:
 
 
 def analysis_stage(
-    options: BuildOptions, target: Target, *, workdir: Path, reporter: Reporter
+    options: BuildOptions,
+    target: Target,
+    *,
+    workdir: Path,
+    reporter: Reporter,
+    scan_after: threading.Event | None = None,
 ) -> AnalysisResult:
     with reporter.stage("analysis") as notes:
         progress = workdir / "analysis-progress.txt"  # the worker's count of modules scanned
         progress.unlink(missing_ok=True)
         notes.poll(lambda: f"{int(progress.read_text())} modules scanned")
-        analysis = analyze(options, target, cache_dir=workdir, progress_file=progress)
+        analysis = analyze(
+            options, target, cache_dir=workdir, progress_file=progress, scan_after=scan_after
+        )
         progress.unlink(missing_ok=True)
         write_warnings(analysis, workdir / f"warn-{options.name}.txt")
         notes.summary = analysis.summary()  # the same line as a spec build's

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -59,9 +60,11 @@ def analyze(
     cache_dir: Path | None = None,
     library_policy: LibraryPolicy | None = None,
     progress_file: Path | None = None,
+    scan_after: threading.Event | None = None,
 ) -> AnalysisResult:
     """Everything the app needs, for ``target``. ``cache_dir``: reuse an unchanged analysis;
-    ``progress_file``: where the import scan keeps its count of modules (for a progress line)."""
+    ``progress_file``: where the import scan keeps its count of modules (for a progress line);
+    ``scan_after``: scans ahead of the worker start once it is set (``imports.build_graph``)."""
     start = time.perf_counter()
     policy = library_policy or LibraryPolicy()
     hooks = find_hooks(options.hooks_dirs)
@@ -83,7 +86,12 @@ def analyze(
             return cached
     startup_names = imports.probe_startup(target)
     graph = imports.build_graph(
-        options, target, hooks=hooks, startup=startup_names, progress_file=progress_file
+        options,
+        target,
+        hooks=hooks,
+        startup=startup_names,
+        progress_file=progress_file,
+        scan_after=scan_after,
     )
     result = replace(
         _shape(options, target, graph, startup_names, policy), search_path=graph.sys_path

@@ -120,7 +120,8 @@ def plain_bytecode_info(result: Any) -> tuple[list[Plain], list[Any], list[Any]]
 
 
 #: A record of a scan-ahead file (scanahead.py): its length, then the marshalled
-#: ``(path, stamp, AST imports)``; a record of length 0 ends the file.
+#: ``(path, stamp, slot, scan)`` (slot 1: the AST imports, 2: the bytecode scan); a record of
+#: length 0 ends the file.
 RECORD_LENGTH = 4
 
 
@@ -130,9 +131,9 @@ class ScanCache:
     (1,217 files, 14,000 imports: 98 ms), and only the entries a run uses are turned back into
     objects.
 
-    ``ahead``: a file the build process fills with the syntax-tree scans of modules the worker
-    is likely to reach (scanahead.py, on a processor the worker leaves free); a scan not in the
-    cache is looked for there before the worker makes it."""
+    ``ahead``: a file the build process fills with the scans of modules the worker is likely to
+    reach (scanahead.py, on a processor the worker leaves free); a scan not in the cache is
+    looked for there before the worker makes it."""
 
     def __init__(self, path: str, ahead: str | None = None) -> None:
         self.path = path
@@ -170,17 +171,18 @@ class ScanCache:
             if end > len(data):
                 break  # being written
             try:
-                filename, stamp, ast_plain = marshal.loads(data[at + RECORD_LENGTH : end])
+                filename, stamp, slot, scan = marshal.loads(data[at + RECORD_LENGTH : end])
             except (EOFError, ValueError, TypeError):
                 self._ahead = None
                 return
             at = end
-            old = self.entries.get(filename)
-            if old is None or old[0] != tuple(stamp):
-                self.entries[filename] = (tuple(stamp), ast_plain, None)
-                self.dirty = True
-            elif old[1] is None:
-                self.entries[filename] = (old[0], ast_plain, old[2])
+            if slot not in (1, 2):
+                continue
+            entry = self.entries.get(filename)
+            if entry is None or entry[0] != tuple(stamp):
+                entry = (tuple(stamp), None, None)
+            if entry[slot] is None:
+                self.entries[filename] = (*entry[:slot], scan, *entry[slot + 1 :])
                 self.dirty = True
         self._ahead_offset += at
 

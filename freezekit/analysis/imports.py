@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -471,13 +472,15 @@ def build_graph(
     hooks: Mapping[str, Path],
     startup: Sequence[str],
     progress_file: Path | None = None,
+    scan_after: threading.Event | None = None,
 ) -> ImportGraph:
     """Run the worker for this build and return its graph (hook errors → AnalysisError).
-    ``progress_file``: where the worker keeps the number of modules scanned so far."""
+    ``progress_file``: where the worker keeps the number of modules scanned so far;
+    ``scan_after``: the scans ahead of the worker (scanahead.py) wait for it to be set."""
     request = build_request(options, target, hooks=hooks, startup=startup)
     if progress_file is not None:
         request["progress_file"] = str(progress_file)
-    ahead = scanahead.start(request, target)  # scans made beside the worker, for it
+    ahead = scanahead.start(request, target, after=scan_after)  # scans for the worker
     try:
         reply = run_worker(request, target)
     finally:

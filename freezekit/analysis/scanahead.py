@@ -8,7 +8,8 @@ scripts, the packages and modules of the request) on a thread of the build proce
 the worker's order: each source module's syntax tree is scanned as the worker would scan it
 (``_scancache.Scanner``: the same functions, the same plain values) and appended to a file the
 worker reads the scans it lacks from (``ScanCache(ahead=...)``); the worker still scans the code
-objects (from the ``__pycache__`` files: cheap to load).
+objects (from the ``__pycache__`` files: cheap to load) where the walk, once it has followed
+every import, has not scanned them first.
 
 What a name resolves to is found here without importing anything (file finders of its own);
 where that differs from what the worker finds, a record is not used: records are keyed by path,
@@ -35,7 +36,14 @@ from typing import Any
 from freezekit.platforms import Target
 
 from . import _mgadapter
-from ._scancache import RECORD_LENGTH, Plain, ScanCache, Scanner, to_plain
+from ._scancache import (
+    RECORD_LENGTH,
+    Plain,
+    ScanCache,
+    Scanner,
+    plain_bytecode_info,
+    to_plain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +65,11 @@ MAX_SOURCE = 64 << 10
 class ScanAhead:
     """The thread that scans ahead of the worker started with ``request``, into ``path``."""
 
-    def __init__(self, request: Mapping[str, Any], path: str) -> None:
+    def __init__(
+        self, request: Mapping[str, Any], path: str, after: threading.Event | None = None
+    ) -> None:
         self.path = path
+        self.after = after
         self.scripts = [str(s) for s in request.get("scripts", [])]
         self.packages = [str(p) for p in request.get("packages", [])]
         self.modules = [str(m) for m in request.get("modules", [])]
@@ -81,9 +92,14 @@ class ScanAhead:
     # -- the walk -------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            scanner = Scanner(*_mgadapter.scan_functions())
             with open(self.path, "ab", buffering=0) as out:
-                self._walk(scanner, out)
+                # not beside the build's other early work (the PYZ dictionary's compiler): the
+                # three of them and the worker's growth made the build's peak of memory
+                while self.after is not None and not self.after.wait(0.02):
+                    if self.stopped.is_set():
+                        break
+                if not self.stopped.is_set():
+                    self._walk(Scanner(*_mgadapter.scan_functions()), out)
                 out.write(bytes(RECORD_LENGTH))  # the end: the worker stops looking
         except Exception as exc:  # the worker scans what is missing itself
             logger.debug("scan ahead stopped: %s: %s", type(exc).__name__, exc)
@@ -100,6 +116,7 @@ class ScanAhead:
         stack: list[str] = []
         pushed: set[str] = set()
         done: set[str] = set()
+        walked: list[tuple[str, str, tuple[int, int]]] = []
 
         def push(names: Iterable[str]) -> None:
             for name in names:
@@ -120,7 +137,8 @@ class ScanAhead:
                 if found is None:
                     continue
                 origin, stamp, ast_plain = found
-                _write(out, (origin, stamp, ast_plain))
+                _write(out, (origin, stamp, 1, ast_plain))
+                walked.append((part, origin, stamp))
                 self.scanned += 1
                 is_package = os.path.basename(origin) == "__init__.py"
                 push(_imported_names(part, is_package, ast_plain))
@@ -139,6 +157,14 @@ class ScanAhead:
                 push(self._submodules(seed))
             while stack and not self.stopped.is_set() and not starved():
                 load(stack.pop())
+        # then the code objects' scans (the smaller part), the last module walked first: the
+        # worker, going the same way, meets them somewhere in the middle
+        for name, origin, stamp in reversed(walked):
+            if self.stopped.is_set() or starved():
+                break
+            bytecode_plain = _scan_code(scanner, name, origin)
+            if bytecode_plain is not None:
+                _write(out, (origin, stamp, 2, bytecode_plain))
         if starved.stopped:
             logger.debug("scan ahead: stopped, no processor to itself (%.2f)", starved.share)
 
@@ -237,7 +263,7 @@ def _trim_heap() -> None:
             ctypes.CDLL(None).malloc_trim(0)
 
 
-def _write(out: Any, record: tuple[str, tuple[int, int], list[Plain]]) -> None:
+def _write(out: Any, record: tuple[str, tuple[int, int], int, Any]) -> None:
     data = marshal.dumps(record)
     out.write(len(data).to_bytes(RECORD_LENGTH, "little") + data)
 
@@ -255,6 +281,23 @@ def _scan_tree(scanner: Scanner, name: str, origin: str) -> tuple[tuple[int, int
         tree = compile(source, origin, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         return stamp, [to_plain(i) for i in scanner.ast_info(tree)]
     except Exception:  # a syntax error, an odd file: the worker deals with it
+        return None
+
+
+def _scan_code(scanner: Scanner, name: str, origin: str) -> Any:
+    """The scan of a source module's code object, as the worker makes it (the loader's code:
+    from the ``__pycache__`` file when that is current), as plain values; or None."""
+    try:
+        code = _ReadOnlyLoader(name, origin).get_code(name)
+        return plain_bytecode_info(scanner.bytecode_info(code))
+    except Exception:  # a syntax error, an odd file: the worker deals with it
+        return None
+
+
+class _ReadOnlyLoader(importlib.machinery.SourceFileLoader):
+    """A source loader that writes no ``__pycache__`` file (the worker runs with ``-B``)."""
+
+    def _cache_bytecode(self, *args: object, **kwargs: object) -> None:
         return None
 
 
@@ -282,15 +325,17 @@ def _imported_names(name: str, is_package: bool, imports: Iterable[Plain]) -> li
     return found
 
 
-def start(request: dict[str, Any], target: Target) -> ScanAhead | None:
-    """Start scanning ahead of the worker of ``request`` (and name the file in it), when this
-    process can (``possible``); None otherwise."""
+def start(
+    request: dict[str, Any], target: Target, *, after: threading.Event | None = None
+) -> ScanAhead | None:
+    """Start scanning ahead of the worker of ``request`` (and name the file in it), once
+    ``after`` is set, when this process can (``possible``); None otherwise."""
     if not possible(target):
         return None
     fd, path = tempfile.mkstemp(prefix="freezekit-scan-ahead-")
     os.close(fd)
     request["scan_ahead"] = path
-    ahead = ScanAhead(request, path)
+    ahead = ScanAhead(request, path, after)
     ahead.start()
     return ahead
 

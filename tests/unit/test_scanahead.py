@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 from freezekit.analysis import _mgadapter, scanahead
-from freezekit.analysis._scancache import RECORD_LENGTH, ScanCache, Scanner, to_plain
+from freezekit.analysis._scancache import (
+    RECORD_LENGTH,
+    ScanCache,
+    Scanner,
+    plain_bytecode_info,
+    to_plain,
+)
 from freezekit.platforms import resolve_target
 
 
@@ -44,7 +50,7 @@ def _request(src: Path) -> dict[str, object]:
     }
 
 
-def _records(path: Path) -> tuple[list[tuple[str, tuple[int, int], list]], bool]:
+def _records(path: Path) -> tuple[list[tuple[str, tuple[int, int], int, object]], bool]:
     import marshal
 
     data, at, records = path.read_bytes(), 0, []
@@ -65,6 +71,13 @@ def _worker_scan(path: str) -> list:
     return [to_plain(i) for i in scanner.ast_info(tree)]
 
 
+def _worker_code_scan(path: str) -> tuple:
+    """The bytecode scan the worker makes of a file's code object."""
+    scanner = Scanner(*_mgadapter.scan_functions())
+    code = compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
+    return plain_bytecode_info(scanner.bytecode_info(code))
+
+
 def test_the_walk_follows_imports_and_records_the_workers_scans(tmp_path: Path) -> None:
     src = _tree(tmp_path)
     out = tmp_path / "ahead.bin"
@@ -73,18 +86,24 @@ def test_the_walk_follows_imports_and_records_the_workers_scans(tmp_path: Path) 
     ahead._run()  # the thread's work, to its end
     records, ended = _records(out)
     assert ended
-    by_path = {path: (stamp, scan) for path, stamp, scan in records}
-    mine = {Path(p).relative_to(src).as_posix() for p in by_path if p.startswith(str(src))}
+    trees = {path: (stamp, scan) for path, stamp, slot, scan in records if slot == 1}
+    codes = {path: (stamp, scan) for path, stamp, slot, scan in records if slot == 2}
+    mine = {Path(p).relative_to(src).as_posix() for p in trees if p.startswith(str(src))}
     assert mine == {"pkg/__init__.py", "pkg/sub.py", "pkg/deep.py", "pkg/helper.py"}
     # the standard library modules reached, in functions and try blocks too
-    assert any(p.endswith(os.sep + "json" + os.sep + "__init__.py") for p in by_path)
-    assert any(p.endswith(os.sep + "colorsys.py") for p in by_path)
-    for path, (stamp, scan) in by_path.items():
+    assert any(p.endswith(os.sep + "json" + os.sep + "__init__.py") for p in trees)
+    assert any(p.endswith(os.sep + "colorsys.py") for p in trees)
+    for path, (stamp, scan) in trees.items():
         assert scan == _worker_scan(path), path
         assert stamp == ScanCache._stamp(path)
+    # then every module's code object, the last walked first
+    assert list(codes) == list(reversed(trees))
+    for path, (_, scan) in codes.items():
+        assert scan == _worker_code_scan(path), path
     # a package is scanned before its modules (the worker loads it first)
-    order = [Path(p).name for p, _, _ in records if p.startswith(str(src))]
+    order = [Path(p).name for p, _, slot, _ in records if p.startswith(str(src)) and slot == 1]
     assert order.index("__init__.py") < order.index("sub.py")
+    assert not list(src.rglob("__pycache__"))  # nothing written beside the sources
 
 
 def test_a_stopped_walk_ends_its_file(tmp_path: Path) -> None:
@@ -97,6 +116,23 @@ def test_a_stopped_walk_ends_its_file(tmp_path: Path) -> None:
     assert _records(out) == ([], True)
 
 
+def test_the_walk_waits_for_its_start(tmp_path: Path) -> None:
+    import threading
+
+    out = tmp_path / "ahead.bin"
+    out.write_bytes(b"")
+    after = threading.Event()
+    ahead = scanahead.ScanAhead(_request(_tree(tmp_path)), str(out), after)
+    ahead.start()
+    ahead.stop()  # the worker ended first: nothing was scanned
+    assert _records(out) == ([], True)
+    out.write_bytes(b"")
+    after.set()
+    ahead = scanahead.ScanAhead(_request(tmp_path / "src"), str(out), after)
+    ahead._run()
+    assert len(_records(out)[0]) > 4
+
+
 def test_the_scan_cache_reads_records_as_they_come(tmp_path: Path) -> None:
     src = _tree(tmp_path)
     module = str(src / "pkg" / "sub.py")
@@ -104,17 +140,23 @@ def test_the_scan_cache_reads_records_as_they_come(tmp_path: Path) -> None:
     ahead = tmp_path / "ahead.bin"
     import marshal
 
-    record = marshal.dumps((module, ScanCache._stamp(module), scan))
+    record = marshal.dumps((module, ScanCache._stamp(module), 1, scan))
     whole = len(record).to_bytes(RECORD_LENGTH, "little") + record
     ahead.write_bytes(whole[:-3])  # being written
     cache = ScanCache(str(tmp_path / "scan.marshal"), ahead=str(ahead))
     assert cache._get(module, 1) is None
     ahead.write_bytes(whole)
     assert cache._get(module, 1) == scan
-    assert cache._get(module, 2) is None  # the code object's scan is the worker's
+    assert cache._get(module, 2) is None  # not scanned ahead (yet)
+    code_scan = _worker_code_scan(module)
+    record = marshal.dumps((module, ScanCache._stamp(module), 2, code_scan))
+    with open(ahead, "ab") as stream:
+        stream.write(len(record).to_bytes(RECORD_LENGTH, "little") + record)
+    assert cache._get(module, 2) == code_scan
+    assert cache._get(module, 1) == scan  # kept
     # a file changed since its record was made is scanned again
     other = str(src / "pkg" / "deep.py")
-    record = marshal.dumps((other, ScanCache._stamp(other), _worker_scan(other)))
+    record = marshal.dumps((other, ScanCache._stamp(other), 1, _worker_scan(other)))
     with open(ahead, "ab") as stream:
         stream.write(len(record).to_bytes(RECORD_LENGTH, "little") + record)
         stream.write(bytes(RECORD_LENGTH))  # the end
