@@ -268,9 +268,11 @@ fk_status fk_topdir_decide(struct fk_context *ctx, int *finished, int *exit_code
     }
 #endif
     /* a new instance (not a worker of a checked one): the whole payload, before any use;
-     * cache mode checks it itself, before it unpacks, or finds that this very executable was
-     * checked already (extract.c, the verified-executable stamp) */
-    if (!(ctx->onefile && ctx->extract_cache)) {
+     * onefile checks it itself: cache mode before it unpacks, or it finds that this very
+     * executable was checked already (extract.c, the verified-executable stamp); temp mode on
+     * the extraction threads while they unpack into its new private folder, which nothing
+     * uses before the check passed (extract.c, fk_extract_temp) */
+    if (!ctx->onefile) {
         status = fk_archive_verify(&ctx->archive);
         if (FK_FAILED(status)) {
 #ifndef _WIN32
