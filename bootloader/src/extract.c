@@ -1162,8 +1162,9 @@ fk_status fk_extract_cache(struct fk_context *ctx)
  * the pieces of files callers wait for first (so a caller never decodes alone while a core is
  * idle), then the start-up set in order, then ends; a caller with work to share (several files
  * or a chunked one) starts it again, and fk_prefetch_stop stops it between two decoded pieces.
- * A failure is kept with its file and given to whoever needs the file. Files are written under a private name and renamed into place (like
- * fk_extract_entries), so other processes using the folder never see a partial file. */
+ * A failure is kept with its file and given to whoever needs the file. Files are written
+ * under a private name and renamed into place (like fk_extract_entries), so other processes
+ * using the folder never see a partial file. */
 
 enum { PF_NEW, PF_STARTED, PF_DONE };
 enum { PF_THREAD_NONE, PF_THREAD_RUNNING, PF_THREAD_ENDED };
@@ -1173,7 +1174,6 @@ struct prefetch_file {
     const struct fk_entry *entry;
     int state;                 /* PF_* */
     int by;                    /* PF_BY_* of whoever wrote it */
-    int startup;               /* in the start-up set */
     size_t wanted;             /* callers waiting for it */
     struct split_file *split;  /* chunked: the file being written, else NULL */
     struct fk_chunk *chunks;
@@ -1234,7 +1234,7 @@ static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_ent
     if (marks == NULL || pf->order == NULL) {
         status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the lazy table");
     }
-    /* first pass: which entries are lazy, and the start-up order as entry indexes */
+    /* which entries are lazy, and the start-up order as entry indexes */
     for (i = 0; i < length && !FK_FAILED(status); i++) {
         const struct fk_entry *entry;
         unsigned char c = table[i];
@@ -1280,7 +1280,6 @@ static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_ent
         for (i = 0; i < archive->count; i++) {
             if (marks[i]) {
                 pf->files[n].entry = &archive->entries[i];
-                pf->files[n].startup = marks[i] == 3;
                 pf->files[n++].status = fk_ok();
             }
         }
@@ -1323,6 +1322,8 @@ static void prefetch_prepare(struct fk_prefetch *pf, struct prefetch_file *file)
         }
     }
     if (FK_FAILED(status)) {
+        free(file->split); /* not created: nothing to remove */
+        file->split = NULL;
         file->status = status;
         file->state = PF_DONE;
     }

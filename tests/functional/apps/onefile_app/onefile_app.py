@@ -3,6 +3,16 @@ import subprocess
 import sys
 import time
 
+
+def lazy_modules():
+    # inside a function, so not in the start-up set that temp mode unpacks while Python
+    # starts: _decimal and _hashlib (with libcrypto) wait for this first import
+    import decimal
+    import hashlib
+
+    return decimal, hashlib
+
+
 command = sys.argv[1] if len(sys.argv) > 1 else "hello"
 if command == "hello":
     print("onefile hello")
@@ -32,9 +42,7 @@ elif command in ("lazy", "lazy-worker"):
         print("before", *on_disk())
         worker = subprocess.run([sys.executable, "lazy-worker"], capture_output=True, text=True)
         print(worker.stdout.strip(), worker.stderr.strip())
-    import decimal
-    import hashlib
-
+    decimal, hashlib = lazy_modules()
     print(
         command,
         *on_disk(),
@@ -42,7 +50,7 @@ elif command in ("lazy", "lazy-worker"):
         hashlib.sha256(b"").hexdigest()[:8],
     )
 elif command == "digest":
-    import hashlib
+    _, hashlib = lazy_modules()
 
     with open(os.path.join(sys._MEIPASS, sys.argv[2]), "rb") as file:
         print(hashlib.sha256(file.read()).hexdigest())
