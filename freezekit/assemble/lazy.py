@@ -10,6 +10,10 @@ importer asks the bootloader for a module's files just before the path finder lo
 Everything else stays eager: data files, libpython, libraries collected on purpose (by a
 hook or ``--add-binary``, which may be opened with ctypes or dlopen by path), and every
 library such an eager file loads.
+
+The lazy modules the app imports as it starts (``start_modules``: the analysis follows the
+module-level imports of the scripts and runtime hooks) are the start-up set: their rows lead
+the table, and the bootloader unpacks their files on a background thread while Python starts.
 """
 
 from __future__ import annotations
