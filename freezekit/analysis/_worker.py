@@ -13,6 +13,7 @@ modulegraph2's private internals are used through ``_mgadapter`` only.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -816,6 +817,9 @@ def main() -> None:
         _mgadapter.list_distributions_once()
         builder = _Builder(modulegraph2, request)
         builder.build()
+        if request.get("scan_ahead"):  # no more scans wanted: the build process stops its walk
+            with contextlib.suppress(OSError):
+                open(request["scan_ahead"] + ".done", "wb").close()
         scans.save()
         reply: WorkerReply = builder.reply()
         stdlib_dirs = tuple(os.path.join(d, "") for d in request["stdlib_dirs"])

@@ -149,18 +149,18 @@ class ScanAhead:
                 with open(script, "rb") as stream:
                     tree = compile(stream.read(), script, "exec", ast.PyCF_ONLY_AST, True)
                 push(_imported_names("", False, [to_plain(i) for i in scanner.ast_info(tree)]))
-            while stack and not self.stopped.is_set() and not starved():
+            while stack and not self._over() and not starved():
                 load(stack.pop())
         for seed in [*self.packages, *self.modules]:
             push([seed])
             if seed in self.packages:
                 push(self._submodules(seed))
-            while stack and not self.stopped.is_set() and not starved():
+            while stack and not self._over() and not starved():
                 load(stack.pop())
         # then the code objects' scans (the smaller part), the last module walked first: the
         # worker, going the same way, meets them somewhere in the middle
         for name, origin, stamp in reversed(walked):
-            if self.stopped.is_set() or starved():
+            if self._over() or starved():
                 break
             bytecode_plain = _scan_code(scanner, name, origin)
             if bytecode_plain is not None:
@@ -174,6 +174,10 @@ class ScanAhead:
             return None  # not found, an extension, a namespace package, ...
         found = _scan_tree(scanner, name, origin)
         return None if found is None else (origin, *found)
+
+    def _over(self) -> bool:
+        """The worker has ended, or has added every module (it said so: ``<path>.done``)."""
+        return self.stopped.is_set() or os.path.exists(self.path + ".done")
 
     def _is_excluded(self, name: str) -> bool:
         parts = name.split(".")
@@ -346,5 +350,6 @@ def finish(ahead: ScanAhead | None) -> None:
         return
     ahead.stop()
     logger.debug("scan ahead: %d modules scanned beside the worker", ahead.scanned)
-    with contextlib.suppress(OSError):
-        os.remove(ahead.path)
+    for path in (ahead.path, ahead.path + ".done"):
+        with contextlib.suppress(OSError):
+            os.remove(path)

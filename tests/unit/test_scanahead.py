@@ -116,6 +116,14 @@ def test_a_stopped_walk_ends_its_file(tmp_path: Path) -> None:
     assert _records(out) == ([], True)
 
 
+def test_the_walk_stops_once_the_worker_says_it_has_every_module(tmp_path: Path) -> None:
+    out = tmp_path / "ahead.bin"
+    out.write_bytes(b"")
+    Path(f"{out}.done").write_bytes(b"")  # what the worker writes after building its graph
+    scanahead.ScanAhead(_request(_tree(tmp_path)), str(out))._run()
+    assert _records(out) == ([], True)
+
+
 def test_the_walk_waits_for_its_start(tmp_path: Path) -> None:
     import threading
 
