@@ -241,6 +241,62 @@ static void check_alloc_pages(struct tally *tally)
     fk_platform_free_pages(NULL, 0);
 }
 
+/* -- fk_platform_monitor_* ---------------------------------------------------------------- */
+
+/* Two threads hand a counter back and forth through one monitor: each waits (in a loop, as
+ * wakeups may be spurious) until the counter is its turn, bumps it and notifies. */
+struct relay {
+    struct fk_monitor *monitor;
+    unsigned counter;
+    unsigned last;
+};
+
+static void relay_odd(void *user)
+{
+    struct relay *relay = user;
+    fk_platform_monitor_enter(relay->monitor);
+    while (relay->counter < relay->last) {
+        if (relay->counter % 2 == 1) {
+            relay->counter++;
+            fk_platform_monitor_notify(relay->monitor);
+        } else {
+            fk_platform_monitor_wait(relay->monitor);
+        }
+    }
+    fk_platform_monitor_leave(relay->monitor);
+}
+
+static void check_monitor(struct tally *tally)
+{
+    struct relay relay;
+    struct fk_thread thread;
+    int ok;
+    relay.counter = 0;
+    relay.last = 2000;
+    ok = !FK_FAILED(fk_platform_monitor_new(&relay.monitor));
+    thread.work = relay_odd;
+    thread.user = &relay;
+    if (ok && fk_platform_thread_start(&thread)) {
+        fk_platform_monitor_enter(relay.monitor);
+        while (relay.counter < relay.last) {
+            if (relay.counter % 2 == 0) {
+                relay.counter++;
+                fk_platform_monitor_notify(relay.monitor);
+            } else {
+                fk_platform_monitor_wait(relay.monitor);
+            }
+        }
+        fk_platform_monitor_leave(relay.monitor);
+        fk_platform_thread_join(&thread);
+    } else {
+        ok = 0;
+    }
+    report(tally, ok && relay.counter == relay.last,
+           "fk_platform_monitor: two threads take 2000 turns through wait and notify",
+           ok ? "the counter went past its end" : "no monitor or no thread");
+    fk_platform_monitor_free(ok ? relay.monitor : NULL);
+}
+
 #ifndef _WIN32
 /* -- the onefile watchdog (POSIX) ---------------------------------------------------------- */
 
@@ -335,6 +391,7 @@ void fk_platform_checks(const char *scratch, struct tally *tally)
     }
     check_make_dirs(scratch, tally);
     check_alloc_pages(tally);
+    check_monitor(tally);
 #ifndef _WIN32
     check_watchdog(scratch, tally);
 #endif

@@ -144,6 +144,7 @@ def test_platform_check_passes(platform_check: Path, tmp_path: Path) -> None:
     for count in (17, 33, 100):
         assert f"ok fk_platform_run_parallel of {count} jobs" in lines
     assert "ok fk_platform_make_dirs through a file fails" in lines
+    assert "ok fk_platform_monitor: two threads take 2000 turns through wait and notify" in lines
     # the onefile watchdog (POSIX): after a SIGKILL of the app, and after a worker's lock
     assert "ok watchdog removes the folder after a SIGKILL" in lines
     assert "ok watchdog removes the folder once the lock is released" in lines
