@@ -76,6 +76,10 @@ void fk_platform_unmap(const unsigned char *data, uint64_t size);
  * NULL; freed with fk_platform_free_pages(data, size). */
 void *fk_platform_alloc_pages(size_t size);
 void fk_platform_free_pages(void *data, size_t size);
+/* The whole pages inside [data, data + size) of a fk_platform_map mapping stop counting in this
+ * process's memory (POSIX: madvise MADV_DONTNEED; a later read maps them again from the page
+ * cache); nothing where the platform does not map. */
+void fk_platform_release_mapped(const unsigned char *data, size_t size);
 /* An incremental writer for one new file (it must not exist): create, append any number of
  * times, then finish, which sets the mode and closes it; with `failed`, or when anything went
  * wrong, finish removes the file. */

@@ -217,6 +217,16 @@ void fk_platform_free_pages(void *data, size_t size)
     }
 }
 
+void fk_platform_release_mapped(const unsigned char *data, size_t size)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)data + page - 1) / page * page;
+    uintptr_t end = ((uintptr_t)data + size) / page * page;
+    if (end > start) {
+        madvise((void *)start, end - start, MADV_DONTNEED);
+    }
+}
+
 void fk_platform_close(fk_handle file)
 {
     if (file != FK_NO_HANDLE) {

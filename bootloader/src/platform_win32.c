@@ -298,6 +298,12 @@ void fk_platform_free_pages(void *data, size_t size)
     free(data);
 }
 
+void fk_platform_release_mapped(const unsigned char *data, size_t size)
+{
+    (void)data; /* fk_platform_map maps nothing here */
+    (void)size;
+}
+
 fk_status fk_platform_create_file(const char *path, fk_handle *file)
 {
     wchar_t wide[FK_WIDE_MAX];
