@@ -19,7 +19,7 @@ void fk_context_init(struct fk_context *ctx, int argc, char **argv)
     ctx->argc = argc;
     ctx->argv = argv;
     ctx->top_lock = FK_NO_HANDLE;
-    ctx->watchdog.pipe = FK_NO_HANDLE;
+    ctx->watchdog.channel = FK_NO_HANDLE;
     fk_archive_init(&ctx->archive);
     fk_pyz_init(&ctx->pyz);
 #ifdef FK_WINDOWED

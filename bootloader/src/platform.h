@@ -194,15 +194,18 @@ fk_status fk_platform_run_child(const char *exe, char **argv, int *exit_code);
  * (forked twice: the app's os.wait() never sees it) in a session of its own (a kill of the
  * app's process group or a Ctrl+C does not reach it; it ignores SIGINT, SIGTERM, SIGHUP and
  * SIGQUIT too), with stdin/stdout/stderr on /dev/null and no other descriptor of this
- * process but the read end of a pipe: the write end (`pipe`, close-on-exec) stays in this
- * process and the ones it forks. Once every write end is closed and this process has ended
+ * process but one end of a socket pair: the other (`channel`, close-on-exec) stays in this
+ * process and the ones it forks. Once every copy of it is closed and this process has ended
  * (an exec in place keeps it), it takes the folder's exclusive lock, waiting while a worker
  * started through sys.executable holds a shared one, and removes the folder unless it is
- * gone or another folder took its name. It holds the files at the folder's top open until
- * then, so that their pages are freed in it, not in this process's exit. */
+ * gone or another folder took its name. Every file fk_platform_finish_file completes in
+ * this process or its forks meanwhile is handed to it (a read-only descriptor, SCM_RIGHTS,
+ * never waiting), which it holds until then: the app's removal at its end only unlinks the
+ * names, and the files' pages are freed in the watchdog, not in the exit the caller waits
+ * for. */
 struct fk_watchdog {
-    fk_handle pipe; /* FK_NO_HANDLE: none (not temp mode, or it could not be started) */
-    long helper;    /* the middle process of the double fork, until reaped */
+    fk_handle channel; /* FK_NO_HANDLE: none (not temp mode, or it could not be started) */
+    long helper;       /* the middle process of the double fork, until reaped */
 };
 #ifndef _WIN32
 /* Forks the watchdog; call it before any thread exists. Failing to start one is not an

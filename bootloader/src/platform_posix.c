@@ -14,9 +14,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +293,62 @@ fk_status fk_platform_write_at(fk_handle file, const char *path, uint64_t offset
     return fk_ok();
 }
 
+/* onefile temp mode: this process's end of the watchdog's socket (fk_platform_watchdog_start)
+ * and what it is, so that a descriptor number the app closed (a daemon's close-all) and got
+ * back for something else is never written to; -1: no watchdog to hand files to. Set before
+ * any thread exists, cleared by fk_platform_watchdog_watch before any thread exists again. */
+static int fk_handover = -1;
+static struct stat fk_handover_info;
+
+#ifdef MSG_NOSIGNAL
+#define FK_SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL)
+#else
+#define FK_SEND_FLAGS MSG_DONTWAIT /* macOS: SO_NOSIGPIPE on the socket instead */
+#endif
+
+/* Hands the finished file `path` to the watchdog: a read-only descriptor of it (a writable
+ * one would make an exec of the file fail with ETXTBSY) sent as SCM_RIGHTS with one byte,
+ * without waiting. The watchdog keeps it until the folder is gone, so the app's removal at
+ * its end only unlinks the name and the file's pages are freed in the watchdog, not in the
+ * exit the caller waits for. Best effort: when the socket is full, the watchdog is gone or
+ * anything fails, the file is not handed over and the app frees its pages itself. */
+static void hand_over(const char *path)
+{
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct stat now;
+    struct msghdr message;
+    struct iovec data;
+    struct cmsghdr *rights;
+    char byte = '\0';
+    int fd;
+    if (fk_handover < 0 || fstat(fk_handover, &now) != 0 ||
+        now.st_ino != fk_handover_info.st_ino || now.st_dev != fk_handover_info.st_dev) {
+        return;
+    }
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        return;
+    }
+    memset(&control, 0, sizeof control);
+    memset(&message, 0, sizeof message);
+    data.iov_base = &byte;
+    data.iov_len = 1;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof control.space;
+    rights = CMSG_FIRSTHDR(&message);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(rights), &fd, sizeof fd);
+    (void)sendmsg(fk_handover, &message, FK_SEND_FLAGS);
+    close(fd);
+}
+
 fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mode, int failed)
 {
     int err = 0;
@@ -301,6 +360,8 @@ fk_status fk_platform_finish_file(fk_handle file, const char *path, unsigned mod
     }
     if (failed || err != 0) {
         unlink(path);
+    } else {
+        hand_over(path);
     }
     return err != 0 ? write_error(path, err) : fk_ok();
 }
@@ -713,7 +774,7 @@ static void close_from(int lowest)
 }
 
 /* Waits for the end of the process `app` (the launcher): a process that closed descriptors
- * it did not open (a daemon's close-all) ends the pipe while it still runs. Linux: a pidfd,
+ * it did not open (a daemon's close-all) ends the stream while it still runs. Linux: a pidfd,
  * readable once it exited (zombie or not); elsewhere kill(0) every 100 ms. */
 static void wait_for_app(pid_t app, int app_fd)
 {
@@ -731,59 +792,101 @@ static void wait_for_app(pid_t app, int app_fd)
     }
 }
 
-/* The files directly in the folder (libpython, base_library.zip: what the launcher unpacked
- * before the start), opened read-only and kept open until the watchdog ends: when the app
- * removes the folder at its end, the last reference to their pages is ours, so the kernel
- * frees those pages here, beside the caller, not in the app's exit the caller waits for.
- * Best effort; at most FK_WATCHDOG_HELD files. */
-#define FK_WATCHDOG_HELD 16
-static size_t hold_files(const char *path, int *held)
+/* The descriptors the app handed over (hand_over), kept until the watchdog ends: when the app
+ * removes the folder at its end, the last reference to those files is ours, so the kernel
+ * frees their pages here, beside the caller, not in the app's exit the caller waits for. At
+ * most FK_WATCHDOG_HELD; one more is closed at once (the app then frees that file). */
+#define FK_WATCHDOG_HELD 4096
+struct held_files {
+    int *fds;
+    size_t count;
+};
+
+/* One read of the socket into `buffer` (the byte count; 0 at the end of the stream, when no
+ * process holds the app's end any more; -1 on an error); the descriptors that come with the
+ * bytes go to `held`. */
+static ssize_t receive(int input, char *buffer, size_t size, struct held_files *held)
 {
-    size_t count = 0;
-    struct dirent *entry;
-    DIR *dir = opendir(path);
-    if (dir == NULL) {
-        return 0;
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(16 * sizeof(int))];
+    } control;
+    struct msghdr message;
+    struct iovec data;
+    struct cmsghdr *part;
+    ssize_t got;
+    memset(&message, 0, sizeof message);
+    data.iov_base = buffer;
+    data.iov_len = size;
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof control.space;
+    do {
+        got = recvmsg(input, &message, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        return got;
     }
-    while (count < FK_WATCHDOG_HELD && (entry = readdir(dir)) != NULL) {
-        struct stat info;
-        int fd = openat(dirfd(dir), entry->d_name,
-                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
+    for (part = CMSG_FIRSTHDR(&message); part != NULL; part = CMSG_NXTHDR(&message, part)) {
+        const unsigned char *fds = CMSG_DATA(part);
+        size_t count = (part->cmsg_len - (size_t)(fds - (const unsigned char *)part)) /
+                       sizeof(int);
+        size_t i;
+        if (part->cmsg_level != SOL_SOCKET || part->cmsg_type != SCM_RIGHTS) {
             continue;
         }
-        if (fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
-            held[count++] = fd;
-        } else {
-            close(fd);
+        for (i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, fds + i * sizeof fd, sizeof fd);
+            if (held->fds != NULL && held->count < FK_WATCHDOG_HELD) {
+                held->fds[held->count++] = fd;
+            } else {
+                close(fd);
+            }
         }
     }
-    closedir(dir);
-    return count;
+    return got;
 }
 
-/* The watchdog itself (see platform.h): reads the folder's path, then waits for the end of
- * the stream, which comes when the last process holding a write end is gone, however it
- * ended, and for the end of the app's own process. Never returns. */
+/* Raises the soft limit of open descriptors toward what the held files need (the hard limit
+ * at most): the usual soft limit, 1024, would refuse some of them. */
+static void allow_held_files(void)
+{
+    struct rlimit limit;
+    rlim_t wanted = FK_WATCHDOG_HELD + 64;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < wanted) {
+        limit.rlim_cur = limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted
+                             ? limit.rlim_max
+                             : wanted;
+        (void)setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+/* The watchdog itself (see platform.h): reads the folder's path and keeps the files handed
+ * over (before and after the path), until the end of the stream, which comes when the last
+ * process holding the app's end is gone, however it ended; then waits for the end of the
+ * app's own process, removes the folder and lets the files go. Never returns. */
 static void watchdog_run(int input, pid_t app)
 {
     static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
     char path[FK_PATH_MAX];
     size_t length = 0;
+    int have_path = 0;
     struct stat watched;
-    struct stat held;
+    struct stat lock_info;
+    struct held_files held;
     fk_handle lock;
     int busy = 0;
     int null_fd;
     int app_fd = -1;
-    int files[FK_WATCHDOG_HELD];
-    size_t file_count;
     size_t i;
 
     for (i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
         signal(ignored[i], SIG_IGN);
     }
-    /* Only the pipe's read end stays: a pipe of the caller's (captured stdout, a job server)
+    /* Only the socket's end stays: a pipe of the caller's (captured stdout, a job server)
      * must see its end when the app is gone, and the app's lock on the folder, inherited by
      * the fork, would block our own. */
     if (dup2(input, 3) != 3) {
@@ -800,44 +903,47 @@ static void watchdog_run(int input, pid_t app)
 #if defined(__linux__) && defined(SYS_pidfd_open)
     app_fd = (int)syscall(SYS_pidfd_open, app, 0u); /* -1 before Linux 5.3: kill(0) then */
 #endif
+    allow_held_files();
+    held.fds = malloc(FK_WATCHDOG_HELD * sizeof *held.fds);
+    held.count = 0;
+    /* The stream: the path, ended by '\0', and one '\0' with each file handed over (the
+     * extraction's files come before the path). */
     for (;;) {
-        ssize_t got = read(input, path + length, sizeof path - 1 - length);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
+        char chunk[512];
+        ssize_t got = receive(input, chunk, sizeof chunk, &held);
+        ssize_t k;
         if (got <= 0) {
             break;
         }
-        length += (size_t)got;
-        if (memchr(path, '\0', length) != NULL || length == sizeof path - 1) {
-            break;
+        for (k = 0; k < got && !have_path; k++) {
+            if (chunk[k] != '\0') {
+                if (length == sizeof path - 1) {
+                    _exit(0); /* not a path of ours */
+                }
+                path[length++] = chunk[k];
+            } else if (length > 0) {
+                path[length] = '\0';
+                have_path = 1;
+                /* The folder as it is now, while the app holds its lock: a folder that later
+                 * takes the same name is not ours. */
+                if (lstat(path, &watched) != 0 || !S_ISDIR(watched.st_mode)) {
+                    _exit(0);
+                }
+            }
         }
     }
-    path[length] = '\0';
-    /* The folder as it is now, while the app holds its lock: a folder that later takes the
-     * same name is not ours. */
-    if (length == 0 || strlen(path) == length || lstat(path, &watched) != 0 ||
-        !S_ISDIR(watched.st_mode)) {
-        _exit(0);
-    }
-    file_count = hold_files(path, files);
-    for (;;) {
-        char rest[256];
-        ssize_t got = read(input, rest, sizeof rest);
-        if (got == 0 || (got < 0 && errno != EINTR)) {
-            break;
-        }
+    if (!have_path) {
+        _exit(0); /* nothing to watch (the start failed): the held files go with us */
     }
     wait_for_app(app, app_fd);
-    for (i = 0; i < file_count; i++) {
-        close(files[i]);
-    }
-    if (FK_FAILED(fk_platform_lock_dir(path, 0, 1, &lock, &busy)) || busy) {
-        _exit(0); /* removed already (the app at its end, or a sweep) */
-    }
-    if (fstat((int)lock, &held) == 0 && held.st_dev == watched.st_dev &&
-        held.st_ino == watched.st_ino) {
+    if (!FK_FAILED(fk_platform_lock_dir(path, 0, 1, &lock, &busy)) && !busy &&
+        fstat((int)lock, &lock_info) == 0 && lock_info.st_dev == watched.st_dev &&
+        lock_info.st_ino == watched.st_ino) {
         fk_platform_remove_tree(path); /* holding the lock: late lockers see it is gone */
+    }
+    /* (gone already: the app removed it at its end, or a sweep did) */
+    for (i = 0; i < held.count; i++) {
+        close(held.fds[i]); /* the last references: the pages are freed now */
     }
     _exit(0);
 }
@@ -847,17 +953,23 @@ void fk_platform_watchdog_start(struct fk_watchdog *watchdog)
     int ends[2];
     pid_t helper;
     pid_t app = getpid();
-    watchdog->pipe = FK_NO_HANDLE;
+    watchdog->channel = FK_NO_HANDLE;
     watchdog->helper = 0;
-    if (pipe(ends) != 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) {
         return;
     }
-    /* No thread exists yet, so nothing can fork or exec between pipe() and these. */
+    /* No thread exists yet, so nothing can fork or exec between socketpair() and these. */
     if (fcntl(ends[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(ends[1], F_SETFD, FD_CLOEXEC) != 0) {
         close(ends[0]);
         close(ends[1]);
         return;
     }
+#ifdef SO_NOSIGPIPE
+    {
+        int on = 1; /* macOS: a watchdog that died must not take us with it (SIGPIPE) */
+        (void)setsockopt(ends[1], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+    }
+#endif
     helper = fork();
     if (helper == 0) {
         /* The middle process: a new session for the watchdog, which it leaves as an orphan
@@ -875,8 +987,19 @@ void fk_platform_watchdog_start(struct fk_watchdog *watchdog)
         close(ends[1]);
         return;
     }
-    watchdog->pipe = ends[1];
+    watchdog->channel = ends[1];
     watchdog->helper = (long)helper;
+    /* the files unpacked from now on are handed to the watchdog as they are finished */
+    if (fstat(ends[1], &fk_handover_info) == 0) {
+        fk_handover = ends[1];
+    }
+}
+
+static void close_channel(struct fk_watchdog *watchdog)
+{
+    fk_handover = -1;
+    fk_platform_close(watchdog->channel);
+    watchdog->channel = FK_NO_HANDLE;
 }
 
 void fk_platform_watchdog_watch(struct fk_watchdog *watchdog, const char *dir)
@@ -891,12 +1014,11 @@ void fk_platform_watchdog_watch(struct fk_watchdog *watchdog, const char *dir)
         } while (waited < 0 && errno == EINTR);
         watchdog->helper = 0;
     }
-    if (watchdog->pipe == FK_NO_HANDLE) {
+    if (watchdog->channel == FK_NO_HANDLE) {
         return;
     }
     if (waited < 0 || !WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0 || dir == NULL) {
-        fk_platform_close(watchdog->pipe); /* no watchdog, or nothing to watch: it ends */
-        watchdog->pipe = FK_NO_HANDLE;
+        close_channel(watchdog); /* no watchdog, or nothing to watch: it ends */
         return;
     }
     /* A watchdog that died already must not take us with it (SIGPIPE). */
@@ -904,9 +1026,8 @@ void fk_platform_watchdog_watch(struct fk_watchdog *watchdog, const char *dir)
     ignore.sa_handler = SIG_IGN;
     sigemptyset(&ignore.sa_mask);
     sigaction(SIGPIPE, &ignore, &previous);
-    if (write((int)watchdog->pipe, dir, strlen(dir) + 1) != (ssize_t)(strlen(dir) + 1)) {
-        fk_platform_close(watchdog->pipe);
-        watchdog->pipe = FK_NO_HANDLE;
+    if (write((int)watchdog->channel, dir, strlen(dir) + 1) != (ssize_t)(strlen(dir) + 1)) {
+        close_channel(watchdog);
     }
     sigaction(SIGPIPE, &previous, NULL);
 }

@@ -326,7 +326,7 @@ static int run_app(const char *folder, int kill_itself)
             _exit(2);
         }
         fk_platform_watchdog_watch(&watchdog, folder);
-        if (watchdog.pipe == FK_NO_HANDLE) {
+        if (watchdog.channel == FK_NO_HANDLE) {
             _exit(3);
         }
         if (waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD) {

@@ -121,10 +121,66 @@ def test_watchdog_removes_the_folder_after_an_abnormal_end(
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/self/fd")
 def test_folder_stays_while_the_app_runs_after_a_close_all(app: FrozenApp, tmp_path: Path) -> None:
+    # and the socket's number, reused by the app for a socket of its own, gets no file
     result = app.run("close-own", env=_env(tmp_path))
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.split()[1] == "True"
+    assert result.stdout.split()[1:] == ["True", "1", "nothing"]
     assert list(tmp_path.iterdir()) == []
+
+
+def _released_soon(top: str, seconds: float = 10) -> bool:
+    """Whether no process holds a file of the folder `top` open within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        held = []
+        for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+            try:
+                held += [
+                    link
+                    for fd in fd_dir.iterdir()
+                    if (link := os.readlink(fd)).startswith(top + "/")
+                ]
+            except OSError:
+                continue
+        if not held or time.monotonic() > deadline:
+            return not held
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/*/fd")
+def test_watchdog_holds_what_the_app_unpacks_and_lets_it_go(app: FrozenApp, tmp_path: Path) -> None:
+    # each file unpacked on demand is handed to the watchdog: the app's removal at its end
+    # only unlinks the names (gone when it returns); the watchdog lets the files go after it
+    result = app.run("held", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    top, *rest = result.stdout.split()
+    assert rest == ["True", "True", "0.3"]
+    assert list(tmp_path.iterdir()) == []
+    assert _released_soon(top)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/*/fd")
+def test_app_whose_watchdog_was_killed_still_unpacks_and_cleans_up(
+    app: FrozenApp, tmp_path: Path
+) -> None:
+    result = app.run("kill-watchdog", env=_env(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    top, *rest = result.stdout.split()
+    assert rest == ["False", "False", "0.3"]  # nobody to hand the files to
+    assert list(tmp_path.iterdir()) == []
+    assert _released_soon(top)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists /proc/*/fd")
+def test_forked_and_spawned_workers_unpack_into_the_folder(app: FrozenApp, tmp_path: Path) -> None:
+    # a fork shares the socket to the watchdog (its files are handed over too); a spawned
+    # worker has none (it frees its files through the app's removal)
+    result = app.run("workers", env=_env(tmp_path), timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    top, *rest = result.stdout.splitlines()
+    assert rest == ["fork 3.0 e3b0c442", "spawn 5.0 e3b0c442"]
+    assert _removed_soon(Path(top))
+    assert _released_soon(top)
 
 
 def test_exec_of_itself_reuses_the_folder_and_the_watchdog_removes_it(

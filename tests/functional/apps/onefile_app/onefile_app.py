@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +12,31 @@ def lazy_modules():
     import hashlib
 
     return decimal, hashlib
+
+
+def holders():
+    """Other processes holding files of the folder open (the watchdog): pid -> their names."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in fds]
+        except OSError:
+            continue
+        names = {os.path.basename(link) for link in links if link.startswith(sys._MEIPASS + "/")}
+        if names and int(pid) != os.getpid():
+            found[int(pid)] = names
+    return found
+
+
+def held_lazy_files():
+    held = set().union(*holders().values())
+    return [any(name.startswith(prefix) for name in held) for prefix in ("_decimal.", "libcrypto")]
+
+
+def lazy_in_worker(text):
+    decimal, hashlib = lazy_modules()
+    return str(decimal.Decimal(text) * 2) + " " + hashlib.sha256(b"").hexdigest()[:8]
 
 
 command = sys.argv[1] if len(sys.argv) > 1 else "hello"
@@ -54,6 +80,39 @@ elif command == "digest":
 
     with open(os.path.join(sys._MEIPASS, sys.argv[2]), "rb") as file:
         print(hashlib.sha256(file.read()).hexdigest())
+elif command in ("held", "kill-watchdog"):
+    # the files unpacked while the app runs are handed to the watchdog, which holds them
+    if command == "kill-watchdog":
+        for pid in holders():
+            os.kill(pid, signal.SIGKILL)
+    decimal, hashlib = lazy_modules()
+    deadline = time.monotonic() + 5
+    while command == "held" and not all(held_lazy_files()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print(sys._MEIPASS, *held_lazy_files(), decimal.Decimal("0.1") + decimal.Decimal("0.2"))
+elif command == "workers" and __name__ == "__main__":
+    # a forked child and a spawned worker unpack lazy files into the app's folder
+    import multiprocessing
+
+    import _freezekit
+
+    print(sys._MEIPASS, flush=True)
+    deadline = time.monotonic() + 20  # the start-up thread ends first: a fork without threads
+    while time.monotonic() < deadline and any(
+        state in ("waiting", "unpacking") for _, state in _freezekit.prefetch_state() or ()
+    ):
+        time.sleep(0.01)
+    pid = os.fork()
+    if pid == 0:
+        print("fork", lazy_in_worker("1.5"), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        print("spawn", *pool.map(lazy_in_worker, ["2.5"]), flush=True)
+elif command == "--multiprocessing-fork":
+    import multiprocessing
+
+    multiprocessing.freeze_support()
 elif command == "exit":
     sys.exit(int(sys.argv[2]))
 elif command == "raise":
@@ -79,17 +138,33 @@ elif command == "exec-self":
     print(sys._MEIPASS, flush=True)
     os.execv(sys.executable, [sys.executable, "meipass"])
 elif command == "close-own":
-    # a daemon's close-all: the launcher's pipe to its watchdog and the folder's lock go; the
+    # a daemon's close-all: the launcher's socket to its watchdog and the folder's lock go; the
     # watchdog still waits for this process's end
+    closed = -1
     for name in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{name}")
         except OSError:
             continue
-        if int(name) > 2 and (target.startswith("pipe:") or target == sys._MEIPASS):
+        if int(name) > 2 and (target.startswith("socket:") or target == sys._MEIPASS):
             os.close(int(name))
+            closed = int(name) if target.startswith("socket:") else closed
+    # the socket's number comes back for a socket of the app's: an unpack sends nothing on it
+    import socket
+
+    pairs = [socket.socketpair() for _ in range(4)]
+    peers = [
+        b if a.fileno() == closed else a for a, b in pairs if closed in (a.fileno(), b.fileno())
+    ]
+    lazy_modules()
     time.sleep(0.5)
-    print(sys._MEIPASS, os.path.isdir(sys._MEIPASS))
+    print(sys._MEIPASS, os.path.isdir(sys._MEIPASS), len(peers), end=" ")
+    for peer in peers:
+        peer.setblocking(False)
+    try:
+        print(*(peer.recv(16) for peer in peers))
+    except BlockingIOError:
+        print("nothing")
 elif command == "env":
 
     def shown(value):
