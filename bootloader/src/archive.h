@@ -78,6 +78,9 @@ void fk_archive_close(struct fk_archive *archive);
 /* Reads the whole PKG and compares its XXH64 with the trailer's: damage anywhere in the
  * payload (data, PYZ, TOC) is found before anything is unpacked or run. */
 fk_status fk_archive_verify(const struct fk_archive *archive);
+/* The same check through read calls and one small buffer: for a thread working beside the
+ * decoders (no mapping of its own). */
+fk_status fk_archive_verify_read(const struct fk_archive *archive);
 /* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A
  * binary search of archive->by_name: O(log n). */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from freezekit.archive import format as fmt
-from freezekit.archive.pyz import compress, frame_spans
+from freezekit.archive.pyz import EAGER_WINDOW_LOG, WINDOW_LOG, compress, frame_spans
 from freezekit.toc import Compression, EntryKind, check_relative_name
 
 
@@ -66,18 +66,26 @@ def order_items(items: Iterable[PkgItem]) -> list[PkgItem]:
     return fixed + rest
 
 
-def compress_entry(raw: bytes, *, level: int) -> bytes:
+def window_log_of(item: PkgItem, header: PkgHeader) -> int:
+    """The zstd window of an entry's frames: small for libpython (pyz.EAGER_WINDOW_LOG)."""
+    return EAGER_WINDOW_LOG if item.name == header.libpython else WINDOW_LOG
+
+
+def compress_entry(raw: bytes, *, level: int, window_log: int = WINDOW_LOG) -> bytes:
     """One zstd frame, or for a large file independent frames behind a chunk index, so the
     bootloader can unpack it on several threads (format.py, "Chunked file entries")."""
     spans = frame_spans(len(raw))
     if len(spans) == 1:
-        return compress(raw, level=level)
-    frames = [compress(raw[start : start + length], level=level) for start, length in spans]
+        return compress(raw, level=level, window_log=window_log)
+    frames = [
+        compress(raw[start : start + length], level=level, window_log=window_log)
+        for start, length in spans
+    ]
     sizes = [(len(frame), length) for frame, (_, length) in zip(frames, spans, strict=True)]
     return fmt.encode_chunk_index(sizes) + b"".join(frames)
 
 
-def compress_file(path: Path, *, level: int) -> tuple[bytes, int]:
+def compress_file(path: Path, *, level: int, window_log: int = WINDOW_LOG) -> tuple[bytes, int]:
     """``compress_entry`` of a file's content, read one frame's raw bytes at a time (a 25 MB
     library was held whole, and each 12 MiB frame copied out of it); (stored bytes, raw size)."""
     frames: list[bytes] = []
@@ -88,7 +96,7 @@ def compress_file(path: Path, *, level: int) -> tuple[bytes, int]:
             raw = stream.read(length)
             if len(raw) != length:
                 raise OSError(errno.EIO, f"{path} changed size while it was read", str(path))
-            frames.append(compress(raw, level=level))
+            frames.append(compress(raw, level=level, window_log=window_log))
             sizes.append((len(frames[-1]), length))
     if len(frames) == 1:
         return frames[0], size
@@ -125,15 +133,20 @@ def write_pkg(
         if key in seen:
             raise ValueError(f"duplicate PKG entry {item.kind.value} {item.name!r}")
         seen.add(key)
+        window_log = window_log_of(item, header)
         if item.compress and item.source is not None:
-            stored, raw_size = compress_file(item.source, level=level)
+            stored, raw_size = compress_file(item.source, level=level, window_log=window_log)
             compression = Compression.ZSTD if raw_size else Compression.NONE
             stored = stored if raw_size else b""
         else:
             raw = item.content()
             raw_size = len(raw)
             compression = Compression.ZSTD if item.compress and raw else Compression.NONE
-            stored = compress_entry(raw, level=level) if compression is Compression.ZSTD else raw
+            stored = (
+                compress_entry(raw, level=level, window_log=window_log)
+                if compression is Compression.ZSTD
+                else raw
+            )
         out.write(stored)
         sha.update(stored)
         digest.update(stored)

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,12 @@ class CompiledModule:
 # The largest zstd window: what the bootloader must hold per extraction thread. 2 MiB costs
 # under 0.5 % in size on libpython and libcrypto at level 19 (the default would be 8 MiB).
 WINDOW_LOG = 21
+#: The window of libpython's frames (pkg.write_pkg), which onefile unpacks before Python starts:
+#: with a 256 KiB window the bootloader streams each 2.7 MiB chunk through a few hundred KiB
+#: that stay in the processor's cache, instead of decoding it into a buffer of fresh pages
+#: (a page fault each, ~2 us on a VM). libpython 3.11 stored: 1,544,756 B at 2 MiB, 1,575,794
+#: at 256 KiB (+31 KB per onefile app); the other libraries keep WINDOW_LOG (lazy, or large).
+EAGER_WINDOW_LOG = 18
 
 
 #: Level 19 on a frame of LARGE_FRAME bytes or more (the libraries of a onefile app) uses
@@ -76,11 +82,12 @@ def _variant(level: int, size: int, *, dictionary: bool) -> str:
 
 
 def _params(
-    level: int, size: int | None, *, dictionary: bool
+    level: int, size: int | None, *, dictionary: bool, window_log: int = WINDOW_LOG
 ) -> zstandard.ZstdCompressionParameters:
     if _large(level, size, dictionary=dictionary):
+        large = {**LARGE_19, "window_log": min(window_log, LARGE_19["window_log"])}
         return zstandard.ZstdCompressionParameters(
-            write_checksum=True, write_content_size=True, **LARGE_19
+            write_checksum=True, write_content_size=True, **large
         )
     if dictionary and level == 19:
         level = DICT_19
@@ -88,20 +95,22 @@ def _params(
     params = zstandard.ZstdCompressionParameters.from_level(
         level, source_size=size or 0, write_checksum=True, write_content_size=True, **extra
     )
-    if params.window_log > WINDOW_LOG:
+    if params.window_log > window_log:
         params = zstandard.ZstdCompressionParameters.from_level(
             level,
             source_size=size or 0,
             write_checksum=True,
             write_content_size=True,
-            window_log=WINDOW_LOG,
+            window_log=window_log,
             **extra,
         )
     return params
 
 
-def _compress_now(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
-    params = _params(level, len(data), dictionary=dictionary is not None)
+def _compress_now(
+    data: bytes, level: int, dictionary: bytes | None = None, *, window_log: int = WINDOW_LOG
+) -> bytes:
+    params = _params(level, len(data), dictionary=dictionary is not None, window_log=window_log)
     dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
     return zstandard.ZstdCompressor(compression_params=params, dict_data=dict_data).compress(data)
 
@@ -167,13 +176,13 @@ PROBE_LEVEL = 1
 INCOMPRESSIBLE = 0.9
 
 
-def compress_frame(data: bytes, level: int) -> bytes:
+def compress_frame(data: bytes, level: int, *, window_log: int = WINDOW_LOG) -> bytes:
     """One frame of a file entry at ``level``, or at PROBE_LEVEL when it barely compresses."""
     if level > PROBE_LEVEL and len(data) >= PROBE_MIN:
-        probe = _compress_now(data, PROBE_LEVEL)
+        probe = _compress_now(data, PROBE_LEVEL, window_log=window_log)
         if len(probe) > INCOMPRESSIBLE * len(data):
             return probe
-    return _compress_now(data, level)
+    return _compress_now(data, level, window_log=window_log)
 
 
 def frame_spans(size: int) -> list[tuple[int, int]]:
@@ -189,7 +198,11 @@ def frame_spans(size: int) -> list[tuple[int, int]]:
 
 
 def precompress_files(
-    paths: Sequence[Path], *, level: int, progress: Callable[[int, int], None] | None = None
+    paths: Sequence[Path],
+    *,
+    level: int,
+    progress: Callable[[int, int], None] | None = None,
+    eager: Collection[Path] = (),
 ) -> None:
     """Put the frames of these files into the frame cache, on every processor, so that the
     archive writer that follows (which compresses entry by entry) only reads them back.
@@ -198,6 +211,7 @@ def precompress_files(
     per thread are in memory. When the cache is off (FREEZEKIT_NO_CACHE) the frames are held
     in memory until the writer takes them (it would otherwise compress them one at a time).
     ``progress(done, total)``: bytes of the files compressed (or found in the cache) so far.
+    The frames of the files in ``eager`` (libpython) get EAGER_WINDOW_LOG, as the writer asks.
     """
     folder = compression_cache_dir()
     _HELD.clear()  # a previous write's leftovers (it failed half-way)
@@ -213,16 +227,17 @@ def precompress_files(
 
     def one(job: tuple[Path, int, int]) -> None:
         path, start, length = job
+        window_log = EAGER_WINDOW_LOG if path in eager else WINDOW_LOG
         with open(path, "rb") as stream:
             stream.seek(start)
             data = stream.read(length)
         if len(data) < 512:
             return
-        frame_path = _cache_path(folder or Path(), data, level, None)
+        frame_path = _cache_path(folder or Path(), data, level, None, window_log)
         if folder is None:
-            _HELD[frame_path.name] = compress_frame(data, level)
+            _HELD[frame_path.name] = compress_frame(data, level, window_log=window_log)
         elif not frame_path.is_file():
-            store_in_cache(frame_path, compress_frame(data, level))
+            store_in_cache(frame_path, compress_frame(data, level, window_log=window_log))
 
     total = sum(job[2] for job in jobs)
     done = 0
@@ -256,31 +271,42 @@ def compression_cache_dir() -> Path | None:
     return Path(base) / "freezekit" / "zstd"
 
 
-def _cache_path(folder: Path, data: bytes, level: int, dictionary: bytes | None) -> Path:
+def _cache_path(
+    folder: Path, data: bytes, level: int, dictionary: bytes | None, window_log: int = WINDOW_LOG
+) -> Path:
     key = hashlib.sha256(data).hexdigest()
     # P: one frame of a prepared-dictionary compressor (DictCompressor), not source-sized
     with_dict = f"-P{hashlib.sha256(dictionary).hexdigest()[:16]}" if dictionary else ""
     variant = _variant(level, len(data), dictionary=dictionary is not None)
-    return folder / key[:2] / f"{key}-L{level}-W{WINDOW_LOG}{with_dict}{variant}.zst"
+    return folder / key[:2] / f"{key}-L{level}-W{window_log}{with_dict}{variant}.zst"
 
 
-def compress(data: bytes, *, level: int, dictionary: bytes | None = None) -> bytes:
+def compress(
+    data: bytes, *, level: int, dictionary: bytes | None = None, window_log: int = WINDOW_LOG
+) -> bytes:
     """A zstd frame with the content size and a checksum, so corruption is detected.
 
     High levels are slow to compress (and as fast to decompress), so frames are kept in a
     content-addressed cache: the same bytes at the same level are compressed once per machine.
     """
-    return compress_many([data], level=level, dictionary=dictionary)[0]
+    return compress_many([data], level=level, dictionary=dictionary, window_log=window_log)[0]
 
 
 def compress_many(
-    items: Sequence[bytes], *, level: int, dictionary: bytes | None = None
+    items: Sequence[bytes],
+    *,
+    level: int,
+    dictionary: bytes | None = None,
+    window_log: int = WINDOW_LOG,
 ) -> list[bytes]:
     """``compress`` for many inputs: cached frames are read, the others compressed on every
-    processor (with ``dictionary`` digested once) and stored in the cache."""
+    processor (with ``dictionary`` digested once) and stored in the cache. ``window_log``:
+    at most this window (file entries without a dictionary)."""
     folder = compression_cache_dir()
     paths = [
-        None if len(data) < 512 else _cache_path(folder or Path(), data, level, dictionary)
+        None
+        if len(data) < 512
+        else _cache_path(folder or Path(), data, level, dictionary, window_log)
         for data in items
     ]
     frames: list[bytes | None] = []
@@ -297,7 +323,7 @@ def compress_many(
     else:
 
         def work(data: bytes) -> bytes:
-            return compress_frame(data, level)
+            return compress_frame(data, level, window_log=window_log)
 
     count = min(threads(), len(todo))
     if count > 1:

@@ -19,8 +19,8 @@ from freezekit.analysis.macho import (
     sign_adhoc,
     strip_code_signature,
 )
-from freezekit.archive.pkg import write_pkg
-from freezekit.archive.pyz import precompress_files
+from freezekit.archive.pkg import window_log_of, write_pkg
+from freezekit.archive.pyz import WINDOW_LOG, precompress_files
 from freezekit.assemble.plan import TOP_DIR_NAME, CollectPlan
 from freezekit.errors import AssembleError
 from freezekit.options import Mode
@@ -54,7 +54,8 @@ def write_executable(
     items = plan.pkg_items()
     # the files' frames, compressed on every processor into the frame cache first
     sources = [i.source for i in items if i.compress and i.source]
-    precompress_files(sources, level=plan.level, progress=progress)
+    eager = {i.source for i in items if i.source and window_log_of(i, plan.header) != WINDOW_LOG}
+    precompress_files(sources, level=plan.level, progress=progress, eager=eager)
     with open(bootloader, "rb") as stream:
         head = stream.read(4)
     macho = is_thin_macho64(head)

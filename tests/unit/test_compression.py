@@ -115,13 +115,44 @@ def test_precompressed_files_give_the_same_archive_without_compressing_again(
     compressed = []
     real = pyz._compress_now
 
-    def record(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
+    def record(data: bytes, level: int, dictionary: bytes | None = None, **kw: int) -> bytes:
         compressed.append(len(data))
-        return real(data, level, dictionary)
+        return real(data, level, dictionary, **kw)
 
     monkeypatch.setattr(pyz, "_compress_now", record)
     assert _pkg(files) == expected
     assert compressed == [100]  # below the cache's minimum size: compressed in place
+
+
+@pytest.mark.parametrize("precompressed", [False, True])
+def test_libpython_frames_get_the_small_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precompressed: bool
+) -> None:
+    # what onefile unpacks before Python starts streams through a small window (pyz.py,
+    # EAGER_WINDOW_LOG); the other libraries keep theirs, and the frame cache keeps both apart
+    rng = random.Random(3)
+    words = b" ".join(_modules(8)).split()
+    text = b" ".join(rng.choice(words) for _ in range(120_000))
+    files = []
+    for name in ("libpython3.11.so", "libother.so"):
+        path = tmp_path / name
+        path.write_bytes(text[:600_000])
+        files.append(path)
+    if precompressed:
+        pyz.precompress_files(files, level=3, eager={files[0]})
+        monkeypatch.setattr(pyz, "_compress_now", None)  # every frame must come from the cache
+    out = io.BytesIO()
+    items = [PkgItem(name=f.name, kind=EntryKind.BINARY, source=f, compress=True) for f in files]
+    header = PkgHeader(flags=fmt.FLAG_ONEFILE, py_version=(3, 11), libpython="libpython3.11.so")
+    write_pkg(out, items, header, pkg_offset=0, level=3)
+    data = out.getvalue()
+    windows = []
+    for start in (data.find(b"\x28\xb5\x2f\xfd"), data.rfind(b"\x28\xb5\x2f\xfd")):
+        params = zstandard.get_frame_parameters(data[start : start + 18])
+        windows.append(params.window_size)
+    other, libpython = windows  # entries in name order
+    assert libpython == 1 << pyz.EAGER_WINDOW_LOG
+    assert other > 1 << pyz.EAGER_WINDOW_LOG
 
 
 def test_a_file_compressed_frame_by_frame_is_its_whole_content_compressed(
@@ -203,9 +234,9 @@ def test_without_the_cache_files_are_still_compressed_on_every_processor(
     compressed = []
     real = pyz._compress_now
 
-    def record(data: bytes, level: int, dictionary: bytes | None = None) -> bytes:
+    def record(data: bytes, level: int, dictionary: bytes | None = None, **kw: int) -> bytes:
         compressed.append(len(data))
-        return real(data, level, dictionary)
+        return real(data, level, dictionary, **kw)
 
     monkeypatch.setattr(pyz, "_compress_now", record)
     assert _pkg(files) == expected
