@@ -311,14 +311,19 @@ static int removed_soon(const char *path)
 }
 
 /* A child plays the app: it starts the watchdog, locks `folder` as the launcher does, gives
- * it to the watchdog and ends with SIGKILL (no clean-up of its own) or _exit. Its exit status
- * says whether it found a child to reap (it must not: the watchdog is nobody's child). */
+ * it to the watchdog, unpacks files into it (each handed to the watchdog as it is finished)
+ * and ends with SIGKILL (no clean-up of its own) or _exit. Its exit status says whether it
+ * found a child to reap (it must not: the watchdog is nobody's child). */
 static int run_app(const char *folder, int kill_itself)
 {
     struct fk_watchdog watchdog;
     fk_handle lock = FK_NO_HANDLE;
+    fk_handle file;
+    char name[32];
+    char path[FK_PATH_MAX];
     int busy = 0;
     int status = 0;
+    int i;
     pid_t app = fork();
     if (app == 0) {
         fk_platform_watchdog_start(&watchdog);
@@ -328,6 +333,15 @@ static int run_app(const char *folder, int kill_itself)
         fk_platform_watchdog_watch(&watchdog, folder);
         if (watchdog.channel == FK_NO_HANDLE) {
             _exit(3);
+        }
+        for (i = 0; i < 40; i++) {
+            snprintf(name, sizeof name, "inner/file-%d", i);
+            if (FK_FAILED(fk_path_join(path, sizeof path, folder, name)) ||
+                FK_FAILED(fk_platform_create_beneath(folder, name, &file)) ||
+                FK_FAILED(fk_platform_append(file, path, name, strlen(name))) ||
+                FK_FAILED(fk_platform_finish_file(file, path, 0644, 0))) {
+                _exit(5);
+            }
         }
         if (waitpid(-1, &status, WNOHANG) != -1 || errno != ECHILD) {
             _exit(4);
@@ -357,7 +371,8 @@ static void check_watchdog(const char *scratch, struct tally *tally)
     fk_path_join(held, sizeof held, scratch, name);
     if (FK_FAILED(fk_platform_make_private_dir(killed)) ||
         FK_FAILED(fk_platform_make_private_dir(held)) ||
-        FK_FAILED(fk_platform_make_dirs(killed, "inner/deeper"))) {
+        FK_FAILED(fk_platform_make_dirs(killed, "inner/deeper")) ||
+        FK_FAILED(fk_platform_make_dirs(held, "inner"))) {
         report(tally, 0, "watchdog: scratch folders", killed);
         return;
     }
