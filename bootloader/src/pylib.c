@@ -286,6 +286,19 @@ static PyObject *raise_os_error(struct fk_context *ctx, const fk_status *status)
     return NULL;
 }
 
+/* Appends the tuple (first, second) to `list`; on failure drops the list and returns 0. */
+static int append_pair(struct fk_python *py, PyObject *list, const char *first,
+                       const char *second)
+{
+    PyObject *item = py->Py_BuildValue("(ss)", first, second);
+    int ok = item != NULL && py->PyList_Append(list, item) == 0;
+    py->Py_DecRef(item);
+    if (!ok) {
+        py->Py_DecRef(list);
+    }
+    return ok;
+}
+
 static PyObject *fk_method_toc(PyObject *self, PyObject *unused)
 {
     struct fk_context *ctx = context_of(self);
@@ -295,14 +308,9 @@ static PyObject *fk_method_toc(PyObject *self, PyObject *unused)
     (void)unused;
     for (i = 0; list != NULL && i < ctx->archive.count; i++) {
         const struct fk_entry *entry = &ctx->archive.entries[i];
-        PyObject *item = py->Py_BuildValue("(ss)", entry->name,
-                                           fk_archive_kind_name(entry->kind));
-        if (item == NULL || py->PyList_Append(list, item) != 0) {
-            py->Py_DecRef(item);
-            py->Py_DecRef(list);
+        if (!append_pair(py, list, entry->name, fk_archive_kind_name(entry->kind))) {
             return NULL;
         }
-        py->Py_DecRef(item);
     }
     return list;
 }
@@ -497,13 +505,9 @@ static PyObject *fk_method_prefetch_state(PyObject *self, PyObject *unused)
     for (i = 0; list != NULL && i < count; i++) {
         const char *state;
         const char *name = fk_prefetch_describe(ctx->prefetch, i, &state);
-        PyObject *item = py->Py_BuildValue("(ss)", name, state);
-        if (item == NULL || py->PyList_Append(list, item) != 0) {
-            py->Py_DecRef(item);
-            py->Py_DecRef(list);
+        if (!append_pair(py, list, name, state)) {
             return NULL;
         }
-        py->Py_DecRef(item);
     }
     return list;
 }
