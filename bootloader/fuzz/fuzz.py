@@ -135,8 +135,6 @@ def _slim(exe: Path, keep_below: int, modules: int) -> bytes:
     unpacks 28 MB per run: 22 runs/s; its PYZ alone holds 500 modules)."""
     from dataclasses import replace
 
-    import xxhash
-
     from freezekit.archive import format as fmt
     from freezekit.archive.reader import open_archive, read_entry
     from freezekit.toc import Compression, EntryKind
@@ -152,9 +150,12 @@ def _slim(exe: Path, keep_below: int, modules: int) -> bytes:
     }
     data = bytearray()
     entries = []
-    for entry in archive.entries:
+    prefix_length = 0
+    # in the stored order, so the prefix (format.py) stays first
+    for entry in sorted(archive.entries, key=lambda e: e.data_offset):
         if entry.name in dropped:
             continue
+        in_prefix = entry.data_offset < archive.trailer.prefix_length
         stored = blob[base + entry.data_offset : base + entry.data_offset + entry.stored_size]
         if entry.kind is EntryKind.PYZ and entry.compression is Compression.NONE:
             stored = _slim_pyz(stored, modules)
@@ -171,8 +172,12 @@ def _slim(exe: Path, keep_below: int, modules: int) -> bytes:
             )
         entries.append(replace(entry, data_offset=len(data), stored_size=len(stored)))
         data += stored
+        prefix_length += len(stored) if in_prefix else 0
+    toc_order = {(e.kind, e.name): i for i, e in enumerate(archive.entries)}
+    entries.sort(key=lambda e: toc_order[(e.kind, e.name)])  # the TOC keeps its order
     toc = b"".join(fmt.encode_toc_entry(entry) for entry in entries)
     pkg = bytes(data) + toc
+    prefix_xxh64, payload_xxh64 = fmt.digests(bytes(data), toc, prefix_length)
     prefix = b"#!fuzz seed\n"
     trailer = replace(
         archive.trailer,
@@ -182,7 +187,9 @@ def _slim(exe: Path, keep_below: int, modules: int) -> bytes:
         toc_length=len(toc),
         toc_count=len(entries),
         toc_crc32=fmt.crc32(toc),
-        payload_xxh64=xxhash.xxh64_intdigest(pkg),
+        payload_xxh64=payload_xxh64,
+        prefix_length=prefix_length,
+        prefix_xxh64=prefix_xxh64,
     )
     return prefix + pkg + fmt.encode_trailer(trailer)
 

@@ -144,10 +144,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(top, sizeof top, "%s/top", scratch);
     fk_platform_remove_tree(top);
     if ((size & 3) == 3) {
-        /* a temp-mode start as the launcher makes it: the payload digest computed by the
-         * extraction workers while they decode (ctx->verified is 0), then on-demand unpacks */
+        /* a temp-mode start as the launcher makes it: the prefix digest computed by the
+         * extraction workers while they decode (ctx->verified is 0), the rest on a thread of
+         * its own (waited for as before Python runs code), then on-demand unpacks */
         if (!FK_FAILED(fk_extract_temp(ctx, scratch))) {
-            unpack_on_demand(&ctx->archive, ctx->top_dir);
+            if (!FK_FAILED(fk_extract_digest_wait(ctx))) {
+                unpack_on_demand(&ctx->archive, ctx->top_dir);
+            }
+            fk_extract_digest_free(ctx);
             fk_platform_remove_tree(ctx->top_dir);
             fk_platform_unlock(ctx->top_lock);
         }

@@ -139,6 +139,8 @@ static fk_status read_trailer(struct fk_archive *archive)
     archive->py_major = (unsigned)FIELD(trailer, FK_TRAILER, PY_MAJOR);
     archive->py_minor = (unsigned)FIELD(trailer, FK_TRAILER, PY_MINOR);
     archive->payload_xxh64 = FIELD(trailer, FK_TRAILER, PAYLOAD_XXH64);
+    archive->prefix_length = FIELD(trailer, FK_TRAILER, PREFIX_LENGTH);
+    archive->prefix_xxh64 = FIELD(trailer, FK_TRAILER, PREFIX_XXH64);
     memcpy(archive->content_id, trailer + FK_TRAILER_CONTENT_ID_OFF, FK_TRAILER_CONTENT_ID_LEN);
     for (i = 0; i < FK_TRAILER_CONTENT_ID_LEN; i++) {
         snprintf(archive->content_hex + 2 * i, 3, "%02x", archive->content_id[i]);
@@ -170,6 +172,11 @@ static fk_status read_trailer(struct fk_archive *archive)
                        FK_DAMAGED, (unsigned long long)archive->toc_offset,
                        (unsigned long long)archive->toc_length,
                        (unsigned long long)archive->pkg_length);
+    }
+    if (archive->prefix_length > archive->toc_offset) {
+        return fk_fail(FK_E_ARCHIVE, 0, "prefix of %llu bytes lies beyond the %llu bytes of "
+                       "archive data" FK_DAMAGED, (unsigned long long)archive->prefix_length,
+                       (unsigned long long)archive->toc_offset);
     }
     if (archive->toc_length > SIZE_MAX - 1 ||
         archive->toc_count > archive->toc_length / FK_TOC_ENTRY_SIZE) {
@@ -481,13 +488,13 @@ static void hash_mapped(struct fk_xxh64 *state, const unsigned char *mapped, uin
     }
 }
 
-/* Hashes the payload from `offset` on through `block` (`size` bytes), read piece by piece. */
+/* Hashes pkg[offset, end) through `block` (`size` bytes), read piece by piece. */
 static fk_status hash_read(const struct fk_archive *archive, struct fk_xxh64 *state,
-                           unsigned char *block, size_t size, uint64_t offset)
+                           unsigned char *block, size_t size, uint64_t offset, uint64_t end)
 {
     fk_status status = fk_ok();
-    while (!FK_FAILED(status) && offset < archive->pkg_length) {
-        uint64_t left = archive->pkg_length - offset;
+    while (!FK_FAILED(status) && offset < end) {
+        uint64_t left = end - offset;
         size_t length = left < size ? (size_t)left : size;
         status = fk_platform_read_at(archive->file, archive->path, archive->pkg_offset + offset,
                                      block, length);
@@ -529,7 +536,7 @@ fk_status fk_archive_verify(const struct fk_archive *archive)
     if (block == NULL) {
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the payload check");
     }
-    status = hash_read(archive, &state, block, FK_VERIFY_BLOCK, 0);
+    status = hash_read(archive, &state, block, FK_VERIFY_BLOCK, 0, archive->pkg_length);
     free(block);
     return FK_FAILED(status) ? status : check_digest(archive, &state);
 }
@@ -549,9 +556,69 @@ fk_status fk_archive_verify_read(const struct fk_archive *archive)
         return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the payload check");
     }
     fk_xxh64_init(&state, 0);
-    status = hash_read(archive, &state, block, FK_VERIFY_BLOCK, 0);
+    status = hash_read(archive, &state, block, FK_VERIFY_BLOCK, 0, archive->pkg_length);
     fk_platform_free_pages(block, FK_VERIFY_BLOCK);
     return FK_FAILED(status) ? status : check_digest(archive, &state);
+}
+
+int fk_archive_in_prefix(const struct fk_archive *archive, uint64_t offset, uint64_t size)
+{
+    return !exceeds(offset, size, archive->prefix_length);
+}
+
+/* Hashes pkg[from, to) into `state` through a buffer like fk_archive_verify_read's. */
+static fk_status hash_range(const struct fk_archive *archive, struct fk_xxh64 *state,
+                            uint64_t from, uint64_t to)
+{
+    unsigned char *block;
+    fk_status status;
+    if (from >= to) {
+        return fk_ok();
+    }
+    block = fk_platform_alloc_pages(FK_VERIFY_BLOCK);
+    if (block == NULL) {
+        return fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the payload check");
+    }
+    status = hash_read(archive, state, block, FK_VERIFY_BLOCK, from, to);
+    fk_platform_free_pages(block, FK_VERIFY_BLOCK);
+    return status;
+}
+
+fk_status fk_archive_verify_prefix(const struct fk_archive *archive, const unsigned char *map,
+                                   struct fk_xxh64 *state)
+{
+    struct fk_xxh64 prefix;
+    fk_status status = fk_ok();
+    fk_xxh64_init(state, 0);
+    if (map != NULL) { /* the decoders' pages: read in place, not copied */
+        fk_xxh64_update(state, map + archive->pkg_offset, (size_t)archive->prefix_length);
+    } else {
+        status = hash_range(archive, state, 0, archive->prefix_length);
+    }
+    if (FK_FAILED(status)) {
+        return status;
+    }
+    prefix = *state; /* the TOC is in memory, checked by its CRC-32 already: hashed again */
+    fk_xxh64_update(&prefix, archive->toc, (size_t)archive->toc_length);
+    if (FK_CHECKSUMS_DIFFER(fk_xxh64_digest(&prefix), archive->prefix_xxh64)) {
+        return fk_fail(FK_E_ARCHIVE, 0, "payload checksum mismatch (its first %llu bytes at "
+                       "offset %llu)" FK_DAMAGED, (unsigned long long)archive->prefix_length,
+                       (unsigned long long)archive->pkg_offset);
+    }
+    return fk_ok();
+}
+
+fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state)
+{
+    const unsigned char *mapped = NULL;
+    fk_status status = fk_ok();
+    if (fk_platform_map(archive->file, archive->file_size, &mapped)) {
+        hash_mapped(state, mapped, archive->file_size, archive->pkg_offset + archive->prefix_length,
+                    archive->pkg_offset + archive->pkg_length);
+    } else {
+        status = hash_range(archive, state, archive->prefix_length, archive->pkg_length);
+    }
+    return FK_FAILED(status) ? status : check_digest(archive, state);
 }
 
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,

@@ -37,6 +37,8 @@ struct fk_archive {
     unsigned py_minor;
     unsigned char content_id[FK_TRAILER_CONTENT_ID_LEN];
     uint64_t payload_xxh64; /* XXH64 of the whole PKG (fk_archive_verify) */
+    uint64_t prefix_length; /* the PKG's prefix (format.py "Prefix"); 0: none */
+    uint64_t prefix_xxh64;  /* XXH64 of the prefix's bytes then the TOC's */
     char content_hex[2 * FK_TRAILER_CONTENT_ID_LEN + 1];
     char libpython[FK_LIBPYTHON_FIELD];
     unsigned char *toc;
@@ -81,6 +83,19 @@ fk_status fk_archive_verify(const struct fk_archive *archive);
 /* The same check through read calls and one small buffer: for a thread working beside the
  * decoders (no mapping of its own). */
 fk_status fk_archive_verify_read(const struct fk_archive *archive);
+/* The payload digest in two parts (onefile temp mode, docs/hardening.md): the first hashes
+ * the PKG's prefix (archive->prefix_length bytes) into `state` and checks the prefix digest
+ * (the prefix's bytes, then the TOC: everything the launcher reads before Python runs code);
+ * the second goes on from that `state` over the rest and checks the whole payload's digest,
+ * so no byte of the payload is hashed twice. The first reads from `map` (the whole file
+ * mapped by the caller, as the decoders get it) or, NULL, through a small buffer; the second
+ * maps the file itself and gives each part back once hashed. */
+struct fk_xxh64;
+fk_status fk_archive_verify_prefix(const struct fk_archive *archive, const unsigned char *map,
+                                   struct fk_xxh64 *state);
+fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state);
+/* Whether pkg[offset, offset + size) lies inside the prefix. */
+int fk_archive_in_prefix(const struct fk_archive *archive, uint64_t offset, uint64_t size);
 /* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A
  * binary search of archive->by_name: O(log n). */
 const struct fk_entry *fk_archive_find(const struct fk_archive *archive, const char *name,

@@ -8,6 +8,7 @@
 #define FK_APP_NAME_MAX 128
 
 struct fk_python; /* the bound libpython API, pylib.c */
+struct fk_digest;
 
 struct fk_context {
     int argc;
@@ -35,6 +36,7 @@ struct fk_context {
     struct fk_watchdog watchdog;
 
     struct fk_prefetch *prefetch; /* onefile temp mode: the start-up set's thread, extract.h */
+    struct fk_digest *digest;     /* onefile temp mode: the rest of the payload digest, extract.h */
     struct fk_python *python;  /* NULL until libpython is loaded */
     /* The first damage found while Python runs (_freezekit raised OSError for it): an
      * OSError that ends the bootstrap or a script is then reported as this one line. */

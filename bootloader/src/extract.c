@@ -273,6 +273,8 @@ struct extract_share {
     size_t count;
     uint64_t work; /* the sum of its units' weights */
     int digest_failed;        /* its digest unit found the payload damaged */
+    struct fk_xxh64 *prefix;  /* the digest unit checks only the prefix, leaving its state here */
+    const unsigned char *map; /* the file as the decoders read it, or NULL */
     fk_status status;
 };
 
@@ -301,7 +303,10 @@ static void extract_share_run(void *user)
      * stamp (fk_extract_temp: the folder is removed anyway if another unit fails), which
      * took 0.25-0.35 ms on the critical path after the workers */
     for (i = 0; i < share->count && !FK_FAILED(share->status); i++) {
-        if (share->units[i]->digest) {
+        if (share->units[i]->digest && share->prefix != NULL) {
+            share->status = fk_archive_verify_prefix(share->archive, share->map, share->prefix);
+            share->digest_failed = FK_FAILED(share->status);
+        } else if (share->units[i]->digest) {
             share->status = fk_archive_verify_read(share->archive);
             share->digest_failed = FK_FAILED(share->status);
             if (!share->digest_failed) {
@@ -399,9 +404,9 @@ static fk_status close_split(struct split_file *split, int atomic, int failed)
 
 /* The payload digest as a unit of the plan: hashing costs about a fifth of what decoding
  * and writing the same number of raw bytes cost (5.6 MB: 0.75 ms). */
-static uint64_t digest_weight(const struct fk_archive *archive)
+static uint64_t digest_weight(const struct fk_archive *archive, const struct fk_xxh64 *prefix)
 {
-    return archive->pkg_length / 4;
+    return (prefix != NULL ? archive->prefix_length : archive->pkg_length) / 4;
 }
 
 /* Writes the entries `indexes[0..count)` below `dest` on one thread per core, at most
@@ -412,10 +417,11 @@ static uint64_t digest_weight(const struct fk_archive *archive)
  * checksums are then skipped as if trusted): the call fails with the digest's error when the
  * payload is damaged, and the caller must then use nothing written (fk_extract_temp removes
  * its private folder); when it matches, the digest's worker writes the verified stamp in
- * `dest`. */
+ * `dest`. With `prefix` too, that unit checks only the prefix digest and leaves the state
+ * to go on from in `prefix` (fk_extract_temp), and writes no stamp. */
 static fk_status extract_parallel(const struct fk_archive *archive, const char *dest,
                                   const size_t *indexes, size_t count, int atomic, int trusted,
-                                  int verify)
+                                  int verify, struct fk_xxh64 *prefix)
 {
     enum { MAX_WORKERS = 4 };
     struct extract_share shares[MAX_WORKERS];
@@ -489,7 +495,7 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
     }
     if (!FK_FAILED(status) && verify) {
         units[unit_count].digest = 1;
-        units[unit_count++].weight = digest_weight(archive);
+        units[unit_count++].weight = digest_weight(archive, prefix);
     }
     if (!FK_FAILED(status) && unit_count > 0) {
         if ((size_t)workers > unit_count) {
@@ -511,6 +517,8 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
             shares[k].count = 0;
             shares[k].work = 0;
             shares[k].digest_failed = 0;
+            shares[k].prefix = prefix;
+            shares[k].map = map;
             shares[k].status = fk_ok();
             users[k] = &shares[k];
         }
@@ -612,8 +620,11 @@ static fk_status lazy_marks(const struct fk_archive *archive, unsigned char **ma
 }
 
 /* fk_extract_archive; with `verify`, the payload digest is checked while the files decode
- * (extract_parallel) and the call fails if it does not match. */
-static fk_status extract_all(const struct fk_context *ctx, const char *dest, int lazy, int verify)
+ * (extract_parallel) and the call fails if it does not match. With `prefix` too, only the
+ * prefix's when everything read here lies in it (*deferred set; the rest is the caller's),
+ * else the whole digest. */
+static fk_status extract_all(const struct fk_context *ctx, const char *dest, int lazy, int verify,
+                             struct fk_xxh64 *prefix, int *deferred)
 {
     const struct fk_archive *archive = &ctx->archive;
     struct fk_sibling *sibling;
@@ -637,7 +648,19 @@ static fk_status extract_all(const struct fk_context *ctx, const char *dest, int
         }
     }
     free(marks);
-    status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified, verify);
+    *deferred = verify && prefix != NULL && archive->prefix_length > 0;
+    for (i = 0; i < archive->count && *deferred; i++) { /* the lazy table, links, externals */
+        const struct fk_entry *entry = &archive->entries[i];
+        int read_here = entry->kind == FK_KIND_LAZY || entry->kind == FK_KIND_EXTERNAL;
+        *deferred = !read_here || fk_archive_in_prefix(archive, entry->data_offset,
+                                                       entry->stored_size);
+    }
+    for (i = 0; i < count && *deferred; i++) {
+        const struct fk_entry *entry = &archive->entries[indexes[i]];
+        *deferred = fk_archive_in_prefix(archive, entry->data_offset, entry->stored_size);
+    }
+    status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified, verify,
+                              *deferred ? prefix : NULL);
     free(indexes);
     if (FK_FAILED(status)) {
         return status;
@@ -661,7 +684,8 @@ static fk_status extract_all(const struct fk_context *ctx, const char *dest, int
 
 fk_status fk_extract_archive(const struct fk_context *ctx, const char *dest, int lazy)
 {
-    return extract_all(ctx, dest, lazy, 0);
+    int deferred;
+    return extract_all(ctx, dest, lazy, 0, NULL, &deferred);
 }
 
 /* The verified-executable stamp: an empty file ".freezekit-verified-<16 hex>" in the top
@@ -749,7 +773,8 @@ fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
         indexes[found++] = (size_t)(entry - archive->entries);
     }
     if (!FK_FAILED(status) && found > 0) {
-        status = extract_parallel(archive, dest, indexes, found, 1, has_stamp(archive, dest), 0);
+        status = extract_parallel(archive, dest, indexes, found, 1, has_stamp(archive, dest), 0,
+                                  NULL);
     }
     free(indexes);
     return status;
@@ -776,6 +801,10 @@ static fk_status make_locked_dir(char *out, size_t size, const char *parent, con
     return status;
 }
 
+#ifndef _WIN32
+static fk_status start_digest(struct fk_context *ctx, const struct fk_xxh64 *prefix);
+#endif
+
 /* Temp mode checks the payload digest (when fk_topdir_decide left it) while it unpacks: one
  * more job of the extraction workers, instead of a serial pass before them. This keeps
  * "integrity before anything runs": what is decoded meanwhile only goes into the new private
@@ -787,13 +816,25 @@ static fk_status make_locked_dir(char *out, size_t size, const char *parent, con
 fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
 {
     int verify = !ctx->verified;
+    int deferred = 0;
+    struct fk_xxh64 prefix;
     fk_status status = make_locked_dir(ctx->top_dir, sizeof ctx->top_dir, tmp_base,
                                        FK_TEMP_PREFIX, &ctx->top_lock);
     if (FK_FAILED(status)) {
         return status;
     }
     fk_log_debug("extracting into %s", ctx->top_dir);
-    status = extract_all(ctx, ctx->top_dir, 1, verify);
+#ifdef _WIN32
+    /* the launcher starts the app as its child, which trusts the checked folder: the whole
+     * digest first */
+    status = extract_all(ctx, ctx->top_dir, 1, verify, NULL, &deferred);
+#else
+    status = extract_all(ctx, ctx->top_dir, 1, verify, &prefix, &deferred);
+    if (!FK_FAILED(status) && deferred) {
+        status = start_digest(ctx, &prefix); /* the rest, while Python starts */
+        verify = 0; /* ctx->verified once it matched: fk_extract_digest_wait */
+    }
+#endif
     if (FK_FAILED(status) && verify && status.code == FK_E_ARCHIVE) {
         /* damage found before the digest job ran (the lazy table, a chunk index): reported
          * as the damaged payload it is, the same line as a serial check gives */
@@ -815,6 +856,106 @@ fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base)
         ctx->top_dir[0] = '\0';
     }
     return status;
+}
+
+/* ---- The payload digest after the prefix (fk_extract_temp, POSIX) ----
+ *
+ * The extraction threads checked the prefix digest (what they read and what the launcher
+ * reads before Python runs: format.py "Prefix"); this thread goes on from the digest's state
+ * over the rest (the code and the lazy files: 4.4 of hello's 6 MB) while libpython loads
+ * and the interpreter initialises, on the core the extraction no longer uses. Nothing from
+ * outside the prefix is used before it matched: fk_run waits for it before Python runs
+ * anything but its own initialisation (no bootstrap, PYZ, script or lazy file before), and
+ * the start-up thread's files are put in place only after it (fk_digest_wait). */
+struct fk_digest {
+    const struct fk_archive *archive;
+    char dest[FK_PATH_MAX];
+    struct fk_xxh64 state;
+    struct fk_monitor *monitor;
+    struct fk_thread thread;
+    unsigned long pid; /* the process whose thread it is (a fork's copy has none) */
+    int started, joined;
+    int done; /* under the monitor */
+    fk_status status;
+};
+
+static void digest_thread(void *user)
+{
+    struct fk_digest *digest = user;
+    fk_status status = fk_archive_verify_rest(digest->archive, &digest->state);
+    if (!FK_FAILED(status)) {
+        write_stamp(digest->archive, digest->dest);
+    }
+    fk_platform_monitor_enter(digest->monitor);
+    digest->status = status;
+    digest->done = 1;
+    fk_platform_monitor_notify(digest->monitor);
+    fk_platform_monitor_leave(digest->monitor);
+}
+
+static fk_status start_digest(struct fk_context *ctx, const struct fk_xxh64 *prefix)
+{
+    struct fk_digest *digest = calloc(1, sizeof *digest);
+    fk_status status = digest != NULL ? fk_platform_monitor_new(&digest->monitor)
+                                      : fk_fail(FK_E_MEMORY, ENOMEM, "out of memory");
+    if (FK_FAILED(status)) {
+        free(digest);
+        return status;
+    }
+    digest->archive = &ctx->archive;
+    memcpy(digest->dest, ctx->top_dir, sizeof digest->dest);
+    digest->state = *prefix;
+    digest->pid = fk_platform_process_id();
+    digest->thread.work = digest_thread;
+    digest->thread.user = digest;
+    ctx->digest = digest;
+    digest->started = fk_platform_thread_start(&digest->thread);
+    if (!digest->started) {
+        digest_thread(digest); /* no thread: here and now */
+    }
+    return fk_ok();
+}
+
+fk_status fk_digest_wait(struct fk_digest *digest)
+{
+    fk_status status;
+    if (digest == NULL) {
+        return fk_ok();
+    }
+    fk_platform_monitor_enter(digest->monitor);
+    while (!digest->done) {
+        fk_platform_monitor_wait(digest->monitor);
+    }
+    status = digest->status;
+    fk_platform_monitor_leave(digest->monitor);
+    return status;
+}
+
+fk_status fk_extract_digest_wait(struct fk_context *ctx)
+{
+    struct fk_digest *digest = ctx->digest;
+    fk_status status = fk_digest_wait(digest);
+    if (digest != NULL && digest->started && !digest->joined &&
+        digest->pid == fk_platform_process_id()) {
+        fk_platform_thread_join(&digest->thread); /* it has ended: no thread left to the app */
+        digest->joined = 1;
+    }
+    if (digest != NULL && !FK_FAILED(status)) {
+        ctx->verified = 1;
+    }
+    return status;
+}
+
+void fk_extract_digest_free(struct fk_context *ctx)
+{
+    struct fk_digest *digest = ctx->digest;
+    if (digest == NULL || digest->pid != fk_platform_process_id()) {
+        return; /* none, or a forked copy: the process that made it frees it */
+    }
+    (void)fk_extract_digest_wait(ctx);
+    fk_platform_monitor_free(digest->monitor);
+    free(digest);
+    ctx->digest = NULL;
 }
 
 /* Removes `parent/name` if nobody holds a lock on it. */
@@ -1194,10 +1335,12 @@ struct fk_prefetch {
     char dest[FK_PATH_MAX];
     unsigned long pid; /* the process that made it (a fork's copy of it has no thread) */
     int trusted;
+    struct fk_digest *digest; /* the payload digest's rest: matched before a file is in place */
     struct fk_monitor *monitor;
     struct prefetch_file *files; /* one per lazy file, in TOC order */
     size_t count;
     size_t *order; /* the start-up set: indexes into files, in the order the app needs them */
+    size_t *rows;  /* for each of them, the "+" row (module) it first appears in */
     size_t order_count;
     size_t cursor;          /* the thread's place in `order` */
     volatile int stopping;  /* set under the monitor; read unlocked between decoded pieces */
@@ -1225,7 +1368,7 @@ static struct prefetch_file *prefetch_slot(struct fk_prefetch *pf, const struct 
 }
 
 /* Reads the lazy table into pf->files (every file it names) and pf->order (the files of its
- * "+" rows, first appearance first). */
+ * "+" rows, first appearance first) with pf->rows. */
 static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_entry *lazy)
 {
     const struct fk_archive *archive = pf->archive;
@@ -1233,13 +1376,15 @@ static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_ent
     unsigned char *marks = NULL;
     size_t length = 0, i, start = 0, field = 0;
     int row_startup = 0;
+    size_t row = 0; /* "+" rows so far */
     fk_status status = fk_archive_read(archive, lazy, &table, &length);
     if (FK_FAILED(status)) {
         return status;
     }
     marks = calloc(archive->count + 1, 1); /* 1: lazy, 2: lazy and in the start-up set */
     pf->order = malloc((archive->count + 1) * sizeof *pf->order);
-    if (marks == NULL || pf->order == NULL) {
+    pf->rows = malloc((archive->count + 1) * sizeof *pf->rows);
+    if (marks == NULL || pf->order == NULL || pf->rows == NULL) {
         status = fk_fail(FK_E_MEMORY, ENOMEM, "out of memory for the lazy table");
     }
     /* which entries are lazy, and the start-up order as entry indexes */
@@ -1252,6 +1397,7 @@ static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_ent
         }
         if (field == 0) {
             row_startup = table[start] == '+';
+            row += row_startup;
         } else {
             table[i] = '\0';
             entry = fk_archive_find(archive, (const char *)table + start, 0);
@@ -1262,6 +1408,7 @@ static fk_status prefetch_read_table(struct fk_prefetch *pf, const struct fk_ent
             }
             index = (size_t)(entry - archive->entries);
             if (row_startup && !(marks[index] & 2)) {
+                pf->rows[pf->order_count] = row;
                 pf->order[pf->order_count++] = index;
                 marks[index] |= 2;
             }
@@ -1403,6 +1550,9 @@ static fk_status prefetch_write_whole(struct fk_prefetch *pf, const struct prefe
     }
     status = fk_platform_finish_file(sink.handle, partial, entry->mode ? entry->mode : 0644, 0);
     if (!FK_FAILED(status)) {
+        status = fk_digest_wait(pf->digest); /* decoded from bytes it covers */
+    }
+    if (!FK_FAILED(status)) {
         status = fk_platform_rename_file(partial, path, &lost);
     }
     return status;
@@ -1460,7 +1610,11 @@ static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, in
     }
     if (++file->finished == file->units) {
         if (file->split != NULL) {
-            fk_status closed = close_split(file->split, 1, FK_FAILED(file->status));
+            fk_status closed;
+            if (!FK_FAILED(file->status)) {
+                file->status = fk_digest_wait(pf->digest); /* as prefetch_write_whole */
+            }
+            closed = close_split(file->split, 1, FK_FAILED(file->status));
             if (!FK_FAILED(file->status)) {
                 file->status = closed;
             }
@@ -1476,25 +1630,54 @@ static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, in
     }
 }
 
+/* The raw size of a piece of `file` (the chunks of a file are of equal size, the last one
+ * shorter: format.py). */
+static uint64_t prefetch_piece_size(const struct prefetch_file *file)
+{
+    uint64_t size = file->entry->raw_size;
+    uint64_t units = file->state == PF_NEW ? 1 : file->units;
+    if (file->state == PF_NEW && size >= FK_CHUNKED_MIN_SIZE) { /* not prepared yet */
+        units = (size + FK_CHUNK_RAW_SIZE - 1) / FK_CHUNK_RAW_SIZE;
+        units = units < 2 ? 2 : units;
+    }
+    return size / (units > 0 ? units : 1);
+}
+
+/* `best`, or `file` if it has a piece to claim and its pieces are larger. Files needed at the
+ * same time are taken largest piece first, so that two threads sharing them end together (a
+ * large piece last would leave one of them waiting for the other: numpy's _multiarray_umath
+ * needs two 5 MB and three 8 MB pieces, besides 3 MB of smaller files). */
+static struct prefetch_file *prefetch_larger(struct prefetch_file *best,
+                                             struct prefetch_file *file)
+{
+    if (!prefetch_claimable(file)) {
+        return best;
+    }
+    return best == NULL || prefetch_piece_size(file) > prefetch_piece_size(best) ? file : best;
+}
+
 /* The next file the thread should work on, or NULL: a wanted one first, then the start-up
- * set in order. */
+ * set in order, row by row (a module's files are needed together). */
 static struct prefetch_file *prefetch_next(struct fk_prefetch *pf)
 {
-    size_t i;
+    struct prefetch_file *best = NULL;
+    size_t i, row = 0;
     for (i = 0; i < pf->count; i++) {
-        if (pf->files[i].wanted > 0 && prefetch_claimable(&pf->files[i])) {
-            return &pf->files[i];
+        if (pf->files[i].wanted > 0) {
+            best = prefetch_larger(best, &pf->files[i]);
         }
+    }
+    if (best != NULL) {
+        return best;
     }
     while (pf->cursor < pf->order_count && pf->files[pf->order[pf->cursor]].state == PF_DONE) {
         pf->cursor++;
     }
-    for (i = pf->cursor; i < pf->order_count; i++) {
-        if (prefetch_claimable(&pf->files[pf->order[i]])) {
-            return &pf->files[pf->order[i]];
-        }
+    for (i = pf->cursor; i < pf->order_count && (best == NULL || pf->rows[i] == row); i++) {
+        best = prefetch_larger(best, &pf->files[pf->order[i]]);
+        row = pf->rows[i];
     }
-    return NULL;
+    return best;
 }
 
 /* The decoders read the stored bytes from a mapping of the executable (as extract_parallel's
@@ -1571,6 +1754,7 @@ static void prefetch_free(struct fk_prefetch *pf)
     fk_platform_monitor_free(pf->monitor);
     free(pf->files);
     free(pf->order);
+    free(pf->rows);
     free(pf);
 }
 
@@ -1607,7 +1791,10 @@ fk_status fk_prefetch_start(const struct fk_context *ctx, struct fk_prefetch **p
         prefetch_free(pf);
         return status;
     }
-    pf->trusted = ctx->verified || has_stamp(archive, pf->dest);
+    /* a digest still running covers the decoded files too: none is put in place before it
+     * matched (fk_digest_wait) */
+    pf->digest = ctx->digest;
+    pf->trusted = ctx->verified || ctx->digest != NULL || has_stamp(archive, pf->dest);
     if (pf->order_count > 0) {
         fk_platform_monitor_enter(pf->monitor);
         prefetch_start_thread(pf);
@@ -1663,15 +1850,13 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
         prefetch_start_thread(pf); /* a helper for work it can share */
     }
     fk_platform_monitor_notify(pf->monitor); /* the thread helps with the wanted files */
-    for (;;) { /* any piece of any of them before waiting for the ones in progress */
+    for (;;) { /* their largest piece first, before waiting for the ones in progress */
         struct prefetch_file *next = NULL;
         int pending = 0;
         for (i = 0; i < found; i++) {
             if (wanted[i]->state != PF_DONE) {
                 pending = 1;
-                if (next == NULL && prefetch_claimable(wanted[i])) {
-                    next = wanted[i];
-                }
+                next = prefetch_larger(next, wanted[i]);
             }
         }
         if (!pending) {

@@ -14,6 +14,15 @@ fk_status fk_extract_entries(const struct fk_archive *archive, const char *dest,
                              const char *const *names, size_t count);
 /* temp mode: a fresh locked <tmp>/_MEIfkXXXXXX, extracted; sets top_dir and top_lock. */
 fk_status fk_extract_temp(struct fk_context *ctx, const char *tmp_base);
+/* The payload digest after the prefix (onefile temp mode on POSIX, docs/hardening.md):
+ * fk_extract_temp checks the prefix while it unpacks and leaves the rest of the payload to a
+ * thread (ctx->digest), which writes the verified stamp once the whole digest matched.
+ * fk_extract_digest_wait waits for it (and sets ctx->verified): call it before Python runs
+ * anything but its own initialisation; fk_digest_wait, before any file unpacked from
+ * outside the prefix is put in place; fk_extract_digest_free, before the folder goes. */
+fk_status fk_extract_digest_wait(struct fk_context *ctx);
+fk_status fk_digest_wait(struct fk_digest *digest);
+void fk_extract_digest_free(struct fk_context *ctx);
 /* cache mode: reuse or atomically create <cache>/freezekit/<name>-<content id>. */
 fk_status fk_extract_cache(struct fk_context *ctx);
 /* Removes _MEIfk* folders of ours under `tmp_base` whose owners are gone. */

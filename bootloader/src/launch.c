@@ -199,6 +199,12 @@ int fk_run(struct fk_context *ctx)
     if (!FK_FAILED(status)) {
         status = fk_pylib_initialize(ctx, &exited, &exit_code);
     }
+    if (!FK_FAILED(status)) {
+        /* onefile temp mode: the rest of the payload digest (extract.h), which ran while the
+         * interpreter initialised from the checked prefix; nothing else of the payload (the
+         * bootstrap, PYZ, scripts, lazy files) is used before it matched */
+        status = fk_extract_digest_wait(ctx);
+    }
     if (!FK_FAILED(status) && !exited) {
         status = fk_pylib_populate_module(ctx);
     }
@@ -206,6 +212,9 @@ int fk_run(struct fk_context *ctx)
         exit_code = run_python(ctx);
     }
 cleanup:
+    if (FK_FAILED(status) && ctx->digest != NULL && FK_FAILED(fk_extract_digest_wait(ctx))) {
+        status = fk_extract_digest_wait(ctx); /* a damaged payload is named as such */
+    }
     if (FK_FAILED(status)) {
         fk_log_startup_error(ctx, &status);
         exit_code = FK_EXIT_FAILURE;

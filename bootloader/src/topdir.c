@@ -332,6 +332,7 @@ void fk_topdir_release(struct fk_context *ctx)
      * thread that may still be unpacking into it (extract.h) */
     fk_prefetch_stop(ctx->prefetch);
     ctx->prefetch = NULL;
+    fk_extract_digest_free(ctx); /* the digest's thread writes its stamp in the folder */
     fk_platform_unlock(ctx->top_lock);
     ctx->top_lock = FK_NO_HANDLE;
 #ifndef _WIN32

@@ -7,6 +7,7 @@
 
 #include "archive.h"
 #include "lookup_check.h"
+#include "xxh64.h"
 
 static fk_status check_pyz(const struct fk_archive *archive, const struct fk_entry *entry)
 {
@@ -81,6 +82,13 @@ static fk_status check_file(const char *path, size_t *entries)
     status = fk_archive_open(&archive, path);
     if (!FK_FAILED(status)) {
         status = fk_archive_verify(&archive);
+    }
+    if (!FK_FAILED(status)) { /* the same digest in two parts, the first checking the prefix */
+        struct fk_xxh64 state;
+        status = fk_archive_verify_prefix(&archive, NULL, &state);
+        if (!FK_FAILED(status)) {
+            status = fk_archive_verify_rest(&archive, &state);
+        }
     }
     if (!FK_FAILED(status)) {
         status = check_find(&archive);

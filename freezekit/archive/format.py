@@ -12,7 +12,19 @@ Trailer (``TRAILER`` fields, ``TRAILER_SIZE`` bytes):
     the target Python's major and minor version, a content id (first 16 bytes of the
     SHA-256 of the PKG, the name of the cache-mode extraction folder), the XXH64 (seed 0) of
     the whole PKG, which the bootloader checks before it unpacks or runs anything, the
-    libpython file name, and last a CRC-32 of all preceding trailer bytes.
+    libpython file name, the prefix length and the prefix digest, and last a CRC-32 of all
+    preceding trailer bytes.
+
+Prefix (format version 3): the writer puts first in the PKG data everything onefile temp mode
+    reads before Python runs any code of the app's (the lazy table, every entry that is not
+    in it and not code: the eager files and links, options, external references), and the
+    code (bootstrap, hooks, scripts, PYZ) and the lazy files after it. ``prefix_length`` is
+    the length of that part from the PKG start (0: no prefix) and ``prefix_xxh64`` the XXH64
+    (seed 0) of those bytes followed by the TOC bytes: computed by copying the state of the
+    whole-PKG digest at the prefix's end, so a reader hashes no payload byte twice (only the
+    TOC). The bootloader checks the prefix digest before it loads libpython and the whole
+    digest before Python runs anything but its own initialisation (docs/hardening.md); it
+    reads no older format (bootloader and archive are written together by one freezekit).
 
 TOC entry (``TOC_ENTRY`` header, then the UTF-8 name, a NUL, zero padding to 8 bytes):
     entry length (header + name + padding), kind code, compression code, name length,
@@ -65,7 +77,7 @@ import xxhash
 from freezekit.errors import ArchiveFormatError
 from freezekit.toc import Compression, EntryKind
 
-FORMAT_VERSION = 2  # 2: the trailer holds the XXH64 of the PKG
+FORMAT_VERSION = 3  # 2: the trailer holds the XXH64 of the PKG; 3: and of its prefix
 PYZ_VERSION = 1
 MAGIC = b"FRZKIT\x00\x01"
 PYZ_MAGIC = b"FKPYZ\x00\x00\x01"
@@ -139,6 +151,8 @@ TRAILER: tuple[tuple[str, str], ...] = (
     ("content_id", "16s"),
     ("payload_xxh64", "Q"),
     ("libpython", f"{LIBPYTHON_FIELD}s"),
+    ("prefix_length", "Q"),
+    ("prefix_xxh64", "Q"),
     ("trailer_crc32", "I"),
 )
 TOC_ENTRY: tuple[tuple[str, str], ...] = (
@@ -197,6 +211,17 @@ def crc32(data: bytes) -> int:
 def payload_hasher() -> xxhash.xxh64:
     """The digest of the trailer's ``payload_xxh64``: feed it every PKG byte in order."""
     return xxhash.xxh64(seed=0)
+
+
+def digests(data: bytes, toc: bytes, prefix_length: int) -> tuple[int, int]:
+    """(``prefix_xxh64``, ``payload_xxh64``) of a PKG made of ``data`` then ``toc``."""
+    hasher = payload_hasher()
+    hasher.update(data[:prefix_length])
+    prefix = hasher.copy()
+    prefix.update(toc)
+    hasher.update(data[prefix_length:])
+    hasher.update(toc)
+    return prefix.intdigest(), hasher.intdigest()
 
 
 def check_sizes(name: str, compression: Compression, stored_size: int, raw_size: int) -> None:
@@ -279,6 +304,8 @@ class Trailer:
     content_id: bytes
     payload_xxh64: int
     libpython: str
+    prefix_length: int = 0
+    prefix_xxh64: int = 0
     version: int = FORMAT_VERSION
 
 
@@ -336,6 +363,8 @@ def encode_trailer(trailer: Trailer) -> bytes:
         trailer.content_id,
         trailer.payload_xxh64,
         libpython,
+        trailer.prefix_length,
+        trailer.prefix_xxh64,
         0,
     )
     return body[:-4] + struct.pack("<I", crc32(body[:-4]))
@@ -368,6 +397,8 @@ def decode_trailer(data: bytes) -> Trailer:
         content_id=fields["content_id"],
         payload_xxh64=fields["payload_xxh64"],
         libpython=libpython,
+        prefix_length=fields["prefix_length"],
+        prefix_xxh64=fields["prefix_xxh64"],
     )
 
 

@@ -118,17 +118,43 @@ def _direct_links(items: list[PkgItem]) -> list[PkgItem]:
     return done
 
 
+_CODE_KINDS = frozenset(
+    {EntryKind.BOOTSTRAP, EntryKind.RUNTIME_HOOK, EntryKind.SCRIPT, EntryKind.PYZ}
+)
+
+
+def prefix_items(items: list[PkgItem]) -> list[PkgItem]:
+    """The items whose data goes in the PKG's prefix (format.py, "Prefix"), in their order:
+    what onefile temp mode reads before Python runs any code of the app's. Everything but
+    the code (bootstrap, hooks, scripts, PYZ) and the files the lazy table names."""
+    lazy: set[str] = set()
+    for item in items:
+        if item.kind is EntryKind.LAZY:
+            for files in fmt.decode_lazy_table(item.content()).values():
+                lazy.update(files)
+    return [item for item in items if item.kind not in _CODE_KINDS and item.name not in lazy]
+
+
 def write_pkg(
     out: BinaryIO, items: Iterable[PkgItem], header: PkgHeader, *, pkg_offset: int, level: int
 ) -> fmt.Trailer:
-    """Write PKG data, TOC and trailer to ``out`` (positioned at ``pkg_offset``)."""
+    """Write PKG data, TOC and trailer to ``out`` (positioned at ``pkg_offset``). The TOC
+    keeps ``order_items``' order; the data of ``prefix_items`` comes first."""
     sha = hashlib.sha256()
     digest = fmt.payload_hasher()
-    raw_entries: list[fmt.RawTocEntry] = []
+    prefix_digest = digest.copy()  # the state at the prefix's end, once there
+    prefix_length = 0
+    entries: dict[int, fmt.RawTocEntry] = {}
     position = 0
     seen: set[tuple[EntryKind, str]] = set()
     items = _direct_links(order_items(items))
-    for item in items:
+    first = prefix_items(items)
+    in_prefix = {id(item) for item in first}
+    data_order = [*first, *(item for item in items if id(item) not in in_prefix)]
+    for number, item in enumerate(data_order):
+        if number == len(first):
+            prefix_digest = digest.copy()
+            prefix_length = position
         key = (item.kind, item.name)
         if key in seen:
             raise ValueError(f"duplicate PKG entry {item.kind.value} {item.name!r}")
@@ -150,23 +176,26 @@ def write_pkg(
         out.write(stored)
         sha.update(stored)
         digest.update(stored)
-        raw_entries.append(
-            fmt.RawTocEntry(
-                name=item.name,
-                kind=item.kind,
-                compression=compression,
-                mode=item.mode,
-                crc32=fmt.crc32(stored),
-                data_offset=position,
-                stored_size=len(stored),
-                raw_size=raw_size,
-            )
+        entries[id(item)] = fmt.RawTocEntry(
+            name=item.name,
+            kind=item.kind,
+            compression=compression,
+            mode=item.mode,
+            crc32=fmt.crc32(stored),
+            data_offset=position,
+            stored_size=len(stored),
+            raw_size=raw_size,
         )
         position += len(stored)
+    if len(data_order) == len(first):  # nothing after the prefix
+        prefix_digest = digest.copy()
+        prefix_length = position
+    raw_entries = [entries[id(item)] for item in items]
     toc = b"".join(fmt.encode_toc_entry(entry) for entry in raw_entries)
     out.write(toc)
     sha.update(toc)
     digest.update(toc)
+    prefix_digest.update(toc)
     trailer = fmt.Trailer(
         flags=header.flags,
         pkg_offset=pkg_offset,
@@ -180,6 +209,8 @@ def write_pkg(
         content_id=sha.digest()[:16],
         payload_xxh64=digest.intdigest(),
         libpython=header.libpython,
+        prefix_length=prefix_length,
+        prefix_xxh64=prefix_digest.intdigest(),
     )
     out.write(fmt.encode_trailer(trailer))
     return trailer

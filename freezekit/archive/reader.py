@@ -55,16 +55,22 @@ def _pread(fd: int, offset: int, length: int) -> bytes:
     return b"".join(chunks)
 
 
-def _payload_digest(fd: int, offset: int, length: int) -> int:
+def _payload_digests(fd: int, offset: int, trailer: fmt.Trailer, toc: bytes) -> tuple[int, int]:
+    """(prefix digest, payload digest) of the PKG at ``offset`` (format.py, "Prefix")."""
     hasher = fmt.payload_hasher()
-    while length > 0:
-        block = os.pread(fd, min(length, 1 << 20), offset)
+    prefix = hasher.copy()
+    done = 0
+    while done < trailer.pkg_length:
+        end = trailer.prefix_length if done < trailer.prefix_length else trailer.pkg_length
+        block = os.pread(fd, min(end - done, 1 << 20), offset + done)
         if not block:
             break
         hasher.update(block)
-        offset += len(block)
-        length -= len(block)
-    return hasher.intdigest()
+        done += len(block)
+        if done == trailer.prefix_length:
+            prefix = hasher.copy()
+    prefix.update(toc)
+    return prefix.intdigest(), hasher.intdigest()
 
 
 def _u16(data: bytes, offset: int) -> int:
@@ -175,8 +181,13 @@ def open_archive(path: Path) -> Archive:
                 except ValueError as exc:
                     raise _fail(path, str(exc)) from exc
         # last: the more precise checks above name the fault when they find it
-        if _payload_digest(fd, trailer.pkg_offset, trailer.pkg_length) != trailer.payload_xxh64:
+        if trailer.prefix_length > trailer.toc_offset:
+            raise _fail(path, "prefix length lies beyond the PKG data")
+        prefix, payload = _payload_digests(fd, trailer.pkg_offset, trailer, toc)
+        if payload != trailer.payload_xxh64:
             raise _fail(path, "payload checksum mismatch")
+        if prefix != trailer.prefix_xxh64:
+            raise _fail(path, "payload prefix checksum mismatch")
         return Archive(path=path, size=size, trailer=trailer, entries=tuple(entries))
     finally:
         os.close(fd)

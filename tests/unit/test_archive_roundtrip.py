@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import io
 import marshal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import xxhash
 
 from freezekit.archive import format as fmt
 from freezekit.archive.pkg import PkgHeader, PkgItem, write_pkg
@@ -71,6 +73,60 @@ def test_pkg_round_trip(tmp_path: Path) -> None:
     namespace: dict[str, object] = {}
     exec(marshal.loads(modules["pkg.sub"][1]), namespace)
     assert namespace["Y"] == 2
+
+
+def test_eager_entries_come_first_under_the_prefix_digest(tmp_path: Path) -> None:
+    """Onefile temp mode reads the prefix before Python runs: the lazy table, every file it
+    does not name, links, options. Code and lazy files follow; the TOC keeps its order."""
+    lazy_table = fmt.encode_lazy_table({"_lazy": ("lib-dynload/_lazy.so", "libdep.so")})
+    items = [
+        *_items(),
+        PkgItem(name="_bootstrap", kind=EntryKind.BOOTSTRAP, data=b"boot"),
+        PkgItem(name="lib-dynload/_lazy.so", kind=EntryKind.EXTENSION, data=b"L" * 900),
+        PkgItem(name="libdep.so", kind=EntryKind.BINARY, data=b"D" * 700, compress=True),
+        PkgItem(name="libpython3.12.so.1.0", kind=EntryKind.BINARY, data=b"P" * 800),
+        PkgItem(name=fmt.LAZY_TABLE_NAME, kind=EntryKind.LAZY, data=lazy_table, compress=True),
+    ]
+    path = _write(tmp_path, items, flags=fmt.FLAG_ONEFILE)
+    archive = open_archive(path)
+    trailer = archive.trailer
+    first = {"v", "data/readme.txt", "libfoo.so", "libpython3.12.so.1.0", fmt.LAZY_TABLE_NAME}
+    for entry in archive.entries:
+        inside = entry.data_offset + entry.stored_size <= trailer.prefix_length
+        assert inside == (entry.name in first), entry.name
+        if entry.name not in first:
+            assert entry.data_offset >= trailer.prefix_length, entry.name
+    names = [entry.name for entry in archive.entries]
+    assert names.index("_bootstrap") < names.index("hello.py") < names.index("PYZ")
+    assert names.index("data/readme.txt") < names.index("lib-dynload/_lazy.so")
+    blob = path.read_bytes()
+    pkg = blob[trailer.pkg_offset : trailer.pkg_offset + trailer.pkg_length]
+    toc = pkg[trailer.toc_offset :]
+    assert trailer.prefix_xxh64 == xxhash.xxh64_intdigest(pkg[: trailer.prefix_length] + toc)
+    assert trailer.payload_xxh64 == xxhash.xxh64_intdigest(pkg)
+    assert fmt.digests(pkg[: trailer.toc_offset], toc, trailer.prefix_length) == (
+        trailer.prefix_xxh64,
+        trailer.payload_xxh64,
+    )
+    for entry in archive.entries:
+        assert read_entry(archive, entry) == next(
+            i.content() for i in items if i.name == entry.name
+        )
+
+
+def test_reader_rejects_a_damaged_prefix_digest(tmp_path: Path) -> None:
+    path = _write(tmp_path, _items(), flags=fmt.FLAG_ONEFILE)
+    blob = bytearray(path.read_bytes())
+    start = len(blob) - fmt.TRAILER_SIZE
+    trailer = fmt.decode_trailer(bytes(blob[start:]))
+    for damaged in (
+        replace(trailer, prefix_xxh64=trailer.prefix_xxh64 ^ 1 << 40),
+        replace(trailer, prefix_length=trailer.prefix_length - 1),
+        replace(trailer, prefix_length=trailer.toc_offset + 1),
+    ):
+        path.write_bytes(bytes(blob[:start]) + fmt.encode_trailer(damaged))
+        with pytest.raises(ArchiveFormatError, match="prefix"):
+            open_archive(path)
 
 
 def test_large_file_entries_are_stored_as_chunks(tmp_path: Path) -> None:
