@@ -648,16 +648,23 @@ static fk_status extract_all(const struct fk_context *ctx, const char *dest, int
         }
     }
     free(marks);
+    /* a prefix must hold all that is read before the rest is checked (the writer puts it
+     * there): else the trailer or the TOC is damaged; no prefix (0): the whole digest */
     *deferred = verify && prefix != NULL && archive->prefix_length > 0;
-    for (i = 0; i < archive->count && *deferred; i++) { /* the lazy table, links, externals */
-        const struct fk_entry *entry = &archive->entries[i];
-        int read_here = entry->kind == FK_KIND_LAZY || entry->kind == FK_KIND_EXTERNAL;
-        *deferred = !read_here || fk_archive_in_prefix(archive, entry->data_offset,
-                                                       entry->stored_size);
+    for (i = 0; i < archive->count + count && *deferred && !FK_FAILED(status); i++) {
+        const struct fk_entry *entry = i < count ? &archive->entries[indexes[i]]
+                                                 : &archive->entries[i - count];
+        int read_here = i < count || entry->kind == FK_KIND_LAZY ||
+                        entry->kind == FK_KIND_EXTERNAL;
+        if (read_here && !fk_archive_in_prefix(archive, entry->data_offset, entry->stored_size)) {
+            status = fk_fail(FK_E_ARCHIVE, 0, "entry %s lies outside the checked first %llu "
+                             "bytes of the payload" FK_DAMAGED, entry->name,
+                             (unsigned long long)archive->prefix_length);
+        }
     }
-    for (i = 0; i < count && *deferred; i++) {
-        const struct fk_entry *entry = &archive->entries[indexes[i]];
-        *deferred = fk_archive_in_prefix(archive, entry->data_offset, entry->stored_size);
+    if (FK_FAILED(status)) {
+        free(indexes);
+        return status;
     }
     status = extract_parallel(archive, dest, indexes, count, 0, ctx->verified, verify,
                               *deferred ? prefix : NULL);

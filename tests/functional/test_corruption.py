@@ -14,12 +14,15 @@ import random
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from freezekit.archive.reader import open_archive
+from freezekit.archive import format as fmt
+from freezekit.archive.reader import open_archive, read_entry
 from freezekit.options import Mode
+from freezekit.toc import EntryKind
 
 from .conftest import FrozenApp, FrozenAppFactory
 
@@ -101,3 +104,83 @@ def test_random_damage_to_onefile(frozen_app: FrozenAppFactory, tmp_path: Path) 
     folder.mkdir()
     cases = _variants(app.executable, folder, random.Random(SEED + 1))
     _check("hardening ok\n", cases, tmp_path)
+
+
+def _run_once(exe: Path, tmp: Path, *wrapper: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    work = tmp / f"tmp-{exe.name}"
+    work.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(work), "HOME": str(tmp / "home")}
+    done = subprocess.run([*wrapper, str(exe)], capture_output=True, text=True, env=env, timeout=60)
+    return done, work
+
+
+def _refused(done: subprocess.CompletedProcess[str], exe: Path, work: Path) -> str:
+    lines = done.stderr.splitlines()
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"freezekit: cannot start {exe}: ")
+    assert lines[0].endswith(DAMAGED) and list(work.iterdir()) == []
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "change", "fix_crc"),
+    [
+        ("prefix_xxh64", 1 << 33, True),
+        ("prefix_xxh64", 1, False),
+        ("prefix_length", +1, True),  # more bytes hashed than the writer's prefix
+        ("prefix_length", -1, True),  # libpython's or another eager entry's end left out
+        ("prefix_length", 1 << 40, True),  # into the TOC or beyond the file
+        ("prefix_length", 1 << 3, False),
+    ],
+)
+def test_damaged_prefix_fields_are_refused(
+    frozen_app: FrozenAppFactory, tmp_path: Path, field: str, change: int, fix_crc: bool
+) -> None:
+    """The trailer's prefix length and digest (format.py, "Prefix"): a changed value is
+    refused with the one line, nothing run and no folder left, whether the trailer's CRC was
+    made to match it (then the prefix check or its bounds find it) or not."""
+    app: FrozenApp = frozen_app("hardening_app", mode=Mode.ONEFILE)
+    trailer = open_archive(app.executable).trailer
+    assert 0 < trailer.prefix_length < trailer.toc_offset
+    blob = app.executable.read_bytes()
+    start = len(blob) - fmt.TRAILER_SIZE
+    value = getattr(trailer, field)
+    changed = value ^ change if field == "prefix_xxh64" else value + change
+    body = bytearray(fmt.encode_trailer(replace(trailer, **{field: changed})))
+    if not fix_crc:
+        body[-4:] = blob[-4:]
+    broken = tmp_path / "broken"
+    broken.write_bytes(blob[:start] + bytes(body))
+    broken.chmod(0o755)
+    done, work = _run_once(broken, tmp_path)
+    line = _refused(done, broken, work)
+    assert "checksum mismatch" in line or "lies " in line, line
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_lazy_file_damage_is_found_after_python_started(
+    frozen_app: FrozenAppFactory, tmp_path: Path
+) -> None:
+    """A byte changed in a lazy file lies outside the prefix: libpython loads and the
+    interpreter initialises from the checked prefix while the rest is hashed, and the
+    mismatch stops the start before the bootstrap (the one line, nothing of the app's run,
+    the folder removed). strace shows that libpython was loaded first."""
+    app: FrozenApp = frozen_app("hardening_app", mode=Mode.ONEFILE)
+    archive = open_archive(app.executable)
+    table = read_entry(archive, archive.of_kind(EntryKind.LAZY)[0]).decode()
+    lazy = [archive.entry(f) for row in table.splitlines() for f in row.split("\t")[1:]]
+    entry = max(lazy, key=lambda e: e.stored_size)
+    assert entry.data_offset >= archive.trailer.prefix_length
+    blob = bytearray(app.executable.read_bytes())
+    blob[archive.trailer.pkg_offset + entry.data_offset + entry.stored_size // 2] ^= 0x10
+    broken = tmp_path / "broken"
+    broken.write_bytes(bytes(blob))
+    broken.chmod(0o755)
+    log = tmp_path / "strace.log"
+    wrapper = ("strace", "-f", "-qq", "-e", "trace=openat", "-o", str(log))
+    done, work = _run_once(broken, tmp_path, *wrapper)
+    line = _refused(done, broken, work)
+    assert f"payload checksum mismatch ({archive.trailer.pkg_length} bytes" in line, line
+    opened = log.read_text()
+    assert f'/{archive.trailer.libpython}", O_RDONLY' in opened  # dlopen'd
+    assert '/base_library.zip", O_RDONLY' in opened  # Python initialised from it

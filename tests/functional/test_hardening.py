@@ -47,7 +47,8 @@ def cached(frozen_app: FrozenAppFactory) -> FrozenApp:
 
 def repack(exe: Path, out: Path, edit: Callable[[Items], Items]) -> Path:
     """``exe`` with its entries (each with its stored bytes) passed through ``edit``, the
-    PKG rewritten and every checksum but the entries' own CRCs recomputed."""
+    PKG rewritten in TOC order (no prefix: format.py) and every checksum but the entries'
+    own CRCs recomputed."""
     archive = open_archive(exe)
     blob = exe.read_bytes()
     base = archive.trailer.pkg_offset
@@ -70,6 +71,8 @@ def repack(exe: Path, out: Path, edit: Callable[[Items], Items]) -> Path:
         toc_count=len(entries),
         toc_crc32=fmt.crc32(toc),
         payload_xxh64=xxhash.xxh64_intdigest(pkg),
+        prefix_length=0,
+        prefix_xxh64=xxhash.xxh64_intdigest(toc),
     )
     out.write_bytes(blob[:base] + pkg + fmt.encode_trailer(trailer))
     out.chmod(0o755)

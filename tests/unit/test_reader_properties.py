@@ -80,7 +80,7 @@ def _fixed_entries(pkg: bytes, toc_offset: int, toc_length: int, count: int) -> 
 
 
 def _consistent(blob: bytes) -> bytes:
-    """``blob`` with the entry CRCs, TOC CRC, payload digest and trailer CRC recomputed
+    """``blob`` with the entry CRCs, TOC CRC, payload digests and trailer CRC recomputed
     where the trailer still describes a PKG inside the file."""
     if len(blob) < fmt.TRAILER_SIZE:
         return blob
@@ -96,6 +96,8 @@ def _consistent(blob: bytes) -> bytes:
     blob = blob[:pkg_offset] + pkg + blob[start:]
     value["toc_crc32"] = fmt.crc32(pkg[toc_offset : toc_offset + toc_length])
     value["payload_xxh64"] = xxhash.xxh64_intdigest(pkg)
+    toc = pkg[toc_offset:]
+    value["prefix_xxh64"] = fmt.digests(pkg[:toc_offset], toc, value["prefix_length"])[0]
     body = fmt.TRAILER_STRUCT.pack(*(value[name] for name in names))
     return blob[:start] + body[:-4] + struct.pack("<I", fmt.crc32(body[:-4]))
 
