@@ -12,6 +12,7 @@ import ast
 import importlib.util
 import json
 import logging
+import mmap
 import os
 import subprocess
 import sys
@@ -558,11 +559,18 @@ def start_imports(
 ) -> tuple[str, ...]:
     """The extension modules the app imports as it starts, in the order it first reaches
     them: from ``roots`` (the runtime hooks' and the scripts' nodes, in the order they run),
-    depth first through module-level imports, each module's in the graph's order. Optional
-    ones count (``try: import x`` runs whenever x is bundled); imports inside functions do
-    not. What the interpreter imported before the app (``startup``, built-in and frozen
-    modules, and importlib._bootstrap*, which are the frozen importlib the interpreter runs)
-    is not entered: its imports ran at init, which needs no extension module file."""
+    depth first through module-level imports, each module's in the order they run, a
+    submodule's parent packages before it. Optional ones count (``try: import x`` runs
+    whenever x is bundled); imports inside functions do not. An extension module's own imports
+    from C as it initialises count too (``_capsule_imports``: ``_multiarray_umath`` imports
+    ``datetime``, which imports ``_datetime``). What the interpreter imported before the app
+    (``startup``, built-in and frozen modules, and importlib._bootstrap*, which are the frozen
+    importlib the interpreter runs) is not entered: its imports ran at init, which needs no
+    extension module file.
+
+    The graph lists a module's imports in the reverse of the order they run (modulegraph2's
+    work stack takes the last import statement first), so the stack below, which takes its
+    last entry first, is filled in the graph's order."""
     imports: dict[str, list[str]] = {}
     for edge in graph.edges:
         if edge.is_global:
@@ -577,17 +585,58 @@ def start_imports(
             node = graph.nodes.get(name)
             if name in seen or node is None:
                 continue
+            parents = [p for p in _parents(name) if p not in seen and p in graph.nodes]
+            if parents:  # `import a.b.c` runs a, then a.b, then a.b.c
+                stack.append(name)
+                stack.extend(reversed(parents))
+                continue
             seen.add(name)
-            if _is_extension(node):
-                found.append(name)
             if (
                 node.kind in ("builtin", "frozen")
                 or name in loaded
                 or name.startswith("importlib._bootstrap")
             ):
+                if _is_extension(node):
+                    found.append(name)
                 continue
-            stack.extend(reversed(imports.get(name, ())))
+            stack.extend(imports.get(name, ()))
+            if _is_extension(node):
+                found.append(name)
+                assert node.file is not None
+                stack.extend(reversed(_capsule_imports(node.file)))
     return tuple(found)
+
+
+def _parents(name: str) -> list[str]:
+    """``a.b.c`` -> ``["a", "a.b"]``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+_CAPSULE_END = b"CAPI\0"
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+
+
+def _capsule_imports(path: str) -> list[str]:
+    """The modules an extension module imports from C as it initialises, found by the names
+    of the C API capsules it asks for: ``PyCapsule_Import("datetime.datetime_CAPI")`` (the
+    ``PyDateTime_IMPORT`` macro) imports ``datetime``, ``"_socket.CAPI"`` ``_socket`` (the
+    first part of the name is imported, the rest are attributes)."""
+    modules: dict[str, None] = {}
+    try:  # mapped, not read: numpy's _multiarray_umath is 10 MB
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            end = data.find(_CAPSULE_END)
+            while end != -1:
+                start = end
+                while start > 0 and data[start - 1] in _NAME_BYTES:
+                    start -= 1
+                module, dot, _ = data[start:end].decode("ascii").partition(".")
+                if dot and module.isidentifier():
+                    modules[module] = None
+                end = data.find(_CAPSULE_END, end + 1)
+    except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
+        return []
+    return list(modules)
 
 
 def _is_extension(node: Node) -> bool:

@@ -41,6 +41,8 @@ def _lazy_rows(exe: Path) -> tuple[list[str], dict[str, tuple[str, ...]]]:
 def test_module_level_imports_are_unpacked_by_the_thread(app: FrozenApp, tmp_path: Path) -> None:
     start, table = _lazy_rows(app.executable)
     assert {"_csv", "_bz2"} <= set(start) and "_lzma" in table and "_lzma" not in start
+    # in the order the app imports them: its first line's _csv first, its last one's _bz2 last
+    assert (start[0], start[-1]) == ("_csv", "_bz2")
     result = app.run(env=_env(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -5,6 +5,7 @@ rows in archive/format.py), which the bootloader unpacks on a background thread.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 from freezekit.analysis import imports
@@ -55,19 +56,58 @@ def test_start_imports_follow_module_level_imports_depth_first_in_order() -> Non
             "_late": "extension",
             "other": "module",
         },
-        [
-            ("app.py", "pkg", True),
-            ("app.py", "_json", True),
+        [  # each module's imports last first, as the worker lists them
             ("app.py", "other", False),  # only inside a function
-            ("pkg", "pkg.core", True),
-            ("pkg.core", "pkg._fast", True),
-            ("pkg.core", "_late", False),
+            ("app.py", "_json", True),
+            ("app.py", "pkg", True),
             ("pkg", "pkg._slow", True),
+            ("pkg", "pkg.core", True),
+            ("pkg.core", "_late", False),
+            ("pkg.core", "pkg._fast", True),
             ("other", "_late", True),  # module level, but 'other' itself is never imported
         ],
     )
     # pkg.core's extension comes before pkg's second import and the script's second import
     assert imports.start_imports(graph, ["app.py"]) == ("pkg._fast", "pkg._slow", "_json")
+
+
+def test_start_imports_enter_a_submodules_parent_packages_first() -> None:
+    graph = _graph(
+        {
+            "app.py": "script",
+            "pkg": "package",
+            "pkg.sub": "package",
+            "pkg.sub.mod": "module",
+            "_a": "extension",
+            "_b": "extension",
+            "_c": "extension",
+        },
+        [
+            ("app.py", "pkg.sub.mod", True),  # `import pkg.sub.mod` runs pkg, pkg.sub first
+            ("pkg", "_a", True),
+            ("pkg.sub", "_b", True),
+            ("pkg.sub.mod", "_c", True),
+        ],
+    )
+    assert imports.start_imports(graph, ["app.py"]) == ("_a", "_b", "_c")
+
+
+def test_start_imports_follow_the_c_api_capsules_an_extension_module_imports(
+    tmp_path: Path,
+) -> None:
+    """PyDateTime_IMPORT in an extension module's init imports datetime, which imports
+    _datetime: numpy's _multiarray_umath does, and nothing in Python says so."""
+    fast = tmp_path / f"_fast{EXT}"
+    fast.write_bytes(b"\x7fELF\0\0Py\0datetime.datetime_CAPI\0_socket.CAPI\0CAPI\0x.CAPIx\0")
+    graph = _graph(
+        {"app.py": "script", "_fast": "extension", "datetime": "module", "_datetime": "extension"},
+        [("app.py", "_fast", True), ("datetime", "_datetime", True)],
+    )
+    graph = replace(
+        graph, nodes={**graph.nodes, "_fast": Node(name="_fast", kind="extension", file=str(fast))}
+    )
+    # _socket is not in the graph (not bundled): nothing to unpack for it
+    assert imports.start_imports(graph, ["app.py"]) == ("_fast", "_datetime")
 
 
 def test_start_imports_do_not_enter_what_the_interpreter_imported_before_the_app() -> None:
@@ -119,8 +159,8 @@ def test_start_imports_of_a_real_scan(tmp_path: Path) -> None:
     request["packages"] = []
     graph = imports.parse_reply(imports.run_worker(request, _target()))
     assert {"_csv", "_json", "_sqlite3", "_bz2"} <= set(graph.nodes)  # all bundled
-    # (in the order the worker lists each module's imports, not necessarily the source's)
-    assert sorted(imports.start_imports(graph, [str(script.resolve())])) == ["_csv", "_json"]
+    # in the order the app imports them: fkt_helper's _csv, then the script's _json
+    assert imports.start_imports(graph, [str(script.resolve())]) == ("_csv", "_json")
 
 
 @functools.cache
