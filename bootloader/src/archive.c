@@ -771,6 +771,7 @@ struct fk_decoder {
     size_t whole_size;
     const unsigned char *map; /* fk_decoder_use_map */
     uint64_t map_size;
+    int keep_pages; /* fk_decoder_keep_pages */
 };
 
 /* zstd's own memory (the context, and the window of a streamed frame: a few hundred KiB)
@@ -844,6 +845,11 @@ void fk_decoder_use_map(struct fk_decoder *decoder, const unsigned char *map, ui
     decoder->map_size = map != NULL ? size : 0;
 }
 
+void fk_decoder_keep_pages(struct fk_decoder *decoder)
+{
+    decoder->keep_pages = 1;
+}
+
 /* The buffers a streaming decode needs, made on first use. */
 static fk_status stream_buffers(struct fk_decoder *decoder, int mapped)
 {
@@ -881,7 +887,9 @@ static fk_status decode_whole(const char *name, const unsigned char *stored, uin
      * output cannot pass raw_size bytes */
     done = ZSTD_decompressDCtx(decoder->dctx, decoder->whole, (size_t)raw_size, stored,
                                (size_t)left);
-    fk_platform_release_mapped(stored, (size_t)left);
+    if (!decoder->keep_pages) {
+        fk_platform_release_mapped(stored, (size_t)left);
+    }
     if (ZSTD_isError(done)) {
         status = fk_fail(FK_E_ARCHIVE, 0, "entry %s: zstd decompression failed: %s" FK_DAMAGED,
                          name, ZSTD_getErrorName(done));
@@ -979,7 +987,7 @@ static fk_status stream_range(const struct fk_archive *archive, const char *name
             }
         }
     }
-    if (mapped) {
+    if (mapped && !decoder->keep_pages) {
         fk_platform_release_mapped(decoder->map + first, (size_t)total);
     }
     if (!FK_FAILED(status) && (last != 0 || produced != raw_size)) {
