@@ -1771,7 +1771,11 @@ static void prefetch_thread(void *user)
     struct fk_decoder *decoder = NULL;
     struct fk_decoder *spare;
     struct prefetch_file *file;
-    const unsigned char *map = prefetch_map(pf);
+    const unsigned char *map;
+    /* the rest of the payload digest first, on this core alone: nothing it decodes could be
+     * put in place before (fk_digest_wait), and the interpreter waits for it at its end */
+    (void)fk_digest_wait(pf->digest);
+    map = prefetch_map(pf);
     fk_platform_monitor_enter(pf->monitor);
     while (!pf->stopping && (file = prefetch_next(pf)) != NULL) {
         prefetch_work(pf, file, PF_BY_THREAD, &decoder, map);
