@@ -82,7 +82,7 @@ class PyzImporter:
         entry = self.index.get(fullname)
         if entry is None:
             if fullname in self.lazy:
-                self.unpack(fullname)
+                return self._unpacked_spec(fullname)
             return self._namespace_spec(fullname)
         spec = _fi.ModuleSpec(
             fullname,
@@ -120,6 +120,29 @@ class PyzImporter:
         if locations is not None:
             locations.append(self.path_of(fullname))
         return spec
+
+    def _unpacked_spec(self, fullname: str) -> "ModuleSpec | None":
+        """Unpack lazy module ``fullname``, then the spec the path finder would give for its
+        own file, the first of its row when it is lazy (``lazy.extension_module`` of the
+        build); if only its libraries were, the path finder finds its file. The path finder is
+        not asked because it would list the folder again: the start-up thread writing into
+        it changes its mtime, and stdlib_app listed lib-dynload some 30 times as it started."""
+        files = self.lazy[fullname]
+        self.unpack(fullname)
+        parts = files[0].split("/") if files else [""]
+        if parts[0] == "lib-dynload":  # lazy.STDLIB_EXTENSIONS, on the path itself
+            parts = parts[1:]
+        stem = parts[-1].partition(".")[0]
+        names = parts[:-1] if stem == "__init__" else [*parts[:-1], stem]
+        if ".".join(names) != fullname or not files[0].endswith(tuple(_fie.EXTENSION_SUFFIXES)):
+            return self._namespace_spec(fullname)
+        path = self.top_dir + _SEP + files[0].replace("/", _SEP)
+        return _fie.spec_from_file_location(
+            fullname,
+            path,
+            loader=_fie.ExtensionFileLoader(fullname, path),
+            submodule_search_locations=[path.rpartition(_SEP)[0]] if stem == "__init__" else None,
+        )
 
     def unpack(self, fullname: str) -> None:
         """Unpack the files of lazy module ``fullname`` now (once), and make the path finders

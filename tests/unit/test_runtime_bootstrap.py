@@ -298,3 +298,62 @@ def test_a_lazy_module_is_unpacked_once_before_the_path_finder_looks(
     finally:
         sys.modules.pop("fktlazy", None)
         sys.modules.pop("fktdyn", None)
+
+
+def test_a_lazy_extension_module_gets_the_path_finders_spec_without_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """After unpacking a lazy extension module, the importer gives the spec the path finder
+    would give for its file (the path finder would list the folder again, which the
+    start-up thread keeps changing); a module of which only libraries were lazy is left to
+    the path finder."""
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    top = tmp_path / "_internal"
+    (top / "lib-dynload").mkdir(parents=True)
+    (top / f"fktnolib{suffix}").write_text("")  # eager: only its library waited
+    lazy = (
+        f"fktext\tlib-dynload/fktext{suffix}\tlibfkt.so.1\n"
+        f"fktpkg\tfktpkg/__init__{suffix}\n"
+        "fktnolib\tlibfktonly.so.2\n"
+    ).encode()
+    fake = fake_freezekit(top, {}, lazy=lazy)
+
+    def unpack(names: str) -> None:
+        fake.unpacked.append(names)  # type: ignore[attr-defined]
+        for name in names.split("\t"):
+            (top / name).parent.mkdir(exist_ok=True)
+            (top / name).write_text("")
+
+    fake.unpack = unpack  # type: ignore[attr-defined]
+    main = types.ModuleType("freezekit.runtime.main")
+    main.start = lambda importer: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "_freezekit", fake)
+    monkeypatch.setitem(sys.modules, "freezekit.runtime.main", main)
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    monkeypatch.setattr(sys, "path", [str(top / "lib-dynload"), str(top)])
+    monkeypatch.setattr(sys, "path_importer_cache", {})
+    monkeypatch.setattr(sys, "frozen", False, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", None, raising=False)
+    exec(compile(BOOTSTRAP.read_text(encoding="utf-8"), str(BOOTSTRAP), "exec"), {})
+    importer = next(f for f in sys.meta_path if getattr(f, "is_freezekit_pyz", False))
+
+    def described(spec: importlib.machinery.ModuleSpec | None) -> tuple[object, ...]:
+        assert spec is not None and spec.loader is not None
+        loader = spec.loader
+        return (spec.name, spec.origin, type(loader), getattr(loader, "path", None),
+                spec.submodule_search_locations, spec.cached, spec.has_location)  # fmt: skip
+
+    ext = importer.find_spec("fktext")  # type: ignore[attr-defined]
+    assert isinstance(ext.loader, importlib.machinery.ExtensionFileLoader)
+    assert ext.origin == str(top / "lib-dynload" / f"fktext{suffix}")
+    package = importer.find_spec("fktpkg")  # type: ignore[attr-defined]
+    assert package.submodule_search_locations == [str(top / "fktpkg")]
+    assert importer.find_spec("fktnolib") is None  # type: ignore[attr-defined]
+    assert fake.unpacked == [  # type: ignore[attr-defined]
+        f"lib-dynload/fktext{suffix}\tlibfkt.so.1",
+        f"fktpkg/__init__{suffix}",
+        "libfktonly.so.2",
+    ]
+    sys.path_importer_cache.clear()
+    for name, spec in (("fktext", ext), ("fktpkg", package)):
+        assert described(spec) == described(importlib.machinery.PathFinder.find_spec(name))
