@@ -1781,6 +1781,12 @@ static uint64_t prefetch_piece_size(const struct prefetch_file *file)
     return size / (units > 0 ? units : 1);
 }
 
+/* A decoder that did a piece of this size holds a window of 1-2 MiB (populated pages) until
+ * it is freed: it is freed before it goes on with smaller pieces, and a caller does not keep
+ * it (numpy_app's peak memory was 3 MB higher in the runs where the thread, starved by the
+ * app's own threads, still held one when the app's memory peaked). */
+#define PF_LARGE_PIECE (1u << 20)
+
 /* `best`, or `file` if it has a piece to claim and its pieces are larger. Files needed at the
  * same time are taken largest piece first, so that two threads sharing them end together (a
  * large piece last would leave one of them waiting for the other: numpy's _multiarray_umath
@@ -1842,12 +1848,23 @@ static void prefetch_thread(void *user)
     struct fk_decoder *spare;
     struct prefetch_file *file;
     const unsigned char *map;
+    uint64_t held = 0; /* the largest piece `decoder` did */
     /* the rest of the payload digest first, on this core alone: nothing it decodes could be
      * put in place before (fk_digest_wait), and the interpreter waits for it at its end */
     (void)fk_digest_wait(pf->digest);
     map = prefetch_map(pf);
     fk_platform_monitor_enter(pf->monitor);
     while (!pf->stopping && (file = prefetch_next(pf)) != NULL) {
+        uint64_t piece = prefetch_piece_size(file);
+        if (held >= PF_LARGE_PIECE && piece < PF_LARGE_PIECE) {
+            fk_platform_monitor_leave(pf->monitor);
+            fk_decoder_free(decoder);
+            decoder = NULL;
+            held = 0;
+            fk_platform_monitor_enter(pf->monitor);
+            continue; /* the next file may have changed meanwhile */
+        }
+        held = piece > held ? piece : held;
         prefetch_work(pf, file, PF_BY_THREAD, &decoder, map);
     }
     /* Nothing left: it ends rather than sleeps, so the app runs with the threads it made
@@ -1960,6 +1977,7 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
     struct fk_decoder *decoder = NULL;
     const unsigned char *map = NULL;
     size_t i, found = 0, other_count = 0;
+    uint64_t held = 0; /* the largest piece this call decoded */
     fk_status status = fk_ok();
     if (wanted == NULL || others == NULL) {
         free(wanted);
@@ -2005,6 +2023,8 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
             break;
         }
         if (next != NULL) {
+            uint64_t piece = prefetch_piece_size(next);
+            held = piece > held ? piece : held;
             prefetch_work(pf, next, PF_BY_CALLER, &decoder, map);
         } else {
             fk_platform_monitor_wait(pf->monitor);
@@ -2024,7 +2044,7 @@ fk_status fk_prefetch_unpack(struct fk_prefetch *pf, const char *const *names, s
      * ended, a decoder kept here would hold its buffers (a 2 MiB window after a chunk of a large
      * library) until the app exits: numpy_app's peak memory was 2.5 MB higher in the runs
      * where the thread ended while the main thread's call had the spare */
-    if (pf->spare == NULL && pf->thread_state == PF_THREAD_RUNNING) {
+    if (pf->spare == NULL && pf->thread_state == PF_THREAD_RUNNING && held < PF_LARGE_PIECE) {
         pf->spare = decoder;
         decoder = NULL;
     }
