@@ -747,7 +747,7 @@ static fk_status read_stored(const struct fk_archive *archive, const char *name,
     return status;
 }
 
-enum { FK_STREAM_CHUNK = 1 << 17 };
+enum { FK_STREAM_CHUNK = 1 << 17, FK_SMALL_WINDOW = 1 << 18 };
 
 /* Frames up to this many raw bytes are decoded in one call into the decoder's `whole`
  * buffer: from the mapped file, with no window buffer in between nor a copy out of it. Larger
@@ -925,11 +925,12 @@ static uint64_t frame_window(const unsigned char *stored, uint64_t left)
 
 /* Decompresses the stored bytes [offset, offset+left) of the file, which must give exactly
  * raw_size bytes, handing them to `sink` piece by piece. A mapped frame up to FK_WHOLE_MAX is
- * decoded in one call (decode_whole), unless its window is at most a quarter of its size
- * (libpython, written with a 256 KiB window: freezekit/archive/pyz.py, EAGER_WINDOW_LOG): it
- * then streams through the decoder's window and 128 KiB pieces, a few hundred KiB that stay
- * in the processor's cache, instead of a buffer of the frame's size whose every fresh page is
- * a page fault (about 2 us each on a VM; 700 per 2.7 MiB chunk). */
+ * decoded in one call (decode_whole), unless its window is at most a quarter of its size, or
+ * at most FK_SMALL_WINDOW and smaller than it (libpython and base_library.zip, written with a
+ * 256 KiB window: freezekit/archive/pyz.py, EAGER_WINDOW_LOG): it then streams through the
+ * decoder's window and 128 KiB pieces, a few hundred KiB that stay in the processor's cache
+ * (and serve the thread's next frames), instead of a buffer of the frame's size whose every
+ * fresh page is a page fault (about 2 us each on a VM; 700 per 2.7 MiB chunk). */
 static fk_status stream_range(const struct fk_archive *archive, const char *name,
                               uint64_t offset, uint64_t left, uint64_t raw_size,
                               struct fk_decoder *decoder, fk_sink sink, void *user)
@@ -944,7 +945,8 @@ static fk_status stream_range(const struct fk_archive *archive, const char *name
     ZSTD_DCtx_reset(decoder->dctx, ZSTD_reset_session_only);
     if (mapped) {
         uint64_t window = frame_window(decoder->map + offset, left);
-        small_window = window != 0 && window <= raw_size / 4;
+        small_window = window != 0 && (window <= raw_size / 4 ||
+                                       (window <= FK_SMALL_WINDOW && window < raw_size));
     }
     if (mapped && raw_size <= FK_WHOLE_MAX && !small_window) {
         return decode_whole(name, decoder->map + offset, left, raw_size, decoder, sink, user);

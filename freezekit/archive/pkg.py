@@ -66,9 +66,17 @@ def order_items(items: Iterable[PkgItem]) -> list[PkgItem]:
     return fixed + rest
 
 
+#: Besides libpython, the file a onefile app unpacks before Python starts whatever it imports:
+#: with EAGER_WINDOW_LOG it streams through the window the extraction thread already has, not
+#: into a buffer of fresh pages (hello: 0.59 -> 0.48 ms of CPU; 58,107 -> 60,497 bytes).
+EAGER_DATA = ("base_library.zip",)
+
+
 def window_log_of(item: PkgItem, header: PkgHeader) -> int:
-    """The zstd window of an entry's frames: small for libpython (pyz.EAGER_WINDOW_LOG)."""
-    return EAGER_WINDOW_LOG if item.name == header.libpython else WINDOW_LOG
+    """The zstd window of an entry's frames: small for libpython and EAGER_DATA
+    (pyz.EAGER_WINDOW_LOG)."""
+    eager = item.name == header.libpython or item.name in EAGER_DATA
+    return EAGER_WINDOW_LOG if eager else WINDOW_LOG
 
 
 def compress_entry(raw: bytes, *, level: int, window_log: int = WINDOW_LOG) -> bytes:

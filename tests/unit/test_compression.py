@@ -155,6 +155,27 @@ def test_libpython_frames_get_the_small_window(
     assert other > 1 << pyz.EAGER_WINDOW_LOG
 
 
+def test_base_library_frames_get_the_small_window_too(tmp_path: Path) -> None:
+    # base_library.zip is unpacked before Python starts as well (pkg.EAGER_DATA): its frame
+    # streams through the extraction thread's window; other data files keep the large one
+    rng = random.Random(5)
+    words = b" ".join(_modules(8)).split()
+    text = b" ".join(rng.choice(words) for _ in range(120_000))[:600_000]
+    names = ("base_library.zip", "data.bin")
+    items = [PkgItem(name=n, kind=EntryKind.DATA, data=text, compress=True) for n in names]
+    header = PkgHeader(flags=fmt.FLAG_ONEFILE, py_version=(3, 11), libpython="libpython3.11.so")
+    out = io.BytesIO()
+    write_pkg(out, items, header, pkg_offset=0, level=3)
+    data = out.getvalue()
+    windows = []
+    for start in (data.find(b"\x28\xb5\x2f\xfd"), data.rfind(b"\x28\xb5\x2f\xfd")):
+        params = zstandard.get_frame_parameters(data[start : start + 18])
+        windows.append(params.window_size)
+    base_library, other = windows  # entries in name order
+    assert base_library == 1 << pyz.EAGER_WINDOW_LOG
+    assert other > 1 << pyz.EAGER_WINDOW_LOG
+
+
 def test_a_file_compressed_frame_by_frame_is_its_whole_content_compressed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
