@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from freezekit.analysis import binaries
 from freezekit.analysis.binaries import (
     LibraryPolicy,
     ld_so_conf_dirs,
@@ -167,3 +168,22 @@ def test_binaries_prepare_rewrites_a_search_path_without_lief(tmp_path: Path) ->
     patched = read_elf(dest)
     assert patched is not None and patched.runpath[0] == "$ORIGIN/.." and not patched.rpath
     assert dest.stat().st_size <= ssl.stat().st_size
+
+
+def test_binaries_prepare_leaves_nothing_in_the_cache_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ssl = _stdlib_extension("_ssl")
+    cache = tmp_path / "cache"
+
+    def fail(path: Path, top_relative: str) -> None:
+        assert path.parent == cache and path.name.endswith(ssl.name)  # its private name
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(binaries, "_set_runpath", fail)
+    with pytest.raises(OSError, match="No space"):
+        prepare_binary(
+            ssl, tmp_path / "app" / ssl.name, top_relative="..", strip=False, cache_dir=cache
+        )
+    assert list(cache.iterdir()) == []
+    assert not (tmp_path / "app" / ssl.name).exists()

@@ -263,3 +263,15 @@ def test_without_the_cache_files_are_still_compressed_on_every_processor(
     assert _pkg(files) == expected
     assert compressed == [100]  # the small one only: the writer took the held frames
     assert not pyz._HELD
+
+
+def test_frames_come_back_in_input_order_whatever_order_the_threads_take(
+    private_cache: Path,
+) -> None:
+    # the threads take the largest inputs first; tiny ones (< 512 B) get no cache file
+    inputs = [_modules(1)[0][:100], *_modules(9)[::-1], b"x" * 10, *_modules(3)]
+    frames = pyz.compress_many(inputs, level=9)
+    assert [zstandard.ZstdDecompressor().decompress(frame) for frame in frames] == inputs
+    assert frames == [pyz._compress_now(data, 9) for data in inputs]
+    cached = list((private_cache / "freezekit" / "zstd").rglob("*.zst"))
+    assert len(cached) == len({data for data in inputs if len(data) >= 512})
