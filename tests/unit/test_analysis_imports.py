@@ -14,6 +14,7 @@ from freezekit.analysis.imports import ImportGraph
 from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target, host_target
+from freezekit.workerstart import start_worker
 
 PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
 
@@ -167,3 +168,66 @@ def test_imports_an_import_a_hook_cuts_lifts_no_lean_exclusion() -> None:
     names = pure_names(graph_for(options))
     assert "cutpkg" in names
     assert not {"cutpkg.tools", "pydoc"} & names
+
+
+def test_imports_a_worker_started_early_gives_the_graph() -> None:
+    options = options_for("relative-import")
+    worker = start_worker(target().python)
+    assert worker is not None
+    hooks = find_hooks(options.hooks_dirs)
+    request = imports.build_request(options, target(), hooks=hooks, startup=())
+    graph = imports.parse_reply(imports.run_worker(request, target(), worker))
+    assert {"pkg", "pkg.helper", "pkg.sub", "pkg.sub.leaf"} <= pure_names(graph)
+    assert not Path(worker.shims["shim_front"]).exists()  # its folders went with it
+
+
+def test_imports_a_worker_never_asked_is_ended_and_its_folders_removed() -> None:
+    worker = start_worker(target().python)
+    assert worker is not None
+    proc = worker._proc
+    assert proc is not None
+    worker.close()
+    assert proc.returncode is not None
+    assert not Path(worker.shims["shim_front"]).parent.exists()
+    worker.close()  # twice is fine (the build closes it whether the analysis asked it or not)
+
+
+def test_imports_a_worker_that_cannot_start_is_none(tmp_path: Path) -> None:
+    assert start_worker(tmp_path / "no-python") is None
+
+
+def test_imports_shadowed_names_are_modules_packages_and_folders(tmp_path: Path) -> None:
+    import importlib.machinery
+
+    from freezekit.analysis._worker import shadowed
+
+    (tmp_path / "calendar.py").write_text("")
+    (tmp_path / "email").mkdir()  # a folder of templates: a namespace portion for the finder
+    (tmp_path / "random.txt").write_text("")  # data: the finder never takes it
+    (tmp_path / "zlib.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    imported = {"calendar", "email", "random", "zlib", "json"}
+    names = shadowed(imported, [str(tmp_path), str(tmp_path / "missing")])
+    expected = {"calendar", "email"}
+    if any(suffix.endswith(".so") for suffix in importlib.machinery.all_suffixes()):
+        expected.add("zlib")
+    assert set(names) == expected
+
+
+def test_imports_an_app_folder_naming_a_module_the_worker_imported_restarts_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the worker imported the standard library's email package before it read the request;
+    # the script's folder has an "email" folder (templates): the worker imports again the way
+    # it did before it started early (folders first), and the graph is the same
+    app = tmp_path / "app"
+    (app / "email").mkdir(parents=True)
+    (app / "email" / "welcome.txt").write_text("hello")
+    (app / "main.py").write_text("import email.message\nimport helper\n")
+    (app / "helper.py").write_text("import json\n")
+    options = BuildOptions(scripts=(app / "main.py",), name="app")
+    caplog.set_level("DEBUG", logger="freezekit.analysis.imports")
+    graph = graph_for(options)
+    assert {"email", "email.message", "helper", "json"} <= pure_names(graph)
+    assert "analysis worker started again: email" in caplog.text
+    assert graph.nodes["email"].file is not None
+    assert Path(graph.nodes["email"].file).parent.parent == target().stdlib
