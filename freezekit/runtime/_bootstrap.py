@@ -127,7 +127,7 @@ class PyzImporter:
         build); if only its libraries were, the path finder finds its file. The path finder is
         not asked because it would list the folder again: the start-up thread writing into
         it changes its mtime, and stdlib_app listed lib-dynload some 30 times as it started."""
-        files = self.lazy[fullname]
+        files = self.lazy.get(fullname, ())  # another thread may have taken it meanwhile
         self.unpack(fullname)
         parts = files[0].split("/") if files else [""]
         if parts[0] == "lib-dynload":  # lazy.STDLIB_EXTENSIONS, on the path itself
