@@ -13,6 +13,7 @@ import json
 import logging
 import mmap
 import os
+import struct
 import subprocess
 import sys
 import threading
@@ -623,18 +624,44 @@ def _capsule_imports(path: str) -> list[str]:
     modules: dict[str, None] = {}
     try:  # mapped, not read: numpy's _multiarray_umath is 10 MB
         with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            end = data.find(_CAPSULE_END)
-            while end != -1:
-                start = end
-                while start > 0 and data[start - 1] in _NAME_BYTES:
-                    start -= 1
-                module, dot, _ = data[start:end].decode("ascii").partition(".")
-                if dot and module.isidentifier():
-                    modules[module] = None
-                end = data.find(_CAPSULE_END, end + 1)
+            for low, high in _constant_parts(data):
+                end = data.find(_CAPSULE_END, low, high)
+                while end != -1:
+                    start = end
+                    while start > low and data[start - 1] in _NAME_BYTES:
+                        start -= 1
+                    module, dot, _ = data[start:end].decode("ascii").partition(".")
+                    if dot and module.isidentifier():
+                        modules[module] = None
+                    end = data.find(_CAPSULE_END, end + 1, high)
     except (OSError, ValueError):  # ValueError: an empty file cannot be mapped
         return []
     return list(modules)
+
+
+def _constant_parts(data: mmap.mmap) -> list[tuple[int, int]]:
+    """Where an ELF file keeps its string constants: its loaded segments that are not code
+    (numpy's _multiarray_umath: 1.9 of its 10 MB); the whole file if it is not ELF."""
+    whole = [(0, len(data))]
+    if data[:4] != b"\x7fELF":
+        return whole
+    is_64, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    entry = order + ("IIQQQQ" if is_64 else "IIIIIII")
+    try:
+        (phoff,) = struct.unpack_from(order + ("Q" if is_64 else "I"), data, 32 if is_64 else 28)
+        phentsize, phnum = struct.unpack_from(order + "HH", data, 54 if is_64 else 42)
+        parts = []
+        for i in range(phnum):
+            fields = struct.unpack_from(entry, data, phoff + i * phentsize)
+            if is_64:
+                kind, flags, offset, size = fields[0], fields[1], fields[2], fields[5]
+            else:
+                kind, offset, size, flags = fields[0], fields[1], fields[4], fields[6]
+            if kind == 1 and not flags & 1:  # PT_LOAD without PF_X
+                parts.append((offset, min(offset + size, len(data))))
+    except struct.error:
+        return whole
+    return parts or whole
 
 
 def _is_extension(node: Node) -> bool:

@@ -5,8 +5,11 @@ rows in archive/format.py), which the bootloader unpacks on a background thread.
 from __future__ import annotations
 
 import functools
+import mmap
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from freezekit.analysis import imports
 from freezekit.analysis.hooks import find_hooks
@@ -140,6 +143,20 @@ def test_start_imports_do_not_enter_what_the_interpreter_imported_before_the_app
     )
     found = imports.start_imports(graph, ["hook.py", "app.py"], startup=["encodings"])
     assert found == ("_socket", "_csv")  # runtime hooks run first
+
+
+def test_capsule_names_are_read_from_an_elf_files_constant_data() -> None:
+    """A real extension module: the capsule it names (_datetime defines datetime's) is found
+    in its loaded segments that are not code, which are a part of the file."""
+    import _datetime  # noqa: PLC0415
+
+    path = getattr(_datetime, "__file__", None)
+    if path is None or not path.endswith(".so"):
+        pytest.skip("_datetime is built into this interpreter")
+    assert imports._capsule_imports(path) == ["datetime"]
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        parts = imports._constant_parts(data)
+        assert 0 < sum(high - low for low, high in parts) < len(data)
 
 
 def test_start_imports_of_a_real_scan(tmp_path: Path) -> None:
