@@ -273,6 +273,7 @@ struct extract_queue {
     int failed;  /* under the monitor: a worker failed, the others take nothing more */
     int trusted; /* fk_decoder_new */
     int atomic;  /* open_split */
+    int keep_pages; /* fk_decoder_keep_pages: the few eager files of temp mode */
     int folder_pending; /* under the monitor: a worker is still making `dest` (extract_folder) */
 };
 
@@ -423,8 +424,9 @@ static void extract_share_run(void *user)
                 break;
             }
             fk_decoder_use_map(share->decoder, share->map, share->archive->file_size);
-            /* the file is unmapped as soon as the workers end */
-            fk_decoder_keep_pages(share->decoder);
+            if (share->queue->keep_pages) { /* the file is unmapped as soon as we end */
+                fk_decoder_keep_pages(share->decoder);
+            }
         }
         if (unit->chunk == NULL) {
             share->status = share->write(share->archive, &share->archive->entries[unit->entry],
@@ -623,6 +625,9 @@ static fk_status extract_parallel(const struct fk_archive *archive, const char *
         }
         queue.trusted = trusted || verify;
         queue.atomic = atomic;
+        /* not cache mode's first start, which unpacks everything: its mapped pages would add
+         * up to the whole payload (17 MB for numpy_app) before they are unmapped */
+        queue.keep_pages = folder != NULL;
         queue.next = 0;
         queue.failed = 0;
         queue.folder_pending = folder != NULL;
