@@ -5,11 +5,12 @@ assemble) and probing the target interpreter; the analysis worker (``analysis/_w
 the target interpreter) then spent ~0.1 s starting and importing modulegraph2 and freezekit's
 scanners before it scanned anything. ``freezekit.build`` starts it before importing the stages,
 so those imports happen beside the build process's own; ``analysis.imports.run_worker`` sends it
-the request. When the worker began its walk after the build process started, first builds of
-hello on the shared 2-core machine (load 5), alternated: 276 -> 221 ms (median of 24; minimum
-248 -> 204), and in a second round 597 -> 437 ms (minimum 340 -> 226). Started when the stages
-had been imported instead (in ``stages.run``), it competed with the target's probes and the PYZ
-dictionary's compiler and began no earlier (293 ms).
+the request. When the worker began its walk after the build process started (first builds of
+hello, alternated, on the shared 2-core machine at load 3.5-5, freezekit's compiled files
+present): 391 -> 279 ms (median of 30; first quartile 292 -> 229, minimum 227 -> 158). Started
+once the stages were imported (in ``stages.run``), it competed with the target's probes and the
+PYZ dictionary's compiler and began no earlier than before (a round without compiled files:
+276 ms before, 293 ms so, 221 ms started here).
 
 This module stays light (standard library only, nothing of the analysis package, whose import
 is most of those 0.15 s).
