@@ -147,6 +147,22 @@ def compile_units(
     """Marshalled code for each unit, by key, compiled at optimisation level ``optimize``
     (0-2, like ``python -O``/``-OO``), by at most ``processes`` compilers (default: one per
     processor). Raises AnalysisError on a syntax error."""
+    paths = compiled_paths(
+        units, target, cache_dir=cache_dir, optimize=optimize, processes=processes
+    )
+    return {key: path.read_bytes() for key, path in paths.items()}
+
+
+def compiled_paths(
+    units: Sequence[SourceUnit],
+    target: Target,
+    *,
+    cache_dir: Path | None = None,
+    optimize: int = 0,
+    processes: int | None = None,
+) -> dict[str, Path]:
+    """``compile_units``, but the cache file of each unit's code instead of its bytes (to be
+    read later: files in the cache are never changed, only replaced by equal ones)."""
     folder = (cache_dir or default_cache_dir()) / f"py{target.version[0]}{target.version[1]}"
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -171,7 +187,7 @@ def compile_units(
             reused,
             target.python,
         )
-    return {key: path.read_bytes() for key, path in paths.items()}
+    return paths
 
 
 #: (key, source, filename, output, installed): one module for a worker

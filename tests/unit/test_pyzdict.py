@@ -83,3 +83,36 @@ def test_a_build_asking_while_another_thread_trains_waits_for_that_answer(
     ahead.join()
     assert len(trained) == 1
     assert answers[0] is not None and answers[0] == answers[1]
+
+
+def test_training_after_the_wait_reads_the_compiled_files_not_the_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pyzdict, "DICT_SIZE", 8 << 10)
+    target = dataclasses.replace(resolve_target(None), stdlib=_fake_stdlib(tmp_path / "lib", 80))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "plain"))
+    plain = pyzdict.stdlib_dictionary(target)
+    assert plain is not None
+    real_compile = pyzdict.compile_units
+    compiled_after: list[int] = []
+
+    def no_more_compiling(*args: object, **kwargs: object) -> dict[str, bytes]:
+        compiled_after.append(1)
+        return real_compile(*args, **kwargs)  # type: ignore[arg-type]
+
+    def wait() -> None:  # the analysis runs: afterwards, nothing is compiled or hashed again
+        monkeypatch.setattr(pyzdict, "compile_units", no_more_compiling)
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ahead"))
+    assert pyzdict.stdlib_dictionary(target, before_training=wait) == plain
+    assert compiled_after == []
+
+    def clear_cache() -> None:  # the bytecode cache emptied meanwhile: compiled again
+        wait()
+        for path in (tmp_path / "cleared" / "freezekit" / "bytecode").rglob("*.marshal"):
+            path.unlink()
+
+    monkeypatch.setattr(pyzdict, "compile_units", real_compile)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cleared"))
+    assert pyzdict.stdlib_dictionary(target, before_training=clear_cache) == plain
+    assert compiled_after == [1]
