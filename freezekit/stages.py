@@ -70,6 +70,8 @@ def run(
     logger.debug("building %s: %s", options.name, reason)
     return_freed_memory()
     try:
+        if worker is not None:
+            worker.wait_for_probe()  # started beside the imports: resolve_target finds its answer
         target = resolve_target(options.python)  # first: a bad interpreter is reported as such
         check_output_writable(options.distpath)
         workdir = options.workpath / options.name

@@ -18,16 +18,27 @@ is most of those 0.15 s).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 #: Linked into the folders the worker imports from: FRONT goes first on its path, BACK last
 SHIM_FRONT = ("freezekit",)
 SHIM_BACK = ("modulegraph2", "objectgraph", "typing_extensions")
 WORKER = Path(__file__).resolve().parent / "analysis" / "_worker.py"
+
+#: The source modules an interpreter imports as it initialises (analysis.imports.probe_startup;
+#: -W: with a warning option, e.g. ``--python-option "W ignore"``, init imports warnings)
+STARTUP_PROBE_FLAGS = ("-I", "-S", "-W", "ignore", "-c")
+STARTUP_PROBE = (
+    "import sys; print(repr(sorted(n for n, m in sys.modules.items() "
+    "if n not in sys.builtin_module_names and "
+    "getattr(getattr(m, '__spec__', None), 'origin', None) not in ('frozen', 'built-in'))))"
+)
 
 #: modulegraph2 imports the packages it scans (numpy among them): their math libraries need
 #: not start a thread per processor there (OpenBLAS: 0.18 s of CPU to import numpy, 0.05 s so)
@@ -55,12 +66,20 @@ class WorkerStart:
     arguments; ``_worker.py`` says how it keeps the analysis the same); otherwise it reads the
     request first. ``communicate`` sends the request; ``close`` ends a worker that got none
     (the analysis was cached, or the build failed) and removes its folders (twice is fine).
-    Raises OSError, or NotImportable."""
+    Raises OSError, or NotImportable.
 
-    def __init__(self, python: Path, *, early: bool = True) -> None:
+    With ``probes`` it also starts the two probes the build process runs under ``python``
+    before it can write the request, which took it ~0.07 s one after the other on a first
+    build: the start-up modules' (``startup_output``, for analysis.imports.probe_startup) and,
+    on a thread, the interpreter's own (platforms.probe_python, which keeps its answer in the
+    per-user cache; ``wait_for_probe`` before resolving the target)."""
+
+    def __init__(self, python: Path, *, early: bool = True, probes: bool = False) -> None:
         self.python = python
         self._tmp = tempfile.TemporaryDirectory(prefix="freezekit-shim-")
         self._proc: subprocess.Popen[str] | None = None
+        self._startup: subprocess.Popen[str] | None = None
+        self._probe: threading.Thread | None = None
         try:
             front, back = Path(self._tmp.name, "front"), Path(self._tmp.name, "back")
             front.mkdir()
@@ -81,9 +100,46 @@ class WorkerStart:
                 text=True,
                 env=env,
             )
+            if probes:
+                self._start_probes()
         except BaseException:
-            self._tmp.cleanup()
+            self.close()
             raise
+
+    def _start_probes(self) -> None:
+        try:
+            self._startup = subprocess.Popen(
+                [str(self.python), *STARTUP_PROBE_FLAGS, STARTUP_PROBE],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:
+            self._startup = None  # probe_startup runs it and reports why it cannot
+        self._probe = threading.Thread(
+            target=_probe_python, args=(self.python,), name="freezekit-probe", daemon=True
+        )
+        self._probe.start()
+
+    def startup_output(self) -> str | None:
+        """What the start-up probe printed, or None (not started, or failed: the caller runs
+        it again and reports the failure)."""
+        if self._startup is None:
+            return None
+        probe, self._startup = self._startup, None
+        try:
+            out, _ = probe.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            probe.kill()
+            probe.communicate()
+            return None
+        return out if probe.returncode == 0 else None
+
+    def wait_for_probe(self) -> None:
+        """Wait for the interpreter's probe (its answer is then in the per-user cache)."""
+        if self._probe is not None:
+            self._probe.join()
+            self._probe = None
 
     def communicate(self, payload: str) -> tuple[int, str, str]:
         """Send the request: (exit status, reply, stderr) once the worker has ended."""
@@ -98,17 +154,28 @@ class WorkerStart:
         return proc.returncode, out, err
 
     def close(self) -> None:
-        if self._proc is not None:
-            proc, self._proc = self._proc, None
-            proc.kill()
-            proc.communicate()
+        for attr in ("_proc", "_startup"):
+            proc = getattr(self, attr)
+            if proc is not None:
+                setattr(self, attr, None)
+                proc.kill()
+                proc.communicate()
+        self.wait_for_probe()
         self._tmp.cleanup()
 
 
+def _probe_python(python: Path) -> None:
+    """The interpreter's probe, for its cache entry; a failure is left to resolve_target."""
+    from freezekit.platforms import probe_python
+
+    with contextlib.suppress(Exception):
+        probe_python(python)
+
+
 def start_worker(python: Path) -> WorkerStart | None:
-    """A worker started early under ``python``; None when it cannot start (the analysis then
-    starts one itself and reports why it cannot)."""
+    """A worker started early under ``python``, with the probes; None when it cannot start
+    (the analysis then starts one itself and reports why it cannot)."""
     try:
-        return WorkerStart(python)
+        return WorkerStart(python, probes=True)
     except (OSError, NotImportable):
         return None

@@ -88,7 +88,7 @@ def analyze(
                 "analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start
             )
             return cached
-    startup_names = imports.probe_startup(target)
+    startup_names = imports.probe_startup(target, worker)
     graph = imports.build_graph(
         options,
         target,

@@ -25,7 +25,12 @@ from pathlib import Path
 from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
-from freezekit.workerstart import NotImportable, WorkerStart
+from freezekit.workerstart import (
+    STARTUP_PROBE,
+    STARTUP_PROBE_FLAGS,
+    NotImportable,
+    WorkerStart,
+)
 
 from . import _mgadapter, scanahead
 from .hooks import BUILTIN_HOOKS_DIR, host_support_dirs
@@ -111,12 +116,6 @@ OTHER_PLATFORM_MODULES: frozenset[str] = frozenset(
     }
 )
 
-_STARTUP_PROBE = (
-    "import sys; print(repr(sorted(n for n, m in sys.modules.items() "
-    "if n not in sys.builtin_module_names and "
-    "getattr(getattr(m, '__spec__', None), 'origin', None) not in ('frozen', 'built-in'))))"
-)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Node:
@@ -167,19 +166,23 @@ class ImportGraph:
 # -- request ---------------------------------------------------------------------------------
 
 
-def probe_startup(target: Target) -> tuple[str, ...]:
-    """Source modules the target interpreter imports during its own initialisation."""
-    try:
-        out = subprocess.run(
-            # -W: with a warning option (`--python-option "W ignore"`) init imports warnings
-            [str(target.python), "-I", "-S", "-W", "ignore", "-c", _STARTUP_PROBE],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise AnalysisError(f"cannot start target Python {target.python}: {exc}") from exc
+def probe_startup(target: Target, started: WorkerStart | None = None) -> tuple[str, ...]:
+    """Source modules the target interpreter imports during its own initialisation;
+    ``started``: an early worker, which started the probe already."""
+    out = None
+    if started is not None and started.python == target.python:
+        out = started.startup_output()
+    if out is None:
+        try:
+            out = subprocess.run(
+                [str(target.python), *STARTUP_PROBE_FLAGS, STARTUP_PROBE],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise AnalysisError(f"cannot start target Python {target.python}: {exc}") from exc
     names = ast.literal_eval(out.strip())
     return tuple(n for n in names if n != "__main__")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -231,3 +232,30 @@ def test_imports_an_app_folder_naming_a_module_the_worker_imported_restarts_it(
     assert "analysis worker started again: email" in caplog.text
     assert graph.nodes["email"].file is not None
     assert Path(graph.nodes["email"].file).parent.parent == target().stdlib
+
+
+def test_imports_the_probes_started_with_an_early_worker_give_the_same_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from freezekit.platforms import _probe_cache, probe_python
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    worker = start_worker(target().python)
+    assert worker is not None
+    try:
+        assert imports.probe_startup(target(), worker) == imports.probe_startup(target())
+        worker.wait_for_probe()  # the interpreter's answer is in the per-user cache now
+        cache = _probe_cache(target().python)
+        assert cache is not None and cache.is_file()
+        assert probe_python(target().python) == json.loads(cache.read_text())
+    finally:
+        worker.close()
+
+
+def test_imports_probes_not_asked_for_are_ended_with_the_worker() -> None:
+    worker = start_worker(target().python)
+    assert worker is not None
+    probe = worker._startup
+    assert probe is not None
+    worker.close()
+    assert probe.returncode is not None and worker.startup_output() is None
