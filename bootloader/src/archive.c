@@ -608,11 +608,12 @@ fk_status fk_archive_verify_prefix(const struct fk_archive *archive, const unsig
     return fk_ok();
 }
 
-fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state)
+fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state,
+                                 int own_mapping)
 {
     const unsigned char *mapped = NULL;
     fk_status status = fk_ok();
-    if (fk_platform_map(archive->file, archive->file_size, &mapped)) {
+    if (own_mapping && fk_platform_map(archive->file, archive->file_size, &mapped)) {
         hash_mapped(state, mapped, archive->file_size, archive->pkg_offset + archive->prefix_length,
                     archive->pkg_offset + archive->pkg_length);
     } else {

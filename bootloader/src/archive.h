@@ -88,12 +88,15 @@ fk_status fk_archive_verify_read(const struct fk_archive *archive);
  * (the prefix's bytes, then the TOC: everything the launcher reads before Python runs code);
  * the second goes on from that `state` over the rest and checks the whole payload's digest,
  * so no byte of the payload is hashed twice. The first reads from `map` (the whole file
- * mapped by the caller, as the decoders get it) or, NULL, through a small buffer; the second
- * maps the file itself and gives each part back once hashed. */
+ * mapped by the caller, as the decoders get it) or, NULL, through a small buffer; the second,
+ * with `own_mapping`, maps the file itself and gives each part back once hashed, else reads it
+ * through a small buffer (beside the decoders: their allocations and a mapping of its own
+ * wait on each other for the process's memory map lock). */
 struct fk_xxh64;
 fk_status fk_archive_verify_prefix(const struct fk_archive *archive, const unsigned char *map,
                                    struct fk_xxh64 *state);
-fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state);
+fk_status fk_archive_verify_rest(const struct fk_archive *archive, struct fk_xxh64 *state,
+                                 int own_mapping);
 /* Whether pkg[offset, offset + size) lies inside the prefix. */
 int fk_archive_in_prefix(const struct fk_archive *archive, uint64_t offset, uint64_t size);
 /* The first entry (in TOC order) called `name` and of `kind`; kind 0 matches any kind. A

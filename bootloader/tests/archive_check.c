@@ -88,7 +88,7 @@ static fk_status check_file(const char *path, size_t *entries)
         const unsigned char *map = NULL;
         status = fk_archive_verify_prefix(&archive, NULL, &state);
         if (!FK_FAILED(status)) {
-            status = fk_archive_verify_rest(&archive, &state);
+            status = fk_archive_verify_rest(&archive, &state, 1);
         }
         /* the prefix read in place from a mapping, as the extraction threads do */
         if (!FK_FAILED(status) && fk_platform_map(archive.file, archive.file_size, &map)) {
