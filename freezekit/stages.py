@@ -552,7 +552,9 @@ def plan_build(
     lazy = {}
     if options.mode is Mode.ONEFILE and options.onefile_extract is Extract.TEMP:
         lazy = lazy_table(kept, links, analysis.library_needs, eager=[target.libpython_name])
-    lazy_start = start_modules(lazy, analysis.start_imports)
+    later = {name for module in analysis.later_imports for name in lazy.get(module, ())}
+    sizes = {item.dest: item.source.stat().st_size for item in kept if item.dest in later}
+    lazy_start = start_modules(lazy, analysis.start_imports, analysis.later_imports, sizes)
     return CollectPlan(
         name=options.name,
         mode=options.mode,

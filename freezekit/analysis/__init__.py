@@ -155,6 +155,7 @@ def _shape(
         policy=policy,
     )
     dists = sorted({d.path for d in graph.distributions})
+    roots = [*(str(p) for p in runtime_hooks), *(str(p.resolve()) for p in options.scripts)]
     binaries = collect.merge_entries([direct, scan.binaries])
     return AnalysisResult(
         scripts=tuple(p.resolve() for p in options.scripts),
@@ -166,11 +167,8 @@ def _shape(
         missing=imports.find_missing(graph),
         excluded_libraries=scan.excluded,
         library_needs=_library_needs(binaries, scan.needs),
-        start_imports=imports.start_imports(
-            graph,
-            [*(str(p) for p in runtime_hooks), *(str(p.resolve()) for p in options.scripts)],
-            startup_names,
-        ),
+        start_imports=imports.start_imports(graph, roots, startup_names),
+        later_imports=imports.later_imports(graph, roots, startup_names),
     )
 
 

@@ -26,7 +26,7 @@ from .result import AnalysisResult, result_from_json, result_to_json
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "analysis-cache.json"
-_FORMAT = 4  # 2: library_needs, 3: search_path and data_folders, 4: start_imports
+_FORMAT = 5  # 2: library_needs, 3: search_path and data_folders, 4: start_imports, 5: later_imports
 _HERE = Path(__file__).resolve().parent
 _API = _HERE / "pyinstaller_api" / "PyInstaller"  # what PyInstaller-style hooks call
 _CODE_DIRS = (

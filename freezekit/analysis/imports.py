@@ -573,14 +573,53 @@ def start_imports(
     The graph lists a module's imports in the reverse of the order they run (modulegraph2's
     work stack takes the last import statement first), so the stack below, which takes its
     last entry first, is filled in the graph's order."""
-    imports: dict[str, list[str]] = {}
-    for edge in graph.edges:
-        if edge.is_global:
-            imports.setdefault(edge.source, []).append(edge.target)
-    loaded = set(startup)
-    seen: set[str] = set()
-    found: list[str] = []
+    walk = _StartWalk(graph, startup)
     for root in roots:
+        walk.enter(root)
+    return tuple(walk.found)
+
+
+def later_imports(
+    graph: ImportGraph, roots: Sequence[str], startup: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The extension modules a package of the start (what ``start_imports`` walks through)
+    reaches through its functions' imports of its own submodules, and not at start: a
+    package that puts parts of itself off until they are used (``multiprocessing``'s
+    context methods import ``multiprocessing.pool``, which imports ``queue`` and so
+    ``_queue``; ``concurrent.futures`` its executors). Those parts are there to be used;
+    a function's import of another package (``hashlib``'s fallbacks ``_md5``, ``_sha1``...)
+    is more often a fallback or a rare path, and is not followed. In the order reached,
+    after the module-level walk."""
+    walk = _StartWalk(graph, startup)
+    for root in roots:
+        walk.enter(root)
+    start = set(walk.found)
+    later: list[tuple[str, str]] = [
+        (edge.source, edge.target)
+        for edge in graph.edges
+        if not edge.is_global and edge.source in walk.seen and edge.target not in walk.seen
+    ]
+    for source, target in reversed(later):  # the graph lists them last first
+        if source.partition(".")[0] == target.partition(".")[0] and "." in target:
+            walk.enter(target)
+    return tuple(name for name in walk.found if name not in start)
+
+
+class _StartWalk:
+    """The depth-first walk of ``start_imports``, which can be continued from more roots."""
+
+    def __init__(self, graph: ImportGraph, startup: Iterable[str]) -> None:
+        self.graph = graph
+        self.imports: dict[str, list[str]] = {}
+        for edge in graph.edges:
+            if edge.is_global:
+                self.imports.setdefault(edge.source, []).append(edge.target)
+        self.loaded = set(startup)
+        self.seen: set[str] = set()
+        self.found: list[str] = []
+
+    def enter(self, root: str) -> None:
+        graph, seen, found = self.graph, self.seen, self.found
         stack = [root]
         while stack:
             name = stack.pop()
@@ -595,18 +634,17 @@ def start_imports(
             seen.add(name)
             if (
                 node.kind in ("builtin", "frozen")
-                or name in loaded
+                or name in self.loaded
                 or name.startswith("importlib._bootstrap")
             ):
                 if _is_extension(node):
                     found.append(name)
                 continue
-            stack.extend(imports.get(name, ()))
+            stack.extend(self.imports.get(name, ()))
             if _is_extension(node):
                 found.append(name)
                 assert node.file is not None
                 stack.extend(reversed(_capsule_imports(node.file)))
-    return tuple(found)
 
 
 def _parents(name: str) -> list[str]:

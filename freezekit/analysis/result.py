@@ -50,6 +50,8 @@ class AnalysisResult:
     search_path: tuple[str, ...] = ()
     # the extension modules the app imports as it starts, in that order (imports.start_imports)
     start_imports: tuple[str, ...] = ()
+    # small parts of those packages their functions import (imports.later_imports)
+    later_imports: tuple[str, ...] = ()
 
     @property
     def problems(self) -> tuple[MissingModule, ...]:
@@ -128,6 +130,7 @@ def result_to_json(result: AnalysisResult) -> dict[str, object]:
         "library_needs": [[name, list(needs)] for name, needs in result.library_needs],
         "search_path": list(result.search_path),
         "start_imports": list(result.start_imports),
+        "later_imports": list(result.later_imports),
     }
 
 
@@ -150,4 +153,5 @@ def result_from_json(data: dict[str, list[list[object]]]) -> AnalysisResult:
         ),
         search_path=tuple(str(p) for p in data["search_path"]),
         start_imports=tuple(str(n) for n in data.get("start_imports", [])),
+        later_imports=tuple(str(n) for n in data.get("later_imports", [])),
     )

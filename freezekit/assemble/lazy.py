@@ -13,7 +13,9 @@ library such an eager file loads.
 
 The lazy modules the app imports as it starts (``start_modules``: the analysis follows the
 module-level imports of the scripts and runtime hooks) are the start-up set: their rows lead
-the table, and the bootloader unpacks their files on a background thread while Python starts.
+the table, and the bootloader unpacks their files on a background thread while Python starts;
+small modules that the packages imported at start import in their functions from their own
+submodules (the analysis' ``later_imports``) follow them.
 """
 
 from __future__ import annotations
@@ -115,11 +117,35 @@ def lazy_table(
     return table
 
 
-def start_modules(table: Mapping[str, Sequence[str]], imported: Iterable[str]) -> tuple[str, ...]:
+# The largest a module reached only through a function's import (``later_imports``) may be,
+# with the libraries it would unpack, to join the end of the start-up set: 128 KiB decodes in
+# ~0.1 ms on the idle core, about what creating its file costs, so one the app never imports
+# costs little (a file made and removed), while one it imports is not unpacked by the app's
+# own thread (~1 ms each of stdlib_app's _queue and _multiprocessing); larger files (_ctypes
+# with libffi, _decimal, a module that needs libcrypto) are only unpacked when imported.
+LATER_MAX = 128 * 1024
+
+
+def start_modules(
+    table: Mapping[str, Sequence[str]],
+    imported: Iterable[str],
+    later: Iterable[str] = (),
+    sizes: Mapping[str, int] | None = None,
+) -> tuple[str, ...]:
     """The lazy modules of ``table`` among ``imported`` (the extension modules the app imports
-    as it starts, in that order: the analysis' ``start_imports``), in that order: the start-up
-    set, which the bootloader unpacks on a background thread while Python starts."""
-    return tuple(module for module in dict.fromkeys(imported) if module in table)
+    as it starts, in that order: the analysis' ``start_imports``), in that order, then those
+    of ``later`` (the analysis' ``later_imports``) whose files not in the set yet are at most
+    ``LATER_MAX`` bytes by ``sizes`` (file -> size; a file without one is too large): the
+    start-up set, which the bootloader unpacks on a background thread while Python starts."""
+    found = [module for module in dict.fromkeys(imported) if module in table]
+    files = set(start_files(table, found))
+    for module in dict.fromkeys(later):
+        if module in table and module not in found:
+            new = [name for name in table[module] if name not in files]
+            if sum((sizes or {}).get(name, LATER_MAX + 1) for name in new) <= LATER_MAX:
+                found.append(module)
+                files.update(new)
+    return tuple(found)
 
 
 def start_files(table: Mapping[str, Sequence[str]], modules: Iterable[str]) -> list[str]:

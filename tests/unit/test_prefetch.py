@@ -224,6 +224,74 @@ def test_the_start_up_set_is_the_lazy_rows_of_the_start_imports_with_their_libra
     ]  # numpy.random's module is not imported at start: not in the set
 
 
+def test_later_imports_follow_a_packages_function_level_imports_of_its_own_parts() -> None:
+    """multiprocessing's context methods import multiprocessing.pool, which imports queue and
+    so _queue: a part of a package imported at start, put off until used. hashlib's function
+    importing _md5 (another package: a fallback) is not followed, nor the script's own."""
+    graph = _graph(
+        {
+            "app.py": "script",
+            "pkg": "package",
+            "pkg.context": "module",
+            "pkg.pool": "module",
+            "pkg.unused": "module",
+            "pkg._fast": "extension",
+            "queue": "module",
+            "_queue": "extension",
+            "hashlib": "module",
+            "_md5": "extension",
+            "_lzma": "extension",
+            "_never": "extension",
+        },
+        [
+            ("app.py", "_lzma", False),  # the script's function: not a package's part
+            ("app.py", "hashlib", True),
+            ("app.py", "pkg", True),
+            ("pkg", "pkg.context", True),
+            ("pkg.context", "pkg.pool", False),
+            ("pkg.context", "pkg._fast", False),  # imported at start anyway
+            ("pkg.context", "pkg._fast", True),
+            ("pkg.pool", "queue", True),
+            ("queue", "_queue", True),
+            ("hashlib", "_md5", False),
+            ("pkg.unused", "_never", True),  # nothing imports pkg.unused
+        ],
+    )
+    assert imports.start_imports(graph, ["app.py"]) == ("pkg._fast",)
+    assert imports.later_imports(graph, ["app.py"]) == ("_queue",)
+
+
+def test_later_modules_join_the_end_of_the_set_when_small() -> None:
+    table = {
+        "_socket": ("_socket.so",),
+        "_ssl": ("_ssl.so", "libcrypto.so"),
+        "_queue": ("_queue.so",),
+        "_hashlib": ("_hashlib.so", "libcrypto.so"),
+        "_ctypes": ("_ctypes.so", "libffi.so"),
+        "_posixshmem": ("_posixshmem.so",),
+    }
+    sizes = {
+        "_socket.so": 200_000,
+        "_ssl.so": 300_000,
+        "libcrypto.so": 4_700_000,
+        "_queue.so": 20_000,
+        "_hashlib.so": 60_000,
+        "_ctypes.so": 130_000,
+        "libffi.so": 40_000,
+    }
+    later = ["_queue", "_socket", "_hashlib", "_ctypes", "_posixshmem", "missing"]
+    # _socket once, _hashlib's libcrypto is in the set already, _ctypes with libffi is too
+    # large, _posixshmem's size is not known
+    assert start_modules(table, ["_ssl", "_socket"], later, sizes) == (
+        "_ssl",
+        "_socket",
+        "_queue",
+        "_hashlib",
+    )
+    assert start_modules(table, ["_socket"], later, sizes) == ("_socket", "_queue")
+    assert start_modules(table, ["_socket"]) == ("_socket",)
+
+
 def test_the_lazy_table_marks_the_start_up_rows_first_in_order() -> None:
     table = {"b": ("b.so",), "a": (f"a{EXT}", "liba.so"), "c": ("c.so", "liba.so")}
     data = fmt.encode_lazy_table(table, ["c", "x", "b", "c"])
