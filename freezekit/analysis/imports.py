@@ -582,14 +582,15 @@ def start_imports(
 def later_imports(
     graph: ImportGraph, roots: Sequence[str], startup: Iterable[str] = ()
 ) -> tuple[str, ...]:
-    """The extension modules a package of the start (what ``start_imports`` walks through)
-    reaches through its functions' imports of its own submodules, and not at start: a
-    package that puts parts of itself off until they are used (``multiprocessing``'s
-    context methods import ``multiprocessing.pool``, which imports ``queue`` and so
-    ``_queue``; ``concurrent.futures`` its executors). Those parts are there to be used;
-    a function's import of another package (``hashlib``'s fallbacks ``_md5``, ``_sha1``...)
-    is more often a fallback or a rare path, and is not followed. In the order reached,
-    after the module-level walk."""
+    """The extension modules that a module of the start (what ``start_imports`` walks
+    through) reaches through its functions' imports of its sibling modules, and not at start:
+    the body of a function it exports, put in a module of its own until called
+    (``multiprocessing.context``'s ``Pool`` imports ``multiprocessing.pool``, which imports
+    ``queue`` and so ``_queue``). Not followed: a package's own lazy parts (its
+    ``__getattr__`` importing ``numpy.random``, ``numpy.testing``, ``concurrent.futures``'
+    executors) or a subpackage, which are optional features, nor a function's import of
+    another package (``hashlib``'s fallbacks ``_md5``, ``_sha1``...), more often a fallback
+    or a rare path. In the order reached, after the module-level walk."""
     walk = _StartWalk(graph, startup)
     for root in roots:
         walk.enter(root)
@@ -599,8 +600,16 @@ def later_imports(
         for edge in graph.edges
         if not edge.is_global and edge.source in walk.seen and edge.target not in walk.seen
     ]
+    nodes = graph.nodes
     for source, target in reversed(later):  # the graph lists them last first
-        if source.partition(".")[0] == target.partition(".")[0] and "." in target:
+        parent = source.rpartition(".")[0]
+        if (
+            parent
+            and parent == target.rpartition(".")[0]
+            and nodes[source].kind == "module"
+            and target in nodes
+            and nodes[target].kind == "module"
+        ):
             walk.enter(target)
     return tuple(name for name in walk.found if name not in start)
 

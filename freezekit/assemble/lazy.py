@@ -14,8 +14,8 @@ library such an eager file loads.
 The lazy modules the app imports as it starts (``start_modules``: the analysis follows the
 module-level imports of the scripts and runtime hooks) are the start-up set: their rows lead
 the table, and the bootloader unpacks their files on a background thread while Python starts;
-small modules that the packages imported at start import in their functions from their own
-submodules (the analysis' ``later_imports``) follow them.
+small modules that the modules imported at start import in their functions from their sibling
+modules (the analysis' ``later_imports``) follow them.
 """
 
 from __future__ import annotations

@@ -224,10 +224,11 @@ def test_the_start_up_set_is_the_lazy_rows_of_the_start_imports_with_their_libra
     ]  # numpy.random's module is not imported at start: not in the set
 
 
-def test_later_imports_follow_a_packages_function_level_imports_of_its_own_parts() -> None:
-    """multiprocessing's context methods import multiprocessing.pool, which imports queue and
-    so _queue: a part of a package imported at start, put off until used. hashlib's function
-    importing _md5 (another package: a fallback) is not followed, nor the script's own."""
+def test_later_imports_follow_a_modules_function_level_imports_of_its_siblings() -> None:
+    """multiprocessing.context's Pool imports multiprocessing.pool, which imports queue and so
+    _queue: a function's body put off until called. Not followed: a package's own lazy parts
+    (numpy's __getattr__ importing numpy.random) or a subpackage (optional features),
+    hashlib's function importing _md5 (another package: a fallback), the script's own."""
     graph = _graph(
         {
             "app.py": "script",
@@ -235,6 +236,10 @@ def test_later_imports_follow_a_packages_function_level_imports_of_its_own_parts
             "pkg.context": "module",
             "pkg.pool": "module",
             "pkg.unused": "module",
+            "pkg.extra": "module",
+            "pkg.sub": "package",
+            "_extra": "extension",
+            "_sub": "extension",
             "pkg._fast": "extension",
             "queue": "module",
             "_queue": "extension",
@@ -247,7 +252,11 @@ def test_later_imports_follow_a_packages_function_level_imports_of_its_own_parts
             ("app.py", "_lzma", False),  # the script's function: not a package's part
             ("app.py", "hashlib", True),
             ("app.py", "pkg", True),
+            ("pkg", "pkg.extra", False),  # the package's __getattr__
             ("pkg", "pkg.context", True),
+            ("pkg.context", "pkg.sub", False),
+            ("pkg.extra", "_extra", True),
+            ("pkg.sub", "_sub", True),
             ("pkg.context", "pkg.pool", False),
             ("pkg.context", "pkg._fast", False),  # imported at start anyway
             ("pkg.context", "pkg._fast", True),
