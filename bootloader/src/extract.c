@@ -1720,22 +1720,40 @@ static fk_status prefetch_write_whole(struct fk_prefetch *pf, const struct prefe
     return status;
 }
 
+/* The decoders here keep the mapped pages of a piece smaller than this (stored) until the
+ * mapping goes (prefetch_unmap: the thread's end, a caller's return), and give back those of a
+ * larger one after it. Giving pages back (madvise) while the app runs interrupts its thread on
+ * the other core (a TLB shoot-down); stdlib_app's start-up thread decodes ~30 small files while
+ * Python imports, together a few hundred KB of stored bytes. */
+#define PF_KEEP_MAX (256u << 10)
+
 /* Does piece `unit` of `file` (claimed by this thread), without the monitor. */
 static fk_status prefetch_run(struct fk_prefetch *pf, const struct prefetch_file *file,
-                              size_t unit, struct fk_decoder *decoder)
+                              size_t unit, struct fk_decoder *decoder, const unsigned char *map)
 {
     struct prefetch_sink sink;
+    const struct fk_entry *entry = file->entry;
+    uint64_t offset = pf->archive->pkg_offset + entry->data_offset;
+    uint64_t stored = entry->stored_size;
+    fk_status status;
     if (file->split == NULL) {
-        return prefetch_write_whole(pf, file, decoder);
+        status = prefetch_write_whole(pf, file, decoder);
+    } else {
+        sink.pf = pf;
+        sink.file = file;
+        sink.handle = file->split->file;
+        sink.path = file->split->path;
+        sink.offset = file->chunks[unit].raw_offset;
+        sink.append = 0;
+        offset += file->chunks[unit].stored_offset;
+        stored = file->chunks[unit].stored_size;
+        status = fk_archive_decode(pf->archive, entry, &file->chunks[unit], decoder,
+                                   prefetch_write_piece, &sink);
     }
-    sink.pf = pf;
-    sink.file = file;
-    sink.handle = file->split->file;
-    sink.path = file->split->path;
-    sink.offset = file->chunks[unit].raw_offset;
-    sink.append = 0;
-    return fk_archive_decode(pf->archive, file->entry, &file->chunks[unit], decoder,
-                             prefetch_write_piece, &sink);
+    if (map != NULL && stored >= PF_KEEP_MAX && offset + stored <= pf->archive->file_size) {
+        fk_platform_release_mapped(map + offset, (size_t)stored);
+    }
+    return status;
 }
 
 /* Claims the next piece of `file` (the monitor held, prefetch_claimable), does it without
@@ -1759,10 +1777,11 @@ static void prefetch_work(struct fk_prefetch *pf, struct prefetch_file *file, in
             status = fk_decoder_new(decoder, pf->trusted);
             if (!FK_FAILED(status)) {
                 fk_decoder_use_map(*decoder, map, pf->archive->file_size);
+                fk_decoder_keep_pages(*decoder); /* prefetch_run gives back large pieces' */
             }
         }
         if (!FK_FAILED(status)) {
-            status = prefetch_run(pf, file, unit, *decoder);
+            status = prefetch_run(pf, file, unit, *decoder, map);
         }
         fk_platform_monitor_enter(pf->monitor);
     }
