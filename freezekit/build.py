@@ -90,24 +90,12 @@ def build(options: BuildOptions, *, reporter: Reporter | None = None) -> BuildRe
     changed = None if record is None else stamp.changed(record, inputs)
     if record is not None and changed is None:
         return unchanged(options, record, reporter=reporter)
-    import sys
+    from freezekit import stages
 
-    from freezekit.workerstart import start_worker
-
-    # before the stages' imports: the analysis worker's interpreter starts beside them
-    worker = start_worker(options.python or Path(sys.executable))
-    try:
-        from freezekit import stages
-
-        reason = f"{changed} changed since the last build" if changed else "no build stamp"
-        if options.clean:
-            reason = "--clean"
-        return stages.run(
-            options, inputs, previous=record, reason=reason, reporter=reporter, worker=worker
-        )
-    finally:
-        if worker is not None:
-            worker.close()  # not asked (the analysis was cached, or the build failed)
+    reason = f"{changed} changed since the last build" if changed else "no build stamp"
+    if options.clean:
+        reason = "--clean"
+    return stages.run(options, inputs, previous=record, reason=reason, reporter=reporter)
 
 
 def executable_of(options: BuildOptions, output: Path) -> Path:

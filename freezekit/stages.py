@@ -47,7 +47,6 @@ from freezekit.log import NullReporter, Reporter
 from freezekit.options import BuildOptions, Extract, Mode
 from freezekit.platforms import Os, Target, resolve_target
 from freezekit.toc import EntryKind, TocEntry
-from freezekit.workerstart import WorkerStart
 
 logger = logging.getLogger(__name__)
 
@@ -62,38 +61,25 @@ def run(
     previous: dict[str, object] | None,
     reason: str,
     reporter: Reporter | None = None,
-    worker: WorkerStart | None = None,
 ) -> BuildResult:
-    """Build, given the quick check's ``inputs`` and the last build's stamp (``previous``);
-    ``worker``: the analysis worker, started already (``freezekit.workerstart``)."""
+    """Build, given the quick check's ``inputs`` and the last build's stamp (``previous``)."""
     reporter = reporter or NullReporter()
     logger.debug("building %s: %s", options.name, reason)
     return_freed_memory()
+    target = resolve_target(options.python)  # first: a bad interpreter is reported as such
+    check_output_writable(options.distpath)
+    workdir = options.workpath / options.name
+    if options.clean and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = stamp.start(str(workdir))
+    ahead = Ahead(options, target)
     try:
-        if worker is not None:
-            worker.wait_for_probe()  # started beside the imports: resolve_target finds its answer
-        target = resolve_target(options.python)  # first: a bad interpreter is reported as such
-        check_output_writable(options.distpath)
-        workdir = options.workpath / options.name
-        if options.clean and workdir.exists():
-            shutil.rmtree(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        started = stamp.start(str(workdir))
-        ahead = Ahead(options, target)
-        try:
-            analysis = analysis_stage(
-                options,
-                target,
-                workdir=workdir,
-                reporter=reporter,
-                scan_after=ahead.compiled,
-                worker=worker,
-            )
-        finally:
-            ahead.analysis_done()
+        analysis = analysis_stage(
+            options, target, workdir=workdir, reporter=reporter, scan_after=ahead.compiled
+        )
     finally:
-        if worker is not None:
-            worker.close()  # not asked (the analysis was cached), or done: its folders go
+        ahead.analysis_done()
     with reporter.stage("bootloader") as notes:
         bootloader = ahead.bootloader()
         notes.summary = str(bootloader.name)
@@ -217,19 +203,13 @@ def analysis_stage(
     workdir: Path,
     reporter: Reporter,
     scan_after: threading.Event | None = None,
-    worker: WorkerStart | None = None,
 ) -> AnalysisResult:
     with reporter.stage("analysis") as notes:
         progress = workdir / "analysis-progress.txt"  # the worker's count of modules scanned
         progress.unlink(missing_ok=True)
         notes.poll(lambda: f"{int(progress.read_text())} modules scanned")
         analysis = analyze(
-            options,
-            target,
-            cache_dir=workdir,
-            progress_file=progress,
-            scan_after=scan_after,
-            worker=worker,
+            options, target, cache_dir=workdir, progress_file=progress, scan_after=scan_after
         )
         progress.unlink(missing_ok=True)
         write_warnings(analysis, workdir / f"warn-{options.name}.txt")

@@ -22,7 +22,6 @@ from pathlib import Path
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target
 from freezekit.toc import EntryKind, TocEntry
-from freezekit.workerstart import WorkerStart
 
 from . import cache, collect, imports
 from .binaries import (
@@ -62,13 +61,10 @@ def analyze(
     library_policy: LibraryPolicy | None = None,
     progress_file: Path | None = None,
     scan_after: threading.Event | None = None,
-    worker: WorkerStart | None = None,
 ) -> AnalysisResult:
     """Everything the app needs, for ``target``. ``cache_dir``: reuse an unchanged analysis;
     ``progress_file``: where the import scan keeps its count of modules (for a progress line);
-    ``scan_after``: scans ahead of the worker start once it is set (``imports.build_graph``);
-    ``worker``: the analysis worker, if started already (``freezekit.workerstart``), which the
-    caller closes when it was not needed."""
+    ``scan_after``: scans ahead of the worker start once it is set (``imports.build_graph``)."""
     start = time.perf_counter()
     policy = library_policy or LibraryPolicy()
     hooks = find_hooks(options.hooks_dirs)
@@ -88,7 +84,7 @@ def analyze(
                 "analysis: %s, unchanged (%.2f s)", cached.summary(), time.perf_counter() - start
             )
             return cached
-    startup_names = imports.probe_startup(target, worker)
+    startup_names = imports.probe_startup(target)
     graph = imports.build_graph(
         options,
         target,
@@ -96,7 +92,6 @@ def analyze(
         startup=startup_names,
         progress_file=progress_file,
         scan_after=scan_after,
-        worker=worker,
     )
     result = replace(
         _shape(options, target, graph, startup_names, policy), search_path=graph.sys_path

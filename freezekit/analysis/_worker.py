@@ -1,19 +1,11 @@
 """The import-analysis worker: runs under the *target* interpreter, prints the graph as JSON.
 
-Started by ``imports.run_worker`` as ``<target python> -I _worker.py FRONT BACK`` with a JSON
-request on stdin. FRONT holds freezekit and BACK modulegraph2, objectgraph and typing_extensions
-(links to the host's copies); FRONT goes first on ``sys.path`` and BACK last. The worker imports
-what it runs before it reads the request (``freezekit.workerstart`` starts it while the build
-process is still starting), then puts the request's folders (the scripts' and ``--paths``) after
-FRONT; when a module it imported has a namesake in those folders, it replies ``restart`` and the
-build process runs it again without FRONT and BACK as arguments: the request names them then,
-and the worker reads it first and imports with the app's folders on the path, as it did before
-the early start.
-
-The reply (stdout) lists every node reachable from the seeds, the edges between them, the hook
-outcomes and the distributions that provide the non-stdlib top-level packages. Anything user
-code prints while being inspected goes to stderr. Failures inside modulegraph2 are logged
-(``log`` in the reply) and skipped, node by node.
+Started by ``imports.run_worker`` as ``<target python> -I _worker.py`` with a JSON request on
+stdin; the request names a folder holding modulegraph2, objectgraph and freezekit (links to the
+host's copies), which goes first on ``sys.path``. The reply (stdout) lists every node reachable
+from the seeds, the edges between them, the hook outcomes and the distributions that provide
+the non-stdlib top-level packages. Anything user code prints while being inspected goes to
+stderr. Failures inside modulegraph2 are logged (``log`` in the reply) and skipped, node by node.
 
 Standard library + modulegraph2 + freezekit.analysis.hooks only; runs on Python >= 3.10.
 modulegraph2's private internals are used through ``_mgadapter`` only.
@@ -85,7 +77,6 @@ class WorkerReply(TypedDict, total=False):
     hook_problems: list[str]
     distributions: list[DistributionInfo]
     log: list[str]
-    restart: list[str]  # started early: names the app's folders also have (main says why)
 
 
 _LOG: list[str] = []
@@ -798,80 +789,21 @@ def _failure(exc: Exception) -> ErrorInfo:
 GC_THRESHOLD = 100_000
 
 
-#: what the worker imports to run (main, _Builder), imported before the request when started early
-_RUNS_WITH = (
-    "modulegraph2",
-    "freezekit.analysis._mgadapter",
-    "freezekit.analysis._scancache",
-    "freezekit.analysis.hooks",
-    "freezekit.analysis.userstrings",
-    "freezekit.analysis.aliases",
-    "freezekit.analysis.extscan",
-)
-
-
-def _import_early(front: str, back: str) -> set[str]:
-    """Import what the worker runs with, FRONT first and BACK last on the path, before the
-    request is read; returns the top-level names this imported. A failure is left to the
-    same imports in ``main``, which report it as before."""
-    import importlib
-
-    before = set(sys.modules)
-    sys.path.insert(0, front)
-    sys.path.append(back)
-    with contextlib.suppress(Exception):
-        for name in _RUNS_WITH:
-            importlib.import_module(name)
-    return {name.partition(".")[0] for name in set(sys.modules) - before} - {"freezekit"}
-
-
-def shadowed(imported: set[str], folders: list[str]) -> list[str]:
-    """The names in ``imported`` that a module, package or folder in ``folders`` also has: had
-    the worker imported them after those folders were put on the path, the path finder would
-    have looked there first."""
-    import importlib.machinery
-
-    suffixes = tuple(importlib.machinery.all_suffixes())
-    found = set()
-    for folder in folders:
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.is_dir() or entry.name.endswith(suffixes):
-                        found.add(entry.name.partition(".")[0])
-        except OSError:
-            continue
-    return sorted(imported & found)
-
-
 def main() -> None:
     gc.set_threshold(GC_THRESHOLD, 10, 10)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
-    early = sys.argv[1:3] if len(sys.argv) == 3 else None
-    imported = _import_early(*early) if early else set()
     request = json.load(sys.stdin)
     real_stdout = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # whatever inspected code prints must not corrupt the reply
     sys.stdout = sys.stderr
-    if early:
-        names = shadowed(imported, request["paths"])
-        if names:
-            json.dump({"restart": names}, real_stdout)
-            real_stdout.flush()
-            return
-        front, back = early
-        _SHIMS.extend(early)
-        sys.path[1:1] = request["paths"]  # after FRONT (sys.path[0])
-    else:
-        front, back = request["shim_front"], request["shim_back"]
-        _SHIMS.extend([front, back])
-        sys.path[:0] = [front, *request["paths"]]
-        sys.path.append(back)
+    _SHIMS.extend([request["shim_front"], request["shim_back"]])
+    sys.path[:0] = [request["shim_front"], *request["paths"]]
+    sys.path.append(request["shim_back"])
     try:
         import modulegraph2
 
-        sys.path.remove(back)  # the app's own copies, if any, are analysed
+        sys.path.remove(request["shim_back"])  # the app's own copies, if any, are analysed
         from freezekit.analysis import _mgadapter
         from freezekit.analysis._scancache import ScanCache, default_path
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from freezekit.analysis.imports import ImportGraph
 from freezekit.errors import AnalysisError
 from freezekit.options import BuildOptions
 from freezekit.platforms import Target, host_target
-from freezekit.workerstart import start_worker
 
 PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
 
@@ -169,93 +167,3 @@ def test_imports_an_import_a_hook_cuts_lifts_no_lean_exclusion() -> None:
     names = pure_names(graph_for(options))
     assert "cutpkg" in names
     assert not {"cutpkg.tools", "pydoc"} & names
-
-
-def test_imports_a_worker_started_early_gives_the_graph() -> None:
-    options = options_for("relative-import")
-    worker = start_worker(target().python)
-    assert worker is not None
-    hooks = find_hooks(options.hooks_dirs)
-    request = imports.build_request(options, target(), hooks=hooks, startup=())
-    graph = imports.parse_reply(imports.run_worker(request, target(), worker))
-    assert {"pkg", "pkg.helper", "pkg.sub", "pkg.sub.leaf"} <= pure_names(graph)
-    assert not Path(worker.shims["shim_front"]).exists()  # its folders went with it
-
-
-def test_imports_a_worker_never_asked_is_ended_and_its_folders_removed() -> None:
-    worker = start_worker(target().python)
-    assert worker is not None
-    proc = worker._proc
-    assert proc is not None
-    worker.close()
-    assert proc.returncode is not None
-    assert not Path(worker.shims["shim_front"]).parent.exists()
-    worker.close()  # twice is fine (the build closes it whether the analysis asked it or not)
-
-
-def test_imports_a_worker_that_cannot_start_is_none(tmp_path: Path) -> None:
-    assert start_worker(tmp_path / "no-python") is None
-
-
-def test_imports_shadowed_names_are_modules_packages_and_folders(tmp_path: Path) -> None:
-    import importlib.machinery
-
-    from freezekit.analysis._worker import shadowed
-
-    (tmp_path / "calendar.py").write_text("")
-    (tmp_path / "email").mkdir()  # a folder of templates: a namespace portion for the finder
-    (tmp_path / "random.txt").write_text("")  # data: the finder never takes it
-    (tmp_path / "zlib.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
-    imported = {"calendar", "email", "random", "zlib", "json"}
-    names = shadowed(imported, [str(tmp_path), str(tmp_path / "missing")])
-    expected = {"calendar", "email"}
-    if any(suffix.endswith(".so") for suffix in importlib.machinery.all_suffixes()):
-        expected.add("zlib")
-    assert set(names) == expected
-
-
-def test_imports_an_app_folder_naming_a_module_the_worker_imported_restarts_it(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    # the worker imported the standard library's email package before it read the request;
-    # the script's folder has an "email" folder (templates): the worker imports again the way
-    # it did before it started early (folders first), and the graph is the same
-    app = tmp_path / "app"
-    (app / "email").mkdir(parents=True)
-    (app / "email" / "welcome.txt").write_text("hello")
-    (app / "main.py").write_text("import email.message\nimport helper\n")
-    (app / "helper.py").write_text("import json\n")
-    options = BuildOptions(scripts=(app / "main.py",), name="app")
-    caplog.set_level("DEBUG", logger="freezekit.analysis.imports")
-    graph = graph_for(options)
-    assert {"email", "email.message", "helper", "json"} <= pure_names(graph)
-    assert "analysis worker started again: email" in caplog.text
-    assert graph.nodes["email"].file is not None
-    assert Path(graph.nodes["email"].file).parent.parent == target().stdlib
-
-
-def test_imports_the_probes_started_with_an_early_worker_give_the_same_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from freezekit.platforms import _probe_cache, probe_python
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    worker = start_worker(target().python)
-    assert worker is not None
-    try:
-        assert imports.probe_startup(target(), worker) == imports.probe_startup(target())
-        worker.wait_for_probe()  # the interpreter's answer is in the per-user cache now
-        cache = _probe_cache(target().python)
-        assert cache is not None and cache.is_file()
-        assert probe_python(target().python) == json.loads(cache.read_text())
-    finally:
-        worker.close()
-
-
-def test_imports_probes_not_asked_for_are_ended_with_the_worker() -> None:
-    worker = start_worker(target().python)
-    assert worker is not None
-    probe = worker._startup
-    assert probe is not None
-    worker.close()
-    assert probe.returncode is not None and worker.startup_output() is None

@@ -33,7 +33,6 @@ LEVELS: dict[str, int] = {
     "freezekit.platforms": 1,
     "freezekit.hooks": 1,
     "freezekit.stamp": 1,
-    "freezekit.workerstart": 1,  # the analysis worker's process, started before the stages
     "freezekit.assemble": 2,
     "freezekit.assemble.bootloader": 1,
     "freezekit.smoke": 2,
