@@ -151,6 +151,7 @@ def _shape(
     )
     dists = sorted({d.path for d in graph.distributions})
     roots = [*(str(p) for p in runtime_hooks), *(str(p.resolve()) for p in options.scripts)]
+    start, later = imports.start_and_later_imports(graph, roots, startup_names)
     binaries = collect.merge_entries([direct, scan.binaries])
     return AnalysisResult(
         scripts=tuple(p.resolve() for p in options.scripts),
@@ -162,8 +163,8 @@ def _shape(
         missing=imports.find_missing(graph),
         excluded_libraries=scan.excluded,
         library_needs=_library_needs(binaries, scan.needs),
-        start_imports=imports.start_imports(graph, roots, startup_names),
-        later_imports=imports.later_imports(graph, roots, startup_names),
+        start_imports=start,
+        later_imports=later,
     )
 
 

@@ -572,10 +572,7 @@ def start_imports(
     The graph lists a module's imports in the reverse of the order they run (modulegraph2's
     work stack takes the last import statement first), so the stack below, which takes its
     last entry first, is filled in the graph's order."""
-    walk = _StartWalk(graph, startup)
-    for root in roots:
-        walk.enter(root)
-    return tuple(walk.found)
+    return start_and_later_imports(graph, roots, startup)[0]
 
 
 def later_imports(
@@ -590,6 +587,14 @@ def later_imports(
     executors) or a subpackage, which are optional features, nor a function's import of
     another package (``hashlib``'s fallbacks ``_md5``, ``_sha1``...), more often a fallback
     or a rare path. In the order reached, after the module-level walk."""
+    return start_and_later_imports(graph, roots, startup)[1]
+
+
+def start_and_later_imports(
+    graph: ImportGraph, roots: Sequence[str], startup: Iterable[str] = ()
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(``start_imports``, ``later_imports``) from one walk (each extension module's file is
+    scanned for capsule names once: numpy's take a few ms)."""
     walk = _StartWalk(graph, startup)
     for root in roots:
         walk.enter(root)
@@ -610,7 +615,8 @@ def later_imports(
             and nodes[target].kind == "module"
         ):
             walk.enter(target)
-    return tuple(name for name in walk.found if name not in start)
+    found = tuple(walk.found)
+    return found[: len(start)], found[len(start) :]
 
 
 class _StartWalk:
