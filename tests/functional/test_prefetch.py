@@ -55,6 +55,8 @@ def test_module_level_imports_are_unpacked_by_the_thread(app: FrozenApp, tmp_pat
     assert lines[1] == "_bz2 thread True"
     # imported inside a function: not in the set, unpacked on its first import
     assert lines[2] == "_lzma absent False _lzma True"
+    # multiprocessing.pool's, at the end of the set: unpacked by the thread, never imported here
+    assert lines[3] == "_queue thread False"
     assert (result.stderr, list(tmp_path.iterdir())) == ("", [])  # the folder is removed
 
 

@@ -83,6 +83,8 @@ def main() -> None:
         print("_csv", _csv.QUOTE_ALL, state_of("_csv"))
         print("_bz2", state_of("_bz2"), on_disk("_bz2.*"))
         print("_lzma", state_of("_lzma"), on_disk("_lzma.*"), later(), on_disk("_lzma.*"))
+        # imported only inside multiprocessing.pool, which multiprocessing's Pool() imports
+        print("_queue", state_of("_queue"), "_queue" in sys.modules)
     elif command == "exit":  # sys.exit ends the process inside Python (atexit removes the folder)
         sys.exit(3)
     elif command == "fork":  # the child has no prefetch thread: it unpacks by itself
