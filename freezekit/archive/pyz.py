@@ -62,12 +62,39 @@ LARGE_19 = {
 LARGE_19_TAG = "-X2"
 
 
-#: Level 19 on a PYZ module frame (compressed with the stdlib dictionary) uses level DICT_19's
-#: table: measured on numpy_app's 376 PYZ modules (9.68 MB, 112 KiB dictionary), CPU seconds,
-#: A/B: level 19 2.459 MB for 1.68-1.69 s, 16 2.461 MB for 1.58 s, 15 2.469 MB (+0.4 %) for
-#: 1.29-1.39 s, 14 2.480 MB for 1.17 s, 13 2.568 MB for 0.89 s (without the dictionary level 19
-#: gives 2.768 MB: it pays, 0.4 s to train once per interpreter).
+#: Level 19 on a PYZ module frame (compressed with the stdlib dictionary) starts from level
+#: DICT_19's table for the frame's size class (DictCompressor): measured on numpy_app's 376 PYZ
+#: modules (9.68 MB, 112 KiB dictionary), CPU seconds, A/B: level 19 2.459 MB for 1.68-1.69 s,
+#: 16 2.461 MB for 1.58 s, 15 2.469 MB (+0.4 %) for 1.29-1.39 s, 14 2.480 MB for 1.17 s, 13
+#: 2.568 MB for 0.89 s (without the dictionary level 19 gives 2.768 MB: it pays, 0.4 s to train
+#: once per interpreter).
+#:
+#: Then every size class but DICT_BTOPT_CLASSES uses DICT_LAZY2 with window and hash tables
+#: of at least DICT_TABLE_LOG: level 15's tables for a small input (2^11 for 1 KiB) index only
+#: the dictionary's last few KiB, and its optimal parser (btopt/btultra) is most of the CPU.
+#: numpy_app's 376 modules with its real dictionary, one thread, 3-6 alternated rounds, CPU
+#: seconds (dictionary digests + frames) and PYZ frame bytes:
+#:
+#:   level 15's table on every class (before)            1.23-1.31 s   2,474,113 B
+#:   btopt search_log 3 on classes >= 14                 1.03 s        +33 KB
+#:   level 14's table                                    1.11 s        +11 KB
+#:   btlazy2 on classes >= 14                            0.76 s        +97 KB
+#:   lazy2 (search_log 6) on every class                 0.28 s        +111 KB
+#:   lazy2 with these tables on every class              0.29 s        +93 KB
+#:   level 15 with 2^17 tables on every class            1.34 s        -33 KB
+#:   lazy2 + tables except classes 17-18 (this table)    0.68-0.71 s   +38,782 B (-46 %)
+#:   same, btopt search_log 4 target_length 32 on 17-18  0.64 s        +42.6 KB
+#:
+#: (modules up to 16 KiB: 164,844 -> 154,782 B, 69 -> 17 ms; classes 17-18, 64-256 KiB, are
+#: 917 KB of the 2.47 MB, where lazy2 would save 7 ms of CPU per KB it adds.) numpy_app onedir
+#: first build, empty cache, 4 alternated pairs: 3.78 -> 3.50 s wall, 6.20 -> 5.60 s user CPU.
 DICT_19 = 15
+DICT_TABLE_LOG = 17  # 2^17 >= pyzdict.DICT_SIZE (112 KiB): the whole dictionary is indexed
+DICT_LAZY2 = {"strategy": zstandard.STRATEGY_LAZY2, "search_log": 6, "min_match": 4}
+#: size classes (inputs of 2^(c-1)+1 .. 2^c bytes) that keep level DICT_19's own table
+DICT_BTOPT_CLASSES = range(17, 19)
+#: in the frame cache's file names: a level-19 dictionary frame (change it when the table changes)
+DICT_19_TAG = "-D15L2"
 
 
 def _large(level: int, size: int | None, *, dictionary: bool) -> bool:
@@ -78,7 +105,39 @@ def _variant(level: int, size: int, *, dictionary: bool) -> str:
     """How a frame's parameters differ from its level's table, for the frame cache's names."""
     if _large(level, size, dictionary=dictionary):
         return LARGE_19_TAG
-    return f"-D{DICT_19}" if dictionary and level == 19 else ""
+    return DICT_19_TAG if dictionary and level == 19 else ""
+
+
+def size_class(size: int) -> int:
+    """A frame's size class: inputs of 2^(c-1)+1 .. 2^c bytes (at least c = 10) share their
+    compression parameters and their prepared dictionary (DictCompressor)."""
+    return max(10, (size - 1).bit_length())
+
+
+_FIELDS = (
+    "window_log",
+    "chain_log",
+    "hash_log",
+    "search_log",
+    "min_match",
+    "target_length",
+    "strategy",
+)
+
+
+def _dict_19(size: int, window_log: int) -> zstandard.ZstdCompressionParameters:
+    """Level 19's parameters for a PYZ module frame of ``size`` bytes with the dictionary."""
+    bits = size_class(size)
+    table = zstandard.ZstdCompressionParameters.from_level(DICT_19, source_size=1 << bits)
+    fields = {name: getattr(table, name) for name in _FIELDS}
+    if bits not in DICT_BTOPT_CLASSES:
+        fields.update(DICT_LAZY2)
+        fields["window_log"] = max(fields["window_log"], DICT_TABLE_LOG)
+        fields["hash_log"] = max(fields["hash_log"], DICT_TABLE_LOG)
+    fields["window_log"] = min(fields["window_log"], window_log)
+    return zstandard.ZstdCompressionParameters(
+        write_checksum=True, write_content_size=True, write_dict_id=False, **fields
+    )
 
 
 def _params(
@@ -90,7 +149,7 @@ def _params(
             write_checksum=True, write_content_size=True, **large
         )
     if dictionary and level == 19:
-        level = DICT_19
+        return _dict_19(size or 0, window_log)
     extra = {"write_dict_id": False} if dictionary else {}
     params = zstandard.ZstdCompressionParameters.from_level(
         level, source_size=size or 0, write_checksum=True, write_content_size=True, **extra
@@ -135,20 +194,20 @@ class DictCompressor:
         self._local = threading.local()
 
     def _compressor(self, size: int) -> zstandard.ZstdCompressor:
-        size_class = max(10, (size - 1).bit_length())
+        bits = size_class(size)
         mine: dict[int, zstandard.ZstdCompressor] = self._local.__dict__.setdefault("by_class", {})
-        compressor = mine.get(size_class)
+        compressor = mine.get(bits)
         if compressor is None:
             with self._lock:
-                prepared = self._prepared.get(size_class)
+                prepared = self._prepared.get(bits)
                 if prepared is None:
-                    params = _params(self.level, 1 << size_class, dictionary=True)
+                    params = _params(self.level, 1 << bits, dictionary=True)
                     cdict = zstandard.ZstdCompressionDict(self.dictionary)
                     cdict.precompute_compress(compression_params=params)
-                    prepared = self._prepared[size_class] = (params, cdict)
+                    prepared = self._prepared[bits] = (params, cdict)
             params, cdict = prepared
             compressor = zstandard.ZstdCompressor(compression_params=params, dict_data=cdict)
-            mine[size_class] = compressor
+            mine[bits] = compressor
         return compressor
 
     def compress(self, data: bytes) -> bytes:

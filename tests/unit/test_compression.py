@@ -224,18 +224,55 @@ def test_the_frame_cache_keeps_large_level_19_frames_apart(private_cache: Path) 
     assert pyz._cache_path(folder, big, 19, None).read_bytes() == frame
 
 
-def test_module_frames_at_level_19_use_the_dictionary_level(private_cache: Path) -> None:
+def test_module_frames_at_level_19_use_the_dictionary_table(private_cache: Path) -> None:
     inputs = _modules(20)
     samples: list[bytes | bytearray | memoryview] = [*inputs, *inputs, *inputs]
     dictionary = zstandard.train_dictionary(4096, samples).as_bytes()
     frames = pyz.compress_many(inputs, level=19, dictionary=dictionary)
-    assert frames == [pyz._compress_now(x, pyz.DICT_19, dictionary) for x in inputs]
-    decompressor = zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(dictionary))
+    cdict = zstandard.ZstdCompressionDict(dictionary)
+    alone = [
+        zstandard.ZstdCompressor(
+            compression_params=pyz._params(19, len(x), dictionary=True), dict_data=cdict
+        ).compress(x)
+        for x in inputs
+    ]
+    # the prepared dictionary of a size class gives the frames of each input compressed alone
+    assert frames == alone == [pyz._compress_now(x, 19, dictionary) for x in inputs]
+    decompressor = zstandard.ZstdDecompressor(dict_data=cdict)
     assert [decompressor.decompress(frame) for frame in frames] == inputs
     folder = pyz.compression_cache_dir()
     assert folder is not None
     name = pyz._cache_path(folder, inputs[-1], 19, dictionary).name
-    assert name.endswith(f"-D{pyz.DICT_19}.zst")
+    assert name.endswith(f"{pyz.DICT_19_TAG}.zst")
+    # frames cached before the table changed (level 15's own table) are not taken for these
+    assert not name.endswith("-D15.zst")
+    assert pyz._cache_path(folder, inputs[-1], 18, dictionary).name != name
+
+
+def test_dictionary_frames_use_lazy2_except_from_64_to_256_kib() -> None:
+    from freezekit.archive.pyzdict import DICT_SIZE
+
+    # the whole dictionary is in the tables of every lazy2 frame
+    assert 1 << pyz.DICT_TABLE_LOG >= DICT_SIZE
+    for size in (1, 1_000, 16 << 10, 40_000, 64 << 10, (256 << 10) + 1, 600_000, 3 << 20):
+        params = pyz._params(19, size, dictionary=True)
+        assert params.strategy == zstandard.STRATEGY_LAZY2, size
+        assert (params.search_log, params.min_match) == (6, 4)
+        assert params.hash_log >= pyz.DICT_TABLE_LOG
+        assert pyz.DICT_TABLE_LOG <= params.window_log <= pyz.WINDOW_LOG
+    for size in ((64 << 10) + 1, 100_000, 256 << 10):
+        assert pyz.size_class(size) in pyz.DICT_BTOPT_CLASSES
+        table = zstandard.ZstdCompressionParameters.from_level(
+            pyz.DICT_19, source_size=1 << pyz.size_class(size)
+        )
+        params = pyz._params(19, size, dictionary=True)
+        assert params.strategy == table.strategy == zstandard.STRATEGY_BTOPT
+        fields = ("window_log", "chain_log", "hash_log", "search_log", "target_length")
+        assert [getattr(params, f) for f in fields] == [getattr(table, f) for f in fields]
+    # other levels and frames without the dictionary keep their level's table
+    table = zstandard.ZstdCompressionParameters.from_level(18, source_size=40_000)
+    assert pyz._params(18, 40_000, dictionary=True).strategy == table.strategy
+    assert pyz._params(19, 40_000, dictionary=False).strategy == zstandard.STRATEGY_BTULTRA2
 
 
 def test_without_the_cache_files_are_still_compressed_on_every_processor(
