@@ -145,14 +145,19 @@ def test_libpython_frames_get_the_small_window(
     items = [PkgItem(name=f.name, kind=EntryKind.BINARY, source=f, compress=True) for f in files]
     header = PkgHeader(flags=fmt.FLAG_ONEFILE, py_version=(3, 11), libpython="libpython3.11.so")
     write_pkg(out, items, header, pkg_offset=0, level=3)
-    data = out.getvalue()
-    windows = []
-    for start in (data.find(b"\x28\xb5\x2f\xfd"), data.rfind(b"\x28\xb5\x2f\xfd")):
-        params = zstandard.get_frame_parameters(data[start : start + 18])
-        windows.append(params.window_size)
-    other, libpython = windows  # entries in name order
+    other, libpython = _first_and_last_windows(out.getvalue())  # entries in name order
     assert libpython == 1 << pyz.EAGER_WINDOW_LOG
     assert other > 1 << pyz.EAGER_WINDOW_LOG
+
+
+def _first_and_last_windows(data: bytes) -> tuple[int, int]:
+    """The zstd window sizes of the first and the last frame in ``data``."""
+    magic = b"\x28\xb5\x2f\xfd"
+    first, last = (
+        zstandard.get_frame_parameters(data[start : start + 18]).window_size
+        for start in (data.find(magic), data.rfind(magic))
+    )
+    return first, last
 
 
 def test_base_library_frames_get_the_small_window_too(tmp_path: Path) -> None:
@@ -166,12 +171,7 @@ def test_base_library_frames_get_the_small_window_too(tmp_path: Path) -> None:
     header = PkgHeader(flags=fmt.FLAG_ONEFILE, py_version=(3, 11), libpython="libpython3.11.so")
     out = io.BytesIO()
     write_pkg(out, items, header, pkg_offset=0, level=3)
-    data = out.getvalue()
-    windows = []
-    for start in (data.find(b"\x28\xb5\x2f\xfd"), data.rfind(b"\x28\xb5\x2f\xfd")):
-        params = zstandard.get_frame_parameters(data[start : start + 18])
-        windows.append(params.window_size)
-    base_library, other = windows  # entries in name order
+    base_library, other = _first_and_last_windows(out.getvalue())  # entries in name order
     assert base_library == 1 << pyz.EAGER_WINDOW_LOG
     assert other > 1 << pyz.EAGER_WINDOW_LOG
 
